@@ -1,0 +1,135 @@
+package io.safegrid.gateway.ingest;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.gateway.storage.ReadingStore;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link IngestSink} both transports call: decode ({@link PayloadDecoder}), tell the alarm
+ * path at once ({@link IngestListener}), store durably ({@link ReadingStore}), and keep what was
+ * refused in {@code dead_letters} with the reason.
+ *
+ * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
+ * a dead letter naming the refused fields; its future completes when both are durable.
+ *
+ * <p>Metrics: {@code safegrid.ingest.messages} (tags {@code kind} = telemetry|events, {@code
+ * outcome} = accepted|partial|invalid), {@code safegrid.ingest.readings}, {@code
+ * safegrid.ingest.rejected.fields}.
+ */
+public final class IngestService implements IngestSink {
+
+  private static final Logger log = LoggerFactory.getLogger(IngestService.class);
+
+  /** Dead letters keep at most this much of the payload (bytes). */
+  public static final int DEAD_LETTER_MAX_BYTES = 64 * 1024;
+
+  private final PayloadDecoder decoder;
+  private final ReadingStore store;
+  private final IngestListener listener;
+  private final MeterRegistry registry;
+  private final Counter readingsCounter;
+  private final Counter rejectedFields;
+
+  /**
+   * @param store durable storage
+   * @param listener the alarm path; {@link IngestListener#NONE} for none
+   * @param registry where the counters go
+   */
+  public IngestService(ReadingStore store, IngestListener listener, MeterRegistry registry) {
+    this.decoder = new PayloadDecoder();
+    this.store = Objects.requireNonNull(store, "store");
+    this.listener = Objects.requireNonNull(listener, "listener");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    this.readingsCounter = Counter.builder("safegrid.ingest.readings").register(registry);
+    this.rejectedFields = Counter.builder("safegrid.ingest.rejected.fields").register(registry);
+  }
+
+  @Override
+  public CompletableFuture<IngestResult> telemetry(
+      String deviceId, byte[] payload, long receivedAtMillis, String source) {
+    DecodedMessage decoded = decoder.decodeTelemetry(deviceId, payload, receivedAtMillis);
+    if (decoded.invalid()) {
+      return invalid("telemetry", deviceId, payload, source, decoded.error());
+    }
+    notifyListener(() -> listener.onReadings(decoded.readings()));
+    readingsCounter.increment(decoded.readings().size());
+    return finish("telemetry", deviceId, payload, source, decoded, store.submit(decoded.readings()));
+  }
+
+  @Override
+  public CompletableFuture<IngestResult> events(
+      String deviceId, byte[] payload, long receivedAtMillis, String source) {
+    DecodedMessage decoded = decoder.decodeEvents(deviceId, payload, receivedAtMillis);
+    if (decoded.invalid()) {
+      return invalid("events", deviceId, payload, source, decoded.error());
+    }
+    notifyListener(() -> listener.onEvents(decoded.events()));
+    CompletableFuture<?>[] stored =
+        decoded.events().stream().map(store::submitEvent).toArray(CompletableFuture[]::new);
+    return finish("events", deviceId, payload, source, decoded, CompletableFuture.allOf(stored));
+  }
+
+  @Override
+  public boolean acceptingMore() {
+    return store.acceptingMore();
+  }
+
+  private CompletableFuture<IngestResult> finish(
+      String kind,
+      String deviceId,
+      byte[] payload,
+      String source,
+      DecodedMessage decoded,
+      CompletableFuture<Void> stored) {
+    if (decoded.rejections().isEmpty()) {
+      count(kind, "accepted");
+      return stored.thenApply(v -> new IngestResult(IngestResult.Status.ACCEPTED, decoded.size(), List.of()));
+    }
+    count(kind, "partial");
+    rejectedFields.increment(decoded.rejections().size());
+    String reason = "partly refused: " + String.join("; ", decoded.rejections());
+    CompletableFuture<Void> kept = store.deadLetter(deviceId, source, truncate(reason), bound(payload));
+    return stored
+        .thenCombine(kept, (a, b) -> b)
+        .thenApply(v -> new IngestResult(IngestResult.Status.PARTIAL, decoded.size(), decoded.rejections()));
+  }
+
+  private CompletableFuture<IngestResult> invalid(
+      String kind, String deviceId, byte[] payload, String source, String reason) {
+    count(kind, "invalid");
+    return store
+        .deadLetter(deviceId, source, truncate(reason), bound(payload))
+        .thenApply(v -> new IngestResult(IngestResult.Status.INVALID, 0, List.of(reason)));
+  }
+
+  private void count(String kind, String outcome) {
+    registry.counter("safegrid.ingest.messages", "kind", kind, "outcome", outcome).increment();
+  }
+
+  private static void notifyListener(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      // The alarm path failing must not lose the reading: storage still gets it.
+      log.error("ingest listener failed", e);
+    }
+  }
+
+  private static byte[] bound(byte[] payload) {
+    if (payload == null) {
+      return new byte[0];
+    }
+    return payload.length <= DEAD_LETTER_MAX_BYTES
+        ? payload
+        : java.util.Arrays.copyOf(payload, DEAD_LETTER_MAX_BYTES);
+  }
+
+  private static String truncate(String reason) {
+    return reason.length() <= 2000 ? reason : reason.substring(0, 2000) + "...";
+  }
+}

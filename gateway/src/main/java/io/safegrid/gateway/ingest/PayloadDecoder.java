@@ -1,0 +1,299 @@
+package io.safegrid.gateway.ingest;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.Reading;
+import java.io.IOException;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Decodes the contract's telemetry and event JSON into readings and events. Shared by MQTT and
+ * CoAP so that both transports accept and refuse exactly the same payloads.
+ *
+ * <p>Telemetry: one object or an array of them (a cached backlog, as NB-IoT alarms send after a
+ * link outage):
+ *
+ * <pre>{"ts": 1764403200000 | "2026-11-29T08:00:00Z", "seq": 42, "values": {"gas_lel": 12.5}}</pre>
+ *
+ * Events: {@code {"ts": ..., "event": "fire", "zone": 10, "point": 2, "text": "..."}} or an array.
+ *
+ * <p>What is refused, and how much:
+ *
+ * <ul>
+ *   <li>not JSON, not an object or array, an empty array, more than {@link #MAX_RECORDS}
+ *       records: the whole message (the caller keeps it as a dead letter);
+ *   <li>a record with a bad {@code ts} or {@code seq}, or not an object: that record;
+ *   <li>a value that is NaN, infinite, a string, a boolean or null, or a metric name not matching
+ *       {@code [a-z][a-z0-9_]{0,63}}: that field; the rest of the record is kept.
+ * </ul>
+ *
+ * A message of which every record or field was refused is refused whole. Thread-safe.
+ */
+public final class PayloadDecoder {
+
+  /** Most records in one backlog array; NB-IoT alarms cache 200-600 (domain brief). */
+  public static final int MAX_RECORDS = 10_000;
+
+  /** Metric names: lower case with the unit as suffix, e.g. {@code gas_lel}, {@code level_m}. */
+  public static final Pattern METRIC_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+  /** Event names, e.g. {@code fire}, {@code mains_fault}. */
+  public static final Pattern EVENT_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+  private static final int MAX_TEXT = 512;
+
+  private final ObjectMapper mapper;
+
+  /** A decoder with the contract's rules. */
+  public PayloadDecoder() {
+    JsonFactory factory =
+        JsonFactory.builder()
+            // NaN and Infinity are parsed so that the one field can be refused, not the message.
+            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .streamReadConstraints(
+                StreamReadConstraints.builder().maxNestingDepth(16).maxNumberLength(64).build())
+            .build();
+    this.mapper = JsonMapper.builder(factory).build();
+  }
+
+  /**
+   * Decodes a telemetry payload.
+   *
+   * @param deviceId the authenticated device the readings belong to
+   * @param payload raw bytes (UTF-8 JSON)
+   * @param receivedAtMillis epoch ms, used as the time of records without {@code ts}
+   * @return readings and the rejections; {@link DecodedMessage#invalid()} when nothing is usable
+   */
+  public DecodedMessage decodeTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
+    List<JsonNode> records;
+    try {
+      records = records(payload);
+    } catch (InvalidPayload e) {
+      return DecodedMessage.invalid(e.getMessage());
+    }
+    List<Reading> readings = new ArrayList<>();
+    List<String> rejections = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      String where = records.size() == 1 ? "" : "record " + i + ": ";
+      JsonNode record = records.get(i);
+      if (!record.isObject()) {
+        rejections.add(where + "not a JSON object");
+        continue;
+      }
+      long time;
+      long seq;
+      try {
+        time = time(record.get("ts"), receivedAtMillis);
+        seq = seq(record.get("seq"));
+      } catch (InvalidPayload e) {
+        rejections.add(where + e.getMessage());
+        continue;
+      }
+      JsonNode values = record.get("values");
+      if (values == null || !values.isObject()) {
+        rejections.add(where + "\"values\" must be an object of metric name to number");
+        continue;
+      }
+      Iterator<Map.Entry<String, JsonNode>> fields = values.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        String metric = field.getKey();
+        JsonNode v = field.getValue();
+        if (!METRIC_NAME.matcher(metric).matches()) {
+          rejections.add(where + quote(metric) + ": metric name must match [a-z][a-z0-9_]{0,63}");
+        } else if (!v.isNumber()) {
+          rejections.add(where + metric + ": " + describe(v) + " is not a number");
+        } else if (!Double.isFinite(v.doubleValue())) {
+          rejections.add(where + metric + ": " + v.asText() + " is not a finite number");
+        } else {
+          readings.add(new Reading(deviceId, metric, time, v.doubleValue(), seq));
+        }
+      }
+    }
+    if (readings.isEmpty()) {
+      return DecodedMessage.invalid(
+          rejections.isEmpty() ? "no values in message" : "no usable value: " + String.join("; ", rejections));
+    }
+    return new DecodedMessage(readings, List.of(), rejections, null);
+  }
+
+  /**
+   * Decodes an events payload.
+   *
+   * @param deviceId the authenticated device
+   * @param payload raw bytes (UTF-8 JSON)
+   * @param receivedAtMillis epoch ms, used when a record has no {@code ts}
+   * @return events and the rejections; {@link DecodedMessage#invalid()} when nothing is usable
+   */
+  public DecodedMessage decodeEvents(String deviceId, byte[] payload, long receivedAtMillis) {
+    List<JsonNode> records;
+    try {
+      records = records(payload);
+    } catch (InvalidPayload e) {
+      return DecodedMessage.invalid(e.getMessage());
+    }
+    List<DeviceEvent> events = new ArrayList<>();
+    List<String> rejections = new ArrayList<>();
+    for (int i = 0; i < records.size(); i++) {
+      String where = records.size() == 1 ? "" : "record " + i + ": ";
+      JsonNode record = records.get(i);
+      try {
+        if (!record.isObject()) {
+          throw new InvalidPayload("not a JSON object");
+        }
+        long time = time(record.get("ts"), receivedAtMillis);
+        JsonNode event = record.get("event");
+        if (event == null || !event.isTextual() || !EVENT_NAME.matcher(event.asText()).matches()) {
+          throw new InvalidPayload("\"event\" must be a name matching [a-z][a-z0-9_]{0,63}");
+        }
+        events.add(
+            new DeviceEvent(
+                deviceId,
+                time,
+                event.asText(),
+                smallInt(record.get("zone"), "zone"),
+                smallInt(record.get("point"), "point"),
+                text(record.get("text"))));
+      } catch (InvalidPayload e) {
+        rejections.add(where + e.getMessage());
+      }
+    }
+    if (events.isEmpty()) {
+      return DecodedMessage.invalid(
+          rejections.isEmpty() ? "no events in message" : "no usable event: " + String.join("; ", rejections));
+    }
+    return new DecodedMessage(List.of(), events, rejections, null);
+  }
+
+  private List<JsonNode> records(byte[] payload) throws InvalidPayload {
+    if (payload == null || payload.length == 0) {
+      throw new InvalidPayload("empty payload");
+    }
+    JsonNode root;
+    try (JsonParser parser = mapper.createParser(payload)) {
+      root = mapper.readTree(parser);
+      if (parser.nextToken() != null) {
+        throw new InvalidPayload("trailing data after the JSON value");
+      }
+    } catch (JsonProcessingException e) {
+      throw new InvalidPayload("invalid JSON: " + e.getOriginalMessage() + location(e));
+    } catch (IOException e) {
+      throw new InvalidPayload("unreadable payload: " + e.getMessage());
+    }
+    if (root == null) {
+      throw new InvalidPayload("empty payload");
+    }
+    if (root.isObject()) {
+      return List.of(root);
+    }
+    if (root.isArray()) {
+      if (root.isEmpty()) {
+        throw new InvalidPayload("empty array");
+      }
+      if (root.size() > MAX_RECORDS) {
+        throw new InvalidPayload("too many records: " + root.size() + " > " + MAX_RECORDS);
+      }
+      List<JsonNode> list = new ArrayList<>(root.size());
+      root.forEach(list::add);
+      return list;
+    }
+    throw new InvalidPayload("expected a JSON object or an array of objects, got " + describe(root));
+  }
+
+  private static long time(JsonNode ts, long receivedAtMillis) throws InvalidPayload {
+    if (ts == null || ts.isNull()) {
+      return receivedAtMillis;
+    }
+    if (ts.isIntegralNumber() && ts.canConvertToLong()) {
+      long ms = ts.longValue();
+      if (ms < 0) {
+        throw new InvalidPayload("ts: negative epoch milliseconds " + ms);
+      }
+      return ms;
+    }
+    if (ts.isTextual()) {
+      try {
+        return OffsetDateTime.parse(ts.asText()).toInstant().toEpochMilli();
+      } catch (DateTimeParseException e) {
+        throw new InvalidPayload(
+            "ts: " + quote(ts.asText()) + " is not ISO-8601 with an offset (e.g. 2026-11-29T08:00:00Z)");
+      }
+    }
+    throw new InvalidPayload("ts: must be epoch milliseconds or ISO-8601 text, got " + describe(ts));
+  }
+
+  private static long seq(JsonNode seq) throws InvalidPayload {
+    if (seq == null || seq.isNull()) {
+      return Reading.NO_SEQ;
+    }
+    if (seq.isIntegralNumber() && seq.canConvertToLong() && seq.longValue() >= 0) {
+      return seq.longValue();
+    }
+    throw new InvalidPayload("seq: must be a non-negative integer, got " + describe(seq));
+  }
+
+  private static Integer smallInt(JsonNode n, String name) throws InvalidPayload {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 0) {
+      return n.intValue();
+    }
+    throw new InvalidPayload(name + ": must be a non-negative integer, got " + describe(n));
+  }
+
+  private static String text(JsonNode n) throws InvalidPayload {
+    if (n == null || n.isNull()) {
+      return null;
+    }
+    if (!n.isTextual()) {
+      throw new InvalidPayload("text: must be a string, got " + describe(n));
+    }
+    String s = n.asText();
+    if (s.indexOf('\u0000') >= 0) {
+      throw new InvalidPayload("text: contains U+0000");
+    }
+    return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
+  }
+
+  private static String describe(JsonNode n) {
+    if (n.isTextual()) {
+      return "the string " + quote(n.asText());
+    }
+    return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " " + abbreviate(n.toString());
+  }
+
+  private static String quote(String s) {
+    return "\"" + abbreviate(s) + "\"";
+  }
+
+  private static String abbreviate(String s) {
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+
+  private static String location(JsonProcessingException e) {
+    return e.getLocation() == null
+        ? ""
+        : " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
+  }
+
+  /** A reason a payload or a part of it is refused. */
+  private static final class InvalidPayload extends Exception {
+    InvalidPayload(String message) {
+      super(message, null, false, false);
+    }
+  }
+}

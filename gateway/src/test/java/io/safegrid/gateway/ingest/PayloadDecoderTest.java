@@ -1,0 +1,109 @@
+package io.safegrid.gateway.ingest;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.safegrid.model.Reading;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class PayloadDecoderTest {
+
+  private static final long NOW = 1_764_403_260_000L;
+  private final PayloadDecoder decoder = new PayloadDecoder();
+
+  private DecodedMessage telemetry(String json) {
+    return decoder.decodeTelemetry("gas-001", json.getBytes(UTF_8), NOW);
+  }
+
+  @Test
+  void contractExampleWithEpochMillis() {
+    DecodedMessage m =
+        telemetry("{\"ts\": 1764403200000, \"seq\": 42, \"values\": {\"gas_lel\": 12.5, \"battery_pct\": 87}}");
+    assertThat(m.invalid()).isFalse();
+    assertThat(m.rejections()).isEmpty();
+    assertThat(m.readings())
+        .containsExactly(
+            new Reading("gas-001", "gas_lel", 1_764_403_200_000L, 12.5, 42),
+            new Reading("gas-001", "battery_pct", 1_764_403_200_000L, 87, 42));
+  }
+
+  @Test
+  void isoTimeWithOffsetIsTheSameInstant() {
+    DecodedMessage utc = telemetry("{\"ts\": \"2026-11-29T08:00:00Z\", \"values\": {\"gas_lel\": 1}}");
+    DecodedMessage beijing = telemetry("{\"ts\": \"2026-11-29T16:00:00+08:00\", \"values\": {\"gas_lel\": 1}}");
+    long expected = Instant.parse("2026-11-29T08:00:00Z").toEpochMilli();
+    assertThat(utc.readings().get(0).timeMillis()).isEqualTo(expected);
+    assertThat(beijing.readings().get(0).timeMillis()).isEqualTo(expected);
+  }
+
+  @Test
+  void missingTimeTakesReceiveTime() {
+    assertThat(telemetry("{\"values\": {\"level_m\": 268.4}}").readings().get(0).timeMillis()).isEqualTo(NOW);
+  }
+
+  @Test
+  void nanInfinityAndStringsRefuseOnlyTheirField() {
+    DecodedMessage m =
+        telemetry("{\"values\": {\"gas_lel\": NaN, \"co_ppm\": Infinity, \"battery_pct\": \"87\", \"signal_pct\": 70, \"x_v\": 1e400}}");
+    assertThat(m.invalid()).isFalse();
+    assertThat(m.readings()).extracting(Reading::metric).containsExactly("signal_pct");
+    assertThat(m.rejections())
+        .hasSize(4)
+        .anySatisfy(r -> assertThat(r).startsWith("gas_lel: NaN"))
+        .anySatisfy(r -> assertThat(r).startsWith("co_ppm: Infinity"))
+        .anySatisfy(r -> assertThat(r).startsWith("battery_pct: the string \"87\""))
+        .anySatisfy(r -> assertThat(r).startsWith("x_v:"));
+  }
+
+  @Test
+  void backlogArrayKeepsGoodRecordsAndNamesTheBadOne() {
+    DecodedMessage m =
+        telemetry("[{\"ts\": 1000, \"seq\": 1, \"values\": {\"gas_lel\": 1}},"
+            + " {\"ts\": \"yesterday\", \"values\": {\"gas_lel\": 2}},"
+            + " {\"ts\": 3000, \"seq\": 3, \"values\": {\"gas_lel\": 3}}]");
+    assertThat(m.readings()).extracting(Reading::timeMillis).containsExactly(1000L, 3000L);
+    assertThat(m.rejections()).singleElement().asString().startsWith("record 1: ts:");
+  }
+
+  @Test
+  void garbageIsInvalidWithAReasonThatSaysWhere() {
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1").error()).startsWith("invalid JSON").contains("line 1");
+    assertThat(telemetry("not json").error()).startsWith("invalid JSON");
+    assertThat(telemetry("42").error()).contains("expected a JSON object");
+    assertThat(telemetry("[]").error()).isEqualTo("empty array");
+    assertThat(telemetry("").error()).isEqualTo("empty payload");
+    assertThat(telemetry("{\"values\": {}} {}").error()).contains("trailing data");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": NaN}}").error()).startsWith("no usable value: gas_lel: NaN");
+  }
+
+  @Test
+  void badMetricNamesAreRefused() {
+    DecodedMessage m = telemetry("{\"values\": {\"Gas LEL\": 1, \"gas_lel\": 2}}");
+    assertThat(m.readings()).extracting(Reading::metric).containsExactly("gas_lel");
+    assertThat(m.rejections()).singleElement().asString().contains("metric name");
+  }
+
+  @Test
+  void deepNestingIsRefusedWithoutBlowingTheStack() {
+    String deep = "[".repeat(10_000) + "]".repeat(10_000);
+    assertThat(telemetry(deep).invalid()).isTrue();
+  }
+
+  @Test
+  void eventsDecodeWithZoneAndPoint() {
+    DecodedMessage m =
+        decoder.decodeEvents(
+            "fire-languang-xiangjiang",
+            "{\"ts\": 1000, \"event\": \"fire\", \"zone\": 10, \"point\": 2, \"text\": \"3F kitchen\"}".getBytes(UTF_8),
+            NOW);
+    assertThat(m.events()).singleElement().satisfies(e -> {
+      assertThat(e.event()).isEqualTo("fire");
+      assertThat(e.zone()).isEqualTo(10);
+      assertThat(e.point()).isEqualTo(2);
+      assertThat(e.text()).isEqualTo("3F kitchen");
+      assertThat(e.timeMillis()).isEqualTo(1000L);
+    });
+    assertThat(decoder.decodeEvents("x", "{\"event\": 5}".getBytes(UTF_8), NOW).invalid()).isTrue();
+  }
+}
