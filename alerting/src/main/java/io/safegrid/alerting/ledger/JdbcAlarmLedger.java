@@ -1,0 +1,538 @@
+package io.safegrid.alerting.ledger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.Severity;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The alarm ledger on PostgreSQL/TimescaleDB (tables {@code alarms}, {@code alarm_events} of
+ * migration V2).
+ *
+ * <p>Every change runs in one transaction: a per-(device, rule) advisory lock and a row lock
+ * serialise concurrent raises (the partial unique index {@code alarms_one_open_per_device_rule}
+ * enforces one open alarm per device and rule as well), the {@code alarms} row is written, the
+ * {@link LedgerHook hooks} add their rows (escalation deadlines, outbox), and the {@code
+ * alarm_events} rows are appended last. Listeners are told after commit, in event id order, on the
+ * service's own thread (see {@link #addListener}).
+ *
+ * <p>Metrics: {@code safegrid.alarms.transitions} (counter, tag {@code type}), {@code
+ * safegrid.alarms.open} (gauge, tag {@code severity}: alarms not closed).
+ *
+ * <p>Lifecycle: construct, {@link #start()} (starts listener dispatch), {@link #close()}. Calls
+ * made before {@code start} work; their events reach listeners once started.
+ */
+public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JdbcAlarmLedger.class);
+  /** Actor of rule-engine transitions. */
+  public static final String RULES_ACTOR = "rules";
+
+  private final DataSource dataSource;
+  private final InstantSource clock;
+  private final LedgerConfig config;
+  private final MeterRegistry registry;
+  private final List<LedgerHook> hooks = new CopyOnWriteArrayList<>();
+  private final EventDispatcher dispatcher;
+  private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
+  private final Map<Severity, AtomicLong> openBySeverity = new EnumMap<>(Severity.class);
+
+  /**
+   * @param dataSource the database holding migration V2 (connections with auto-commit on)
+   * @param clock the service clock: every timestamp the ledger writes comes from it
+   * @param config ledger settings
+   * @param registry where the metrics go
+   */
+  public JdbcAlarmLedger(
+      DataSource dataSource, InstantSource clock, LedgerConfig config, MeterRegistry registry) {
+    this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.config = Objects.requireNonNull(config, "config");
+    this.registry = Objects.requireNonNull(registry, "registry");
+    for (Severity s : Severity.values()) {
+      AtomicLong v = new AtomicLong();
+      openBySeverity.put(s, v);
+      Gauge.builder("safegrid.alarms.open", v, AtomicLong::get)
+          .description("alarms not yet closed (written off)")
+          .tag("severity", s.wireName())
+          .register(registry);
+    }
+    this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000);
+  }
+
+  /** Adds a hook run inside every change's transaction (escalation registers one). */
+  public void addHook(LedgerHook hook) {
+    hooks.add(Objects.requireNonNull(hook));
+  }
+
+  /** Starts telling listeners; events committed from now on (and not before) are dispatched. */
+  public void start() {
+    dispatcher.start(maxEventId());
+    refreshOpenGauge();
+  }
+
+  /** The service clock. */
+  public InstantSource clock() {
+    return clock;
+  }
+
+  // ---------------------------------------------------------------- changes
+
+  @Override
+  public Optional<Alarm> apply(AlarmTransition t) {
+    Objects.requireNonNull(t, "transition");
+    return inTransaction(
+        tx -> {
+          lockKey(tx, t.deviceId(), t.ruleId());
+          Optional<Alarm> open = selectOne(tx,
+              "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND state <> 'closed' FOR UPDATE",
+              t.deviceId(), t.ruleId());
+          return switch (t.kind()) {
+            case CLEAR -> open.flatMap(a -> clear(tx, a, t));
+            case RAISE, SEVERITY_CHANGE -> Optional.of(
+                open.isPresent() ? raiseOnOpen(tx, open.get(), t) : raiseNew(tx, t));
+          };
+        });
+  }
+
+  private Alarm raiseNew(LedgerTx tx, AlarmTransition t) {
+    Instant now = tx.now();
+    Optional<Alarm> recent = selectOne(tx,
+        "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND state = 'closed'"
+            + " AND cleared_at >= ? ORDER BY id DESC LIMIT 1 FOR UPDATE",
+        t.deviceId(), t.ruleId(), AlarmRows.ts(now.minus(config.reopenWindow())));
+    if (recent.isPresent()) {
+      return reopen(tx, recent.get(), t);
+    }
+    Alarm a;
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "INSERT INTO alarms (device_id, rule_id, severity, state, count, message, evidence, raised_at, updated_at)"
+            + " VALUES (?, ?, ?, 'active_unacked', 1, ?, CAST(? AS jsonb), ?, ?) RETURNING *")) {
+      ps.setString(1, t.deviceId());
+      ps.setString(2, t.ruleId());
+      ps.setString(3, t.severity().wireName());
+      ps.setString(4, t.message());
+      ps.setString(5, Json.write(t.evidence()));
+      ps.setObject(6, AlarmRows.ts(now));
+      ps.setObject(7, AlarmRows.ts(now));
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        a = AlarmRows.alarm(rs);
+      }
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot register alarm " + t.deviceId() + "/" + t.ruleId(), e);
+    }
+    tx.record("raised", null, a, RULES_ACTOR, t.message(), details(t, null));
+    runHooks(tx, "raised", null, a);
+    return a;
+  }
+
+  private Alarm raiseOnOpen(LedgerTx tx, Alarm open, AlarmTransition t) {
+    if (!open.state().name().startsWith("ACTIVE")) {
+      return reopen(tx, open, t);
+    }
+    boolean repeat = t.kind() == AlarmTransition.Kind.RAISE;
+    if (!repeat && open.severity() == t.severity()) {
+      // a severity change to the severity it already has: refresh the evidence, no event
+      Alarm same = with(open, open.severity(), open.state(), open.count(), t, tx.now(), open.acknowledgedBy(),
+          open.acknowledgedAt(), open.clearedAt(), open.closedAt(), open.closeNote());
+      update(tx, same);
+      return same;
+    }
+    Alarm after = with(open, t.severity(), open.state(), repeat ? open.count() + 1 : open.count(), t, tx.now(),
+        open.acknowledgedBy(), open.acknowledgedAt(), open.clearedAt(), open.closedAt(), open.closeNote());
+    update(tx, after);
+    String type = repeat ? "repeated" : "severity_changed";
+    tx.record(type, open.state(), after, RULES_ACTOR, t.message(), details(t, open.severity()));
+    runHooks(tx, type, open, after);
+    return after;
+  }
+
+  private Alarm reopen(LedgerTx tx, Alarm old, AlarmTransition t) {
+    // a new occurrence needs a new acknowledgement and a new write-off
+    Alarm after = with(old, t.severity(), AlarmState.ACTIVE_UNACKED, old.count() + 1, t, tx.now(),
+        null, null, null, null, null);
+    update(tx, after);
+    Map<String, Object> d = details(t, old.severity());
+    d.put("clearedAt", old.clearedAt() == null ? null : old.clearedAt().toString());
+    tx.record("reopened", old.state(), after, RULES_ACTOR, t.message(), d);
+    runHooks(tx, "reopened", old, after);
+    return after;
+  }
+
+  private Optional<Alarm> clear(LedgerTx tx, Alarm open, AlarmTransition t) {
+    AlarmState to = switch (open.state()) {
+      case ACTIVE_UNACKED -> AlarmState.CLEARED_UNACKED;
+      case ACTIVE_ACKED -> AlarmState.CLEARED_ACKED;
+      default -> null;
+    };
+    if (to == null) {
+      return Optional.empty(); // already cleared
+    }
+    Alarm after = with(open, open.severity(), to, open.count(), t, tx.now(), open.acknowledgedBy(),
+        open.acknowledgedAt(), tx.now(), null, null);
+    update(tx, after);
+    tx.record("cleared", open.state(), after, RULES_ACTOR, t.message(), details(t, null));
+    runHooks(tx, "cleared", open, after);
+    return Optional.of(after);
+  }
+
+  @Override
+  public Alarm acknowledge(long alarmId, String actor, String note) {
+    requireActor(actor);
+    return inTransaction(
+        tx -> {
+          Alarm a = tx.lockAlarm(alarmId).orElseThrow(() -> new AlarmNotFoundException(alarmId));
+          AlarmState to = switch (a.state()) {
+            case ACTIVE_UNACKED -> AlarmState.ACTIVE_ACKED;
+            case CLEARED_UNACKED -> AlarmState.CLEARED_ACKED;
+            default -> throw new IllegalAlarmTransitionException(
+                "alarm " + alarmId + " is " + a.state().wireName() + ": only an unacknowledged alarm can be acknowledged");
+          };
+          Alarm after = new Alarm(a.id(), a.deviceId(), a.ruleId(), a.severity(), to, a.count(), a.message(),
+              a.evidence(), a.raisedAt(), tx.now(), actor, tx.now(), a.clearedAt(), null, null);
+          update(tx, after);
+          stopEscalation(tx, alarmId);
+          tx.record("acknowledged", a.state(), after, actor, note, null);
+          runHooks(tx, "acknowledged", a, after);
+          return after;
+        });
+  }
+
+  @Override
+  public Alarm close(long alarmId, String actor, String note) {
+    requireActor(actor);
+    if (note == null || note.isBlank()) {
+      throw new IllegalArgumentException("closing (write-off) needs a disposal note");
+    }
+    return inTransaction(
+        tx -> {
+          Alarm a = tx.lockAlarm(alarmId).orElseThrow(() -> new AlarmNotFoundException(alarmId));
+          if (a.state() != AlarmState.CLEARED_ACKED) {
+            throw new IllegalAlarmTransitionException(
+                "alarm " + alarmId + " is " + a.state().wireName()
+                    + ": only a cleared and acknowledged alarm (cleared_acked) can be closed");
+          }
+          Alarm after = new Alarm(a.id(), a.deviceId(), a.ruleId(), a.severity(), AlarmState.CLOSED, a.count(),
+              a.message(), a.evidence(), a.raisedAt(), tx.now(), a.acknowledgedBy(), a.acknowledgedAt(),
+              a.clearedAt(), tx.now(), note.strip());
+          update(tx, after);
+          stopEscalation(tx, alarmId);
+          tx.record("closed", a.state(), after, actor, note.strip(), null);
+          runHooks(tx, "closed", a, after);
+          return after;
+        });
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  @Override
+  public Optional<Alarm> find(long alarmId) {
+    return read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT * FROM alarms WHERE id = ?")) {
+        ps.setLong(1, alarmId);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() ? Optional.of(AlarmRows.alarm(rs)) : Optional.<Alarm>empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<AlarmEvent> history(long alarmId) {
+    return read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT * FROM alarm_events WHERE alarm_id = ? ORDER BY id")) {
+        ps.setLong(1, alarmId);
+        return events(ps);
+      }
+    });
+  }
+
+  @Override
+  public List<Alarm> list(Set<AlarmState> states, int limit, int offset) {
+    if (limit < 1 || limit > 1000) {
+      throw new IllegalArgumentException("limit must be 1..1000: " + limit);
+    }
+    if (offset < 0) {
+      throw new IllegalArgumentException("offset must not be negative: " + offset);
+    }
+    String[] wire = (states == null ? Set.<AlarmState>of() : states).stream()
+        .map(AlarmState::wireName).toArray(String[]::new);
+    return read(c -> {
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT * FROM alarms WHERE (cardinality(?::text[]) = 0 OR state = ANY(?::text[]))"
+              + " ORDER BY (state IN ('active_unacked', 'cleared_unacked')) DESC,"
+              + " CASE severity WHEN 'critical' THEN 4 WHEN 'major' THEN 3 WHEN 'minor' THEN 2 ELSE 1 END DESC,"
+              + " raised_at DESC, id DESC LIMIT ? OFFSET ?")) {
+        ps.setArray(1, c.createArrayOf("text", wire));
+        ps.setArray(2, c.createArrayOf("text", wire));
+        ps.setInt(3, limit);
+        ps.setInt(4, offset);
+        List<Alarm> out = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            out.add(AlarmRows.alarm(rs));
+          }
+        }
+        return out;
+      }
+    });
+  }
+
+  @Override
+  public List<AlarmEvent> eventsAfter(long afterEventId, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be positive: " + limit);
+    }
+    return read(c -> {
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT * FROM alarm_events WHERE id > ? ORDER BY id LIMIT ?")) {
+        ps.setLong(1, afterEventId);
+        ps.setInt(2, limit);
+        return events(ps);
+      }
+    });
+  }
+
+  @Override
+  public void addListener(Consumer<AlarmEvent> listener) {
+    dispatcher.addListener(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /** The largest event id committed so far (0 when none): where a fresh live stream starts. */
+  public long maxEventId() {
+    return read(c -> {
+      try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(max(id), 0) FROM alarm_events");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /**
+   * Runs {@code work} in one ledger transaction and commits; then wakes listener dispatch. Retries
+   * (up to 3 times) on serialization failure or deadlock. Used by escalation for its own steps.
+   *
+   * @throws AlarmStoreException when the database fails
+   */
+  public <T> T inTransaction(Function<LedgerTx, T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = dataSource.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          LedgerTx tx = new LedgerTx(c, clock.instant());
+          T result = work.apply(tx);
+          List<AlarmEvent> written = tx.flush();
+          c.commit();
+          for (AlarmEvent e : written) {
+            transitions.computeIfAbsent(e.type(), type -> Counter.builder("safegrid.alarms.transitions")
+                .description("alarm ledger events by type").tag("type", type).register(registry))
+                .increment();
+          }
+          if (!written.isEmpty()) {
+            dispatcher.signal();
+          }
+          return result;
+        } catch (RuntimeException | SQLException e) {
+          rollback(c);
+          SQLException sql = sqlCause(e);
+          if (sql != null && retryable(sql) && attempt < 3) {
+            log.debug("ledger transaction retried after {}", sql.getSQLState());
+            continue;
+          }
+          if (e instanceof RuntimeException re) {
+            throw re;
+          }
+          throw new AlarmStoreException("ledger transaction failed: " + e.getMessage(), e);
+        }
+      } catch (SQLException e) {
+        throw new AlarmStoreException("ledger database unreachable: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static boolean retryable(SQLException e) {
+    String s = e.getSQLState();
+    return "40001".equals(s) || "40P01".equals(s) || "23505".equals(s);
+  }
+
+  private static SQLException sqlCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof SQLException s) {
+        return s;
+      }
+    }
+    return null;
+  }
+
+  private static void rollback(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; closing it discards the transaction
+    }
+  }
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  private <T> T read(SqlWork<T> work) {
+    try (Connection c = dataSource.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw new AlarmStoreException("ledger read failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static List<AlarmEvent> events(PreparedStatement ps) throws SQLException {
+    List<AlarmEvent> out = new ArrayList<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        out.add(AlarmRows.event(rs));
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void runHooks(LedgerTx tx, String type, Alarm before, Alarm after) {
+    for (LedgerHook h : hooks) {
+      h.onChange(tx, type, before, after);
+    }
+  }
+
+  private static void lockKey(LedgerTx tx, String deviceId, String ruleId) {
+    try (PreparedStatement ps =
+        tx.connection().prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))")) {
+      ps.setString(1, deviceId);
+      ps.setString(2, ruleId);
+      ps.execute();
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot lock " + deviceId + "/" + ruleId, e);
+    }
+  }
+
+  private static Optional<Alarm> selectOne(LedgerTx tx, String sql, Object... args) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? Optional.of(AlarmRows.alarm(rs)) : Optional.empty();
+      }
+    } catch (SQLException e) {
+      throw new AlarmStoreException("ledger query failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void update(LedgerTx tx, Alarm a) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "UPDATE alarms SET severity = ?, state = ?, count = ?, message = ?, evidence = CAST(? AS jsonb),"
+            + " updated_at = ?, acknowledged_by = ?, acknowledged_at = ?, cleared_at = ?, closed_at = ?,"
+            + " close_note = ? WHERE id = ?")) {
+      ps.setString(1, a.severity().wireName());
+      ps.setString(2, a.state().wireName());
+      ps.setInt(3, a.count());
+      ps.setString(4, a.message());
+      ps.setString(5, Json.write(a.evidence()));
+      ps.setObject(6, AlarmRows.ts(a.updatedAt()));
+      ps.setString(7, a.acknowledgedBy());
+      ps.setObject(8, AlarmRows.ts(a.acknowledgedAt()));
+      ps.setObject(9, AlarmRows.ts(a.clearedAt()));
+      ps.setObject(10, AlarmRows.ts(a.closedAt()));
+      ps.setString(11, a.closeNote());
+      ps.setLong(12, a.id());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot update alarm " + a.id(), e);
+    }
+  }
+
+  private static void stopEscalation(LedgerTx tx, long alarmId) {
+    try (PreparedStatement ps = tx.connection()
+        .prepareStatement("UPDATE alarms SET next_escalation_at = NULL WHERE id = ?")) {
+      ps.setLong(1, alarmId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot stop escalation of alarm " + alarmId, e);
+    }
+  }
+
+  private static Alarm with(Alarm a, Severity severity, AlarmState state, int count, AlarmTransition t,
+      Instant now, String ackBy, Instant ackAt, Instant clearedAt, Instant closedAt, String closeNote) {
+    return new Alarm(a.id(), a.deviceId(), a.ruleId(), severity, state, count,
+        t.message() != null ? t.message() : a.message(), t.evidence().isEmpty() ? a.evidence() : t.evidence(),
+        a.raisedAt(), now, ackBy, ackAt, clearedAt, closedAt, closeNote);
+  }
+
+  private static Map<String, Object> details(AlarmTransition t, Severity from) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("severity", t.severity().wireName());
+    if (from != null && from != t.severity()) {
+      d.put("fromSeverity", from.wireName());
+    }
+    d.put("eventTime", Instant.ofEpochMilli(t.timeMillis()).toString());
+    return d;
+  }
+
+  private static void requireActor(String actor) {
+    if (actor == null || actor.isBlank()) {
+      throw new IllegalArgumentException("actor (who does it) is required");
+    }
+  }
+
+  private void refreshOpenGauge() {
+    try {
+      Map<Severity, Long> counts = read(c -> {
+        Map<Severity, Long> m = new EnumMap<>(Severity.class);
+        try (PreparedStatement ps = c.prepareStatement(
+                "SELECT severity, count(*) FROM alarms WHERE state <> 'closed' GROUP BY severity");
+            ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            m.put(AlarmRows.severity(rs.getString(1)), rs.getLong(2));
+          }
+        }
+        return m;
+      });
+      for (Severity s : Severity.values()) {
+        openBySeverity.get(s).set(counts.getOrDefault(s, 0L));
+      }
+    } catch (RuntimeException e) {
+      log.debug("open alarm gauge not refreshed", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    dispatcher.close();
+  }
+}

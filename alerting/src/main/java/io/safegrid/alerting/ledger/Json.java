@@ -1,0 +1,91 @@
+package io.safegrid.alerting.ledger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.safegrid.model.Severity;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** JSON (jsonb columns) for the ledger: evidence, details and alarm snapshots. Internal. */
+public final class Json {
+  /** Shared, thread-safe mapper. */
+  public static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() {};
+
+  private Json() {}
+
+  /** A map as JSON text; {@code {}} for null. */
+  public static String write(Object value) {
+    try {
+      return MAPPER.writeValueAsString(value == null ? Map.of() : value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not representable as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** JSON object text as a map; empty for null. */
+  public static Map<String, Object> readMap(String json) {
+    if (json == null || json.isBlank()) {
+      return Map.of();
+    }
+    try {
+      return MAPPER.readValue(json, MAP);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("bad JSON in database: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  /** The alarm as a JSON-ready map (instants as ISO-8601 text, enums by wire name). */
+  public static Map<String, Object> alarmToMap(Alarm a) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", a.id());
+    m.put("deviceId", a.deviceId());
+    m.put("ruleId", a.ruleId());
+    m.put("severity", a.severity().wireName());
+    m.put("state", a.state().wireName());
+    m.put("count", a.count());
+    m.put("message", a.message());
+    m.put("evidence", a.evidence());
+    m.put("raisedAt", str(a.raisedAt()));
+    m.put("updatedAt", str(a.updatedAt()));
+    m.put("acknowledgedBy", a.acknowledgedBy());
+    m.put("acknowledgedAt", str(a.acknowledgedAt()));
+    m.put("clearedAt", str(a.clearedAt()));
+    m.put("closedAt", str(a.closedAt()));
+    m.put("closeNote", a.closeNote());
+    return m;
+  }
+
+  /** Inverse of {@link #alarmToMap}. */
+  @SuppressWarnings("unchecked")
+  public static Alarm alarmFromMap(Map<String, Object> m) {
+    Object ev = m.get("evidence");
+    return new Alarm(
+        ((Number) m.get("id")).longValue(),
+        (String) m.get("deviceId"),
+        (String) m.get("ruleId"),
+        Severity.valueOf(((String) m.get("severity")).toUpperCase(java.util.Locale.ROOT)),
+        AlarmState.fromWireName((String) m.get("state")),
+        ((Number) m.get("count")).intValue(),
+        (String) m.get("message"),
+        ev instanceof Map ? (Map<String, Object>) ev : Map.of(),
+        inst(m.get("raisedAt")),
+        inst(m.get("updatedAt")),
+        (String) m.get("acknowledgedBy"),
+        inst(m.get("acknowledgedAt")),
+        inst(m.get("clearedAt")),
+        inst(m.get("closedAt")),
+        (String) m.get("closeNote"));
+  }
+
+  private static String str(Instant i) {
+    return i == null ? null : i.toString();
+  }
+
+  private static Instant inst(Object o) {
+    return o == null ? null : Instant.parse((String) o);
+  }
+}
