@@ -1,0 +1,93 @@
+package io.safegrid.gateway.retention;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.safegrid.testing.TestDatabase;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+class RetentionJobTest {
+
+    @RegisterExtension
+    static final TestDatabase db = new TestDatabase();
+
+    @BeforeEach
+    void readingsOfDifferentAges() throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("TRUNCATE readings");
+            // 500 and 401 days old: beyond the 400-day retention; 399 days, 10 days and 1 hour: kept
+            st.execute("INSERT INTO readings (time, device_id, metric, value) VALUES"
+                    + " (now() - interval '500 days', 'gas-001', 'gas_lel', 1),"
+                    + " (now() - interval '401 days 12 hours', 'gas-002', 'gas_lel', 2),"
+                    + " (now() - interval '399 days', 'gas-003', 'gas_lel', 3),"
+                    + " (now() - interval '10 days', 'gas-004', 'gas_lel', 4),"
+                    + " (now() - interval '1 hour', 'gas-005', 'gas_lel', 5)");
+        }
+        assertThat(chunkCount()).isEqualTo(5);
+    }
+
+    @Test
+    void dropsChunksOlderThanTheRetentionAndKeepsRecentReadings() throws Exception {
+        assertThat(db.migration().licence()).as("this server needs the gateway's retention").isEqualTo("apache");
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RetentionJob job = new RetentionJob(db.dataSource(), Duration.ofDays(400), registry);
+
+        assertThat(job.runOnce()).isEqualTo(2);
+
+        assertThat(devices()).containsExactly("gas-003", "gas-004", "gas-005");
+        assertThat(chunkCount()).isEqualTo(3);
+        assertThat(registry.get("safegrid.retention.chunks.dropped").counter().count()).isEqualTo(2.0);
+        assertThat(registry.get("safegrid.retention.runs").tag("outcome", "dropped").counter().count()).isEqualTo(1.0);
+
+        assertThat(job.runOnce()).as("second run finds nothing").isZero();
+        assertThat(registry.get("safegrid.retention.runs").tag("outcome", "nothing").counter().count()).isEqualTo(1.0);
+    }
+
+    @Test
+    void theScheduleRunsUntilClosed() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (RetentionJob job = new RetentionJob(db.dataSource(), Duration.ofDays(5), registry)) {
+            job.start(Duration.ofMillis(200));
+            await().atMost(Duration.ofSeconds(20)).until(() -> devices().equals(List.of("gas-005")));
+            assertThatThrownBy(() -> job.start(Duration.ofSeconds(1))).isInstanceOf(IllegalStateException.class);
+        }
+        assertThat(registry.get("safegrid.retention.chunks.dropped").counter().count()).isEqualTo(4.0);
+    }
+
+    @Test
+    void refusesARetentionShorterThanADay() {
+        assertThatThrownBy(() -> new RetentionJob(db.dataSource(), Duration.ofHours(23), new SimpleMeterRegistry()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("at least 1 day");
+    }
+
+    private static List<String> devices() throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = db.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT device_id FROM readings ORDER BY device_id")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    private static int chunkCount() throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM timescaledb_information.chunks"
+                     + " WHERE hypertable_name = 'readings'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
