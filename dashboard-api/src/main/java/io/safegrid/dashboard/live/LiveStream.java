@@ -1,0 +1,253 @@
+package io.safegrid.dashboard.live;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.alerting.ledger.AlarmEvent;
+import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.dashboard.api.AlarmJson;
+import io.safegrid.dashboard.api.Params;
+import io.safegrid.dashboard.http.ApiException;
+import io.safegrid.dashboard.http.Json;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET /api/live} (server-sent events) and {@code GET /api/live/snapshot}.
+ *
+ * <h2>Stream</h2>
+ *
+ * <ul>
+ *   <li>{@code event: alarm}, {@code id:} = the {@code alarm_events} id, data = the alarm event
+ *       (with the alarm after the change) as JSON.
+ *   <li>{@code event: device}, no id: {@code {"deviceId","online","since","reason"}}.
+ *   <li>{@code event: reading}, no id, only for devices listed in {@code ?readings=a,b} (at most
+ *       {@value #MAX_READING_DEVICES}): {@code {"deviceId","metric","time","value"}}.
+ *   <li>{@code event: reset}: the client missed more than {@value #REPLAY_LIMIT} alarm events;
+ *       reload the snapshot.
+ *   <li>{@code event: dropped}, data {@code {"reason": "slow_client"}}: the server closes the
+ *       stream (the client's queue overflowed, or {@code replay_failed}); reconnect with {@code
+ *       Last-Event-ID}.
+ *   <li>a comment {@code : keepalive} every 15 s.
+ * </ul>
+ *
+ * <h2>Resume</h2>
+ *
+ * Resume is defined for alarm events: a client that sends {@code Last-Event-ID: N} (header, as
+ * EventSource does on reconnect, or the query parameter {@code lastEventId=N} for the first
+ * connect after a snapshot) receives every alarm event with id &gt; N exactly once, in id order:
+ * the client is subscribed to the live fan-out first (into its buffer), then the ledger's {@code
+ * eventsAfter(N)} is replayed, then the buffer drains skipping ids &lt;= the last replayed. Device
+ * and reading events carry no id (so they never move the browser's Last-Event-ID); after a
+ * reconnect the device states come from the snapshot.
+ */
+public final class LiveStream {
+  /** At most this many alarm events are replayed on resume (else {@code event: reset}). */
+  public static final int REPLAY_LIMIT = 10_000;
+
+  /** At most this many devices in {@code ?readings=}. */
+  public static final int MAX_READING_DEVICES = 100;
+
+  private static final Logger log = LoggerFactory.getLogger(LiveStream.class);
+  private final Vertx vertx;
+  private final AlarmService alarms;
+  private final LiveFeed feed;
+  private final LongSupplier lastEventIdProbe;
+  private final MeterRegistry registry;
+  private final int clientQueueCapacity;
+  private final long keepaliveTimer;
+
+  /**
+   * @param lastEventIdProbe blocking: the greatest committed {@code alarm_events} id (0 if none)
+   * @param clientQueueCapacity unwritten events a client may lag behind before it is dropped
+   */
+  public LiveStream(
+      Vertx vertx,
+      AlarmService alarms,
+      LiveFeed feed,
+      LongSupplier lastEventIdProbe,
+      MeterRegistry registry,
+      int clientQueueCapacity) {
+    this.vertx = vertx;
+    this.alarms = alarms;
+    this.feed = feed;
+    this.lastEventIdProbe = lastEventIdProbe;
+    this.registry = registry;
+    this.clientQueueCapacity = clientQueueCapacity;
+    Gauge.builder("safegrid.live.clients", feed, LiveFeed::clients)
+        .description("connected /api/live clients")
+        .register(registry);
+    this.keepaliveTimer =
+        vertx.setPeriodic(15_000, id -> feed.fanOut(LiveEvent.comment("keepalive")));
+  }
+
+  /** Stops the keepalive timer. */
+  public void close() {
+    vertx.cancelTimer(keepaliveTimer);
+  }
+
+  /** {@code GET /api/live}. */
+  public void stream(RoutingContext ctx) {
+    Long lastEventId = lastEventId(ctx);
+    Set<String> readingDevices = readingDevices(ctx.request().getParam("readings"));
+    HttpServerResponse resp = ctx.response();
+    resp.setStatusCode(200)
+        .setChunked(true)
+        .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("X-Accel-Buffering", "no");
+    Context context = vertx.getOrCreateContext();
+    SseClient client =
+        new SseClient(
+            resp,
+            context,
+            readingDevices,
+            clientQueueCapacity,
+            lastEventId == null ? 0 : lastEventId,
+            lastEventId != null,
+            this::dropped);
+    resp.closeHandler(
+        v -> {
+          client.markClosed();
+          feed.unsubscribe(client);
+        });
+    client.writeNow(LiveEvent.comment("safegrid live stream"));
+    resp.write("retry: 3000\n\n");
+    // subscribe first, into the client's buffer; then replay; then drain without the seam's duplicates
+    feed.subscribe(client);
+    if (lastEventId == null) {
+      client.finishReplay(List.of());
+      return;
+    }
+    long after = lastEventId;
+    vertx
+        .executeBlocking(() -> alarms.eventsAfter(after, REPLAY_LIMIT + 1), false)
+        .onComplete(
+            ar -> {
+              if (client.closed()) {
+                return;
+              }
+              if (ar.failed()) {
+                log.warn("live replay after event {} failed", after, ar.cause());
+                client.drop("replay_failed");
+                return;
+              }
+              List<AlarmEvent> events = ar.result();
+              List<LiveEvent> replay = new ArrayList<>(events.size());
+              if (events.size() > REPLAY_LIMIT) {
+                Counter.builder("safegrid.live.resets")
+                    .description("resumes that missed more alarm events than the replay limit")
+                    .register(registry)
+                    .increment();
+                client.writeNow(
+                    LiveEvent.control(
+                        "reset",
+                        Json.write(
+                            Map.of(
+                                "reason", "replay_limit",
+                                "detail",
+                                    "more than "
+                                        + REPLAY_LIMIT
+                                        + " alarm events missed; reload /api/live/snapshot"))));
+              } else {
+                for (AlarmEvent e : events) {
+                  replay.add(LiveEvent.alarm(e.id(), Json.write(AlarmJson.event(e))));
+                }
+              }
+              client.finishReplay(replay);
+            });
+  }
+
+  /** {@code GET /api/live/snapshot}: open alarms, device states, and the last event id. */
+  public void snapshot(RoutingContext ctx) {
+    vertx
+        .executeBlocking(
+            () -> {
+              // the id first: events after it are replayed by the stream, at worst applied twice
+              long last = Math.max(lastEventIdProbe.getAsLong(), feed.lastAlarmEventId());
+              Set<AlarmState> open = EnumSet.complementOf(EnumSet.of(AlarmState.CLOSED));
+              List<Map<String, Object>> list = new ArrayList<>();
+              alarms.list(open, 1000, 0).forEach(a -> list.add(AlarmJson.alarm(a)));
+              List<Map<String, Object>> devices = new ArrayList<>();
+              feed.deviceStates().values().stream()
+                  .sorted(java.util.Comparator.comparing(DeviceState::deviceId))
+                  .forEach(s -> devices.add(LiveFeed.deviceJson(s)));
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("lastEventId", last);
+              body.put("serverTime", Instant.now().toString());
+              body.put("alarms", list);
+              body.put("devices", devices);
+              return body;
+            },
+            false)
+        .onSuccess(body -> Json.respond(ctx, 200, body))
+        .onFailure(ctx::fail);
+  }
+
+  private void dropped(SseClient client, String reason) {
+    feed.unsubscribe(client);
+    Counter.builder("safegrid.live.dropped")
+        .description("live clients dropped by the server")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    log.info("live client dropped: {}", reason);
+  }
+
+  private static Long lastEventId(RoutingContext ctx) {
+    String raw = ctx.request().getHeader("Last-Event-ID");
+    String source = "Last-Event-ID header";
+    if (raw == null || raw.isBlank()) {
+      raw = ctx.request().getParam("lastEventId");
+      source = "lastEventId";
+    }
+    if (raw == null || raw.isBlank()) {
+      return null;
+    }
+    try {
+      long v = Long.parseLong(raw.trim());
+      if (v < 0) {
+        throw new NumberFormatException();
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw ApiException.badRequest(
+          "bad_event_id", source + " must be a non-negative alarm event id, got '" + raw + "'");
+    }
+  }
+
+  private static Set<String> readingDevices(String raw) {
+    if (raw == null || raw.isBlank()) {
+      return Set.of();
+    }
+    Set<String> ids = new LinkedHashSet<>();
+    for (String s : raw.split(",")) {
+      String id = s.trim();
+      if (id.isEmpty()) {
+        continue;
+      }
+      Params.checkDeviceId(id, "readings");
+      ids.add(id);
+    }
+    if (ids.size() > MAX_READING_DEVICES) {
+      throw ApiException.badRequest(
+          "too_many_devices",
+          "readings may name at most " + MAX_READING_DEVICES + " devices, got " + ids.size());
+    }
+    return ids;
+  }
+}

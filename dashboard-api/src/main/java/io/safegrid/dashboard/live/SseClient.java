@@ -1,0 +1,168 @@
+package io.safegrid.dashboard.live;
+
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+
+/**
+ * One connected {@code /api/live} client: a bounded queue in front of its HTTP response.
+ *
+ * <p>Producers (ledger listener, ingestion) only {@link #offer} into the queue and schedule a drain
+ * on the client's event loop; the drain writes while Netty's write queue has room and resumes on
+ * its drain handler. When the queue holds {@code capacity} unwritten events the client is dropped:
+ * it gets {@code event: dropped} with the reason and the connection is closed. The browser's
+ * EventSource reconnects with {@code Last-Event-ID} and the replay fills the gap.
+ *
+ * <p>While {@link #replaying}, events queue up but are not written; {@link #finishReplay} writes
+ * the replay, then drains the queue skipping alarm events whose id is at most the last one written:
+ * no gap and no duplicate at the seam.
+ */
+final class SseClient implements LiveSubscriber {
+  private final HttpServerResponse response;
+  private final Context context;
+  private final Set<String> readingDevices;
+  private final int capacity;
+  private final BiConsumer<SseClient, String> onDrop;
+  private final ArrayDeque<LiveEvent> queue = new ArrayDeque<>();
+  private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private volatile boolean replaying;
+  private volatile boolean closed;
+  /** Only touched on the client's context. */
+  private long lastAlarmIdWritten;
+
+  SseClient(
+      HttpServerResponse response,
+      Context context,
+      Set<String> readingDevices,
+      int capacity,
+      long lastAlarmIdWritten,
+      boolean replaying,
+      BiConsumer<SseClient, String> onDrop) {
+    this.response = response;
+    this.context = context;
+    this.readingDevices = Set.copyOf(readingDevices);
+    this.capacity = capacity;
+    this.lastAlarmIdWritten = lastAlarmIdWritten;
+    this.replaying = replaying;
+    this.onDrop = onDrop;
+  }
+
+  @Override
+  public void offer(LiveEvent event) {
+    if (closed) {
+      return;
+    }
+    boolean overflow;
+    synchronized (queue) {
+      overflow = queue.size() >= capacity;
+      if (!overflow) {
+        queue.add(event);
+      }
+    }
+    if (overflow) {
+      context.runOnContext(v -> drop("slow_client"));
+      return;
+    }
+    if (!replaying && drainScheduled.compareAndSet(false, true)) {
+      context.runOnContext(v -> drain());
+    }
+  }
+
+  @Override
+  public boolean wantsReadingsOf(String deviceId) {
+    return readingDevices.contains(deviceId);
+  }
+
+  @Override
+  public boolean wantsReadings() {
+    return !readingDevices.isEmpty();
+  }
+
+  /** Writes a frame now (on the client's context), bypassing the queue: greetings, replay. */
+  void writeNow(LiveEvent e) {
+    if (closed) {
+      return;
+    }
+    response.write(e.frame());
+    if (e.isAlarm()) {
+      lastAlarmIdWritten = Math.max(lastAlarmIdWritten, e.alarmEventId());
+    }
+  }
+
+  /** On the client's context: writes the replay, then goes live. */
+  void finishReplay(List<LiveEvent> replay) {
+    for (LiveEvent e : replay) {
+      writeNow(e);
+    }
+    replaying = false;
+    drainScheduled.set(true);
+    drain();
+  }
+
+  private void drain() {
+    drainScheduled.set(false);
+    if (closed || replaying) {
+      return;
+    }
+    while (!response.writeQueueFull()) {
+      LiveEvent e;
+      synchronized (queue) {
+        e = queue.poll();
+      }
+      if (e == null) {
+        return;
+      }
+      if (e.isAlarm() && e.alarmEventId() <= lastAlarmIdWritten) {
+        continue; // already sent by the replay
+      }
+      writeNow(e);
+    }
+    response.drainHandler(
+        v -> {
+          if (drainScheduled.compareAndSet(false, true)) {
+            drain();
+          }
+        });
+  }
+
+  /** On the client's context: tells the client why, closes the connection. */
+  void drop(String reason) {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    synchronized (queue) {
+      queue.clear();
+    }
+    onDrop.accept(this, reason);
+    try {
+      response.write(
+          "event: dropped\ndata: {\"reason\":\"" + reason + "\"}\n\n");
+      response.end();
+    } catch (IllegalStateException alreadyClosed) {
+      // the connection is gone already
+    }
+    // a stuck peer may never take the last bytes: do not wait for it
+    context.owner().setTimer(2_000, t -> response.reset());
+  }
+
+  /** The peer went away. */
+  void markClosed() {
+    closed = true;
+    synchronized (queue) {
+      queue.clear();
+    }
+  }
+
+  boolean closed() {
+    return closed;
+  }
+
+  void runOnContext(Runnable r) {
+    context.runOnContext(v -> r.run());
+  }
+}
