@@ -1,0 +1,30 @@
+package io.safegrid.rules;
+
+import io.safegrid.model.AlarmTransition;
+
+/**
+ * What a rule may ask of the engine that runs it: emit a transition, or be called back at a
+ * deadline (epoch milliseconds on the engine's clock). Implemented by the engine; single-threaded.
+ */
+public interface RuleContext {
+
+  /** Emits a transition to the engine's sink (and its combination detector). */
+  void emit(AlarmTransition transition);
+
+  /**
+   * Asks for {@link Confirmable#confirm(long, long, RuleContext)} to be called once the engine's clock
+   * reaches {@code atMillis}.
+   */
+  void callBackAt(long atMillis, Confirmable target, long token);
+
+  /** A rule state that confirms a pending (debounced) change when its time has come. */
+  interface Confirmable {
+    /**
+     * Called once the clock reached the time asked for.
+     *
+     * @param token the token given to {@link #callBackAt}; a stale token means "ignore"
+     * @param nowMillis the engine's clock now
+     */
+    void confirm(long token, long nowMillis, RuleContext context);
+  }
+}

@@ -1,0 +1,45 @@
+package io.safegrid.rules.combination;
+
+import io.safegrid.model.Severity;
+import io.safegrid.rules.config.PlaceLevel;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Two alarms in one place within a window give a combined alarm: one of the rules in {@code
+ * first} and one of the rules in {@code second}, raised by two different devices at most {@code
+ * windowMillis} apart (by event time), both in the same {@code scope} (e.g. building). The
+ * combined alarm clears when no such pair is open any more (the window matters only for raising).
+ *
+ * <p>Dongnan defaults (SafeGrid's choice, configurable under {@code combination}): two gas
+ * alarms in one building within 5 min ({@code combo-gas-building}, CRITICAL); a panel fire and a
+ * gas alarm in one compound within 5 min ({@code combo-fire-gas-compound}, CRITICAL).
+ *
+ * @param ruleId rule id of the combined alarm, e.g. {@code combo-gas-building}
+ * @param scope the place level that groups devices
+ * @param first rule ids of one side
+ * @param second rule ids of the other side (may equal {@code first})
+ * @param windowMillis largest time between the two raises, ms, > 0
+ * @param severity severity of the combined alarm
+ * @param label human text, e.g. "two gas alarms in one building"
+ */
+public record CombinationRule(String ruleId, PlaceLevel scope, Set<String> first,
+    Set<String> second, long windowMillis, Severity severity, String label) {
+
+  public CombinationRule {
+    Objects.requireNonNull(ruleId, "ruleId");
+    Objects.requireNonNull(scope, "scope");
+    Objects.requireNonNull(severity, "severity");
+    first = Set.copyOf(first);
+    second = Set.copyOf(second);
+    if (first.isEmpty() || second.isEmpty() || windowMillis <= 0) {
+      throw new IllegalArgumentException(ruleId + ": needs rules on both sides and a window > 0");
+    }
+    label = label == null ? ruleId : label;
+  }
+
+  /** Whether a rule id takes part in this combination. */
+  public boolean involves(String contributingRuleId) {
+    return first.contains(contributingRuleId) || second.contains(contributingRuleId);
+  }
+}

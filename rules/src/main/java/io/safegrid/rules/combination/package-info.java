@@ -1,0 +1,5 @@
+/**
+ * Combination rules: alarms of several devices in one place (building, compound, community)
+ * within a window give one combined alarm of higher severity.
+ */
+package io.safegrid.rules.combination;

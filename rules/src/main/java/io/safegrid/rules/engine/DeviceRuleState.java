@@ -1,0 +1,66 @@
+package io.safegrid.rules.engine;
+
+import io.safegrid.rules.config.DeviceProfile;
+import io.safegrid.rules.config.RuleSet;
+import io.safegrid.rules.event.Latches;
+import io.safegrid.rules.inactivity.InactivityRule;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * All rule state of one device: newest value per metric with its rule states, latched alarms,
+ * and inactivity bookkeeping. Plain and not thread-safe: exactly one engine shard owns it (one
+ * writer per device).
+ */
+public final class DeviceRuleState {
+
+  final String deviceId;
+  final DeviceProfile profile; // null for an unknown device
+  final RuleSet rules; // null for an unknown device
+  final InactivityRule inactivity; // null for an unknown device
+  final Map<String, MetricState> metrics = new HashMap<>(8);
+  final Latches latches;
+
+  /** Last message received, engine clock ms; Long.MIN_VALUE when none. */
+  long lastSeenMillis = Long.MIN_VALUE;
+  /** Restart time: no offline before this + timeout. Long.MIN_VALUE when not restored. */
+  long graceFromMillis = Long.MIN_VALUE;
+  boolean offlineOpen;
+  boolean inQueue;
+  long queuedDeadline;
+
+  DeviceRuleState(String deviceId, DeviceProfile profile, RuleSet rules) {
+    this.deviceId = deviceId;
+    this.profile = profile;
+    this.rules = rules;
+    this.inactivity = rules == null ? null : rules.inactivity(profile.reportIntervalMillis());
+    this.latches = new Latches(deviceId);
+  }
+
+  boolean known() {
+    return rules != null;
+  }
+
+  /** The first millisecond this device counts as offline. */
+  long deadline() {
+    return inactivity.deadline(Math.max(lastSeenMillis, graceFromMillis));
+  }
+
+  MetricState metric(String metric) {
+    MetricState m = metrics.get(metric);
+    if (m == null) {
+      m = new MetricState(deviceId, rules.forMetric(metric));
+      metrics.put(metric, m);
+    }
+    return m;
+  }
+
+  public String deviceId() {
+    return deviceId;
+  }
+
+  /** Whether the device-offline alarm is open. */
+  public boolean offline() {
+    return offlineOpen;
+  }
+}

@@ -1,0 +1,49 @@
+package io.safegrid.rules.engine;
+
+import java.util.Objects;
+
+/**
+ * Suspicious input the engine did not take as the device's newest state. The gateway counts these
+ * (e.g. Micrometer {@code safegrid.rules.flags}, tag {@code reason} = {@link Kind#reason()}); the
+ * reading itself was already stored as history.
+ *
+ * @param kind what is wrong
+ * @param deviceId the device
+ * @param subject the metric or event name
+ * @param timeMillis the time the device sent, epoch ms as received
+ * @param receivedMillis the engine's clock when it arrived, epoch ms
+ * @param detail a short human text
+ */
+public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
+    long receivedMillis, String detail) {
+
+  /** Kinds of flag. */
+  public enum Kind {
+    /** The time is more than the allowed skew (5 min) ahead of the clock. */
+    FUTURE_TIMESTAMP("future_timestamp"),
+    /** The time is below 1e11 ms (before 1973-03-03): epoch seconds sent as milliseconds. */
+    SECONDS_AS_MILLIS("seconds_as_millis"),
+    /** The device is not in the site (first message only; later ones are counted). */
+    UNKNOWN_DEVICE("unknown_device"),
+    /** The device's rule overrides do not compile (first message only). */
+    BAD_RULE_PARAMETERS("bad_rule_parameters");
+
+    private final String reason;
+
+    Kind(String reason) {
+      this.reason = reason;
+    }
+
+    /** Lower snake case, for metric tags and dead-letter reasons. */
+    public String reason() {
+      return reason;
+    }
+  }
+
+  public Flag {
+    Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(deviceId, "deviceId");
+    subject = subject == null ? "" : subject;
+    detail = detail == null ? "" : detail;
+  }
+}

@@ -1,0 +1,17 @@
+package io.safegrid.rules.engine;
+
+/** What the engine did with one reading or event. */
+public enum Outcome {
+  /** Taken as the newest state and evaluated. */
+  EVALUATED,
+  /** Older than the newest state of that metric: history only, not evaluated. */
+  LATE,
+  /** Same time as the newest state of that metric: already seen, ignored. */
+  DUPLICATE,
+  /** A {@link Flag} was raised (future time, seconds as millis): not taken as newest state. */
+  FLAGGED,
+  /** The device is unknown or its rules do not compile: nothing evaluated. */
+  UNKNOWN_DEVICE,
+  /** Neither a rule nor the newest-state check reads this metric or event (counted as seen). */
+  NO_RULE
+}

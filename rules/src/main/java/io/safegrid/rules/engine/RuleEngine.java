@@ -1,0 +1,426 @@
+package io.safegrid.rules.engine;
+
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.Reading;
+import io.safegrid.rules.RuleContext;
+import io.safegrid.rules.TransitionSink;
+import io.safegrid.rules.combination.CombinationDetector;
+import io.safegrid.rules.config.DeviceDirectory;
+import io.safegrid.rules.config.DevicePlace;
+import io.safegrid.rules.config.DeviceProfile;
+import io.safegrid.rules.config.RuleBook;
+import io.safegrid.rules.config.RuleSet;
+import io.safegrid.rules.event.StateCodeRule;
+import io.safegrid.rules.inactivity.InactivityRule;
+import io.safegrid.rules.rate.RateOfChangeRule;
+import io.safegrid.rules.threshold.ThresholdRule;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.PriorityQueue;
+import java.util.function.LongSupplier;
+
+/**
+ * The rule engine of one shard: single-threaded, not thread-safe, allocation-free on the hot path
+ * (a reading that changes no alarm). Use {@link ShardedRuleEngine} to share work between threads;
+ * use this class directly in tests and benchmarks.
+ *
+ * <p><b>Order.</b> Event time decides: per device and metric the newest reading is the state. A
+ * reading older than it is {@link Outcome#LATE} (history only), one at the same millisecond is a
+ * {@link Outcome#DUPLICATE}; neither changes anything, so the same reading twice gives one alarm.
+ *
+ * <p><b>Flags.</b> A time more than {@link #MAX_FUTURE_SKEW_MILLIS} ahead of the clock, or below
+ * {@link #SECONDS_LIMIT_MILLIS} (epoch seconds sent as milliseconds), gives a {@link Flag} and is
+ * not evaluated. Flagged messages still count as "device seen" for inactivity.
+ *
+ * <p><b>Time.</b> The clock (epoch ms) is injected. Debounce confirmations and inactivity use a
+ * deadline queue: call {@link #nextDeadline()} and {@link #advanceTo(long)}.
+ */
+public final class RuleEngine {
+
+  /** Largest accepted clock skew into the future, ms: 5 minutes. */
+  public static final long MAX_FUTURE_SKEW_MILLIS = 5 * 60_000L;
+  /** Times below this (1e11 ms, 1973-03-03) are taken for epoch seconds sent as milliseconds. */
+  public static final long SECONDS_LIMIT_MILLIS = 100_000_000_000L;
+
+  private static final class Timer {
+    final long atMillis;
+    final RuleContext.Confirmable target;
+    final long token;
+
+    Timer(long atMillis, RuleContext.Confirmable target, long token) {
+      this.atMillis = atMillis;
+      this.target = target;
+      this.token = token;
+    }
+  }
+
+  private final RuleBook book;
+  private final DeviceDirectory directory;
+  private final LongSupplier clock;
+  private final TransitionSink sink;
+  private final FlagSink flags;
+  private final CombinationDetector combinations; // may be null
+  private final Map<String, DeviceRuleState> devices = new HashMap<>(256);
+  private final PriorityQueue<DeviceRuleState> offlineQueue =
+      new PriorityQueue<>(Comparator.comparingLong(d -> d.queuedDeadline));
+  private final PriorityQueue<Timer> timers =
+      new PriorityQueue<>(Comparator.comparingLong(t -> t.atMillis));
+  private final RuleContext ctx = new Ctx();
+
+  private long evaluated;
+  private long late;
+  private long duplicates;
+  private long flagged;
+  private long unknown;
+  private long transitions;
+
+  /**
+   * An engine with its own combination detector over the book's combination rules.
+   *
+   * @param book the rules
+   * @param directory device profiles (type, place, report interval, overrides)
+   * @param clock now, epoch ms
+   * @param sink where transitions go
+   * @param flags where flags go
+   */
+  public RuleEngine(RuleBook book, DeviceDirectory directory, LongSupplier clock,
+      TransitionSink sink, FlagSink flags) {
+    this(book, directory, clock, sink, flags,
+        new CombinationDetector(book.combinations(), placesOf(directory), sink));
+  }
+
+  /**
+   * An engine sharing a combination detector (or none, when null) with other shards.
+   */
+  public RuleEngine(RuleBook book, DeviceDirectory directory, LongSupplier clock,
+      TransitionSink sink, FlagSink flags, CombinationDetector combinations) {
+    this.book = Objects.requireNonNull(book, "book");
+    this.directory = Objects.requireNonNull(directory, "directory");
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.sink = Objects.requireNonNull(sink, "sink");
+    this.flags = Objects.requireNonNull(flags, "flags");
+    this.combinations = combinations;
+  }
+
+  /** A device's place through a directory ({@link DevicePlace#NOWHERE} when unknown). */
+  public static java.util.function.Function<String, DevicePlace> placesOf(DeviceDirectory dir) {
+    return id -> dir.find(id).map(DeviceProfile::place).orElse(DevicePlace.NOWHERE);
+  }
+
+  /**
+   * Evaluates one reading: marks the device seen (clears its offline alarm), then, unless
+   * flagged, late or a duplicate, runs the rules of its metric.
+   */
+  public Outcome onReading(Reading r) {
+    long now = clock.getAsLong();
+    DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
+    if (d == null) {
+      unknown++;
+      return Outcome.UNKNOWN_DEVICE;
+    }
+    touch(d, now);
+    return evaluate(d, r, now);
+  }
+
+  /** Evaluates a batch (e.g. an NB-IoT unit's cached backlog) in the order given. */
+  public void onReadings(List<Reading> readings) {
+    for (int i = 0, n = readings.size(); i < n; i++) {
+      onReading(readings.get(i));
+    }
+  }
+
+  /**
+   * Evaluates one device event (fire, fault, reset, ...): marks the device seen, then applies the
+   * event rules of its type unless flagged. A raise or clear older than the latch's last change is
+   * history ({@link Outcome#LATE}).
+   */
+  public Outcome onEvent(DeviceEvent e) {
+    long now = clock.getAsLong();
+    DeviceRuleState d = device(e.deviceId(), now, e.event(), e.timeMillis());
+    if (d == null) {
+      unknown++;
+      return Outcome.UNKNOWN_DEVICE;
+    }
+    touch(d, now);
+    if (flagged(d.deviceId, e.event(), e.timeMillis(), now)) {
+      return Outcome.FLAGGED;
+    }
+    if (!d.rules.events().apply(e, d.latches, ctx)) {
+      return Outcome.NO_RULE;
+    }
+    evaluated++;
+    return Outcome.EVALUATED;
+  }
+
+  /**
+   * The earliest time (epoch ms) at which {@link #advanceTo(long)} may have something to do, or
+   * {@link Long#MAX_VALUE} when nothing is scheduled. May be early (a device that reported since
+   * is then rescheduled), never late.
+   */
+  public long nextDeadline() {
+    long a = offlineQueue.isEmpty() ? Long.MAX_VALUE : offlineQueue.peek().queuedDeadline;
+    long b = timers.isEmpty() ? Long.MAX_VALUE : timers.peek().atMillis;
+    return Math.min(a, b);
+  }
+
+  /**
+   * Runs everything due at or before {@code nowMillis}: debounce confirmations, and the offline
+   * alarm of every device silent for more than its timeout (one alarm per silence, however many
+   * intervals were missed). Cost is proportional to what is due, not to the number of devices.
+   *
+   * @return the number of transitions emitted
+   */
+  public int advanceTo(long nowMillis) {
+    long before = transitions;
+    while (!timers.isEmpty() && timers.peek().atMillis <= nowMillis) {
+      Timer t = timers.poll();
+      t.target.confirm(t.token, nowMillis, ctx);
+    }
+    while (!offlineQueue.isEmpty() && offlineQueue.peek().queuedDeadline <= nowMillis) {
+      DeviceRuleState d = offlineQueue.poll();
+      d.inQueue = false;
+      long real = d.deadline();
+      if (real > nowMillis) {
+        enqueue(d, real);
+      } else if (!d.offlineOpen) {
+        d.offlineOpen = true;
+        ctx.emit(d.inactivity.raise(d.deviceId, d.lastSeenMillis, real)); // time: when it went offline
+      }
+    }
+    return (int) (transitions - before);
+  }
+
+  /**
+   * Rebuilds state after a restart, without re-raising what is open:
+   *
+   * <ol>
+   *   <li>open alarms set the rule states (threshold level from the severity, rate active,
+   *       latches open, device offline, combinations);
+   *   <li>last-seen times set the inactivity deadline to {@code max(lastSeen, now) + timeout}:
+   *       every device gets one full timeout after the restart to report (no burst of false
+   *       alarms for the time the gateway was down), and a device still silent then gets exactly
+   *       one offline alarm; a device whose offline alarm is open gets none until it reports;
+   *   <li>recent readings are replayed in event-time order through the normal rules. Only where
+   *       they disagree with the open alarms does a transition come out (e.g. a level that fell
+   *       while the gateway was down clears).
+   * </ol>
+   *
+   * @return the number of transitions the replay emitted
+   */
+  public int restore(RestoreSnapshot snapshot) {
+    long now = clock.getAsLong();
+    long before = transitions;
+    List<DeviceRuleState> touched = new ArrayList<>();
+    for (OpenAlarm a : snapshot.openAlarms()) {
+      if (combinations != null) {
+        combinations.restoreOpen(a.deviceId(), a.ruleId(), a.sinceMillis());
+      }
+      DeviceRuleState d = device(a.deviceId(), now, a.ruleId(), now);
+      if (d == null) {
+        continue;
+      }
+      touched.add(d);
+      restoreAlarm(d, a);
+    }
+    snapshot.lastSeen().forEach((id, seen) -> {
+      DeviceRuleState d = device(id, now, "last-seen", now);
+      if (d != null && seen != null) {
+        d.lastSeenMillis = Math.max(d.lastSeenMillis, seen);
+        touched.add(d);
+      }
+    });
+    for (DeviceRuleState d : touched) {
+      d.graceFromMillis = now;
+      if (!d.offlineOpen && !d.inQueue) {
+        enqueue(d, d.deadline());
+      }
+    }
+    List<Reading> replay = new ArrayList<>(snapshot.recentReadings());
+    replay.sort(Comparator.comparingLong(Reading::timeMillis));
+    for (Reading r : replay) {
+      DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
+      if (d != null) {
+        evaluate(d, r, now);
+      }
+    }
+    return (int) (transitions - before);
+  }
+
+  private void restoreAlarm(DeviceRuleState d, OpenAlarm a) {
+    String id = a.ruleId();
+    if (InactivityRule.RULE_ID.equals(id)) {
+      d.offlineOpen = true;
+      return;
+    }
+    for (ThresholdRule t : d.rules.thresholds()) {
+      if (t.ruleId().equals(id)) {
+        MetricState m = d.metric(t.metric());
+        for (int i = 0; i < m.thresholds.length; i++) {
+          if (m.thresholds[i].rule() == t) {
+            m.thresholds[i].restoreLevel(t.levelFor(a.severity()));
+          }
+        }
+        return;
+      }
+    }
+    for (RateOfChangeRule r : d.rules.rates()) {
+      if (r.ruleId().equals(id)) {
+        MetricState m = d.metric(r.metric());
+        for (int i = 0; i < m.rates.length; i++) {
+          m.rates[i].restoreActive(true);
+        }
+        return;
+      }
+    }
+    if (d.rules.latchedRuleIds().contains(id)) {
+      d.latches.get(id).restoreOpen(a.severity());
+    }
+  }
+
+  /** Counters since start. */
+  public EngineStats stats() {
+    return new EngineStats(evaluated, late, duplicates, flagged, unknown, transitions,
+        devices.size(), 0);
+  }
+
+  /**
+   * The newest accepted value of a device's metric, or empty (for tests and the page).
+   */
+  public Optional<double[]> latest(String deviceId, String metric) {
+    DeviceRuleState d = devices.get(deviceId);
+    MetricState m = d == null ? null : d.metrics.get(metric);
+    if (m == null || m.latestTime == Long.MIN_VALUE) {
+      return Optional.empty();
+    }
+    return Optional.of(new double[] {m.latestTime, m.latestValue});
+  }
+
+  /** Whether the device's offline alarm is open. */
+  public boolean isOffline(String deviceId) {
+    DeviceRuleState d = devices.get(deviceId);
+    return d != null && d.offlineOpen;
+  }
+
+  private Outcome evaluate(DeviceRuleState d, Reading r, long now) {
+    long t = r.timeMillis();
+    if (flagged(d.deviceId, r.metric(), t, now)) {
+      return Outcome.FLAGGED;
+    }
+    MetricState m = d.metric(r.metric());
+    if (t < m.latestTime) {
+      late++;
+      return Outcome.LATE;
+    }
+    if (t == m.latestTime) {
+      duplicates++;
+      return Outcome.DUPLICATE;
+    }
+    double v = r.value();
+    m.latestTime = t;
+    m.latestValue = v;
+    RuleSet.MetricRules rules = m.rules;
+    if (rules == null) {
+      return Outcome.NO_RULE;
+    }
+    evaluated++;
+    for (int i = 0; i < m.thresholds.length; i++) {
+      m.thresholds[i].evaluate(t, v, ctx);
+    }
+    for (int i = 0; i < m.rates.length; i++) {
+      m.rates[i].evaluate(t, v, ctx);
+    }
+    StateCodeRule[] codes = rules.stateCodes();
+    for (int i = 0; i < codes.length; i++) {
+      codes[i].evaluate(t, v, d.latches, ctx);
+    }
+    return Outcome.EVALUATED;
+  }
+
+  private boolean flagged(String deviceId, String subject, long t, long now) {
+    if (t < SECONDS_LIMIT_MILLIS) {
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.SECONDS_AS_MILLIS, deviceId, subject, t, now,
+          "time " + t + " ms is before 1973: epoch seconds sent as milliseconds?"));
+      return true;
+    }
+    if (t > now + MAX_FUTURE_SKEW_MILLIS) {
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.FUTURE_TIMESTAMP, deviceId, subject, t, now,
+          "time is " + (t - now) / 1000 + " s ahead of the gateway clock (limit "
+              + MAX_FUTURE_SKEW_MILLIS / 1000 + " s)"));
+      return true;
+    }
+    return false;
+  }
+
+  private void touch(DeviceRuleState d, long now) {
+    if (now > d.lastSeenMillis) {
+      d.lastSeenMillis = now;
+    }
+    if (d.offlineOpen) {
+      d.offlineOpen = false;
+      ctx.emit(d.inactivity.clear(d.deviceId, now));
+    }
+    if (!d.inQueue) {
+      enqueue(d, d.deadline());
+    }
+  }
+
+  private void enqueue(DeviceRuleState d, long deadline) {
+    d.queuedDeadline = deadline;
+    d.inQueue = true;
+    offlineQueue.add(d);
+  }
+
+  /** The device's state, created on first sight; null (flagged once) when unknown or invalid. */
+  private DeviceRuleState device(String id, long now, String subject, long t) {
+    DeviceRuleState d = devices.get(id);
+    if (d != null) {
+      return d.known() ? d : null;
+    }
+    Optional<DeviceProfile> p = directory.find(id);
+    if (p.isEmpty()) {
+      d = new DeviceRuleState(id, null, null);
+      devices.put(id, d);
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.UNKNOWN_DEVICE, id, subject, t, now,
+          "device is not in the site"));
+      return null;
+    }
+    RuleSet set;
+    try {
+      set = book.ruleSetFor(p.get());
+    } catch (IllegalArgumentException ex) {
+      d = new DeviceRuleState(id, null, null);
+      devices.put(id, d);
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.BAD_RULE_PARAMETERS, id, subject, t, now, ex.getMessage()));
+      return null;
+    }
+    d = new DeviceRuleState(id, p.get(), set);
+    devices.put(id, d);
+    return d;
+  }
+
+  private final class Ctx implements RuleContext {
+    @Override
+    public void emit(AlarmTransition t) {
+      transitions++;
+      sink.accept(t);
+      if (combinations != null && combinations.interestedIn(t.ruleId())) {
+        combinations.onTransition(t);
+      }
+    }
+
+    @Override
+    public void callBackAt(long atMillis, Confirmable target, long token) {
+      timers.add(new Timer(atMillis, target, token));
+    }
+  }
+}

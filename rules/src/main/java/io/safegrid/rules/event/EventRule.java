@@ -1,0 +1,123 @@
+package io.safegrid.rules.event;
+
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.Severity;
+import io.safegrid.rules.RuleContext;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What a device's events do: each event name either raises a latched alarm (rule id, severity)
+ * or clears some, or both. Immutable.
+ *
+ * <p>Fire panel defaults (GB/T 26875.3-2011 status bits; severities are SafeGrid's choice, fire
+ * CRITICAL per the model's {@link Severity}): {@code fire} raises {@code panel-fire} CRITICAL;
+ * {@code fault} {@code panel-fault} MINOR; {@code supervisory} {@code panel-supervisory} MINOR;
+ * {@code shield} {@code panel-shield} WARNING; {@code mains_fault} {@code panel-mains-fault}
+ * MINOR; {@code backup_fault} {@code panel-backup-fault} MINOR; {@code reset} clears fire, fault,
+ * supervisory and shield; {@code mains_restored} and {@code backup_restored} clear the power
+ * faults. Unknown events do nothing (they are kept as history by the gateway).
+ */
+public final class EventRule {
+
+  /**
+   * One event's effect.
+   *
+   * @param event event name, lower case
+   * @param raiseRuleId rule id to raise, or null
+   * @param severity its severity (null when nothing is raised)
+   * @param clearRuleIds rule ids to clear; never null
+   * @param label human text for messages, e.g. "fire alarm"
+   */
+  public record Action(String event, String raiseRuleId, Severity severity,
+      List<String> clearRuleIds, String label) {
+    public Action {
+      Objects.requireNonNull(event, "event");
+      if ((raiseRuleId == null) != (severity == null)) {
+        throw new IllegalArgumentException(event + ": a raise needs both a rule id and a severity");
+      }
+      clearRuleIds = clearRuleIds == null ? List.of() : List.copyOf(clearRuleIds);
+      label = label == null ? event : label;
+    }
+
+    /** An event that raises a rule. */
+    public static Action raise(String event, String ruleId, Severity severity, String label) {
+      return new Action(event, ruleId, severity, List.of(), label);
+    }
+
+    /** An event that clears rules. */
+    public static Action clear(String event, String label, String... ruleIds) {
+      return new Action(event, null, null, List.of(ruleIds), label);
+    }
+  }
+
+  private final Map<String, Action> byEvent;
+
+  public EventRule(List<Action> actions) {
+    Map<String, Action> m = new HashMap<>();
+    for (Action a : actions) {
+      if (m.put(a.event(), a) != null) {
+        throw new IllegalArgumentException("event '" + a.event() + "' given twice");
+      }
+    }
+    this.byEvent = Map.copyOf(m);
+  }
+
+  /** No event does anything. */
+  public static EventRule none() {
+    return new EventRule(List.of());
+  }
+
+  /** The action of an event, or null. */
+  public Action action(String event) {
+    return byEvent.get(event);
+  }
+
+  /** All rule ids this table raises. */
+  public java.util.Set<String> raisedRuleIds() {
+    java.util.Set<String> s = new java.util.HashSet<>();
+    byEvent.values().forEach(a -> {
+      if (a.raiseRuleId() != null) {
+        s.add(a.raiseRuleId());
+      }
+    });
+    return s;
+  }
+
+  /**
+   * Applies one event (not flagged, not a duplicate) to the device's latches.
+   *
+   * @return true when the event name is known
+   */
+  public boolean apply(DeviceEvent e, Latches latches, RuleContext ctx) {
+    Action a = byEvent.get(e.event().toLowerCase(Locale.ROOT));
+    if (a == null) {
+      return false;
+    }
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("event", e.event());
+    ev.put("event_time_ms", e.timeMillis());
+    if (e.zone() != null) {
+      ev.put("zone", e.zone());
+    }
+    if (e.point() != null) {
+      ev.put("point", e.point());
+    }
+    if (e.text() != null) {
+      ev.put("text", e.text());
+    }
+    String where = e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
+    String text = e.text() == null ? "" : (" (" + e.text() + ")");
+    for (String r : a.clearRuleIds()) {
+      latches.clear(r, e.timeMillis(), a.label() + where + text, ev, ctx);
+    }
+    if (a.raiseRuleId() != null) {
+      latches.raise(a.raiseRuleId(), a.severity(), e.timeMillis(), a.label() + where + text, ev, ctx);
+    }
+    return true;
+  }
+}

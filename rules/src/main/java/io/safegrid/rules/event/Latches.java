@@ -1,0 +1,80 @@
+package io.safegrid.rules.event;
+
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.model.Severity;
+import io.safegrid.rules.RuleContext;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The latched rules of one device, by rule id, created on first use. Raising an open latch or
+ * clearing a closed one does nothing; a change older (by event time) than the latch's last change
+ * is ignored (late: it belongs to history). Not thread-safe: owned by one engine shard.
+ */
+public final class Latches {
+
+  private final String deviceId;
+  private final Map<String, Latch> byRule = new HashMap<>(4);
+
+  public Latches(String deviceId) {
+    this.deviceId = deviceId;
+  }
+
+  /** The latch of a rule, created closed if absent. */
+  public Latch get(String ruleId) {
+    return byRule.computeIfAbsent(ruleId, k -> new Latch());
+  }
+
+  /** Whether the rule's latch exists and is open. */
+  public boolean isOpen(String ruleId) {
+    Latch l = byRule.get(ruleId);
+    return l != null && l.open;
+  }
+
+  /**
+   * Opens (RAISE) or re-grades (SEVERITY_CHANGE) a latch.
+   *
+   * @return true when it emitted
+   */
+  public boolean raise(String ruleId, Severity severity, long atMillis, String message,
+      Map<String, Object> evidence, RuleContext ctx) {
+    Latch l = get(ruleId);
+    if (atMillis < l.changedAtMillis) {
+      return false;
+    }
+    if (l.open && l.severity == severity) {
+      return false;
+    }
+    Kind kind = l.open ? Kind.SEVERITY_CHANGE : Kind.RAISE;
+    l.open = true;
+    l.severity = severity;
+    l.changedAtMillis = atMillis;
+    ctx.emit(new AlarmTransition(deviceId, ruleId, kind, severity, atMillis, message, evidence));
+    return true;
+  }
+
+  /**
+   * Closes a latch (CLEAR). A clear of a closed latch still moves its change time forward, so a
+   * late raise from before the clear stays history.
+   *
+   * @return true when it emitted
+   */
+  public boolean clear(String ruleId, long atMillis, String message, Map<String, Object> evidence,
+      RuleContext ctx) {
+    Latch l = byRule.get(ruleId);
+    if (l == null) {
+      l = get(ruleId);
+    }
+    if (atMillis < l.changedAtMillis) {
+      return false;
+    }
+    l.changedAtMillis = atMillis;
+    if (!l.open) {
+      return false;
+    }
+    l.open = false;
+    ctx.emit(new AlarmTransition(deviceId, ruleId, Kind.CLEAR, l.severity, atMillis, message, evidence));
+    return true;
+  }
+}

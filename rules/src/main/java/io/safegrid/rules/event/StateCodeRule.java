@@ -1,0 +1,112 @@
+package io.safegrid.rules.event;
+
+import io.safegrid.model.Severity;
+import io.safegrid.rules.RuleContext;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A device's own state reported as a numeric metric (e.g. a gas alarm's {@code state}), mapped to
+ * latched alarms. A code either asks for one rule at one severity (and clears the family's
+ * others), means "normal" (clears the whole family), or is neutral (nothing changes, e.g.
+ * preheating). Immutable.
+ *
+ * <p>Gas alarm default codes (SafeGrid's numbering of the states units report, see the domain
+ * brief): 0 normal, 1 low alarm ({@code gas-device-alarm} MAJOR), 2 high alarm ({@code
+ * gas-device-alarm} CRITICAL), 3 fault ({@code gas-fault} MINOR), 4 sensor failure ({@code
+ * gas-fault} MINOR), 5 preheating (neutral).
+ */
+public final class StateCodeRule {
+
+  /**
+   * One code's meaning.
+   *
+   * @param code the numeric code
+   * @param name its name, e.g. {@code low_alarm}
+   * @param ruleId the rule it raises, or null for normal/neutral
+   * @param severity the severity, or null
+   * @param normal true when the code clears the family
+   */
+  public record Code(int code, String name, String ruleId, Severity severity, boolean normal) {
+    public Code {
+      Objects.requireNonNull(name, "name");
+    }
+  }
+
+  private final String metric;
+  private final Code[] codes;
+  private final List<String> family;
+
+  /**
+   * @param metric metric carrying the code, e.g. {@code state}
+   * @param codes the known codes
+   */
+  public StateCodeRule(String metric, List<Code> codes) {
+    this.metric = Objects.requireNonNull(metric);
+    this.codes = codes.toArray(new Code[0]);
+    this.family = codes.stream().map(Code::ruleId).filter(Objects::nonNull).distinct().toList();
+  }
+
+  public String metric() {
+    return metric;
+  }
+
+  /** The rule ids this code table raises. */
+  public List<String> ruleIds() {
+    return family;
+  }
+
+  /** Applies one accepted (newest) reading of the metric. Unknown codes do nothing. */
+  public void evaluate(long timeMillis, double value, Latches latches, RuleContext ctx) {
+    Code c = null;
+    for (Code k : codes) {
+      if (k.code() == value) {
+        c = k;
+        break;
+      }
+    }
+    if (c == null || (c.ruleId() == null && !c.normal())) {
+      return;
+    }
+    if (c.ruleId() != null && latches.isOpen(c.ruleId())
+        && latches.get(c.ruleId()).severity() == c.severity()) {
+      boolean othersClosed = true;
+      for (String r : family) {
+        if (!r.equals(c.ruleId()) && latches.isOpen(r)) {
+          othersClosed = false;
+        }
+      }
+      if (othersClosed) {
+        return; // the hot path: state unchanged, no allocation
+      }
+    }
+    if (c.normal() && !anyOpen(latches)) {
+      return;
+    }
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("metric", metric);
+    ev.put("value", value);
+    ev.put("state", c.name());
+    ev.put("reading_time_ms", timeMillis);
+    String msg = "device state " + c.name().replace('_', ' ') + " (" + metric + "=" + c.code() + ")";
+    for (String r : family) {
+      if (!r.equals(c.ruleId())) {
+        latches.clear(r, timeMillis, msg, ev, ctx);
+      }
+    }
+    if (c.ruleId() != null) {
+      latches.raise(c.ruleId(), c.severity(), timeMillis, msg, ev, ctx);
+    }
+  }
+
+  private boolean anyOpen(Latches latches) {
+    for (String r : family) {
+      if (latches.isOpen(r)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,264 @@
+package io.safegrid.rules.threshold;
+
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.model.Severity;
+import io.safegrid.rules.RuleContext;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A threshold rule on one metric with one or more levels, hysteresis and debounce. Immutable;
+ * its per-device state is a {@link ThresholdState}.
+ *
+ * <p>Levels are numbered 1..n, each with a setpoint and a severity, ordered from the least to the
+ * most severe (for {@link Direction#ABOVE} setpoints ascend, for {@link Direction#BELOW} they
+ * descend). A reading enters level i when it reaches the setpoint ({@code value >= setpoint} for
+ * ABOVE); it stays at level i (or higher) while it has not moved more than the hysteresis back
+ * ({@code value >= setpoint - hysteresis}); below that it falls to the next level that holds, or
+ * clears. Example, gas (GB/T 50493-2019 5.5.2): level 1 at 25 %LEL (MAJOR), level 2 at 50 %LEL
+ * (CRITICAL), hysteresis 2 %LEL: 24.9 nothing, 25.0 raises MAJOR, 50 changes severity to
+ * CRITICAL, 47.9 back to MAJOR, 22.9 clears.
+ *
+ * <p>Debounce (duration): with {@code debounceMillis > 0} a change of level (up or down, clear
+ * included) happens only once the new condition has held for that long: confirmed by a reading at
+ * least that much later that still asks for a change in the same direction, or by the engine's
+ * deadline call at {@code since + debounce}. A reading that asks for the current level again
+ * cancels the pending change, so a value hovering around the setpoint never raises.
+ */
+public final class ThresholdRule {
+
+  /** Which side of the setpoints is the alarm side. */
+  public enum Direction {
+    /** Alarm when the value is at or above the setpoint (gas %LEL, river level). */
+    ABOVE,
+    /** Alarm when the value is at or below the setpoint (battery %). */
+    BELOW
+  }
+
+  private final String ruleId;
+  private final String metric;
+  private final String label;
+  private final String unit;
+  private final Direction direction;
+  private final double[] setpoints;
+  private final Severity[] severities;
+  private final double hysteresis;
+  private final long debounceMillis;
+
+  /**
+   * @param ruleId stable rule id, e.g. {@code gas-lel}
+   * @param metric metric name with unit suffix, e.g. {@code gas_lel}
+   * @param label what the value is, for messages, e.g. {@code gas}
+   * @param unit unit for messages, e.g. {@code %LEL}
+   * @param direction alarm side
+   * @param setpoints one per level, least severe first, in the metric's unit
+   * @param severities one per level
+   * @param hysteresis how far back past a setpoint the value must go to leave the level, >= 0
+   * @param debounceMillis how long a new condition must hold before the level changes, ms, >= 0
+   * @throws IllegalArgumentException when the levels are empty, unordered, or sizes differ
+   */
+  public ThresholdRule(
+      String ruleId,
+      String metric,
+      String label,
+      String unit,
+      Direction direction,
+      double[] setpoints,
+      Severity[] severities,
+      double hysteresis,
+      long debounceMillis) {
+    this.ruleId = Objects.requireNonNull(ruleId, "ruleId");
+    this.metric = Objects.requireNonNull(metric, "metric");
+    this.label = Objects.requireNonNull(label, "label");
+    this.unit = Objects.requireNonNull(unit, "unit");
+    this.direction = Objects.requireNonNull(direction, "direction");
+    if (setpoints.length == 0 || setpoints.length != severities.length) {
+      throw new IllegalArgumentException(
+          ruleId + ": need one severity per setpoint and at least one level");
+    }
+    for (int i = 0; i < setpoints.length; i++) {
+      if (!Double.isFinite(setpoints[i])) {
+        throw new IllegalArgumentException(ruleId + ": setpoint must be finite");
+      }
+      if (i > 0
+          && (direction == Direction.ABOVE
+              ? setpoints[i] <= setpoints[i - 1]
+              : setpoints[i] >= setpoints[i - 1])) {
+        throw new IllegalArgumentException(
+            ruleId + ": setpoints must go towards the more severe side: " + Arrays.toString(setpoints));
+      }
+    }
+    if (!(hysteresis >= 0) || debounceMillis < 0) {
+      throw new IllegalArgumentException(ruleId + ": hysteresis and debounce must be >= 0");
+    }
+    this.setpoints = setpoints.clone();
+    this.severities = severities.clone();
+    this.hysteresis = hysteresis;
+    this.debounceMillis = debounceMillis;
+  }
+
+  public String ruleId() {
+    return ruleId;
+  }
+
+  public String metric() {
+    return metric;
+  }
+
+  /** Number of levels. */
+  public int levels() {
+    return setpoints.length;
+  }
+
+  /** Setpoint of level {@code level} (1-based), in the metric's unit. */
+  public double setpoint(int level) {
+    return setpoints[level - 1];
+  }
+
+  /** Severity of level {@code level} (1-based). */
+  public Severity severity(int level) {
+    return severities[level - 1];
+  }
+
+  public double hysteresis() {
+    return hysteresis;
+  }
+
+  public long debounceMillis() {
+    return debounceMillis;
+  }
+
+  /** A fresh per-device state (no level). */
+  public ThresholdState newState(String deviceId) {
+    return new ThresholdState(this, deviceId);
+  }
+
+  /**
+   * The highest level whose setpoint {@code severity} reaches, or the lowest level when none has
+   * it (a restored alarm of unexpected severity keeps at least level 1).
+   */
+  public int levelFor(Severity severity) {
+    for (int i = severities.length; i >= 1; i--) {
+      if (severities[i - 1].compareTo(severity) <= 0) {
+        return i;
+      }
+    }
+    return 1;
+  }
+
+  /** The level a value asks for, given the current level (hysteresis applies to held levels). */
+  int targetLevel(double value, int current) {
+    if (direction == Direction.ABOVE) {
+      for (int i = setpoints.length; i >= 1; i--) {
+        double sp = setpoints[i - 1];
+        if (value >= sp || (current >= i && value >= sp - hysteresis)) {
+          return i;
+        }
+      }
+    } else {
+      for (int i = setpoints.length; i >= 1; i--) {
+        double sp = setpoints[i - 1];
+        if (value <= sp || (current >= i && value <= sp + hysteresis)) {
+          return i;
+        }
+      }
+    }
+    return 0;
+  }
+
+  /** Evaluates one accepted (newest) reading against the state; allocation-free unless it emits. */
+  void evaluate(ThresholdState s, long timeMillis, double value, RuleContext ctx) {
+    s.lastValue = value;
+    s.lastTimeMillis = timeMillis;
+    int target = targetLevel(value, s.level);
+    if (target == s.level) {
+      s.pendingLevel = -1;
+      return;
+    }
+    if (debounceMillis == 0) {
+      change(s, target, timeMillis, timeMillis, ctx);
+      return;
+    }
+    boolean sameDirection =
+        s.pendingLevel >= 0 && Integer.signum(s.pendingLevel - s.level) == Integer.signum(target - s.level);
+    if (!sameDirection) {
+      s.pendingLevel = target;
+      s.pendingSinceMillis = timeMillis;
+      s.token++;
+      ctx.callBackAt(timeMillis + debounceMillis, s, s.token);
+      return;
+    }
+    s.pendingLevel = target;
+    if (timeMillis - s.pendingSinceMillis >= debounceMillis) {
+      change(s, target, timeMillis, s.pendingSinceMillis, ctx);
+    }
+  }
+
+  /** The deadline call for a pending change. */
+  void confirm(ThresholdState s, long token, long nowMillis, RuleContext ctx) {
+    if (token != s.token || s.pendingLevel < 0) {
+      return;
+    }
+    long due = s.pendingSinceMillis + debounceMillis;
+    if (nowMillis < due) {
+      return;
+    }
+    change(s, s.pendingLevel, due, s.pendingSinceMillis, ctx);
+  }
+
+  private void change(ThresholdState s, int target, long atMillis, long sinceMillis, RuleContext ctx) {
+    int from = s.level;
+    s.level = target;
+    s.pendingLevel = -1;
+    s.token++;
+    Kind kind;
+    Severity severity;
+    String message;
+    if (from == 0) {
+      kind = Kind.RAISE;
+      severity = severity(target);
+      message = String.format(Locale.ROOT, "%s %s %s %s level %d (%s %s)",
+          label, fmt(s.lastValue), unit, side(), target, fmt(setpoint(target)), unit);
+    } else if (target == 0) {
+      kind = Kind.CLEAR;
+      severity = severity(from);
+      message = String.format(Locale.ROOT, "%s %s %s back past level 1 (%s %s, hysteresis %s %s)",
+          label, fmt(s.lastValue), unit, fmt(setpoint(1)), unit, fmt(hysteresis), unit);
+    } else {
+      kind = Kind.SEVERITY_CHANGE;
+      severity = severity(target);
+      message = String.format(Locale.ROOT, "%s %s %s now level %d (%s %s), was level %d",
+          label, fmt(s.lastValue), unit, target, fmt(setpoint(target)), unit, from);
+    }
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("metric", metric);
+    ev.put("value", s.lastValue);
+    ev.put("unit", unit);
+    ev.put("reading_time_ms", s.lastTimeMillis);
+    ev.put("level", target);
+    ev.put("previous_level", from);
+    int shown = target == 0 ? 1 : target;
+    ev.put("setpoint", setpoint(shown));
+    ev.put("hysteresis", hysteresis);
+    ev.put("direction", direction.name().toLowerCase(Locale.ROOT));
+    if (debounceMillis > 0) {
+      ev.put("debounce_ms", debounceMillis);
+      ev.put("held_since_ms", sinceMillis);
+    }
+    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity, atMillis, message, ev));
+  }
+
+  private String side() {
+    return direction == Direction.ABOVE ? "at or above" : "at or below";
+  }
+
+  /** Formats a value with up to two decimals and at least one, e.g. 25.0, 31.25, 270.8. */
+  static String fmt(double v) {
+    String s = String.format(Locale.ROOT, "%.2f", v);
+    return s.endsWith("0") ? s.substring(0, s.length() - 1) : s;
+  }
+}
