@@ -1,0 +1,201 @@
+package io.safegrid.gateway.coap;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.model.DeviceType;
+import java.net.InetSocketAddress;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+import org.eclipse.californium.core.CoapServer;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.coap.option.MapBasedOptionRegistry;
+import org.eclipse.californium.core.coap.option.OptionRegistry;
+import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
+import org.eclipse.californium.core.config.CoapConfig;
+import org.eclipse.californium.core.network.CoapEndpoint;
+import org.eclipse.californium.core.network.interceptors.MessageInterceptorAdapter;
+import org.eclipse.californium.elements.config.Configuration;
+import org.eclipse.californium.elements.config.UdpConfig;
+import org.eclipse.californium.scandium.DTLSConnector;
+import org.eclipse.californium.scandium.config.DtlsConfig;
+import org.eclipse.californium.scandium.config.DtlsConfig.DtlsRole;
+import org.eclipse.californium.scandium.config.DtlsConnectorConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CoAP ingest for constrained devices (NB-IoT gas alarms, river gauges): a Californium server
+ * with a plain CoAP endpoint (RFC 7252) and a CoAPS endpoint (DTLS 1.2 with PSK, Scandium; PSK
+ * identity = device id, key = the device's secret), serving {@code POST
+ * /devices/{id}/telemetry} and {@code POST /devices/{id}/events} (see {@link IngestResource} for
+ * the answers and {@link DeviceSecretOption} for how plain CoAP carries the secret).
+ *
+ * <p>Use:
+ *
+ * <pre>{@code
+ * var server = new CoapIngestServer(CoapSettings.defaults(), ingestSink,
+ *     id -> site.secretOf(id),          // Optional<byte[]>, raw secret bytes (UTF-8 of "demo-gas-001")
+ *     id -> site.typeOf(id),            // Optional<DeviceType>
+ *     meterRegistry);
+ * server.start();                       // binds; ports 0 are resolved now
+ * int coap = server.coapPort(), coaps = server.coapsPort();
+ * ...
+ * server.close();
+ * }</pre>
+ *
+ * <p>Request bodies, block1 reassembly included, are bounded by {@link
+ * CoapSettings#maxBodyBytes()} (Californium's {@code CoapConfig.MAX_RESOURCE_BODY_SIZE}): the
+ * blockwise layer answers 4.13 as soon as the bound is passed (or at the first block when the
+ * device announces a larger Size1), so a device cannot make the gateway buffer more than that.
+ *
+ * <p>Metrics: see {@link CoapMetrics} ({@code safegrid.coap.*}).
+ */
+public final class CoapIngestServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(CoapIngestServer.class);
+
+  static {
+    CoapConfig.register();
+    UdpConfig.register();
+    DtlsConfig.register();
+  }
+
+  private final CoapSettings settings;
+  private final CoapServer server;
+  private final CoapEndpoint plainEndpoint;
+  private final CoapEndpoint secureEndpoint;
+  private boolean started;
+
+  /**
+   * Builds the server; nothing is bound until {@link #start()}.
+   *
+   * @param settings ports (0 = free port, -1 = off), body bound, plain CoAP policy
+   * @param sink where payloads go (the shared decode-and-store path)
+   * @param secretLookup device id to its secret's raw bytes (for the PSK and for plain CoAP);
+   *     empty for an unknown device. Called on Californium and Scandium threads: must not block
+   * @param typeLookup device id to its type, for {@link CoapSettings#plainAllowedTypes()}
+   * @param registry where the {@code safegrid.coap.*} meters go
+   */
+  public CoapIngestServer(
+      CoapSettings settings,
+      IngestSink sink,
+      Function<String, Optional<byte[]>> secretLookup,
+      Function<String, Optional<DeviceType>> typeLookup,
+      MeterRegistry registry) {
+    this.settings = Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(sink, "sink");
+    Objects.requireNonNull(registry, "registry");
+    if (settings.coapPort() < 0 && settings.coapsPort() < 0) {
+      throw new IllegalArgumentException("both CoAP and CoAPS are off");
+    }
+    Configuration config = configuration(settings.maxBodyBytes());
+    CoapMetrics metrics = new CoapMetrics(registry);
+    DeviceAuthenticator authenticator =
+        new DeviceAuthenticator(secretLookup, typeLookup, settings.plainAllowedTypes());
+
+    server = new CoapServer(config);
+    server.add(
+        new DevicesResource(
+            new IngestResource(IngestResource.Kind.TELEMETRY, sink, authenticator, metrics,
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds()),
+            new IngestResource(IngestResource.Kind.EVENTS, sink, authenticator, metrics,
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds())));
+
+    OptionRegistry options =
+        new MapBasedOptionRegistry(
+            StandardOptionRegistry.getDefaultOptionRegistry(), DeviceSecretOption.DEFINITION);
+    MessageInterceptorAdapter tooLargeCounter =
+        new MessageInterceptorAdapter() {
+          @Override
+          public void sendResponse(Response response) {
+            if (response.getCode() == ResponseCode.REQUEST_ENTITY_TOO_LARGE) {
+              metrics.reject("too_large");
+            }
+          }
+        };
+
+    if (settings.coapPort() >= 0) {
+      plainEndpoint =
+          new CoapEndpoint.Builder()
+              .setConfiguration(config)
+              .setInetSocketAddress(new InetSocketAddress(settings.host(), settings.coapPort()))
+              .setOptionRegistry(options)
+              .setLoggingTag("coap")
+              .build();
+      plainEndpoint.addInterceptor(tooLargeCounter);
+      server.addEndpoint(plainEndpoint);
+    } else {
+      plainEndpoint = null;
+    }
+    if (settings.coapsPort() >= 0) {
+      DtlsConnectorConfig dtls =
+          DtlsConnectorConfig.builder(config)
+              .setAddress(new InetSocketAddress(settings.host(), settings.coapsPort()))
+              .setAdvancedPskStore(new SecretPskStore(secretLookup))
+              .build();
+      secureEndpoint =
+          new CoapEndpoint.Builder()
+              .setConfiguration(config)
+              .setConnector(new DTLSConnector(dtls))
+              .setOptionRegistry(options)
+              .setLoggingTag("coaps")
+              .build();
+      secureEndpoint.addInterceptor(tooLargeCounter);
+      server.addEndpoint(secureEndpoint);
+    } else {
+      secureEndpoint = null;
+    }
+  }
+
+  private static Configuration configuration(int maxBodyBytes) {
+    Configuration config = Configuration.createStandardWithoutFile();
+    config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
+    config.set(DtlsConfig.DTLS_ROLE, DtlsRole.SERVER_ONLY);
+    return config;
+  }
+
+  /**
+   * Binds the endpoints and starts serving; logs the bound ports.
+   *
+   * @throws IllegalStateException if a port cannot be bound
+   */
+  public synchronized void start() {
+    if (started) {
+      return;
+    }
+    server.start();
+    for (var endpoint : server.getEndpoints()) {
+      if (!endpoint.isStarted()) {
+        server.destroy();
+        throw new IllegalStateException("CoAP endpoint could not bind " + endpoint.getAddress());
+      }
+    }
+    started = true;
+    log.info("CoAP ingest listening: coap port {}, coaps port {} (max body {} bytes)",
+        coapPort(), coapsPort(), settings.maxBodyBytes());
+  }
+
+  /** The bound UDP port of plain CoAP, after {@link #start()}; -1 if switched off. */
+  public int coapPort() {
+    return plainEndpoint == null ? -1 : plainEndpoint.getAddress().getPort();
+  }
+
+  /** The bound UDP port of CoAPS (DTLS PSK), after {@link #start()}; -1 if switched off. */
+  public int coapsPort() {
+    return secureEndpoint == null ? -1 : secureEndpoint.getAddress().getPort();
+  }
+
+  /** The settings this server was built with. */
+  public CoapSettings settings() {
+    return settings;
+  }
+
+  /** Stops serving and releases the sockets and threads. Idempotent. */
+  @Override
+  public synchronized void close() {
+    server.destroy();
+    started = false;
+  }
+}

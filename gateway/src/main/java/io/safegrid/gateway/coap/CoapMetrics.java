@@ -1,0 +1,62 @@
+package io.safegrid.gateway.coap;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CoAP ingest meters, named as for MQTT:
+ *
+ * <ul>
+ *   <li>{@code safegrid.coap.messages} counter, tags {@code type} = CON|NON, {@code resource} =
+ *       telemetry|events: POSTs that reached a device resource
+ *   <li>{@code safegrid.coap.rejects} counter, tag {@code reason} = unauthorized | forbidden |
+ *       plain_not_allowed | too_large | invalid_payload | overloaded | store_failed: requests not
+ *       answered 2.04
+ *   <li>{@code safegrid.coap.bytes} distribution summary (bytes), tag {@code resource}: request
+ *       body sizes
+ *   <li>{@code safegrid.coap.response.latency} timer, tag {@code type}: from the request reaching
+ *       its resource to the response being handed to Californium (for a CON the durable commit)
+ * </ul>
+ */
+final class CoapMetrics {
+
+  private final MeterRegistry registry;
+
+  CoapMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void message(boolean confirmable, String resource, int bytes) {
+    Counter.builder("safegrid.coap.messages")
+        .description("CoAP POSTs that reached a device resource")
+        .tag("type", confirmable ? "CON" : "NON")
+        .tag("resource", resource)
+        .register(registry)
+        .increment();
+    DistributionSummary.builder("safegrid.coap.bytes")
+        .description("CoAP request body sizes")
+        .baseUnit("bytes")
+        .tag("resource", resource)
+        .register(registry)
+        .record(bytes);
+  }
+
+  void reject(String reason) {
+    Counter.builder("safegrid.coap.rejects")
+        .description("CoAP requests not answered 2.04, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  void latency(boolean confirmable, long nanos) {
+    Timer.builder("safegrid.coap.response.latency")
+        .description("CoAP request to response, for a CON including the durable commit")
+        .tag("type", confirmable ? "CON" : "NON")
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+}

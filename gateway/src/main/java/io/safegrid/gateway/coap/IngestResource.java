@@ -1,0 +1,190 @@
+package io.safegrid.gateway.coap;
+
+import io.safegrid.gateway.ingest.IngestResult;
+import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.storage.StoreOverloadedException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.eclipse.californium.core.CoapResource;
+import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.MediaTypeRegistry;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.Response;
+import org.eclipse.californium.core.server.resources.CoapExchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code POST /devices/{id}/telemetry} or {@code /devices/{id}/events}: authenticates ({@link
+ * DeviceAuthenticator}), hands the body to the {@link IngestSink}, and answers:
+ *
+ * <ul>
+ *   <li>2.04 Changed once the sink's future completes (durable, per the contract's delivery
+ *       promise); a PARTIAL result carries the refused fields as text.
+ *   <li>4.00 Bad Request with a diagnostic text for an INVALID result (already in dead_letters).
+ *   <li>4.01 Unauthorized, 4.03 Forbidden: see {@link DeviceAuthenticator}.
+ *   <li>4.13 Request Entity Too Large above the body bound (block1 transfers are cut off earlier,
+ *       by Californium's blockwise layer).
+ *   <li>5.03 Service Unavailable with Max-Age when storage pushes back: {@link
+ *       IngestSink#acceptingMore()} is false or the future fails with {@link
+ *       StoreOverloadedException}.
+ *   <li>5.00 Internal Server Error if the store fails otherwise (nothing acknowledged).
+ * </ul>
+ *
+ * <p>Never blocks a Californium thread: a CON whose future is not yet complete is accepted at once
+ * (empty ACK, so the device stops retransmitting) and answered by a separate response from the
+ * future's callback. A NON is handed on the same way, best effort, and answered with a NON.
+ */
+final class IngestResource extends CoapResource {
+
+  private static final Logger log = LoggerFactory.getLogger(IngestResource.class);
+
+  /** Which of the sink's methods this resource feeds. */
+  enum Kind {
+    TELEMETRY("telemetry"),
+    EVENTS("events");
+
+    final String path;
+
+    Kind(String path) {
+      this.path = path;
+    }
+  }
+
+  private final Kind kind;
+  private final IngestSink sink;
+  private final DeviceAuthenticator authenticator;
+  private final CoapMetrics metrics;
+  private final int maxBodyBytes;
+  private final int overloadMaxAgeSeconds;
+
+  IngestResource(
+      Kind kind,
+      IngestSink sink,
+      DeviceAuthenticator authenticator,
+      CoapMetrics metrics,
+      int maxBodyBytes,
+      int overloadMaxAgeSeconds) {
+    super(kind.path);
+    this.kind = kind;
+    this.sink = sink;
+    this.authenticator = authenticator;
+    this.metrics = metrics;
+    this.maxBodyBytes = maxBodyBytes;
+    this.overloadMaxAgeSeconds = overloadMaxAgeSeconds;
+  }
+
+  @Override
+  public void handlePOST(CoapExchange exchange) {
+    long startNanos = System.nanoTime();
+    Request request = exchange.advanced().getRequest();
+    boolean con = request.isConfirmable();
+    List<String> path = request.getOptions().getUriPath();
+    String deviceId = path.get(path.size() - 2);
+    byte[] payload = request.getPayloadSize() == 0 ? new byte[0] : request.getPayload();
+    metrics.message(con, kind.path, payload.length);
+
+    switch (authenticator.check(request, deviceId)) {
+      case UNAUTHORIZED -> {
+        reject(exchange, ResponseCode.UNAUTHORIZED, "unauthorized",
+            "device secret missing or wrong (CoAPS: DTLS PSK; plain CoAP: option "
+                + DeviceSecretOption.NUMBER + " or ?s=)", startNanos, con);
+        return;
+      }
+      case FOREIGN_RESOURCE -> {
+        reject(exchange, ResponseCode.FORBIDDEN, "forbidden",
+            "a device may post only to /devices/{its id}/...", startNanos, con);
+        return;
+      }
+      case PLAIN_NOT_ALLOWED -> {
+        reject(exchange, ResponseCode.FORBIDDEN, "plain_not_allowed",
+            "plain CoAP is switched off for this device type: use CoAPS", startNanos, con);
+        return;
+      }
+      case OK -> {
+        // go on
+      }
+    }
+    if (payload.length > maxBodyBytes) {
+      // counted as too_large by the endpoint interceptor, like blockwise 4.13s
+      Response tooLarge = new Response(ResponseCode.REQUEST_ENTITY_TOO_LARGE);
+      tooLarge.getOptions().setSize1(maxBodyBytes);
+      exchange.respond(tooLarge);
+      metrics.latency(con, System.nanoTime() - startNanos);
+      return;
+    }
+    if (!sink.acceptingMore()) {
+      overloaded(exchange, startNanos, con);
+      return;
+    }
+    String source = request.getScheme() + ":/" + String.join("/", path);
+    CompletableFuture<IngestResult> stored;
+    try {
+      long now = System.currentTimeMillis();
+      stored =
+          kind == Kind.TELEMETRY
+              ? sink.telemetry(deviceId, payload, now, source)
+              : sink.events(deviceId, payload, now, source);
+    } catch (RuntimeException e) {
+      stored = CompletableFuture.failedFuture(e);
+    }
+    if (!stored.isDone()) {
+      exchange.accept(); // empty ACK now; the 2.04 follows as a separate response
+    }
+    stored.whenComplete((result, error) -> answer(exchange, result, error, startNanos, con));
+  }
+
+  private void answer(
+      CoapExchange exchange, IngestResult result, Throwable error, long startNanos, boolean con) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null
+        ? error.getCause() : error;
+    if (cause instanceof StoreOverloadedException) {
+      overloaded(exchange, startNanos, con);
+    } else if (cause != null) {
+      log.warn("store failed for {}: {}", exchange.advanced().getRequest().getURI(), cause.toString());
+      reject(exchange, ResponseCode.INTERNAL_SERVER_ERROR, "store_failed",
+          "storage failed; retry later", startNanos, con);
+    } else if (result.status() == IngestResult.Status.INVALID) {
+      reject(exchange, ResponseCode.BAD_REQUEST, "invalid_payload",
+          String.join("; ", result.rejections()), startNanos, con);
+    } else {
+      Response changed = new Response(ResponseCode.CHANGED);
+      if (!result.rejections().isEmpty()) {
+        text(changed, "stored " + result.stored() + "; refused: "
+            + String.join("; ", result.rejections()));
+      }
+      exchange.respond(changed);
+      metrics.latency(con, System.nanoTime() - startNanos);
+    }
+  }
+
+  private void overloaded(CoapExchange exchange, long startNanos, boolean con) {
+    metrics.reject("overloaded");
+    Response unavailable = new Response(ResponseCode.SERVICE_UNAVAILABLE);
+    unavailable.getOptions().setMaxAge(overloadMaxAgeSeconds);
+    text(unavailable, "storage is busy; retry after Max-Age seconds");
+    exchange.respond(unavailable);
+    metrics.latency(con, System.nanoTime() - startNanos);
+  }
+
+  private void reject(CoapExchange exchange, ResponseCode code, String reason, String diagnostic,
+      long startNanos, boolean con) {
+    metrics.reject(reason);
+    Response response = new Response(code);
+    text(response, diagnostic);
+    exchange.respond(response);
+    metrics.latency(con, System.nanoTime() - startNanos);
+  }
+
+  /** Diagnostic payload (RFC 7252 5.5.2): UTF-8 text, cut to fit one datagram. */
+  private static void text(Response response, String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length > 512) {
+      text = new String(bytes, 0, 509, StandardCharsets.UTF_8) + "...";
+    }
+    response.setPayload(text);
+    response.getOptions().setContentFormat(MediaTypeRegistry.TEXT_PLAIN);
+  }
+}
