@@ -152,7 +152,13 @@ public final class CoapIngestServer implements AutoCloseable {
   private static Configuration configuration(int maxBodyBytes) {
     Configuration config = Configuration.createStandardWithoutFile();
     config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
+    // take block1 transfers in the 1 KiB blocks devices send, rather than asking for 512 bytes
+    config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
     config.set(DtlsConfig.DTLS_ROLE, DtlsRole.SERVER_ONLY);
+    // Deduplication remembers each CON for EXCHANGE_LIFETIME (247 s) with its payload: bound it
+    // per peer (64 messages) so a chatty device cannot grow the heap with its message rate.
+    config.set(CoapConfig.DEDUPLICATOR, CoapConfig.DEDUPLICATOR_PEERS_MARK_AND_SWEEP);
+    config.set(CoapConfig.PEERS_MARK_AND_SWEEP_MESSAGES, 64);
     return config;
   }
 
