@@ -104,7 +104,7 @@ mqtt:
   max_connections: 20000
   per_device_rate_per_s: 50     # messages per second per device, then the device is throttled
 
-retention_days: 90              # readings older than this are dropped (drop_chunks)
+retention_days: 400             # readings older than this are dropped (drop_chunks)
 
 # Where alarm notifications go: the emergency network's MQTT broker (topic per recipient id),
 # and HTTP webhooks. null broker_url = notifications wait in the outbox.
@@ -129,7 +129,7 @@ rules:
   fire_panel:
     heartbeat_s: 60
     offline_after_intervals: 3
-    fault_debounce_s: 10
+    fault_debounce_s: 0         # panel faults are latched by event
   river_gauge:
     warning_level_m: 270.80     # Jialing River, Nanchong city reach, warning level (metres)
     clear_hysteresis_m: 0.10
@@ -137,6 +137,11 @@ rules:
     rise_rate_window_s: 3600
     heartbeat_s: 300            # SL 651-2014: timed report every 5 min in flood season
     offline_after_intervals: 3
+    level_metric: water_level_m # the telemetry metric carrying the river level, metres
+  combination:                  # two alarms near each other in time and place
+    window_s: 300
+    gas_pair_scope: building    # community | compound | building
+    fire_gas_scope: compound
 """)
 
 # ---- grid ----

@@ -22,8 +22,13 @@ import java.util.NoSuchElementException;
  *       fault_debounce_s}.
  *   <li>{@code river_gauge}: {@code warning_level_m} (Jialing, Nanchong reach: 270.80 m; a Xi
  *       River gauge overrides it), {@code clear_hysteresis_m}, {@code rise_rate_m_per_h}, {@code
- *       rise_rate_window_s}, {@code heartbeat_s}, {@code offline_after_intervals}.
+ *       rise_rate_window_s}, {@code heartbeat_s}, {@code offline_after_intervals}, {@code
+ *       level_metric} (text: the metric carrying the level, {@code water_level_m}).
+ *   <li>{@code combination} (not a device type; read from {@link Site#rules()}): {@code
+ *       window_s}, {@code gas_pair_scope}, {@code fire_gas_scope}.
  * </ul>
+ *
+ * <p>{@code io.safegrid.rules.config.RuleKeys} is the authority on the keys and their defaults.
  *
  * Values are numbers (YAML integers or decimals) unless a rule documents otherwise.
  */

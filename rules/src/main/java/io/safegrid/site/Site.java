@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  * (grid nodes, contacts, teams, departments) are unique among themselves; each device has a type,
  * a secret, a report interval &gt; 0 and a place whose levels exist and nest (the compound is in
  * the community, the building in the compound, the unit in the building, no gap); the {@code
- * rules} section is keyed by device type wire names; override values are finite numbers.
+ * rules} section is keyed by device type wire names or other lower snake_case sections the rule
+ * engine reads (e.g. {@code combination}); override values are finite numbers.
  */
 public final class Site {
 
@@ -170,7 +171,10 @@ public final class Site {
     return out;
   }
 
-  /** The {@code rules} section: parameters per device type wire name, unmodifiable. */
+  /**
+   * The {@code rules} section, unmodifiable: parameters per device type wire name, plus any other
+   * section the rule engine reads (e.g. {@code combination}).
+   */
   public Map<String, Map<String, Object>> rules() {
     return rules;
   }
@@ -377,14 +381,15 @@ public final class Site {
 
   private void indexRules(List<SiteProblem> problems) {
     rules.forEach(
-        (type, params) -> {
-          if (!isDeviceType(type)) {
+        (section, params) -> {
+          if (isDeviceType(section)) {
+            rulesByType.put(DeviceType.fromWireName(section), RuleParameters.of(params));
+          } else if (!section.matches("[a-z][a-z0-9_]*")) {
             problems.add(
                 new SiteProblem(
-                    "/rules/" + type,
-                    "unknown device type '" + type + "' (expected gas_alarm, fire_panel or river_gauge)"));
-          } else {
-            rulesByType.put(DeviceType.fromWireName(type), RuleParameters.of(params));
+                    "/rules/" + section,
+                    "section '" + section + "' is neither a device type (gas_alarm, fire_panel,"
+                        + " river_gauge) nor a lower snake_case rule section such as combination"));
           }
         });
   }

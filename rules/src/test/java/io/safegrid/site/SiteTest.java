@@ -95,14 +95,14 @@ class SiteTest {
                         dev("gas-002", DeviceType.GAS_ALARM, new Place("c2", "p1", null, null), null),
                         dev("gas-002", DeviceType.GAS_ALARM, new Place("c1", null, null, null), null),
                         dev("gas-003", null, new Place("c1", null, null, null), null)),
-                    Map.of("boat", Map.of())))
+                    Map.of("Boat", Map.of(), "combination", Map.of())))
         .isInstanceOfSatisfying(
             SiteValidationException.class,
             e ->
                 assertThat(e.problems())
                     .extracting(SiteProblem::path)
                     .containsExactly(
-                        "/rules/boat",
+                        "/rules/Boat",
                         "/devices/0/place/building",
                         "/devices/1/place/compound",
                         "/devices/2/id",

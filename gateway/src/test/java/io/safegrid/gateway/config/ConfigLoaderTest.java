@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.safegrid.model.DeviceType;
+import io.safegrid.rules.config.RuleBook;
 import io.safegrid.site.Device;
 import io.safegrid.site.GridLevel;
 import io.safegrid.site.GridNode;
@@ -89,6 +90,12 @@ class ConfigLoaderTest {
     assertThat(g.mqtt().maxPacketBytes()).isEqualTo(64 * 1024);
     assertThat(g.dashboard().firstWithRole("officer").token()).isEqualTo("demo-officer-token");
     assertThat(g.dashboard().firstWithRole("viewer")).isNotNull();
+  }
+
+  @Test
+  void shippedRuleParametersAreAllKnownToTheRuleEngine() {
+    Site site = loader.load(SHIPPED, Map.of()).site();
+    assertThat(RuleBook.fromParameters(site.rules()).unknownParameters()).isEmpty();
   }
 
   @Test
