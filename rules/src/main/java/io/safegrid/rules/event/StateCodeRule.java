@@ -37,7 +37,7 @@ public final class StateCodeRule {
 
   private final String metric;
   private final Code[] codes;
-  private final List<String> family;
+  private final String[] family; // an array: iterating it allocates nothing
 
   /**
    * @param metric metric carrying the code, e.g. {@code state}
@@ -46,7 +46,8 @@ public final class StateCodeRule {
   public StateCodeRule(String metric, List<Code> codes) {
     this.metric = Objects.requireNonNull(metric);
     this.codes = codes.toArray(new Code[0]);
-    this.family = codes.stream().map(Code::ruleId).filter(Objects::nonNull).distinct().toList();
+    this.family = codes.stream().map(Code::ruleId).filter(Objects::nonNull).distinct()
+        .toArray(String[]::new);
   }
 
   public String metric() {
@@ -55,7 +56,7 @@ public final class StateCodeRule {
 
   /** The rule ids this code table raises. */
   public List<String> ruleIds() {
-    return family;
+    return List.of(family);
   }
 
   /** Applies one accepted (newest) reading of the metric. Unknown codes do nothing. */
