@@ -80,6 +80,15 @@ public final class RuleBook {
     return new RuleBook(byType, combination, unknown);
   }
 
+  /**
+   * The rule book of a loaded site: its {@code rules:} section over the Dongnan defaults (the
+   * combination rules keep their defaults: the site's section holds device types only). Pair it
+   * with {@link DeviceDirectory#of(io.safegrid.site.Site)}.
+   */
+  public static RuleBook fromSite(io.safegrid.site.Site site) {
+    return fromParameters(site.rules());
+  }
+
   private static void merge(Map<String, Object> into, Map<String, ?> params, Set<String> known,
       String section, List<String> unknown) {
     params.forEach((k, v) -> {

@@ -29,7 +29,10 @@ public final class RuleKeys {
   public static final String BATTERY_LOW_PCT = "battery_low_pct";
   /** gas_alarm: battery must rise this far above the setpoint to clear, %. Default 2. */
   public static final String BATTERY_HYSTERESIS_PCT = "battery_hysteresis_pct";
-  /** fire_panel: accepted for the site config; panel faults are latched by event, not debounced. */
+  /**
+   * fire_panel: a fault or power-fault event raises only if no clear (reset, fault_cleared,
+   * mains_restored, backup_restored) follows within this, s. Default 0. Fire is never delayed.
+   */
   public static final String FAULT_DEBOUNCE_S = "fault_debounce_s";
   /** river_gauge: metric carrying the river level in metres. Default {@code water_level_m}. */
   public static final String LEVEL_METRIC = "level_metric";

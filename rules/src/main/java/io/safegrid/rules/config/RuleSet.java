@@ -147,15 +147,18 @@ public final class RuleSet {
         actions.add(Action.clear("reset", "gas alarm reset", GAS_FAULT));
       }
       case FIRE_PANEL -> {
+        long faultDebounce = seconds(p, FAULT_DEBOUNCE_S, where);
         actions.add(Action.raise("fire", PANEL_FIRE, Severity.CRITICAL, "fire alarm"));
-        actions.add(Action.raise("fault", PANEL_FAULT, Severity.MINOR, "panel fault"));
+        actions.add(Action.raiseDebounced("fault", PANEL_FAULT, Severity.MINOR, "panel fault",
+            faultDebounce));
         actions.add(Action.raise("supervisory", PANEL_SUPERVISORY, Severity.MINOR,
             "supervisory signal"));
         actions.add(Action.raise("shield", PANEL_SHIELD, Severity.WARNING, "point shielded"));
-        actions.add(Action.raise("mains_fault", PANEL_MAINS_FAULT, Severity.MINOR,
-            "mains power fault"));
-        actions.add(Action.raise("backup_fault", PANEL_BACKUP_FAULT, Severity.MINOR,
-            "backup power fault"));
+        actions.add(Action.raiseDebounced("mains_fault", PANEL_MAINS_FAULT, Severity.MINOR,
+            "mains power fault", faultDebounce));
+        actions.add(Action.raiseDebounced("backup_fault", PANEL_BACKUP_FAULT, Severity.MINOR,
+            "backup power fault", faultDebounce));
+        actions.add(Action.clear("fault_cleared", "panel fault cleared", PANEL_FAULT));
         actions.add(Action.clear("reset", "panel reset",
             PANEL_FIRE, PANEL_FAULT, PANEL_SUPERVISORY, PANEL_SHIELD));
         actions.add(Action.clear("mains_restored", "mains power restored", PANEL_MAINS_FAULT));

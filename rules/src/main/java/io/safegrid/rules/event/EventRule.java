@@ -19,8 +19,10 @@ import java.util.Objects;
  * {@code fault} {@code panel-fault} MINOR; {@code supervisory} {@code panel-supervisory} MINOR;
  * {@code shield} {@code panel-shield} WARNING; {@code mains_fault} {@code panel-mains-fault}
  * MINOR; {@code backup_fault} {@code panel-backup-fault} MINOR; {@code reset} clears fire, fault,
- * supervisory and shield; {@code mains_restored} and {@code backup_restored} clear the power
- * faults. Unknown events do nothing (they are kept as history by the gateway).
+ * supervisory and shield; {@code fault_cleared} clears the fault; {@code mains_restored} and
+ * {@code backup_restored} clear the power faults. The fault and power-fault raises wait {@code
+ * fault_debounce_s} for a clear (a transient fault wakes nobody); a fire is never delayed.
+ * Unknown events do nothing (they are kept as history by the gateway).
  */
 public final class EventRule {
 
@@ -32,9 +34,10 @@ public final class EventRule {
    * @param severity its severity (null when nothing is raised)
    * @param clearRuleIds rule ids to clear; never null
    * @param label human text for messages, e.g. "fire alarm"
+   * @param debounceMillis how long the raise waits for a clear before it happens, ms (0 = at once)
    */
   public record Action(String event, String raiseRuleId, Severity severity,
-      List<String> clearRuleIds, String label) {
+      List<String> clearRuleIds, String label, long debounceMillis) {
     public Action {
       Objects.requireNonNull(event, "event");
       if ((raiseRuleId == null) != (severity == null)) {
@@ -42,16 +45,25 @@ public final class EventRule {
       }
       clearRuleIds = clearRuleIds == null ? List.of() : List.copyOf(clearRuleIds);
       label = label == null ? event : label;
+      if (debounceMillis < 0) {
+        throw new IllegalArgumentException(event + ": debounce must be >= 0");
+      }
     }
 
     /** An event that raises a rule. */
     public static Action raise(String event, String ruleId, Severity severity, String label) {
-      return new Action(event, ruleId, severity, List.of(), label);
+      return new Action(event, ruleId, severity, List.of(), label, 0);
+    }
+
+    /** An event that raises a rule once nothing cleared it for {@code debounceMillis}. */
+    public static Action raiseDebounced(String event, String ruleId, Severity severity,
+        String label, long debounceMillis) {
+      return new Action(event, ruleId, severity, List.of(), label, debounceMillis);
     }
 
     /** An event that clears rules. */
     public static Action clear(String event, String label, String... ruleIds) {
-      return new Action(event, null, null, List.of(ruleIds), label);
+      return new Action(event, null, null, List.of(ruleIds), label, 0);
     }
   }
 
@@ -116,7 +128,8 @@ public final class EventRule {
       latches.clear(r, e.timeMillis(), a.label() + where + text, ev, ctx);
     }
     if (a.raiseRuleId() != null) {
-      latches.raise(a.raiseRuleId(), a.severity(), e.timeMillis(), a.label() + where + text, ev, ctx);
+      latches.raiseDebounced(a.raiseRuleId(), a.severity(), e.timeMillis(), a.debounceMillis(),
+          a.label() + where + text, ev, ctx);
     }
     return true;
   }

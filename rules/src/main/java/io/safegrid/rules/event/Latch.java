@@ -6,11 +6,44 @@ import io.safegrid.model.Severity;
  * One device's open/closed state of one latched rule (an event or state-code alarm), with the
  * event time of its last change so a late event never undoes a newer one. Not thread-safe.
  */
-public final class Latch {
+public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
 
+  final Latches owner;
+  final String ruleId;
   boolean open;
   Severity severity;
   long changedAtMillis = Long.MIN_VALUE;
+  // a debounced raise waiting for its time (pendingSeverity null when none)
+  Severity pendingSeverity;
+  long pendingSinceMillis;
+  long pendingDebounceMillis;
+  String pendingMessage;
+  java.util.Map<String, Object> pendingEvidence;
+  long token;
+
+  Latch(Latches owner, String ruleId) {
+    this.owner = owner;
+    this.ruleId = ruleId;
+  }
+
+  @Override
+  public void confirm(long token, long nowMillis, io.safegrid.rules.RuleContext ctx) {
+    if (token != this.token || pendingSeverity == null
+        || nowMillis < pendingSinceMillis + pendingDebounceMillis) {
+      return;
+    }
+    Severity s = pendingSeverity;
+    pendingSeverity = null;
+    java.util.Map<String, Object> ev = new java.util.LinkedHashMap<>(pendingEvidence);
+    ev.put("debounce_ms", pendingDebounceMillis);
+    ev.put("held_since_ms", pendingSinceMillis);
+    owner.raise(ruleId, s, pendingSinceMillis + pendingDebounceMillis, pendingMessage, ev, ctx);
+  }
+
+  /** Whether a debounced raise is waiting. */
+  public boolean pending() {
+    return pendingSeverity != null;
+  }
 
   /** Whether the alarm is open. */
   public boolean open() {
@@ -25,6 +58,7 @@ public final class Latch {
   /** Marks the alarm open without emitting (restart: it is open in the ledger). */
   public void restoreOpen(Severity severity) {
     this.open = true;
+    this.pendingSeverity = null;
     this.severity = severity;
   }
 }

@@ -23,7 +23,7 @@ public final class Latches {
 
   /** The latch of a rule, created closed if absent. */
   public Latch get(String ruleId) {
-    return byRule.computeIfAbsent(ruleId, k -> new Latch());
+    return byRule.computeIfAbsent(ruleId, k -> new Latch(this, k));
   }
 
   /** Whether the rule's latch exists and is open. */
@@ -55,6 +55,31 @@ public final class Latches {
   }
 
   /**
+   * Raises a latch only if nothing clears it within {@code debounceMillis} (a transient fault that
+   * recovers at once wakes nobody); the engine's deadline call raises it then, with the event's
+   * time plus the debounce. With 0 it is {@link #raise}.
+   */
+  public void raiseDebounced(String ruleId, Severity severity, long atMillis, long debounceMillis,
+      String message, Map<String, Object> evidence, RuleContext ctx) {
+    if (debounceMillis <= 0) {
+      raise(ruleId, severity, atMillis, message, evidence, ctx);
+      return;
+    }
+    Latch l = get(ruleId);
+    if (atMillis < l.changedAtMillis || (l.open && l.severity == severity)
+        || l.pendingSeverity != null) {
+      return;
+    }
+    l.pendingSeverity = severity;
+    l.pendingSinceMillis = atMillis;
+    l.pendingDebounceMillis = debounceMillis;
+    l.pendingMessage = message;
+    l.pendingEvidence = evidence;
+    l.token++;
+    ctx.callBackAt(atMillis + debounceMillis, l, l.token);
+  }
+
+  /**
    * Closes a latch (CLEAR). A clear of a closed latch still moves its change time forward, so a
    * late raise from before the clear stays history.
    *
@@ -70,6 +95,10 @@ public final class Latches {
       return false;
     }
     l.changedAtMillis = atMillis;
+    if (l.pendingSeverity != null) {
+      l.pendingSeverity = null; // cleared within the debounce: never raised
+      l.token++;
+    }
     if (!l.open) {
       return false;
     }

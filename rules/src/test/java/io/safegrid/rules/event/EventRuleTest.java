@@ -96,4 +96,23 @@ class EventRuleTest {
     assertThat(f.of("gas-fault")).extracting(AlarmTransition::kind)
         .containsExactly(Kind.RAISE, Kind.CLEAR);
   }
+
+  @Test
+  void withFaultDebounceATransientPanelFaultWakesNobodyAndAStandingOneRaises() {
+    Fixture f = new Fixture(io.safegrid.rules.config.RuleBook.fromParameters(
+        java.util.Map.of("fire_panel", java.util.Map.of("fault_debounce_s", 10))))
+        .device(PANEL, DeviceType.FIRE_PANEL);
+    f.event(0, PANEL, "fault");
+    f.event(4_000, PANEL, "fault_cleared");
+    f.engine().advanceTo(Fixture.T0 + 60_000);
+    assertThat(f.out).isEmpty();
+
+    f.event(100_000, PANEL, "fault");
+    f.event(105_000, PANEL, "fire"); // a fire is never delayed
+    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("panel-fire");
+    f.engine().advanceTo(Fixture.T0 + 110_000);
+    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("panel-fire", "panel-fault");
+    assertThat(f.out.get(1).timeMillis()).isEqualTo(Fixture.T0 + 110_000);
+    assertThat(f.out.get(1).evidence()).containsEntry("held_since_ms", Fixture.T0 + 100_000);
+  }
 }
