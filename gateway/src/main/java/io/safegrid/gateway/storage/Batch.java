@@ -1,0 +1,33 @@
+package io.safegrid.gateway.storage;
+
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.Reading;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What one database transaction writes: readings, device events and dead letters. */
+final class Batch {
+  final List<Reading> readings = new ArrayList<>();
+  final List<DeviceEvent> events = new ArrayList<>();
+  final List<DeadLetter> deadLetters = new ArrayList<>();
+
+  void add(Submission s) {
+    readings.addAll(s.readings);
+    if (s.event != null) events.add(s.event);
+    if (s.deadLetter != null) deadLetters.add(s.deadLetter);
+  }
+
+  void addAll(Batch other) {
+    readings.addAll(other.readings);
+    events.addAll(other.events);
+    deadLetters.addAll(other.deadLetters);
+  }
+
+  int size() {
+    return readings.size() + events.size() + deadLetters.size();
+  }
+
+  boolean isEmpty() {
+    return size() == 0;
+  }
+}

@@ -1,0 +1,340 @@
+package io.safegrid.gateway.storage;
+
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.Reading;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Savepoint;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes one {@link Batch} in one transaction, exactly once per reading identity.
+ *
+ * <p>Readings go by binary {@code COPY} into the session's temporary table {@value #STAGING}, then
+ * {@code INSERT INTO readings ... SELECT ... ON CONFLICT (device_id, metric, time) DO NOTHING}:
+ * duplicates inside the batch and against rows already stored end as one row. Device events are
+ * inserted with {@code ON CONFLICT DO NOTHING} (their de-dup key is in V1__core.sql).
+ *
+ * <p>When the database refuses a row (SQLSTATE class 22 data exception or 23 integrity
+ * violation, e.g. a NUL byte in text), the transaction is redone with savepoints, bisecting the
+ * readings until each refused row stands alone; each goes to {@code dead_letters} with the
+ * server's message and the rest commits in the same transaction. Any other failure (connection
+ * lost, timeout, server shutting down) is a {@link StorageUnavailableException}: nothing of the
+ * batch is known committed and the caller spools it.
+ *
+ * <p>Not thread-safe: one per writer thread. The connection must have {@value #STAGING} (see
+ * {@link #CONNECTION_INIT_SQL}).
+ */
+final class BatchWriter {
+  private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
+
+  static final String STAGING = "safegrid_staging_readings";
+
+  /** Run once per pooled connection: UTC session, and the staging table (temporary, no WAL). */
+  static final String CONNECTION_INIT_SQL =
+      "SET TIME ZONE 'UTC'; CREATE TEMPORARY TABLE IF NOT EXISTS " + STAGING
+          + " (time timestamptz NOT NULL, device_id text NOT NULL, metric text NOT NULL,"
+          + " value double precision NOT NULL) ON COMMIT DELETE ROWS";
+
+  private static final String COPY_SQL =
+      "COPY " + STAGING + " (time, device_id, metric, value) FROM STDIN (FORMAT binary)";
+  private static final String MERGE_SQL =
+      "INSERT INTO readings (time, device_id, metric, value) SELECT time, device_id, metric, value"
+          + " FROM " + STAGING + " ON CONFLICT (device_id, metric, time) DO NOTHING";
+  private static final String EVENT_SQL =
+      "INSERT INTO device_events (time, device_id, event, zone, point, text)"
+          + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
+  private static final String DEAD_LETTER_SQL =
+      "INSERT INTO dead_letters (received_at, device_id, source, reason, payload)"
+          + " VALUES (?, ?, ?, ?, ?)";
+
+  /** PostgreSQL's epoch (2000-01-01T00:00:00Z) in Unix microseconds, for binary timestamptz. */
+  private static final long PG_EPOCH_MICROS = 946_684_800_000_000L;
+  /** timestamptz range of PostgreSQL (4714-11-24 BC .. 294276 AD), in epoch milliseconds. */
+  static final long MIN_TIME_MILLIS = -210_866_803_200_000L;
+  static final long MAX_TIME_MILLIS = Long.MAX_VALUE / 1000 - 1; // beyond, microseconds overflow
+
+  private static final byte[] COPY_HEADER = {
+    'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0, 0, 0, 0, 0, 0, 0, 0, 0
+  };
+
+  private byte[] buf = new byte[1 << 18];
+  private int len;
+
+  /** What a committed batch did. */
+  record Result(int inserted, int duplicates, List<DeadLetter> rejected) {}
+
+  /**
+   * Writes the batch in one transaction and commits.
+   *
+   * @throws StorageUnavailableException when the database cannot take it now; nothing is known
+   *     committed
+   */
+  Result write(Connection c, Batch batch) throws StorageUnavailableException {
+    List<DeadLetter> rejected = new ArrayList<>();
+    List<Reading> readings = batch.readings;
+    // What the database cannot even represent is refused here, without a round trip.
+    if (hasOutOfRange(readings)) {
+      readings = new ArrayList<>(readings.size());
+      for (Reading r : batch.readings) {
+        if (r.timeMillis() < MIN_TIME_MILLIS || r.timeMillis() > MAX_TIME_MILLIS) {
+          rejected.add(rejectReading(r, "time out of range: " + r.timeMillis() + " ms"));
+        } else {
+          readings.add(r);
+        }
+      }
+    }
+    try {
+      c.setAutoCommit(false);
+      int inserted = readings.isEmpty() ? 0 : copyAndMerge(c, readings);
+      insertEvents(c, batch.events);
+      List<DeadLetter> letters = new ArrayList<>(batch.deadLetters);
+      letters.addAll(rejected);
+      insertDeadLetters(c, letters);
+      c.commit();
+      return new Result(inserted, readings.size() - inserted, rejected);
+    } catch (SQLException e) {
+      rollbackQuietly(c);
+      if (!isRowLevel(e)) throw unavailable(e);
+      log.info("batch of {} refused ({}): isolating the refused rows", batch.size(), e.getMessage());
+    }
+    return writeCarefully(c, readings, batch, rejected);
+  }
+
+  private Result writeCarefully(
+      Connection c, List<Reading> readings, Batch batch, List<DeadLetter> rejected)
+      throws StorageUnavailableException {
+    try {
+      c.setAutoCommit(false);
+      int[] inserted = {0};
+      int before = rejected.size();
+      bisect(c, readings, inserted, rejected);
+      int refused = rejected.size() - before;
+      for (DeviceEvent e : batch.events) {
+        Savepoint sp = c.setSavepoint();
+        try {
+          insertEvents(c, List.of(e));
+          c.releaseSavepoint(sp);
+        } catch (SQLException ex) {
+          if (!isRowLevel(ex)) throw ex;
+          c.rollback(sp);
+          rejected.add(rejectEvent(e, ex.getMessage()));
+        }
+      }
+      List<DeadLetter> letters = new ArrayList<>(batch.deadLetters);
+      letters.addAll(rejected);
+      for (DeadLetter d : letters) {
+        Savepoint sp = c.setSavepoint();
+        try {
+          insertDeadLetters(c, List.of(d));
+          c.releaseSavepoint(sp);
+        } catch (SQLException ex) {
+          if (!isRowLevel(ex)) throw ex;
+          c.rollback(sp);
+          // sanitize() makes this unreachable in practice; say so loudly if it is not.
+          log.error("dead letter refused by the database, logged here instead: {} ({})", d, ex);
+        }
+      }
+      c.commit();
+      return new Result(inserted[0], readings.size() - inserted[0] - refused, rejected);
+    } catch (SQLException e) {
+      rollbackQuietly(c);
+      throw unavailable(e);
+    }
+  }
+
+  private void bisect(Connection c, List<Reading> rows, int[] inserted, List<DeadLetter> rejected)
+      throws SQLException {
+    if (rows.isEmpty()) return;
+    Savepoint sp = c.setSavepoint();
+    try {
+      int n = copyAndMerge(c, rows);
+      try (Statement st = c.createStatement()) {
+        st.executeUpdate("DELETE FROM " + STAGING);
+      }
+      c.releaseSavepoint(sp);
+      inserted[0] += n;
+    } catch (SQLException e) {
+      if (!isRowLevel(e)) throw e;
+      c.rollback(sp);
+      if (rows.size() == 1) {
+        Reading r = rows.get(0);
+        log.warn("reading refused by the database, kept in dead_letters: {}: {}", r, e.getMessage());
+        rejected.add(rejectReading(r, e.getMessage()));
+        return;
+      }
+      int mid = rows.size() / 2;
+      bisect(c, rows.subList(0, mid), inserted, rejected);
+      bisect(c, rows.subList(mid, rows.size()), inserted, rejected);
+    }
+  }
+
+  private int copyAndMerge(Connection c, List<Reading> rows) throws SQLException {
+    encode(rows);
+    CopyIn in = c.unwrap(PGConnection.class).getCopyAPI().copyIn(COPY_SQL);
+    try {
+      in.writeToCopy(buf, 0, len);
+      in.endCopy();
+    } finally {
+      if (in.isActive()) in.cancelCopy();
+    }
+    try (Statement st = c.createStatement()) {
+      return st.executeUpdate(MERGE_SQL);
+    }
+  }
+
+  /** PostgreSQL binary COPY format: header, then per tuple 4 fields with lengths, then -1. */
+  private void encode(List<Reading> rows) {
+    len = 0;
+    ensure(COPY_HEADER.length + 2);
+    System.arraycopy(COPY_HEADER, 0, buf, 0, COPY_HEADER.length);
+    len = COPY_HEADER.length;
+    for (Reading r : rows) {
+      byte[] device = r.deviceId().getBytes(StandardCharsets.UTF_8);
+      byte[] metric = r.metric().getBytes(StandardCharsets.UTF_8);
+      ensure(2 + 12 + 4 + device.length + 4 + metric.length + 12);
+      putShort(4);
+      putInt(8);
+      putLong(r.timeMillis() * 1000 - PG_EPOCH_MICROS);
+      putInt(device.length);
+      System.arraycopy(device, 0, buf, len, device.length);
+      len += device.length;
+      putInt(metric.length);
+      System.arraycopy(metric, 0, buf, len, metric.length);
+      len += metric.length;
+      putInt(8);
+      putLong(Double.doubleToRawLongBits(r.value()));
+    }
+    ensure(2);
+    putShort(-1);
+  }
+
+  private void ensure(int more) {
+    if (len + more > buf.length) {
+      buf = java.util.Arrays.copyOf(buf, Math.max(buf.length * 2, len + more));
+    }
+  }
+
+  private void putShort(int v) {
+    buf[len++] = (byte) (v >>> 8);
+    buf[len++] = (byte) v;
+  }
+
+  private void putInt(int v) {
+    buf[len++] = (byte) (v >>> 24);
+    buf[len++] = (byte) (v >>> 16);
+    buf[len++] = (byte) (v >>> 8);
+    buf[len++] = (byte) v;
+  }
+
+  private void putLong(long v) {
+    putInt((int) (v >>> 32));
+    putInt((int) v);
+  }
+
+  private static void insertEvents(Connection c, List<DeviceEvent> events) throws SQLException {
+    if (events.isEmpty()) return;
+    try (PreparedStatement ps = c.prepareStatement(EVENT_SQL)) {
+      for (DeviceEvent e : events) {
+        ps.setTimestamp(1, Timestamp.from(Instant.ofEpochMilli(e.timeMillis())));
+        ps.setString(2, e.deviceId());
+        ps.setString(3, e.event());
+        setInt(ps, 4, e.zone());
+        setInt(ps, 5, e.point());
+        ps.setString(6, e.text());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  private static void setInt(PreparedStatement ps, int i, Integer v) throws SQLException {
+    if (v == null) ps.setNull(i, Types.INTEGER);
+    else ps.setInt(i, v);
+  }
+
+  private static void insertDeadLetters(Connection c, List<DeadLetter> letters)
+      throws SQLException {
+    if (letters.isEmpty()) return;
+    try (PreparedStatement ps = c.prepareStatement(DEAD_LETTER_SQL)) {
+      for (DeadLetter d : letters) {
+        ps.setTimestamp(1, Timestamp.from(Instant.ofEpochMilli(d.receivedAtMillis())));
+        ps.setString(2, sanitize(d.deviceId()));
+        ps.setString(3, sanitize(d.source()));
+        ps.setString(4, sanitize(d.reason()));
+        ps.setBytes(5, d.payload());
+        ps.addBatch();
+      }
+      ps.executeBatch();
+    }
+  }
+
+  /** PostgreSQL text cannot hold NUL: shown as U+2400 SYMBOL FOR NULL in a dead letter's text. */
+  static String sanitize(String s) {
+    return s == null || s.indexOf('\0') < 0 ? s : s.replace('\0', '\u2400');
+  }
+
+  private static boolean hasOutOfRange(List<Reading> rows) {
+    for (Reading r : rows) {
+      if (r.timeMillis() < MIN_TIME_MILLIS || r.timeMillis() > MAX_TIME_MILLIS) return true;
+    }
+    return false;
+  }
+
+  static DeadLetter rejectReading(Reading r, String reason) {
+    String json = "{\"device_id\":" + jsonString(r.deviceId()) + ",\"metric\":"
+        + jsonString(r.metric()) + ",\"ts\":" + r.timeMillis() + ",\"value\":" + r.value()
+        + ",\"seq\":" + r.seq() + "}";
+    return new DeadLetter(System.currentTimeMillis(), r.deviceId(), "storage:readings",
+        "refused by the database: " + reason, json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  static DeadLetter rejectEvent(DeviceEvent e, String reason) {
+    String json = "{\"device_id\":" + jsonString(e.deviceId()) + ",\"ts\":" + e.timeMillis()
+        + ",\"event\":" + jsonString(e.event()) + ",\"zone\":" + e.zone() + ",\"point\":"
+        + e.point() + ",\"text\":" + (e.text() == null ? "null" : jsonString(e.text())) + "}";
+    return new DeadLetter(System.currentTimeMillis(), e.deviceId(), "storage:device_events",
+        "refused by the database: " + reason, json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static String jsonString(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch == '"' || ch == '\\') b.append('\\').append(ch);
+      else if (ch < 0x20) b.append(String.format("\\u%04x", (int) ch));
+      else b.append(ch);
+    }
+    return b.append('"').toString();
+  }
+
+  /** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation): the rows' fault. */
+  static boolean isRowLevel(SQLException e) {
+    String state = e.getSQLState();
+    return state != null && (state.startsWith("22") || state.startsWith("23"));
+  }
+
+  private static StorageUnavailableException unavailable(SQLException e) {
+    return new StorageUnavailableException(
+        "database unavailable (SQLSTATE " + e.getSQLState() + "): " + e.getMessage(), e);
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException ignored) {
+      // the connection is broken; the pool discards it
+    }
+  }
+}
