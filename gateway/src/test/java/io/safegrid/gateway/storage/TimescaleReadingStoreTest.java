@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
+import io.safegrid.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -29,12 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 class TimescaleReadingStoreTest {
 
-  @RegisterExtension static final StorageTestDb db = new StorageTestDb();
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
 
   @TempDir Path spoolDir;
 
   private StorageConfig config() {
-    return StorageConfig.defaults(db.jdbcUrl(), StorageTestDb.USER, StorageTestDb.PASSWORD,
+    return StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(),
         spoolDir);
   }
 
@@ -96,8 +97,8 @@ class TimescaleReadingStoreTest {
       pool.shutdown();
     }
 
-    assertThat(db.count("SELECT count(*) FROM readings")).isEqualTo(distinct.size());
-    assertThat(db.count("SELECT count(*) FROM dead_letters")).isZero();
+    assertThat(Db.count(db, "SELECT count(*) FROM readings")).isEqualTo(distinct.size());
+    assertThat(Db.count(db, "SELECT count(*) FROM dead_letters")).isZero();
     assertThat(registry.get("safegrid.storage.rows").tag("outcome", "inserted").counter().count())
         .isEqualTo(distinct.size());
     assertThat(registry.get("safegrid.storage.rows").tag("outcome", "duplicate").counter().count())
@@ -135,8 +136,8 @@ class TimescaleReadingStoreTest {
       assertThat(registry.get("safegrid.storage.batches").counter().count()).isEqualTo(1);
     }
 
-    assertThat(db.count("SELECT count(*) FROM readings")).isEqualTo(998);
-    assertThat(db.count("SELECT count(*) FROM readings WHERE value IN (437, 800)")).isZero();
+    assertThat(Db.count(db, "SELECT count(*) FROM readings")).isEqualTo(998);
+    assertThat(Db.count(db, "SELECT count(*) FROM readings WHERE value IN (437, 800)")).isZero();
     try (Connection c = db.connect(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery("SELECT device_id, source, reason, payload"
             + " FROM dead_letters ORDER BY reason")) {
@@ -171,13 +172,13 @@ class TimescaleReadingStoreTest {
           store.deadLetter(null, "coap:/devices/x/telemetry", "unknown device", new byte[] {0, 1}))
           .get(20, TimeUnit.SECONDS);
     }
-    assertThat(db.count("SELECT count(*) FROM device_events")).isEqualTo(2);
-    assertThat(db.count("SELECT count(*) FROM device_events WHERE event = 'fire' AND zone = 10"
+    assertThat(Db.count(db, "SELECT count(*) FROM device_events")).isEqualTo(2);
+    assertThat(Db.count(db, "SELECT count(*) FROM device_events WHERE event = 'fire' AND zone = 10"
         + " AND point = 2 AND text = '三楼 东 走廊' AND time = '2026-11-29T08:00:00Z'")).isEqualTo(1);
-    assertThat(db.count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
+    assertThat(Db.count(db, "SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
         + " AND reason = 'invalid JSON at line 1 column 7' AND payload = '{\"ts\":'::bytea"))
         .isEqualTo(1);
-    assertThat(db.count("SELECT count(*) FROM dead_letters WHERE device_id IS NULL"
+    assertThat(Db.count(db, "SELECT count(*) FROM dead_letters WHERE device_id IS NULL"
         + " AND payload = '\\x0001'::bytea")).isEqualTo(1);
   }
 
