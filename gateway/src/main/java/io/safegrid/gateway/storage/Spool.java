@@ -135,7 +135,14 @@ final class Spool implements Closeable {
     ByteBuffer[] bufs = {header, ByteBuffer.wrap(body, 0, length)};
     long want = HEADER + length;
     long wrote = 0;
-    while (wrote < want) wrote += active.write(bufs);
+    try {
+      while (wrote < want) wrote += active.write(bufs);
+    } catch (IOException e) {
+      // Part of the record may be in the file: append nothing more after it. The reader will
+      // find it torn and ignore it; what follows goes to a new segment.
+      closeActive();
+      throw e;
+    }
     boolean wasDrained = isDrained();
     activeSegment.size += want;
     totalBytes += want;
@@ -146,7 +153,12 @@ final class Spool implements Closeable {
   /** fsync: what was appended is durable once this returns. Rotates a full segment. */
   void sync() throws IOException {
     if (active == null) return;
-    active.force(false);
+    try {
+      active.force(false);
+    } catch (IOException e) {
+      closeActive(); // not known durable: nothing more is appended to this segment
+      throw e;
+    }
     if (dirDirty) {
       try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
         d.force(true);
