@@ -85,7 +85,6 @@ public final class StorageBench {
           "-c", "\\copy readings (time, device_id, metric, value) FROM '" + csv
               + "' WITH (FORMAT csv)")
           .inheritIO().start();
-      p.environment();
       if (p.waitFor() != 0) throw new IllegalStateException("psql failed");
       psqlRates[round] = rows / ((System.nanoTime() - t0) / 1e9);
       check(url, user, password, rows);
