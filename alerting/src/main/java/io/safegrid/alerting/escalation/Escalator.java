@@ -1,0 +1,241 @@
+package io.safegrid.alerting.escalation;
+
+import io.safegrid.alerting.ledger.Alarm;
+import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.alerting.ledger.AlarmStoreException;
+import io.safegrid.alerting.ledger.JdbcAlarmLedger;
+import io.safegrid.alerting.ledger.LedgerHook;
+import io.safegrid.alerting.ledger.LedgerTx;
+import io.safegrid.alerting.outbox.OutboxWriter;
+import io.safegrid.alerting.routing.RecipientGroup;
+import io.safegrid.alerting.routing.Route;
+import io.safegrid.alerting.routing.Router;
+import io.safegrid.model.Severity;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Escalation through the five-level grid, persisted in {@code alarms.escalation_level},
+ * {@code escalation_step} and {@code next_escalation_at}.
+ *
+ * <ul>
+ *   <li>Raised or re-opened: notify the grid recipient at the severity's starting level, the
+ *       responders of the alarm's kind and, when critical, the report-upward recipients (向上抄告:
+ *       sub-district duty leader, district emergency management bureau); deadline = now + T.
+ *   <li>Severity rises: if the new start level is above the current one, jump there and notify it;
+ *       becoming critical also reports upward; deadline = now + T(new severity).
+ *   <li>Deadline passes unacknowledged ({@link #runDue()}): go one level up and notify it; at the
+ *       top, re-notify the top every T.
+ *   <li>Acknowledge or close: the ledger clears the deadline; nothing more is sent.
+ * </ul>
+ *
+ * <p>Every step writes its outbox rows and an {@code alarm_events} row ({@code notified} or
+ * {@code escalated}, actor {@code escalation}) in the same transaction as the alarm change.
+ * Idempotency keys are {@code a<alarm>-s<step>-<recipient>.<channel>}: a step re-run after a crash
+ * writes nothing new. A cleared but unacknowledged alarm keeps escalating: it still needs an
+ * officer.
+ */
+public final class Escalator implements LedgerHook {
+  /** Actor of escalation events. */
+  public static final String ACTOR = "escalation";
+
+  private final JdbcAlarmLedger ledger;
+  private final Router router;
+  private final OutboxWriter outbox;
+  private final EscalationConfig config;
+
+  /**
+   * Registers itself as a hook of the ledger.
+   *
+   * @param ledger the ledger (its clock is the escalation clock)
+   * @param router routes by grid place and kind
+   * @param outbox writes notifications
+   * @param config timeouts
+   */
+  public Escalator(JdbcAlarmLedger ledger, Router router, OutboxWriter outbox, EscalationConfig config) {
+    this.ledger = Objects.requireNonNull(ledger);
+    this.router = Objects.requireNonNull(router);
+    this.outbox = Objects.requireNonNull(outbox);
+    this.config = Objects.requireNonNull(config);
+    ledger.addHook(this);
+  }
+
+  @Override
+  public void onChange(LedgerTx tx, String type, Alarm before, Alarm after) {
+    switch (type) {
+      case "raised", "reopened" -> start(tx, after);
+      case "repeated", "severity_changed" -> {
+        if (before != null && after.severity().compareTo(before.severity()) > 0) {
+          severityRose(tx, before, after);
+        }
+      }
+      default -> { } // acknowledged / closed: the ledger cleared the deadline; cleared: keep going
+    }
+  }
+
+  private void start(LedgerTx tx, Alarm a) {
+    Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
+    int step = state(tx, a.id()).step + 1;
+    List<String> told = new ArrayList<>();
+    RecipientGroup first = route.chain().get(route.startIndex());
+    notify(tx, a, route, step, first, "alarm", told);
+    for (RecipientGroup r : route.responders()) {
+      notify(tx, a, route, step, r, "responder", told);
+    }
+    for (RecipientGroup r : route.reportUpward()) {
+      notify(tx, a, route, step, r, "report_upward", told);
+    }
+    Instant deadline = tx.now().plus(config.timeout(a.severity()));
+    save(tx, a.id(), route.startIndex(), step, deadline);
+    tx.record("notified", a.state(), a, ACTOR,
+        "notified " + first.name() + (route.reportUpward().isEmpty() ? "" : "; reported upward"),
+        details(route, route.startIndex(), step, told, deadline));
+  }
+
+  private void severityRose(LedgerTx tx, Alarm before, Alarm after) {
+    Route route = router.route(after.deviceId(), after.ruleId(), after.severity());
+    EscState s = state(tx, after.id());
+    boolean unacked = after.state() == AlarmState.ACTIVE_UNACKED || after.state() == AlarmState.CLEARED_UNACKED;
+    boolean reportUp = after.severity() == Severity.CRITICAL && before.severity() != Severity.CRITICAL;
+    boolean jump = unacked && route.startIndex() > s.level;
+    if (!jump && !reportUp) {
+      if (unacked) {
+        save(tx, after.id(), s.level, s.step, tx.now().plus(config.timeout(after.severity())));
+      }
+      return;
+    }
+    int step = s.step + 1;
+    int level = jump ? route.startIndex() : s.level;
+    List<String> told = new ArrayList<>();
+    if (jump) {
+      notify(tx, after, route, step, route.chain().get(level), "alarm", told);
+    }
+    if (reportUp) {
+      for (RecipientGroup r : route.reportUpward()) {
+        notify(tx, after, route, step, r, "report_upward", told);
+      }
+    }
+    Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
+    save(tx, after.id(), level, step, deadline);
+    tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
+        "severity rose to " + after.severity().wireName(), details(route, level, step, told, deadline));
+  }
+
+  /**
+   * Takes every due, unacknowledged deadline one step ({@code FOR UPDATE SKIP LOCKED}: several
+   * gateway processes may poll the same database).
+   *
+   * @return how many alarms were escalated or re-notified
+   */
+  public int runDue() {
+    return ledger.inTransaction(tx -> {
+      List<Long> due = new ArrayList<>();
+      try (PreparedStatement ps = tx.connection().prepareStatement(
+          "SELECT id FROM alarms WHERE next_escalation_at <= ? AND state IN ('active_unacked', 'cleared_unacked')"
+              + " ORDER BY next_escalation_at, id LIMIT ? FOR UPDATE SKIP LOCKED")) {
+        ps.setObject(1, tx.now().atOffset(ZoneOffset.UTC));
+        ps.setInt(2, config.batchSize());
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            due.add(rs.getLong(1));
+          }
+        }
+      } catch (SQLException e) {
+        throw new AlarmStoreException("cannot read escalation deadlines", e);
+      }
+      for (long id : due) {
+        Alarm a = tx.lockAlarm(id).orElseThrow();
+        step(tx, a, state(tx, id));
+      }
+      return due.size();
+    });
+  }
+
+  private void step(LedgerTx tx, Alarm a, EscState s) {
+    Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
+    int level = Math.min(Math.min(s.level, route.topIndex()) + 1, route.topIndex());
+    boolean up = level > s.level;
+    int step = s.step + 1;
+    RecipientGroup r = route.chain().get(level);
+    List<String> told = new ArrayList<>();
+    notify(tx, a, route, step, r, up ? "escalation" : "renotify", told);
+    Instant deadline = s.deadline.plus(config.timeout(a.severity()));
+    if (!deadline.isAfter(tx.now())) {
+      deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps
+    }
+    save(tx, a.id(), level, step, deadline);
+    tx.record(up ? "escalated" : "notified", a.state(), a, ACTOR,
+        "unacknowledged after " + config.timeout(a.severity()) + ": "
+            + (up ? "escalated to " : "re-notified ") + r.name(),
+        details(route, level, step, told, deadline));
+  }
+
+  private void notify(LedgerTx tx, Alarm a, Route route, int step, RecipientGroup r, String reason,
+      List<String> told) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("alarmId", a.id());
+    p.put("deviceId", a.deviceId());
+    p.put("ruleId", a.ruleId());
+    p.put("kind", route.kind().wireName());
+    p.put("place", route.place());
+    p.put("severity", a.severity().wireName());
+    p.put("state", a.state().wireName());
+    p.put("message", a.message());
+    p.put("count", a.count());
+    p.put("level", r.level() == null ? null : r.level().wireName());
+    p.put("reason", reason);
+    p.put("step", step);
+    p.put("raisedAt", a.raisedAt().toString());
+    p.put("at", tx.now().toString());
+    outbox.enqueue(tx.connection(), tx.now(), a.id(), "a" + a.id() + "-s" + step + "-" + r.id(), r, p);
+    told.add(r.id());
+  }
+
+  private static Map<String, Object> details(Route route, int level, int step, List<String> told, Instant deadline) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    RecipientGroup g = route.chain().get(level);
+    d.put("level", g.level() == null ? null : g.level().wireName());
+    d.put("step", step);
+    d.put("recipients", told);
+    d.put("nextEscalationAt", deadline == null ? null : deadline.toString());
+    return d;
+  }
+
+  private record EscState(int level, int step, Instant deadline) {}
+
+  private static EscState state(LedgerTx tx, long alarmId) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "SELECT escalation_level, escalation_step, next_escalation_at FROM alarms WHERE id = ?")) {
+      ps.setLong(1, alarmId);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        OffsetDateTime t = rs.getObject(3, OffsetDateTime.class);
+        return new EscState(rs.getInt(1), rs.getInt(2), t == null ? tx.now() : t.toInstant());
+      }
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot read escalation state of alarm " + alarmId, e);
+    }
+  }
+
+  private static void save(LedgerTx tx, long alarmId, int level, int step, Instant deadline) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "UPDATE alarms SET escalation_level = ?, escalation_step = ?, next_escalation_at = ? WHERE id = ?")) {
+      ps.setInt(1, level);
+      ps.setInt(2, step);
+      ps.setObject(3, deadline == null ? null : deadline.atOffset(ZoneOffset.UTC));
+      ps.setLong(4, alarmId);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot save escalation state of alarm " + alarmId, e);
+    }
+  }
+}

@@ -1,0 +1,277 @@
+package io.safegrid.alerting.outbox;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.Severity;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers the outbox: claims due rows ({@code FOR UPDATE SKIP LOCKED}, then a lease so that no
+ * transaction stays open during network I/O), sends each through its {@link Channel} in id order,
+ * and records the outcome. At least once: a message is marked delivered only after the channel
+ * acknowledged it; a crash between the two re-sends it with the same idempotency key.
+ *
+ * <p>A failure is retried with exponential backoff ({@link OutboxConfig#backoffAfter}). After
+ * {@link OutboxConfig#maxAttempts} the message is dead and the channel raises an alarm of its own
+ * in the ledger: device {@value #GATEWAY_DEVICE}, rule {@code channel-dead:<channel>}, severity
+ * major; the next successful delivery on that channel clears it.
+ *
+ * <p>Metrics: {@code safegrid.outbox.pending} (gauge: not delivered, not dead), {@code
+ * safegrid.outbox.delivered} and {@code safegrid.outbox.failures} (counters, tag {@code channel}),
+ * {@code safegrid.outbox.dead} (counter, tag {@code channel}).
+ */
+public final class OutboxDispatcher implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(OutboxDispatcher.class);
+  /** The pseudo-device that SafeGrid's own alarms are about. */
+  public static final String GATEWAY_DEVICE = "safegrid-gateway";
+  /** Rule id prefix of a dead channel's alarm. */
+  public static final String CHANNEL_DEAD_RULE = "channel-dead:";
+
+  private final DataSource dataSource;
+  private final InstantSource clock;
+  private final Map<String, Channel> channels;
+  private final OutboxConfig config;
+  private final AlarmService ledger;
+  private final MeterRegistry registry;
+  private final AtomicLong pending = new AtomicLong();
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Set<String> deadChannels = ConcurrentHashMap.newKeySet();
+  private final Semaphore wake = new Semaphore(0);
+  private volatile boolean running;
+  private Thread thread;
+
+  /**
+   * @param dataSource the database (migration V2)
+   * @param clock the service clock (attempt times and backoff use it)
+   * @param channels the configured channels; rows of other channels wait untouched
+   * @param config delivery settings
+   * @param ledger where a dead channel's alarm goes
+   * @param registry metrics
+   */
+  public OutboxDispatcher(DataSource dataSource, InstantSource clock, List<Channel> channels,
+      OutboxConfig config, AlarmService ledger, MeterRegistry registry) {
+    this.dataSource = Objects.requireNonNull(dataSource);
+    this.clock = Objects.requireNonNull(clock);
+    Map<String, Channel> m = new LinkedHashMap<>();
+    for (Channel c : channels) {
+      m.put(c.name(), c);
+    }
+    this.channels = Map.copyOf(m);
+    this.config = Objects.requireNonNull(config);
+    this.ledger = Objects.requireNonNull(ledger);
+    this.registry = Objects.requireNonNull(registry);
+    Gauge.builder("safegrid.outbox.pending", pending, AtomicLong::get)
+        .description("notifications in the outbox not yet delivered (and not dead)")
+        .register(registry);
+  }
+
+  /** Starts the delivery thread. */
+  public synchronized void start() {
+    if (running) {
+      return;
+    }
+    running = true;
+    thread = new Thread(this::loop, "safegrid-outbox");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** New rows were committed: look now rather than at the next poll. */
+  public void wake() {
+    wake.release();
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        wake.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
+        wake.drainPermits();
+        while (running && runOnce() > 0) {
+          // keep going while there is due work
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException e) {
+        log.warn("outbox delivery round failed; next round in {}", config.pollInterval(), e);
+      }
+    }
+  }
+
+  /**
+   * One delivery round: claims up to {@code batchSize} due messages and tries each once.
+   *
+   * @return how many messages were tried
+   */
+  public int runOnce() {
+    List<OutboxMessage> batch = claim();
+    for (OutboxMessage m : batch) {
+      if (!running && thread != null) {
+        break; // closing: the lease expires and another round takes it
+      }
+      Channel ch = channels.get(m.channel());
+      try {
+        ch.send(m);
+        delivered(m);
+      } catch (DeliveryException | RuntimeException e) {
+        failed(m, e);
+      }
+    }
+    refreshPending();
+    return batch.size();
+  }
+
+  private List<OutboxMessage> claim() {
+    if (channels.isEmpty()) {
+      return List.of();
+    }
+    Instant now = clock.instant();
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN ("
+                + " SELECT id FROM outbox WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= ?"
+                + " AND channel = ANY(?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
+                + " RETURNING id, idempotency_key, channel, recipient, payload::text, attempts")) {
+      ps.setObject(1, now.plus(config.lease()).atOffset(ZoneOffset.UTC));
+      ps.setObject(2, now.atOffset(ZoneOffset.UTC));
+      ps.setArray(3, c.createArrayOf("text", channels.keySet().toArray()));
+      ps.setInt(4, config.batchSize());
+      List<OutboxMessage> out = new ArrayList<>();
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new OutboxMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
+              rs.getString(5), rs.getInt(6)));
+        }
+      }
+      out.sort((a, b) -> Long.compare(a.id(), b.id()));
+      return out;
+    } catch (SQLException e) {
+      log.warn("cannot claim outbox messages: {}", e.getMessage());
+      return List.of();
+    }
+  }
+
+  private void delivered(OutboxMessage m) {
+    update("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?", clock.instant(), null, m.id());
+    counter("safegrid.outbox.delivered", m.channel()).increment();
+    log.debug("delivered {} via {} to {}", m.idempotencyKey(), m.channel(), m.recipient());
+    if (deadChannels.remove(m.channel())) {
+      try {
+        ledger.apply(new AlarmTransition(GATEWAY_DEVICE, CHANNEL_DEAD_RULE + m.channel(),
+            AlarmTransition.Kind.CLEAR, Severity.MAJOR, clock.millis(),
+            "notification channel " + m.channel() + " delivers again", Map.of()));
+      } catch (RuntimeException e) {
+        log.warn("cannot clear the channel-dead alarm of {}", m.channel(), e);
+      }
+    }
+  }
+
+  private void failed(OutboxMessage m, Exception e) {
+    String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    counter("safegrid.outbox.failures", m.channel()).increment();
+    Instant now = clock.instant();
+    if (m.attempts() >= config.maxAttempts()) {
+      update("UPDATE outbox SET dead = true, last_error = ? WHERE id = ?", null, error, m.id());
+      counter("safegrid.outbox.dead", m.channel()).increment();
+      log.warn("outbox message {} via {} is dead after {} attempts: {}", m.idempotencyKey(), m.channel(),
+          m.attempts(), error);
+      deadChannels.add(m.channel());
+      try {
+        ledger.apply(new AlarmTransition(GATEWAY_DEVICE, CHANNEL_DEAD_RULE + m.channel(),
+            AlarmTransition.Kind.RAISE, Severity.MAJOR, clock.millis(),
+            "notification channel " + m.channel() + " dead: " + m.attempts() + " attempts failed for "
+                + m.recipient() + ", last error: " + error,
+            Map.of("channel", m.channel(), "recipient", m.recipient(), "idempotencyKey", m.idempotencyKey(),
+                "attempts", m.attempts(), "lastError", error)));
+      } catch (RuntimeException ex) {
+        log.warn("cannot raise the channel-dead alarm of {}", m.channel(), ex);
+      }
+    } else {
+      Instant next = now.plus(config.backoffAfter(m.attempts()));
+      update("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?", next, error, m.id());
+      log.debug("outbox message {} via {} failed (attempt {}), retry at {}: {}", m.idempotencyKey(),
+          m.channel(), m.attempts(), next, error);
+    }
+  }
+
+  private void update(String sql, Instant time, String text, long id) {
+    try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      int i = 1;
+      if (time != null) {
+        ps.setObject(i++, time.atOffset(ZoneOffset.UTC));
+      }
+      if (sql.contains("last_error = ?")) {
+        ps.setString(i++, text);
+      }
+      ps.setLong(i, id);
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      // the lease runs out and the message is tried again: at least once still holds
+      log.warn("cannot record outcome of outbox message {}: {}", id, e.getMessage());
+    }
+  }
+
+  private Counter counter(String name, String channel) {
+    return counters.computeIfAbsent(name + "|" + channel,
+        k -> Counter.builder(name).tag("channel", channel).register(registry));
+  }
+
+  private void refreshPending() {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND NOT dead");
+        ResultSet rs = ps.executeQuery()) {
+      rs.next();
+      pending.set(rs.getLong(1));
+    } catch (SQLException e) {
+      log.debug("outbox pending gauge not refreshed: {}", e.getMessage());
+    }
+  }
+
+  /** Stops the delivery thread (a message being sent finishes first) and closes the channels. */
+  @Override
+  public void close() {
+    Thread t;
+    synchronized (this) {
+      running = false;
+      t = thread;
+    }
+    if (t != null) {
+      wake.release();
+      try {
+        t.join(10_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    for (Channel c : channels.values()) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        log.warn("closing channel {} failed", c.name(), e);
+      }
+    }
+  }
+}

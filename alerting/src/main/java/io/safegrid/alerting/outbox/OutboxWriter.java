@@ -1,0 +1,73 @@
+package io.safegrid.alerting.outbox;
+
+import io.safegrid.alerting.ledger.AlarmStoreException;
+import io.safegrid.alerting.ledger.Json;
+import io.safegrid.alerting.routing.RecipientGroup;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Writes notifications into the outbox inside the caller's transaction (the alarm change's), one
+ * row per channel of the recipient. A row whose idempotency key exists already is not written
+ * again ({@code ON CONFLICT DO NOTHING}): re-running a step after a crash sends nothing twice.
+ */
+public final class OutboxWriter {
+  private final ChannelSelector channels;
+
+  public OutboxWriter(ChannelSelector channels) {
+    this.channels = Objects.requireNonNull(channels, "channels");
+  }
+
+  /**
+   * @param c the open transaction's connection
+   * @param now service time (first attempt due at once)
+   * @param alarmId the alarm
+   * @param notificationKey unique per (alarm, step, recipient), e.g. {@code a12-s3-cm-nanmen};
+   *     the row's idempotency key is {@code <notificationKey>.<channel>}
+   * @param recipient who
+   * @param payload the JSON payload; {@code idempotencyKey}, {@code channel} and {@code
+   *     recipient} are added per row
+   * @return the idempotency keys of the rows (written now or before)
+   * @throws AlarmStoreException when the insert fails
+   */
+  public List<String> enqueue(Connection c, Instant now, long alarmId, String notificationKey,
+      RecipientGroup recipient, Map<String, Object> payload) {
+    List<String> keys = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(
+        "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at)"
+            + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?) ON CONFLICT (idempotency_key) DO NOTHING")) {
+      for (String channel : channels.channelsFor(recipient)) {
+        String key = notificationKey + "." + channel.replace(':', '-');
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("idempotencyKey", key);
+        p.putAll(payload);
+        p.put("recipient", recipient.id());
+        p.put("recipientName", recipient.name());
+        p.put("channel", channel);
+        ps.setString(1, key);
+        ps.setLong(2, alarmId);
+        ps.setString(3, channel);
+        ps.setString(4, recipient.id());
+        ps.setString(5, Json.write(p));
+        ps.setObject(6, now.atOffset(ZoneOffset.UTC));
+        ps.setObject(7, now.atOffset(ZoneOffset.UTC));
+        ps.addBatch();
+        keys.add(key);
+      }
+      if (!keys.isEmpty()) {
+        ps.executeBatch();
+      }
+      return keys;
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot write outbox for alarm " + alarmId, e);
+    }
+  }
+}
