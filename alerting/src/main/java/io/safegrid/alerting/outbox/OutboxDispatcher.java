@@ -126,7 +126,8 @@ public final class OutboxDispatcher implements AutoCloseable {
    * @return how many messages were tried
    */
   public int runOnce() {
-    List<OutboxMessage> batch = claim();
+    Instant claimedAt = clock.instant();
+    List<OutboxMessage> batch = claim(claimedAt);
     for (OutboxMessage m : batch) {
       if (!running && thread != null) {
         break; // closing: the lease expires and another round takes it
@@ -136,18 +137,17 @@ public final class OutboxDispatcher implements AutoCloseable {
         ch.send(m);
         delivered(m);
       } catch (DeliveryException | RuntimeException e) {
-        failed(m, e);
+        failed(m, e, claimedAt);
       }
     }
     refreshPending();
     return batch.size();
   }
 
-  private List<OutboxMessage> claim() {
+  private List<OutboxMessage> claim(Instant now) {
     if (channels.isEmpty()) {
       return List.of();
     }
-    Instant now = clock.instant();
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN ("
@@ -188,10 +188,11 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
-  private void failed(OutboxMessage m, Exception e) {
+  /** Records a failed attempt; the backoff counts from when the attempt started. */
+  private void failed(OutboxMessage m, Exception e, Instant attemptedAt) {
     String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     counter("safegrid.outbox.failures", m.channel()).increment();
-    Instant now = clock.instant();
+    Instant now = attemptedAt;
     if (m.attempts() >= config.maxAttempts()) {
       update("UPDATE outbox SET dead = true, last_error = ? WHERE id = ?", null, error, m.id());
       counter("safegrid.outbox.dead", m.channel()).increment();
