@@ -1,0 +1,237 @@
+package io.safegrid.gateway.mqtt;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.mqtt.MqttConnectMessage;
+import io.netty.handler.codec.mqtt.MqttConnectPayload;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttReasonCodeAndPropertiesVariableHeader;
+import io.netty.handler.codec.mqtt.MqttReasonCodes;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.ReferenceCountUtil;
+import io.safegrid.gateway.mqtt.auth.AuthOutcome;
+import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * CONNECT, authentication and DISCONNECT.
+ *
+ * <ul>
+ *   <li>The first packet must be CONNECT, and only one CONNECT per connection (MQTT 3.1.1
+ *       3.1.0-1, 3.1.0-2); otherwise the connection is closed.
+ *   <li>Username = device id, password = secret, checked by the {@link DeviceAuthenticator} off
+ *       the event loop; reading pauses meanwhile. Refused: CONNACK 0x04 / 0x05 (3.1.1) or 0x86 /
+ *       0x87 (5), rejects {@code bad_credentials} / {@code not_authorized}.
+ *   <li>The client id is free: any id the codec accepts (up to 256 characters; an empty one gets a
+ *       server-assigned id on MQTT 5 and with clean session on 3.1.1). The device is the
+ *       username, and sessions are per device ({@link SessionRegistry}).
+ *   <li>Every session is clean: CONNACK session present = 0; nothing is kept across connections.
+ *   <li>A will must target one of the device's own publish topics, else CONNACK not authorized.
+ *   <li>After CONNACK the connect timeout is replaced by the keepalive: 1.5 x keepalive of
+ *       silence closes (MQTT 3.1.1 3.1.2.10); keepalive 0 means none.
+ *   <li>DISCONNECT (reason 0x00): clean end, no offline event, the will is dropped. MQTT 5
+ *       DISCONNECT 0x04 (with will message): the will is published.
+ * </ul>
+ */
+final class ConnectHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectHandler.class);
+
+  private final DeviceAuthenticator authenticator;
+  private final Executor authExecutor;
+  private final SessionRegistry registry;
+  private final MqttMetrics metrics;
+  private final MqttLimits limits;
+
+  ConnectHandler(
+      DeviceAuthenticator authenticator,
+      Executor authExecutor,
+      SessionRegistry registry,
+      MqttMetrics metrics,
+      MqttLimits limits) {
+    this.authenticator = authenticator;
+    this.authExecutor = authExecutor;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.limits = limits;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    MqttMessage m = (MqttMessage) msg;
+    Session session = Session.of(ctx.channel());
+    MqttMessageType type = m.fixedHeader().messageType();
+    if (type == MqttMessageType.CONNECT) {
+      if (session.connectSeen) {
+        ReferenceCountUtil.release(msg);
+        metrics.reject("protocol_error");
+        log.info("{}: second CONNECT, closing", MalformedPacketHandler.who(ctx, session));
+        session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+        return;
+      }
+      session.connectSeen = true;
+      connect(ctx, session, (MqttConnectMessage) m);
+      return;
+    }
+    if (!session.connected) {
+      ReferenceCountUtil.release(msg);
+      metrics.reject("protocol_error");
+      log.info("{}: {} before CONNECT, closing", ctx.channel().remoteAddress(), type);
+      ctx.close();
+      return;
+    }
+    if (type == MqttMessageType.DISCONNECT) {
+      byte reason = 0;
+      if (m.variableHeader() instanceof MqttReasonCodeAndPropertiesVariableHeader) {
+        reason = ((MqttReasonCodeAndPropertiesVariableHeader) m.variableHeader()).reasonCode();
+      }
+      session.cleanDisconnect = reason != MqttReasonCodes.Disconnect.DISCONNECT_WITH_WILL_MESSAGE.byteValue();
+      session.closeReason = PresenceEvent.Reason.CONNECTION_LOST;
+      ctx.close();
+      return;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private void connect(ChannelHandlerContext ctx, Session session, MqttConnectMessage connect) {
+    MqttConnectVariableHeader header = connect.variableHeader();
+    MqttConnectPayload payload = connect.payload();
+    session.protocolLevel = header.version();
+    session.keepaliveSeconds = header.keepAliveTimeSeconds();
+    String clientId = payload.clientIdentifier() == null ? "" : payload.clientIdentifier();
+    if (clientId.isEmpty()) {
+      if (!session.v5() && !header.isCleanSession()) {
+        refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED,
+            MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID, "client_id_rejected");
+        return;
+      }
+      clientId = "safegrid-" + UUID.randomUUID();
+      session.assignedClientId = session.v5();
+    }
+    session.clientId = clientId;
+    if (session.v5() && header.properties().getProperty(MqttProperties.MqttPropertyType.AUTHENTICATION_METHOD.value()) != null) {
+      refuse(ctx, session, null, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD, "bad_auth_method");
+      return;
+    }
+    String deviceId = header.hasUserName() ? payload.userName() : null;
+    byte[] secret = header.hasPassword() ? payload.passwordInBytes() : null;
+    if (header.isWillFlag()) {
+      session.willTopic = payload.willTopic();
+      session.willPayload = payload.willMessageInBytes();
+    }
+    InboundGate gate = ctx.pipeline().get(InboundGate.class);
+    gate.pause(InboundGate.Pause.AUTH);
+    try {
+      CompletableFuture.supplyAsync(() -> authenticator.authenticate(deviceId, secret), authExecutor)
+          .whenComplete(
+              (outcome, error) ->
+                  ctx.executor().execute(() -> authenticated(ctx, session, deviceId, outcome, error)));
+    } catch (RejectedExecutionException e) {
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY, "server_busy");
+    }
+  }
+
+  private void authenticated(
+      ChannelHandlerContext ctx, Session session, String deviceId, AuthOutcome outcome, Throwable error) {
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    if (error != null) {
+      log.error("authenticator failed for {}", deviceId, error);
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_UNSPECIFIED_ERROR, "auth_error");
+      return;
+    }
+    if (outcome == AuthOutcome.BAD_CREDENTIALS) {
+      log.info("{}: bad username or password for device {}", ctx.channel().remoteAddress(), deviceId);
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+          MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, "bad_credentials");
+      return;
+    }
+    if (outcome != AuthOutcome.OK) {
+      log.info("{}: device {} not authorized", ctx.channel().remoteAddress(), deviceId);
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+          MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5, "not_authorized");
+      return;
+    }
+    if (session.willTopic != null && TopicAcl.publishKind(deviceId, session.willTopic) == null) {
+      log.info("device {}: will topic {} not allowed", deviceId, session.willTopic);
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED,
+          MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5, "acl_will");
+      return;
+    }
+    session.deviceId = deviceId;
+    session.connected = true;
+    if (session.keepaliveSeconds > 0) {
+      long idleMillis = session.keepaliveSeconds * 1500L;
+      ctx.pipeline().replace(MqttServer.IDLE, MqttServer.IDLE,
+          new IdleStateHandler(idleMillis, 0, 0, TimeUnit.MILLISECONDS));
+    } else {
+      ctx.pipeline().remove(MqttServer.IDLE);
+    }
+    registry.register(session);
+    ctx.writeAndFlush(connAck(session));
+    log.debug("device {} connected (client id {}, MQTT level {}, keepalive {} s)",
+        deviceId, session.clientId, session.protocolLevel, session.keepaliveSeconds);
+    ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.AUTH);
+  }
+
+  private MqttMessage connAck(Session session) {
+    MqttMessageBuilders.ConnAckBuilder ack =
+        MqttMessageBuilders.connAck()
+            .returnCode(MqttConnectReturnCode.CONNECTION_ACCEPTED)
+            .sessionPresent(false);
+    if (session.v5()) {
+      MqttMessageBuilders.ConnAckPropertiesBuilder props =
+          new MqttMessageBuilders.ConnAckPropertiesBuilder()
+              .receiveMaximum(limits.receiveMaximum())
+              .maximumPacketSize(limits.maxPacketBytes())
+              .retainAvailable(false)
+              .wildcardSubscriptionAvailable(false)
+              .sharedSubscriptionAvailable(false)
+              .subscriptionIdentifiersAvailable(false)
+              .topicAliasMaximum(0);
+      if (session.assignedClientId) {
+        props.assignedClientId(session.clientId);
+      }
+      ack.properties(props.build());
+    }
+    return ack.build();
+  }
+
+  private void refuse(
+      ChannelHandlerContext ctx,
+      Session session,
+      MqttConnectReturnCode v3,
+      MqttConnectReturnCode v5,
+      String reason) {
+    metrics.reject(reason);
+    MqttConnectReturnCode code = session.v5() || v3 == null ? v5 : v3;
+    ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
+        .addListener(ChannelFutureListener.CLOSE);
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    Session session = Session.of(ctx.channel());
+    if (session.connected) {
+      PresenceEvent.Reason reason =
+          session.closeReason == null ? PresenceEvent.Reason.CONNECTION_LOST : session.closeReason;
+      registry.end(session, reason, session.cleanDisconnect);
+    }
+    super.channelInactive(ctx);
+  }
+}

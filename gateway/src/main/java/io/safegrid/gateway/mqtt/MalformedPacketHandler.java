@@ -1,0 +1,112 @@
+package io.safegrid.gateway.mqtt;
+
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.mqtt.MqttConnectReturnCode;
+import io.netty.handler.codec.mqtt.MqttConnectVariableHeader;
+import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttReasonCodes;
+import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
+import io.netty.util.ReferenceCountUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ends the connection on a malformed packet; nothing of it goes further up the pipeline.
+ *
+ * <p>Netty's {@code MqttDecoder} (strict UTF-8 on) already fails, with a {@link DecoderResult}
+ * failure, and then discards every further byte of the connection: a packet longer than the
+ * maximum (it reads only the fixed header, never buffers the body), wildcards in a PUBLISH topic,
+ * invalid UTF-8 or U+0000 in a string (MQTT 3.1.1 1.5.3), bytes left over after a packet's
+ * declared fields, reserved flag bits, a QoS 3, packet id 0. This handler turns that into the
+ * protocol's answer: MQTT 5 DISCONNECT 0x95 (packet too large) or 0x81 (malformed packet), CONNACK
+ * 0x01 / 0x02 for a bad protocol version / client id, then close; counted as rejects {@code
+ * packet_too_large} or {@code malformed}.
+ *
+ * <p>Added here, because the decoder lets them through: a PINGREQ, PINGRESP or (MQTT 3.1.1)
+ * DISCONNECT whose remaining length is not 0 (MQTT 3.1.1 3.12.1, 3.14.1).
+ */
+final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(MalformedPacketHandler.class);
+
+  private final MqttMetrics metrics;
+
+  MalformedPacketHandler(MqttMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof MqttMessage)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    MqttMessage m = (MqttMessage) msg;
+    Session session = Session.of(ctx.channel());
+    DecoderResult result = m.decoderResult();
+    if (result != null && result.isFailure()) {
+      ReferenceCountUtil.release(msg);
+      failed(ctx, session, m, result.cause());
+      return;
+    }
+    if (m.fixedHeader() != null && bodyMustBeEmpty(m.fixedHeader().messageType(), session)
+        && m.fixedHeader().remainingLength() != 0) {
+      ReferenceCountUtil.release(msg);
+      metrics.reject("malformed");
+      log.info("{}: {} with a body, closing", who(ctx, session), m.fixedHeader().messageType());
+      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
+      return;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private static boolean bodyMustBeEmpty(MqttMessageType type, Session session) {
+    return type == MqttMessageType.PINGREQ
+        || type == MqttMessageType.PINGRESP
+        || (type == MqttMessageType.DISCONNECT && !session.v5());
+  }
+
+  private void failed(ChannelHandlerContext ctx, Session session, MqttMessage m, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      metrics.reject("packet_too_large");
+      log.info("{}: packet too large ({}), closing", who(ctx, session), cause.getMessage());
+      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PACKET_TOO_LARGE);
+      return;
+    }
+    if (!session.connected && (cause instanceof MqttUnacceptableProtocolVersionException
+        || cause instanceof MqttIdentifierRejectedException)) {
+      boolean v5 =
+          m.variableHeader() instanceof MqttConnectVariableHeader
+              && ((MqttConnectVariableHeader) m.variableHeader()).version() == 5;
+      MqttConnectReturnCode code;
+      if (cause instanceof MqttUnacceptableProtocolVersionException) {
+        metrics.reject("unsupported_protocol");
+        code = MqttConnectReturnCode.CONNECTION_REFUSED_UNACCEPTABLE_PROTOCOL_VERSION;
+      } else {
+        metrics.reject("client_id_rejected");
+        code = v5 ? MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID
+            : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED;
+      }
+      log.info("{}: CONNECT refused ({}): {}", who(ctx, session), code, cause.getMessage());
+      ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
+          .addListener(ChannelFutureListener.CLOSE);
+      return;
+    }
+    metrics.reject("malformed");
+    log.info("{}: malformed packet ({}), closing", who(ctx, session), cause.toString());
+    session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
+  }
+
+  static String who(ChannelHandlerContext ctx, Session session) {
+    return session != null && session.deviceId != null
+        ? "device " + session.deviceId
+        : String.valueOf(ctx.channel().remoteAddress());
+  }
+}

@@ -1,0 +1,298 @@
+package io.safegrid.gateway.mqtt;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.mqtt.MqttDecoder;
+import io.netty.handler.codec.mqtt.MqttEncoder;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's MQTT 3.1.1 and 5.0 server: devices publish readings, events and status; Netty
+ * with netty-codec-mqtt, one handler per protocol concern.
+ *
+ * <p>Usage:
+ *
+ * <pre>{@code
+ * MqttServer mqtt = MqttServer.builder()
+ *     .port(1883)                      // 0 = a free port
+ *     .ingest(ingestSink)
+ *     .authenticator(authenticator)    // e.g. new Pbkdf2DeviceAuthenticator(hashes, Set.of())
+ *     .limits(MqttLimits.defaults())
+ *     .meterRegistry(registry)
+ *     .presence(listener)
+ *     .tls(new MqttTls(8883, certPem, keyPem, null))   // optional
+ *     .build()
+ *     .start();
+ * int port = mqtt.port();
+ * ...
+ * mqtt.close();
+ * }</pre>
+ *
+ * <p>Pipeline per connection (inbound order): [TLS] -> connection limit -> byte counter -> {@link
+ * MqttDecoder} (max packet size, strict UTF-8) / {@link MqttEncoder} -> malformed packets ->
+ * message counter -> idle timer (connect timeout, then keepalive) -> {@link InboundGate}
+ * (back-pressure) -> CONNECT/auth -> keepalive/PINGREQ -> rate limit -> PUBLISH (QoS 0/1/2) ->
+ * SUBSCRIBE -> protocol errors.
+ *
+ * <p>Sessions are not persisted: CONNACK always says session present = 0, nothing is queued for
+ * an offline device. A QoS 2 message resent after a reconnect may reach the sink twice; readings
+ * are unique on (device, metric, time) so it is stored once. Retained messages and will delay are
+ * not supported (MQTT 5 CONNACK says Retain Available = 0).
+ */
+public final class MqttServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(MqttServer.class);
+
+  static final String IDLE = "idle";
+
+  private final String host;
+  private final int requestedPort;
+  private final MqttTls tls;
+  private final IngestSink sink;
+  private final DeviceAuthenticator authenticator;
+  private final MqttLimits limits;
+  private final MqttMetrics metrics;
+  private final SessionRegistry registry;
+  private final int ioThreads;
+  private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
+
+  private EventLoopGroup bossGroup;
+  private EventLoopGroup workerGroup;
+  private ThreadPoolExecutor authExecutor;
+  private final ChannelGroup channels = new DefaultChannelGroup("mqtt", GlobalEventExecutor.INSTANCE);
+  private Channel plainChannel;
+  private Channel tlsChannel;
+
+  private MqttServer(Builder b) {
+    this.host = b.host;
+    this.requestedPort = b.port;
+    this.tls = b.tls;
+    this.sink = Objects.requireNonNull(b.sink, "ingest sink");
+    this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
+    this.limits = Objects.requireNonNull(b.limits, "limits");
+    this.metrics = new MqttMetrics(Objects.requireNonNull(b.registry, "meter registry"));
+    this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
+    this.ioThreads = b.ioThreads;
+  }
+
+  /** A builder; ingest, authenticator and meter registry are required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Binds the plain listener (and the TLS one if configured) and starts accepting.
+   *
+   * @return this
+   * @throws IllegalStateException if a port cannot be bound (e.g. in use)
+   * @throws IllegalArgumentException if the TLS key or certificate cannot be used
+   */
+  public synchronized MqttServer start() {
+    if (plainChannel != null) {
+      throw new IllegalStateException("already started");
+    }
+    SslContext ssl = tls == null ? null : tls.sslContext();
+    bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("safegrid-mqtt-accept", true),
+        NioIoHandler.newFactory());
+    workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("safegrid-mqtt-io", true),
+        NioIoHandler.newFactory());
+    authExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
+        new DefaultThreadFactory("safegrid-mqtt-auth", true));
+    try {
+      plainChannel = bind(requestedPort, null);
+      if (ssl != null) {
+        tlsChannel = bind(tls.port(), ssl);
+      }
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+    log.info("MQTT listening on {}:{}{}", host, port(),
+        tlsChannel == null ? "" : ", MQTT over TLS on " + host + ":" + tlsPort());
+    return this;
+  }
+
+  private Channel bind(int port, SslContext ssl) {
+    ConnectionLimitHandler connectionLimit = new ConnectionLimitHandler(metrics, limits.maxConnections());
+    ByteMetricsHandler bytes = new ByteMetricsHandler(metrics);
+    MessageMetricsHandler messages = new MessageMetricsHandler(metrics);
+    ServerBootstrap bootstrap =
+        new ServerBootstrap()
+            .group(bossGroup, workerGroup)
+            .channel(NioServerSocketChannel.class)
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .option(ChannelOption.SO_REUSEADDR, true)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<SocketChannel>() {
+                  @Override
+                  protected void initChannel(SocketChannel ch) {
+                    ch.attr(Session.KEY).set(new Session(ch));
+                    channels.add(ch);
+                    ChannelPipeline p = ch.pipeline();
+                    if (ssl != null) {
+                      p.addLast("tls", ssl.newHandler(ch.alloc()));
+                    }
+                    p.addLast("connections", connectionLimit);
+                    p.addLast("bytes", bytes);
+                    p.addLast("decoder", new MqttDecoder(limits.maxPacketBytes(), 256, true));
+                    p.addLast("encoder", MqttEncoder.INSTANCE);
+                    p.addLast("malformed", new MalformedPacketHandler(metrics));
+                    p.addLast("messages", messages);
+                    p.addLast(IDLE, new IdleStateHandler(limits.connectTimeoutMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                    p.addLast("gate", new InboundGate());
+                    p.addLast("connect", new ConnectHandler(authenticator, authExecutor, registry, metrics, limits));
+                    p.addLast("keepalive", new KeepaliveHandler(metrics));
+                    p.addLast("rate", new RateLimitHandler(buckets, limits.messagesPerSecondPerDevice(), metrics));
+                    p.addLast("publish", new PublishHandler(sink, registry, metrics, limits.receiveMaximum()));
+                    p.addLast("subscribe", new SubscribeHandler(metrics));
+                    p.addLast("errors", new ProtocolErrorHandler(metrics));
+                  }
+                });
+    try {
+      return bootstrap.bind(host, port).syncUninterruptibly().channel();
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot bind MQTT " + (ssl == null ? "" : "TLS ") + "listener to "
+          + host + ":" + port + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The bound port of the plain listener (the chosen one if 0 was asked). */
+  public int port() {
+    return ((InetSocketAddress) plainChannel.localAddress()).getPort();
+  }
+
+  /** The bound port of the TLS listener, or -1 if there is none. */
+  public int tlsPort() {
+    return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
+  }
+
+  /** Open TCP connections now. */
+  public int connectionCount() {
+    return metrics.connections.get();
+  }
+
+  /** True while the device has an accepted MQTT connection. */
+  public boolean isConnected(String deviceId) {
+    return registry.isConnected(deviceId);
+  }
+
+  /** Stops accepting, closes every connection (no offline events), and releases threads. */
+  @Override
+  public synchronized void close() {
+    registry.shutdown();
+    if (plainChannel != null) {
+      plainChannel.close().syncUninterruptibly();
+    }
+    if (tlsChannel != null) {
+      tlsChannel.close().syncUninterruptibly();
+    }
+    channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    if (workerGroup != null) {
+      workerGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    if (bossGroup != null) {
+      bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+    if (authExecutor != null) {
+      authExecutor.shutdownNow();
+    }
+  }
+
+  /** Builds an {@link MqttServer}; see the class comment. */
+  public static final class Builder {
+    private String host = "0.0.0.0";
+    private int port = 1883;
+    private MqttTls tls;
+    private IngestSink sink;
+    private DeviceAuthenticator authenticator;
+    private MqttLimits limits = MqttLimits.defaults();
+    private MeterRegistry registry;
+    private DevicePresenceListener presence = DevicePresenceListener.NONE;
+    private int ioThreads;
+
+    private Builder() {}
+
+    /** Address to bind, default {@code 0.0.0.0}; tests use {@code 127.0.0.1}. */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host);
+      return this;
+    }
+
+    /** Plain MQTT port, default 1883; 0 picks a free port. */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** Also listen with TLS; null (default) for no TLS listener. */
+    public Builder tls(MqttTls tls) {
+      this.tls = tls;
+      return this;
+    }
+
+    /** Where telemetry and events go (required). */
+    public Builder ingest(IngestSink sink) {
+      this.sink = sink;
+      return this;
+    }
+
+    /** Checks device credentials (required). */
+    public Builder authenticator(DeviceAuthenticator authenticator) {
+      this.authenticator = authenticator;
+      return this;
+    }
+
+    /** Limits, default {@link MqttLimits#defaults()}. */
+    public Builder limits(MqttLimits limits) {
+      this.limits = limits;
+      return this;
+    }
+
+    /** Where the {@code safegrid.mqtt.*} meters go (required). */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = registry;
+      return this;
+    }
+
+    /** Told of online / offline changes; default none. */
+    public Builder presence(DevicePresenceListener presence) {
+      this.presence = presence;
+      return this;
+    }
+
+    /** Netty I/O threads; 0 (default) = Netty's default (2 x cores). */
+    public Builder ioThreads(int ioThreads) {
+      this.ioThreads = ioThreads;
+      return this;
+    }
+
+    public MqttServer build() {
+      return new MqttServer(this);
+    }
+  }
+}

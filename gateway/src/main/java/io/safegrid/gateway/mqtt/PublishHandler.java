@@ -1,0 +1,323 @@
+package io.safegrid.gateway.mqtt;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.mqtt.MqttFixedHeader;
+import io.netty.handler.codec.mqtt.MqttMessage;
+import io.netty.handler.codec.mqtt.MqttMessageBuilders;
+import io.netty.handler.codec.mqtt.MqttMessageIdVariableHeader;
+import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttProperties;
+import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
+import io.netty.handler.codec.mqtt.MqttQoS;
+import io.netty.handler.codec.mqtt.MqttReasonCodes;
+import io.safegrid.gateway.ingest.IngestResult;
+import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.storage.StoreOverloadedException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * PUBLISH in, QoS 0, 1 and 2, with the contract's delivery promise.
+ *
+ * <ul>
+ *   <li>Topic ACL ({@link TopicAcl}): elsewhere is refused, reject {@code acl_publish}: MQTT 5
+ *       PUBACK / PUBREC 0x87 (QoS 0: dropped); MQTT 3.1.1 closes the connection (it has no
+ *       negative PUBACK).
+ *   <li>Telemetry and events go to the {@link IngestSink}; the PUBACK (QoS 1) or PUBREC (QoS 2) is
+ *       sent only when its future completes, i.e. when durable. Acks leave in the order the
+ *       PUBLISH packets arrived (MQTT 3.1.1 4.6). An INVALID result (kept in dead_letters) gets
+ *       reason 0x99 payload format invalid on MQTT 5, a plain PUBACK on 3.1.1.
+ *   <li>A failed store is never acknowledged: on {@link StoreOverloadedException} the message is
+ *       offered again after a pause (socket not read meanwhile); on any other failure the
+ *       connection is closed so the client sends it again.
+ *   <li>QoS 2 (MQTT 3.1.1 4.3.3, method B): the packet id is held from PUBLISH to PUBREL; a
+ *       duplicate PUBLISH with a held id is not stored again (its PUBREC is sent again); PUBREL
+ *       releases the id and is answered with PUBCOMP.
+ *   <li>At most {@link MqttLimits#receiveMaximum()} messages per connection are being stored at
+ *       once; when full, or when the sink says it is not accepting more, the socket is not read.
+ *   <li>Status ({@code devices/{id}/status}): {@code online} / {@code offline} (or JSON with a
+ *       {@code status} or {@code online} field) sets presence; acknowledged at once.
+ * </ul>
+ */
+final class PublishHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
+  private static final long STORAGE_RETRY_MILLIS = 100;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final IngestSink sink;
+  private final SessionRegistry registry;
+  private final MqttMetrics metrics;
+  private final int receiveMaximum;
+
+  private final ArrayDeque<Pending> acks = new ArrayDeque<>();
+  /** QoS 2 packet ids held until PUBREL: id -> PUBREC sent yet. */
+  private final Map<Integer, Boolean> qos2Held = new HashMap<>();
+  private int inflight;
+  private boolean storageCheckScheduled;
+  private ChannelHandlerContext ctx;
+
+  PublishHandler(IngestSink sink, SessionRegistry registry, MqttMetrics metrics, int receiveMaximum) {
+    this.sink = sink;
+    this.registry = registry;
+    this.metrics = metrics;
+    this.receiveMaximum = receiveMaximum;
+  }
+
+  /** One PUBLISH awaiting its durable store, in arrival order. */
+  private static final class Pending {
+    final TopicAcl.Kind kind;
+    final int qos;
+    final int packetId;
+    final long receivedNanos;
+    final long receivedMillis;
+    final byte[] payload;
+    final String topic;
+    boolean done;
+    byte reasonCode;
+
+    Pending(TopicAcl.Kind kind, int qos, int packetId, String topic, byte[] payload) {
+      this.kind = kind;
+      this.qos = qos;
+      this.packetId = packetId;
+      this.topic = topic;
+      this.payload = payload;
+      this.receivedNanos = System.nanoTime();
+      this.receivedMillis = System.currentTimeMillis();
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    MqttMessage m = (MqttMessage) msg;
+    MqttMessageType type = m.fixedHeader().messageType();
+    if (type == MqttMessageType.PUBLISH) {
+      MqttPublishMessage publish = (MqttPublishMessage) m;
+      try {
+        publish(Session.of(ctx.channel()), publish);
+      } finally {
+        publish.release();
+      }
+      return;
+    }
+    if (type == MqttMessageType.PUBREL) {
+      pubrel(Session.of(ctx.channel()), ((MqttMessageIdVariableHeader) m.variableHeader()).messageId());
+      return;
+    }
+    ctx.fireChannelRead(msg);
+  }
+
+  private void publish(Session session, MqttPublishMessage publish) {
+    String topic = publish.variableHeader().topicName();
+    int qos = publish.fixedHeader().qosLevel().value();
+    int packetId = publish.variableHeader().packetId();
+    TopicAcl.Kind kind = TopicAcl.publishKind(session.deviceId, topic);
+    if (kind == null) {
+      metrics.reject("acl_publish");
+      log.info("device {}: PUBLISH to {} refused (not its topic)", session.deviceId, topic);
+      if (!session.v5()) {
+        session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, null);
+      } else if (qos > 0) {
+        ctx.writeAndFlush(ack(qos, packetId, MqttReasonCodes.PubAck.NOT_AUTHORIZED.byteValue()));
+      }
+      return;
+    }
+    if (qos == 2 && qos2Held.containsKey(packetId)) {
+      if (qos2Held.get(packetId)) {
+        ctx.writeAndFlush(ack(2, packetId, (byte) 0));
+      }
+      return;
+    }
+    Pending pending = new Pending(kind, qos, packetId, topic, ByteBufUtil.getBytes(publish.content()));
+    if (qos == 2) {
+      qos2Held.put(packetId, false);
+    }
+    acks.add(pending);
+    inflight++;
+    if (kind == TopicAcl.Kind.STATUS) {
+      boolean understood = status(session, pending.payload);
+      completed(pending, new IngestResult(
+          understood ? IngestResult.Status.ACCEPTED : IngestResult.Status.INVALID, 0, List.of()), null);
+    } else {
+      submit(session, pending);
+    }
+    InboundGate gate = ctx.pipeline().get(InboundGate.class);
+    if (inflight >= receiveMaximum && !gate.isPaused(InboundGate.Pause.INFLIGHT)) {
+      metrics.throttled("inflight");
+      gate.pause(InboundGate.Pause.INFLIGHT);
+    }
+    if (!sink.acceptingMore()) {
+      pauseForStorage();
+    }
+  }
+
+  private void submit(Session session, Pending pending) {
+    CompletableFuture<IngestResult> future;
+    String source = "mqtt:" + pending.topic;
+    try {
+      future =
+          pending.kind == TopicAcl.Kind.TELEMETRY
+              ? sink.telemetry(session.deviceId, pending.payload, pending.receivedMillis, source)
+              : sink.events(session.deviceId, pending.payload, pending.receivedMillis, source);
+    } catch (RuntimeException e) {
+      future = CompletableFuture.failedFuture(e);
+    }
+    future.whenComplete(
+        (result, error) -> ctx.executor().execute(() -> completed(pending, result, error)));
+  }
+
+  private void completed(Pending pending, IngestResult result, Throwable error) {
+    Session session = Session.of(ctx.channel());
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    if (error != null) {
+      Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+      if (cause instanceof StoreOverloadedException) {
+        pauseForStorage();
+        ctx.executor().schedule(() -> {
+          if (ctx.channel().isActive()) {
+            submit(session, pending);
+          }
+        }, STORAGE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+        return;
+      }
+      metrics.reject("store_failed");
+      log.error("device {}: storing a PUBLISH failed; closing without PUBACK so it is sent again",
+          session.deviceId, cause);
+      session.disconnect(PresenceEvent.Reason.CONNECTION_LOST, MqttReasonCodes.Disconnect.UNSPECIFIED_ERROR);
+      return;
+    }
+    pending.done = true;
+    if (result.status() == IngestResult.Status.INVALID) {
+      metrics.reject("invalid_payload");
+      pending.reasonCode = session.v5() ? MqttReasonCodes.PubAck.PAYLOAD_FORMAT_INVALID.byteValue() : 0;
+    }
+    inflight--;
+    flushAcks();
+    if (inflight < receiveMaximum) {
+      ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.INFLIGHT);
+    }
+  }
+
+  private void flushAcks() {
+    boolean wrote = false;
+    while (!acks.isEmpty() && acks.peek().done) {
+      Pending p = acks.poll();
+      if (p.qos == 0) {
+        continue;
+      }
+      if (p.qos == 2) {
+        qos2Held.put(p.packetId, true);
+      }
+      ctx.write(ack(p.qos, p.packetId, p.reasonCode));
+      metrics.pubackLatency.record(System.nanoTime() - p.receivedNanos, TimeUnit.NANOSECONDS);
+      wrote = true;
+    }
+    if (wrote) {
+      ctx.flush();
+    }
+  }
+
+  private void pauseForStorage() {
+    InboundGate gate = ctx.pipeline().get(InboundGate.class);
+    if (!gate.isPaused(InboundGate.Pause.STORAGE)) {
+      metrics.throttled("storage");
+      gate.pause(InboundGate.Pause.STORAGE);
+    }
+    if (!storageCheckScheduled) {
+      storageCheckScheduled = true;
+      ctx.executor().schedule(this::checkStorage, STORAGE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  private void checkStorage() {
+    storageCheckScheduled = false;
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    if (sink.acceptingMore()) {
+      ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.STORAGE);
+    } else {
+      pauseForStorage();
+    }
+  }
+
+  private void pubrel(Session session, int packetId) {
+    Boolean held = qos2Held.remove(packetId);
+    byte reason = held == null && session.v5()
+        ? MqttReasonCodes.PubComp.PACKET_IDENTIFIER_NOT_FOUND.byteValue()
+        : 0;
+    ctx.writeAndFlush(reply(MqttMessageType.PUBCOMP, packetId, reason, session.v5()));
+  }
+
+  private MqttMessage ack(int qos, int packetId, byte reasonCode) {
+    Session session = Session.of(ctx.channel());
+    if (qos == 1) {
+      return MqttMessageBuilders.pubAck().packetId(packetId).reasonCode(reasonCode).build();
+    }
+    return reply(MqttMessageType.PUBREC, packetId, reasonCode, session.v5());
+  }
+
+  private static MqttMessage reply(MqttMessageType type, int packetId, byte reasonCode, boolean v5) {
+    return new MqttMessage(
+        new MqttFixedHeader(type, false, MqttQoS.AT_MOST_ONCE, false, 0),
+        v5 ? new MqttPubReplyMessageVariableHeader(packetId, reasonCode, MqttProperties.NO_PROPERTIES)
+            : MqttMessageIdVariableHeader.from(packetId));
+  }
+
+  /**
+   * {@code online} / {@code offline} (optionally quoted), or JSON {@code {"status":"online"}} /
+   * {@code {"online":true}}.
+   *
+   * @return false if the payload says neither
+   */
+  private boolean status(Session session, byte[] payload) {
+    String text = new String(payload, StandardCharsets.UTF_8).trim().toLowerCase(Locale.ROOT);
+    Boolean online = null;
+    if (text.equals("online") || text.equals("\"online\"")) {
+      online = true;
+    } else if (text.equals("offline") || text.equals("\"offline\"")) {
+      online = false;
+    } else if (text.startsWith("{")) {
+      try {
+        JsonNode node = JSON.readTree(text);
+        if (node.path("online").isBoolean()) {
+          online = node.path("online").booleanValue();
+        } else if ("online".equals(node.path("status").asText())) {
+          online = true;
+        } else if ("offline".equals(node.path("status").asText())) {
+          online = false;
+        }
+      } catch (java.io.IOException e) {
+        online = null;
+      }
+    }
+    if (online == null) {
+      log.info("device {}: status payload not understood: {}", session.deviceId,
+          text.length() > 80 ? text.substring(0, 80) + "..." : text);
+      return false;
+    }
+    registry.status(session, online);
+    return true;
+  }
+}

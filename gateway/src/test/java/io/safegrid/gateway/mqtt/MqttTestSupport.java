@@ -1,0 +1,49 @@
+package io.safegrid.gateway.mqtt;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/** A server on a free loopback port with devices {@code gas-001..gas-003} (secret {@code s-ID}). */
+final class MqttTestSupport implements AutoCloseable {
+
+  static final Pbkdf2DeviceAuthenticator AUTH =
+      Pbkdf2DeviceAuthenticator.fromSecrets(
+          Map.of("gas-001", "s-gas-001", "gas-002", "s-gas-002", "gas-003", "s-gas-003"));
+
+  final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  final List<PresenceEvent> presence = new CopyOnWriteArrayList<>();
+  final MqttServer server;
+
+  MqttTestSupport(IngestSink sink, MqttLimits limits) {
+    server =
+        MqttServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .ingest(sink)
+            .authenticator(AUTH)
+            .limits(limits)
+            .meterRegistry(registry)
+            .presence(presence::add)
+            .ioThreads(2)
+            .build()
+            .start();
+  }
+
+  String tcpUrl() {
+    return "tcp://127.0.0.1:" + server.port();
+  }
+
+  double rejects(String reason) {
+    var c = registry.find("safegrid.mqtt.rejects").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Override
+  public void close() {
+    server.close();
+  }
+}

@@ -1,0 +1,74 @@
+package io.safegrid.gateway.mqtt;
+
+import io.safegrid.gateway.ingest.IngestResult;
+import io.safegrid.gateway.ingest.IngestSink;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The seam, not the database: records what the MQTT server hands over. A payload that does not
+ * start with '{' or '[' is INVALID. With {@link #hold} set, futures stay open until {@link
+ * #releaseAll()}, to see that nothing is acknowledged before "durable".
+ */
+final class RecordingIngestSink implements IngestSink {
+
+  record Received(String kind, String deviceId, String payload, String source) {}
+
+  final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
+  final ConcurrentLinkedQueue<CompletableFuture<IngestResult>> held = new ConcurrentLinkedQueue<>();
+  final AtomicInteger outstanding = new AtomicInteger();
+  final AtomicInteger maxOutstanding = new AtomicInteger();
+  volatile boolean hold;
+  volatile boolean accepting = true;
+
+  @Override
+  public CompletableFuture<IngestResult> telemetry(String deviceId, byte[] payload, long at, String source) {
+    return take("telemetry", deviceId, payload, source);
+  }
+
+  @Override
+  public CompletableFuture<IngestResult> events(String deviceId, byte[] payload, long at, String source) {
+    return take("events", deviceId, payload, source);
+  }
+
+  private CompletableFuture<IngestResult> take(String kind, String deviceId, byte[] payload, String source) {
+    String text = new String(payload, StandardCharsets.UTF_8);
+    received.add(new Received(kind, deviceId, text, source));
+    boolean valid = text.startsWith("{") || text.startsWith("[");
+    IngestResult result = valid
+        ? new IngestResult(IngestResult.Status.ACCEPTED, 1, List.of())
+        : new IngestResult(IngestResult.Status.INVALID, 0, List.of("not JSON"));
+    if (!hold) {
+      return CompletableFuture.completedFuture(result);
+    }
+    int now = outstanding.incrementAndGet();
+    maxOutstanding.accumulateAndGet(now, Math::max);
+    CompletableFuture<IngestResult> f = new CompletableFuture<>();
+    held.add(f);
+    return f.thenApply(
+        v -> {
+          outstanding.decrementAndGet();
+          return result;
+        });
+  }
+
+  /** Completes every held future (as if committed). */
+  void releaseAll() {
+    CompletableFuture<IngestResult> f;
+    while ((f = held.poll()) != null) {
+      f.complete(null);
+    }
+  }
+
+  long count(String deviceId) {
+    return received.stream().filter(r -> r.deviceId().equals(deviceId)).count();
+  }
+
+  @Override
+  public boolean acceptingMore() {
+    return accepting;
+  }
+}
