@@ -73,9 +73,8 @@ public final class Alerting implements AutoCloseable {
     }
     ChannelSelector selector = recipient -> {
       List<String> names = new ArrayList<>();
-      if (config.mqtt() != null) {
-        names.add(MqttChannel.NAME);
-      }
+      // every recipient has an MQTT topic; without a broker configured the rows wait in the outbox
+      names.add(MqttChannel.NAME);
       for (WebhookConfig w : config.webhooks()) {
         if (w.carries(recipient.id())) {
           names.add(w.channelName());

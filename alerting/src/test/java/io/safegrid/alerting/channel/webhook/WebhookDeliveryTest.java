@@ -111,6 +111,8 @@ class WebhookDeliveryTest {
         .isEqualTo(1.0);
     assertThat(registry.get("safegrid.outbox.failures").tag("channel", "webhook:fire-brigade").counter().count())
         .isEqualTo(2.0);
+    assertThat(registry.get("safegrid.outbox.pending").gauge().value())
+        .as("no MQTT broker configured: the MQTT notifications wait in the outbox").isGreaterThanOrEqualTo(1.0);
   }
 
   @Test
@@ -166,17 +168,20 @@ class WebhookDeliveryTest {
 
   private String lastError(long alarmId) throws Exception {
     try (Connection c = db.connect(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT last_error FROM outbox WHERE alarm_id = " + alarmId)) {
+        ResultSet rs = st.executeQuery("SELECT last_error FROM outbox WHERE alarm_id = " + alarmId
+            + " AND channel = 'webhook:fire-brigade'")) {
       return rs.next() ? rs.getString(1) : null;
     }
   }
 
   private boolean delivered(long alarmId) throws Exception {
-    return one("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND alarm_id = " + alarmId) == 1;
+    return one("SELECT count(*) FROM outbox WHERE delivered_at IS NOT NULL AND alarm_id = " + alarmId
+        + " AND channel = 'webhook:fire-brigade'") == 1;
   }
 
   private boolean dead(long alarmId) throws Exception {
-    return one("SELECT count(*) FROM outbox WHERE dead AND alarm_id = " + alarmId) == 1;
+    return one("SELECT count(*) FROM outbox WHERE dead AND alarm_id = " + alarmId
+        + " AND channel = 'webhook:fire-brigade'") == 1;
   }
 
   private static long one(String sql) throws Exception {
