@@ -15,7 +15,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Collections;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -29,7 +30,8 @@ final class SseTestClient implements AutoCloseable {
   record Event(String id, String event, String data) {}
 
   private final Socket socket;
-  private final List<Event> events = new CopyOnWriteArrayList<>();
+  private final List<Event> events = Collections.synchronizedList(new ArrayList<>());
+  private final AtomicInteger count = new AtomicInteger();
   private final CountDownLatch headers = new CountDownLatch(1);
   private volatile int status;
   private volatile Map<String, String> responseHeaders = Map.of();
@@ -86,11 +88,18 @@ final class SseTestClient implements AutoCloseable {
   }
 
   List<Event> events() {
-    return List.copyOf(events);
+    synchronized (events) {
+      return List.copyOf(events);
+    }
   }
 
   List<Event> events(String name) {
-    return events.stream().filter(e -> name.equals(e.event())).toList();
+    return events().stream().filter(e -> name.equals(e.event())).toList();
+  }
+
+  /** How many events arrived so far. */
+  int count() {
+    return count.get();
   }
 
   boolean ended() {
@@ -101,7 +110,7 @@ final class SseTestClient implements AutoCloseable {
   Event await(Predicate<Event> p, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
-      for (Event e : events) {
+      for (Event e : events()) {
         if (p.test(e)) {
           return e;
         }
@@ -118,7 +127,7 @@ final class SseTestClient implements AutoCloseable {
 
   private void readLoop() {
     try {
-      InputStream in = socket.getInputStream();
+      InputStream in = new java.io.BufferedInputStream(socket.getInputStream(), 65536);
       String statusLine = readHttpLine(in);
       status = Integer.parseInt(statusLine.split(" ")[1]);
       Map<String, String> h = new LinkedHashMap<>();
@@ -139,6 +148,7 @@ final class SseTestClient implements AutoCloseable {
         if (line.isEmpty()) {
           if (!data.isEmpty() || event != null) {
             events.add(new Event(id, event == null ? "message" : event, String.join("\n", data)));
+            count.incrementAndGet();
           }
           id = null;
           event = null;

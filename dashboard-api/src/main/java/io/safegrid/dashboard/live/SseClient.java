@@ -29,6 +29,7 @@ final class SseClient implements LiveSubscriber {
   private final BiConsumer<SseClient, String> onDrop;
   private final ArrayDeque<LiveEvent> queue = new ArrayDeque<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
+  private final AtomicBoolean overflowed = new AtomicBoolean();
   private volatile boolean replaying;
   private volatile boolean closed;
   /** Only touched on the client's context. */
@@ -53,7 +54,7 @@ final class SseClient implements LiveSubscriber {
 
   @Override
   public void offer(LiveEvent event) {
-    if (closed) {
+    if (closed || overflowed.get()) {
       return;
     }
     boolean overflow;
@@ -64,7 +65,9 @@ final class SseClient implements LiveSubscriber {
       }
     }
     if (overflow) {
-      context.runOnContext(v -> drop("slow_client"));
+      if (overflowed.compareAndSet(false, true)) {
+        context.runOnContext(v -> drop("slow_client"));
+      }
       return;
     }
     if (!replaying && drainScheduled.compareAndSet(false, true)) {

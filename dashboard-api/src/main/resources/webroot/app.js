@@ -1,0 +1,510 @@
+// SafeGrid duty board: plain JS, no build step, nothing fetched from outside this server.
+// Token: ?token=... in the URL (the demo prints such a URL), then kept in sessionStorage.
+'use strict';
+(function () {
+  const SEV_RANK = { critical: 4, major: 3, minor: 2, warning: 1 };
+  const SEV_LABEL = { critical: '危急 Critical', major: '严重 Major', minor: '一般 Minor', warning: '提示 Warning' };
+  const STATE_LABEL = {
+    active_unacked: '未确认 Unacknowledged', active_acked: '已确认 Acknowledged',
+    cleared_unacked: '已恢复·未确认 Cleared, unacknowledged', cleared_acked: '已恢复·已确认 Cleared, acknowledged',
+    closed: '已销账 Closed'
+  };
+
+  // ---- token
+  const params = new URLSearchParams(location.search);
+  if (params.get('token')) {
+    sessionStorage.setItem('safegrid.token', params.get('token'));
+    params.delete('token');
+    history.replaceState(null, '', location.pathname + (params.toString() ? '?' + params : ''));
+  }
+  const token = sessionStorage.getItem('safegrid.token');
+  const $ = (id) => document.getElementById(id);
+
+  const state = {
+    alarms: new Map(),        // id -> alarm
+    appliedEvent: new Map(),  // alarm id -> last event id applied
+    devices: new Map(),       // id -> device
+    online: new Map(),        // id -> {online, since, reason}
+    grid: [],
+    lastEventId: 0,
+    selected: null,           // device id of the chart
+    filter: null,             // {level, id, name}
+    es: null,
+    chart: null               // {deviceId, metric, points: [{t, v, min, max}]}
+  };
+
+  function banner(text) {
+    const b = $('banner');
+    b.textContent = text || '';
+    b.hidden = !text;
+  }
+
+  if (!token) {
+    banner('缺少令牌：请使用演示程序打印的网址（…/?token=…）打开本页。Missing token: open this page with the URL the demo prints (…/?token=…).');
+    setConn(false, '未登录 No token');
+    return;
+  }
+
+  async function api(path, opts) {
+    const o = Object.assign({ headers: {} }, opts || {});
+    o.headers['Authorization'] = 'Bearer ' + token;
+    if (o.body) { o.headers['Content-Type'] = 'application/json'; }
+    const r = await fetch(path, o);
+    const text = await r.text();
+    let body = null;
+    try { body = text ? JSON.parse(text) : null; } catch (e) { body = { error: 'bad_response', detail: text }; }
+    if (!r.ok) {
+      const err = new Error((body && body.detail) || ('HTTP ' + r.status));
+      err.status = r.status; err.body = body;
+      throw err;
+    }
+    return body;
+  }
+
+  // ---- sound and title flash on a new critical alarm
+  let audio = null;
+  function ensureAudio() {
+    if (!audio) {
+      try { audio = new (window.AudioContext || window.webkitAudioContext)(); } catch (e) { audio = null; }
+    }
+    if (audio && audio.state === 'suspended') { audio.resume(); }
+    return audio;
+  }
+  document.addEventListener('click', ensureAudio, { once: true });
+  $('sound').addEventListener('click', () => { ensureAudio(); beep(); $('sound').textContent = '🔊 声音已开 Sound on'; });
+  function beep() {
+    const ctx = ensureAudio();
+    if (!ctx) { return; }
+    const t0 = ctx.currentTime;
+    for (let i = 0; i < 3; i++) {
+      const o = ctx.createOscillator();
+      const g = ctx.createGain();
+      o.type = 'square';
+      o.frequency.value = 880;
+      g.gain.setValueAtTime(0.0001, t0 + i * 0.35);
+      g.gain.exponentialRampToValueAtTime(0.2, t0 + i * 0.35 + 0.02);
+      g.gain.exponentialRampToValueAtTime(0.0001, t0 + i * 0.35 + 0.25);
+      o.connect(g); g.connect(ctx.destination);
+      o.start(t0 + i * 0.35); o.stop(t0 + i * 0.35 + 0.26);
+    }
+  }
+  const baseTitle = document.title;
+  let flashTimer = null;
+  function flashTitle(text) {
+    stopFlash();
+    let on = false;
+    flashTimer = setInterval(() => { on = !on; document.title = on ? '🔴 ' + text : baseTitle; }, 700);
+  }
+  function stopFlash() {
+    if (flashTimer) { clearInterval(flashTimer); flashTimer = null; }
+    document.title = baseTitle;
+  }
+  window.addEventListener('focus', () => { if (!hasUnackedCritical()) { stopFlash(); } });
+  function hasUnackedCritical() {
+    for (const a of state.alarms.values()) {
+      if (a.severity === 'critical' && a.state.endsWith('_unacked')) { return true; }
+    }
+    return false;
+  }
+
+  // ---- formatting
+  function pad(n) { return String(n).padStart(2, '0'); }
+  function age(fromIso) {
+    const s = Math.max(0, Math.floor((Date.now() - Date.parse(fromIso)) / 1000));
+    const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+    return (h > 0 ? h + ':' + pad(m) : m) + ':' + pad(s % 60);
+  }
+  function hhmm(iso) {
+    if (!iso) { return ''; }
+    const d = new Date(iso);
+    return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds());
+  }
+  function unitOf(metric) {
+    if (metric.endsWith('_lel')) { return '%LEL'; }
+    if (metric.endsWith('_pct')) { return '%'; }
+    if (metric.endsWith('_mm')) { return 'mm'; }
+    if (metric.endsWith('_m')) { return 'm'; }
+    if (metric.endsWith('_v')) { return 'V'; }
+    if (metric.endsWith('_ppm')) { return 'ppm'; }
+    return '';
+  }
+  function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(2) : (Math.round(v * 10) / 10).toString(); }
+  function placeOf(d) {
+    if (!d) { return ''; }
+    return [d.premises, d.compound, d.building && d.building + '栋', d.unit && d.unit + '单元'].filter(Boolean).join(' · ');
+  }
+
+  // ---- alarm board
+  function sortAlarms(list) {
+    return list.sort((a, b) => {
+      const ua = a.state.endsWith('_unacked') ? 1 : 0, ub = b.state.endsWith('_unacked') ? 1 : 0;
+      if (ua !== ub) { return ub - ua; }
+      const sa = SEV_RANK[a.severity] || 0, sb = SEV_RANK[b.severity] || 0;
+      if (sa !== sb) { return sb - sa; }
+      return Date.parse(b.raisedAt) - Date.parse(a.raisedAt);
+    });
+  }
+
+  function renderAlarms() {
+    const ol = $('alarms');
+    const list = sortAlarms([...state.alarms.values()].filter((a) => a.state !== 'closed'));
+    const keep = new Set(list.map((a) => String(a.id)));
+    for (const li of [...ol.children]) {
+      if (!keep.has(li.dataset.alarmId)) { li.remove(); }
+    }
+    list.forEach((a, i) => {
+      let li = ol.querySelector('li[data-alarm-id="' + a.id + '"]');
+      if (!li) { li = newAlarmItem(a.id); }
+      fillAlarm(li, a);
+      if (ol.children[i] !== li) { ol.insertBefore(li, ol.children[i] || null); }
+    });
+    $('no-alarms').hidden = list.length > 0;
+    const unacked = list.filter((a) => a.state.endsWith('_unacked')).length;
+    $('alarm-count').textContent = list.length + (unacked ? ' · 未确认 ' + unacked + ' unacked' : '');
+    renderGrid();
+  }
+
+  function newAlarmItem(id) {
+    const li = $('alarm-tpl').content.firstElementChild.cloneNode(true);
+    li.dataset.alarmId = id;
+    li.querySelector('.ack-btn').addEventListener('click', () => acknowledge(id, li));
+    li.querySelector('.close-form').addEventListener('submit', (ev) => { ev.preventDefault(); closeAlarm(id, li); });
+    li.querySelector('.device').addEventListener('click', () => selectDevice(state.alarms.get(id).deviceId));
+    return li;
+  }
+
+  function fillAlarm(li, a) {
+    const unacked = a.state.endsWith('_unacked');
+    li.className = 'alarm ' + a.severity + ' ' + (unacked ? 'unacked' : 'acked') + ' ' + (a.state.startsWith('cleared') ? 'cleared' : 'active') + ' state-' + a.state;
+    li.dataset.state = a.state;
+    li.querySelector('.sev-label').textContent = SEV_LABEL[a.severity] || a.severity;
+    const dev = state.devices.get(a.deviceId);
+    li.querySelector('.device').textContent = a.deviceId + (dev && dev.name ? ' ' + dev.name : '');
+    li.querySelector('.place').textContent = placeOf(dev);
+    li.querySelector('.msg').textContent = a.message + (a.count > 1 ? '  (×' + a.count + ')' : '');
+    li.querySelector('.state').textContent = STATE_LABEL[a.state] || a.state;
+    li.querySelector('.age').dataset.since = a.raisedAt;
+    li.querySelector('.age').textContent = '持续 ' + age(a.raisedAt);
+    li.querySelector('.times').textContent = '发生 raised ' + hhmm(a.raisedAt) + (a.clearedAt ? ' · 恢复 cleared ' + hhmm(a.clearedAt) : '');
+    li.querySelector('.ackby').textContent = a.acknowledgedBy ? '· 确认人 by ' + a.acknowledgedBy + ' ' + hhmm(a.acknowledgedAt) : '';
+    const ack = li.querySelector('.ack-btn');
+    ack.hidden = !unacked;
+    li.querySelector('.close-form').hidden = a.state !== 'cleared_acked';
+  }
+
+  function tickAges() {
+    for (const el of document.querySelectorAll('.alarm .age')) {
+      if (el.dataset.since) { el.textContent = '持续 ' + age(el.dataset.since); }
+    }
+    $('clock').textContent = new Date().toLocaleTimeString('zh-CN', { hour12: false });
+  }
+
+  async function acknowledge(id, li) {
+    const btn = li.querySelector('.ack-btn');
+    btn.disabled = true;
+    li.querySelector('.err').textContent = '';
+    try {
+      applyAlarm(await api('/api/alarms/' + id + '/ack', { method: 'POST', body: '{}' }), 0);
+    } catch (e) {
+      li.querySelector('.err').textContent = errorText(e);
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  async function closeAlarm(id, li) {
+    const note = li.querySelector('.note').value.trim();
+    li.querySelector('.err').textContent = '';
+    if (!note) { li.querySelector('.err').textContent = '请填写处置说明 A disposal note is required'; return; }
+    try {
+      applyAlarm(await api('/api/alarms/' + id + '/close', { method: 'POST', body: JSON.stringify({ note }) }), 0);
+    } catch (e) {
+      li.querySelector('.err').textContent = errorText(e);
+    }
+  }
+
+  function errorText(e) {
+    if (e.status === 403) { return '无权操作（观察员令牌）Not allowed: viewer token'; }
+    if (e.status === 409) { return '状态已变化 State changed: ' + e.message; }
+    return e.message;
+  }
+
+  // newer information only: an alarm object is applied unless an event with a higher id was
+  function applyAlarm(a, eventId) {
+    const applied = state.appliedEvent.get(a.id) || 0;
+    if (eventId && eventId <= applied) { return; }
+    const prev = state.alarms.get(a.id);
+    if (!eventId && prev && Date.parse(prev.updatedAt) > Date.parse(a.updatedAt)) { return; }
+    if (eventId) { state.appliedEvent.set(a.id, eventId); }
+    state.alarms.set(a.id, a);
+    if (a.state === 'closed') { state.alarms.delete(a.id); }
+    renderAlarms();
+  }
+
+  // ---- live stream
+  function setConn(on, text) {
+    const c = $('conn');
+    c.className = 'conn ' + (on ? 'on' : 'off');
+    c.textContent = '● ' + text;
+  }
+
+  async function loadSnapshot() {
+    const s = await api('/api/live/snapshot');
+    state.alarms.clear();
+    state.appliedEvent.clear();
+    s.alarms.forEach((a) => state.alarms.set(a.id, a));
+    s.devices.forEach((d) => state.online.set(d.deviceId, d));
+    state.lastEventId = s.lastEventId;
+    renderAlarms();
+    renderDevices();
+  }
+
+  function connect() {
+    if (state.es) { state.es.close(); }
+    let url = '/api/live?access_token=' + encodeURIComponent(token) + '&lastEventId=' + state.lastEventId;
+    if (state.selected) { url += '&readings=' + encodeURIComponent(state.selected); }
+    const es = new EventSource(url);
+    state.es = es;
+    es.onopen = () => { setConn(true, '实时 Live'); banner(''); };
+    es.onerror = () => {
+      if (es.readyState === EventSource.CLOSED) {
+        setConn(false, '已断开 Disconnected');
+        setTimeout(() => { if (state.es === es) { restart(); } }, 5000);
+      } else {
+        setConn(false, '重连中 Reconnecting');
+      }
+    };
+    es.addEventListener('alarm', (m) => {
+      const ev = JSON.parse(m.data);
+      state.lastEventId = Math.max(state.lastEventId, ev.id);
+      const wasKnown = state.alarms.has(ev.alarmId);
+      applyAlarm(ev.alarm, ev.id);
+      const a = ev.alarm;
+      if (a.severity === 'critical' && a.state === 'active_unacked' &&
+          (ev.type === 'raised' || ev.type === 'reopened' || ev.type === 'severity_changed' || !wasKnown)) {
+        beep();
+        flashTitle('新危急报警 NEW CRITICAL ALARM ' + a.deviceId);
+      }
+      if (!hasUnackedCritical()) { stopFlash(); }
+    });
+    es.addEventListener('device', (m) => {
+      const d = JSON.parse(m.data);
+      state.online.set(d.deviceId, d);
+      renderDevices();
+    });
+    es.addEventListener('reading', (m) => {
+      const r = JSON.parse(m.data);
+      const d = state.devices.get(r.deviceId);
+      if (d) {
+        d.lastReadings = d.lastReadings || {};
+        d.lastReadings[r.metric] = { time: r.time, value: r.value };
+        renderDevices();
+      }
+      if (state.chart && state.chart.deviceId === r.deviceId && state.chart.metric === r.metric) {
+        state.chart.points.push({ t: Date.parse(r.time), v: r.value, min: r.value, max: r.value });
+        drawChart();
+      }
+    });
+    es.addEventListener('reset', () => restart());
+    es.addEventListener('dropped', () => setConn(false, '重连中 Reconnecting'));
+  }
+
+  async function restart() {
+    try {
+      await loadSnapshot();
+      connect();
+    } catch (e) {
+      setConn(false, '已断开 Disconnected');
+      if (e.status === 401) { banner('令牌无效 Token rejected: ' + e.message); return; }
+      setTimeout(restart, 5000);
+    }
+  }
+
+  // ---- devices and grid
+  function renderDevices() {
+    const tb = $('devices');
+    const rows = [];
+    for (const d of state.devices.values()) {
+      const f = state.filter;
+      if (f && d[f.level] !== f.id) { continue; }
+      rows.push(d);
+    }
+    tb.textContent = '';
+    for (const d of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.deviceId = d.id;
+      if (d.id === state.selected) { tr.className = 'sel'; }
+      const o = state.online.get(d.id);
+      const online = o ? o.online : d.online;
+      const td1 = document.createElement('td');
+      const dot = document.createElement('span');
+      dot.className = 'dot ' + (online === true ? 'on' : online === false ? 'off' : '');
+      dot.title = online === true ? '在线 online' : online === false ? '离线 offline' + (o && o.reason ? ' (' + o.reason + ')' : '') : '未知 unknown';
+      td1.appendChild(dot);
+      const td2 = document.createElement('td');
+      td2.innerHTML = '';
+      const idb = document.createElement('b'); idb.textContent = d.id;
+      const nm = document.createElement('div'); nm.className = 'name'; nm.textContent = d.name || '';
+      td2.append(idb, nm);
+      const td3 = document.createElement('td');
+      td3.textContent = placeOf(d);
+      const td4 = document.createElement('td');
+      td4.textContent = lastReadingText(d);
+      tr.append(td1, td2, td3, td4);
+      tr.addEventListener('click', () => selectDevice(d.id));
+      tb.appendChild(tr);
+    }
+    $('device-filter').textContent = state.filter ? '· ' + state.filter.name + ' (' + rows.length + ')' : '(' + rows.length + ')';
+  }
+
+  function primaryMetric(d) {
+    const ms = Object.keys((d && d.lastReadings) || {});
+    for (const p of ['gas_lel', 'level_m', 'co_ppm']) { if (ms.includes(p)) { return p; } }
+    return ms.find((m) => !m.startsWith('battery') && !m.startsWith('signal')) || ms[0];
+  }
+
+  function lastReadingText(d) {
+    const m = primaryMetric(d);
+    if (!m) { return '—'; }
+    const r = d.lastReadings[m];
+    return fmt(r.value) + ' ' + unitOf(m) + '  ' + hhmm(r.time);
+  }
+
+  function renderGrid() {
+    const ul = $('grid');
+    ul.textContent = '';
+    const openBy = (level, id) => {
+      let n = 0;
+      for (const a of state.alarms.values()) {
+        const d = state.devices.get(a.deviceId);
+        if (d && d[level] === id) { n++; }
+      }
+      return n;
+    };
+    const devBy = (level, id) => [...state.devices.values()].filter((d) => d[level] === id).length;
+    const add = (parent, node) => {
+      const li = document.createElement('li');
+      const span = document.createElement('span');
+      span.textContent = node.name + ' ';
+      span.dataset.level = node.level;
+      if (state.filter && state.filter.id === node.id && state.filter.level === node.level) { span.className = 'sel'; }
+      const n = document.createElement('small'); n.className = 'n'; n.textContent = devBy(node.level, node.id) + ' 台';
+      span.appendChild(n);
+      const alarms = openBy(node.level, node.id);
+      if (alarms) { const a = document.createElement('small'); a.className = 'a'; a.textContent = ' ⚠ ' + alarms; span.appendChild(a); }
+      span.addEventListener('click', () => {
+        const same = state.filter && state.filter.id === node.id && state.filter.level === node.level;
+        state.filter = same ? null : { level: node.level, id: node.id, name: node.name };
+        renderGrid(); renderDevices();
+      });
+      li.appendChild(span);
+      if (node.children && node.children.length) {
+        const sub = document.createElement('ul');
+        node.children.forEach((c) => add(sub, c));
+        li.appendChild(sub);
+      }
+      parent.appendChild(li);
+    };
+    state.grid.forEach((c) => add(ul, c));
+    if (!state.grid.length) { ul.innerHTML = '<li class="empty">—</li>'; }
+  }
+
+  async function loadDevices() {
+    const r = await api('/api/devices');
+    state.devices.clear();
+    r.devices.forEach((d) => state.devices.set(d.id, d));
+    renderDevices();
+    renderAlarms();
+  }
+
+  // ---- chart
+  async function selectDevice(id) {
+    state.selected = id;
+    renderDevices();
+    const d = state.devices.get(id);
+    const metric = primaryMetric(d) || 'gas_lel';
+    $('chart-title').textContent = '· ' + id + ' ' + metric + ' (' + unitOf(metric) + ')';
+    const to = new Date();
+    const from = new Date(to.getTime() - 3600 * 1000);
+    try {
+      const r = await api('/api/devices/' + encodeURIComponent(id) + '/readings?metric=' + metric +
+        '&from=' + from.toISOString() + '&to=' + to.toISOString() + '&bucket=1m');
+      const s = r.series[0];
+      state.chart = {
+        deviceId: id, metric, from: from.getTime(),
+        points: s ? s.points.map((p) => ({ t: Date.parse(p.time), v: p.value, min: p.min, max: p.max })) : []
+      };
+      drawChart();
+    } catch (e) {
+      $('chart').textContent = errorText(e);
+    }
+    connect(); // the stream now carries this device's readings; resumes from the last alarm event
+  }
+
+  function drawChart() {
+    const c = state.chart;
+    const box = $('chart');
+    const NS = 'http://www.w3.org/2000/svg';
+    const W = 600, H = 200, L = 44, R = 8, T = 8, B = 22;
+    const pts = c.points;
+    if (!pts.length) { box.innerHTML = '<p class="empty">近1小时无读数 · No readings in the last hour</p>'; return; }
+    const now = Date.now();
+    const x0 = Math.min(c.from, pts[0].t), x1 = Math.max(now, pts[pts.length - 1].t);
+    let y0 = Math.min(...pts.map((p) => p.min)), y1 = Math.max(...pts.map((p) => p.max));
+    const thresholds = c.metric.endsWith('_lel') ? [[25, 'thr1', '25 %LEL'], [50, 'thr2', '50 %LEL']] : [];
+    if (thresholds.length) { y0 = Math.min(y0, 0); y1 = Math.max(y1, 55); }
+    if (y1 - y0 < 1e-9) { y1 += 1; y0 -= 1; }
+    const X = (t) => L + (t - x0) / (x1 - x0) * (W - L - R);
+    const Y = (v) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    svg.setAttribute('preserveAspectRatio', 'none');
+    const el = (name, attrs, text) => {
+      const e = document.createElementNS(NS, name);
+      for (const k in attrs) { e.setAttribute(k, attrs[k]); }
+      if (text !== undefined) { e.textContent = text; }
+      svg.appendChild(e);
+      return e;
+    };
+    el('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, class: 'axis' });
+    el('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' });
+    for (const [v, cls, label] of thresholds) {
+      el('line', { x1: L, y1: Y(v), x2: W - R, y2: Y(v), class: 'thr ' + cls });
+      el('text', { x: W - R - 2, y: Y(v) - 2, 'text-anchor': 'end' }, label);
+    }
+    const band = pts.map((p) => X(p.t) + ',' + Y(p.max)).concat(pts.slice().reverse().map((p) => X(p.t) + ',' + Y(p.min)));
+    el('polygon', { points: band.join(' '), class: 'band' });
+    el('polyline', { points: pts.map((p) => X(p.t) + ',' + Y(p.v)).join(' '), class: 'line' });
+    el('text', { x: L - 4, y: T + 8, 'text-anchor': 'end' }, fmt(y1));
+    el('text', { x: L - 4, y: H - B, 'text-anchor': 'end' }, fmt(y0));
+    el('text', { x: L, y: H - 6 }, hhmm(new Date(x0).toISOString()));
+    el('text', { x: W - R, y: H - 6, 'text-anchor': 'end' }, hhmm(new Date(x1).toISOString()));
+    const last = pts[pts.length - 1];
+    el('text', { x: X(last.t) - 4, y: Y(last.v) - 5, 'text-anchor': 'end' }, fmt(last.v) + ' ' + unitOf(c.metric));
+    box.textContent = '';
+    box.appendChild(svg);
+  }
+
+  // ---- start
+  async function start() {
+    try {
+      const who = await api('/api/grid');
+      state.grid = who.communities || [];
+      await loadDevices();
+      await restart();
+    } catch (e) {
+      if (e.status === 401) {
+        banner('令牌无效 Token rejected: ' + e.message);
+        setConn(false, '未登录 Not signed in');
+        return;
+      }
+      banner('加载失败，5秒后重试 Load failed, retrying in 5 s: ' + e.message);
+      setTimeout(start, 5000);
+      return;
+    }
+    setInterval(tickAges, 1000);
+    setInterval(() => loadDevices().catch(() => {}), 30000);
+    tickAges();
+  }
+  start();
+})();
