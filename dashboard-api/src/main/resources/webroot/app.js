@@ -71,7 +71,7 @@
     return audio;
   }
   document.addEventListener('click', ensureAudio, { once: true });
-  $('sound').addEventListener('click', () => { ensureAudio(); beep(); $('sound').textContent = '🔊 声音已开 Sound on'; });
+  $('sound').addEventListener('click', () => { ensureAudio(); beep(); $('sound').textContent = '声音已开 Sound on'; });
   function beep() {
     const ctx = ensureAudio();
     if (!ctx) { return; }
@@ -129,9 +129,22 @@
     return '';
   }
   function fmt(v) { return Math.abs(v) >= 100 ? v.toFixed(2) : (Math.round(v * 10) / 10).toString(); }
+  const gridNames = new Map(); // 'level:id' -> display name, from /api/grid
+  function indexGrid(nodes, parent) {
+    for (const n of nodes || []) {
+      gridNames.set(n.level + ':' + n.id, n.name);
+      if (parent) { gridNames.set(n.level + ':' + parent + '/' + n.id, n.name); } // building ids repeat per compound
+      indexGrid(n.children, n.id);
+    }
+  }
+  function gridName(level, id, parent) {
+    if (!id) { return null; }
+    return gridNames.get(level + ':' + parent + '/' + id) || gridNames.get(level + ':' + id) || id;
+  }
   function placeOf(d) {
     if (!d) { return ''; }
-    return [d.premises, d.compound, d.building && d.building + '栋', d.unit && d.unit + '单元'].filter(Boolean).join(' · ');
+    return [d.premises, gridName('compound', d.compound) || gridName('community', d.community),
+      gridName('building', d.building, d.compound), d.unit && d.unit + '单元 unit'].filter(Boolean).join(' · ');
   }
 
   // ---- alarm board
@@ -265,7 +278,12 @@
     if (state.selected) { url += '&readings=' + encodeURIComponent(state.selected); }
     const es = new EventSource(url);
     state.es = es;
-    es.onopen = () => { setConn(true, '实时 Live'); banner(''); };
+    const streamed = state.selected || '';
+    es.onopen = () => {
+      setConn(true, '实时 Live');
+      banner('');
+      document.body.dataset.liveReadings = streamed; // which device's readings the open stream carries
+    };
     es.onerror = () => {
       if (es.readyState === EventSource.CLOSED) {
         setConn(false, '已断开 Disconnected');
@@ -325,8 +343,7 @@
     const tb = $('devices');
     const rows = [];
     for (const d of state.devices.values()) {
-      const f = state.filter;
-      if (f && d[f.level] !== f.id) { continue; }
+      if (state.filter && !inCell(d, state.filter.level, state.filter.id, state.filter.parent)) { continue; }
       rows.push(d);
     }
     tb.textContent = '';
@@ -370,37 +387,42 @@
     return fmt(r.value) + ' ' + unitOf(m) + '  ' + hhmm(r.time);
   }
 
+  // building ids repeat from compound to compound: a building cell is (compound, building)
+  function inCell(d, level, id, parent) {
+    return d[level] === id && (level !== 'building' || d.compound === parent);
+  }
+
   function renderGrid() {
     const ul = $('grid');
     ul.textContent = '';
-    const openBy = (level, id) => {
+    const openBy = (level, id, parentId) => {
       let n = 0;
       for (const a of state.alarms.values()) {
         const d = state.devices.get(a.deviceId);
-        if (d && d[level] === id) { n++; }
+        if (d && inCell(d, level, id, parentId)) { n++; }
       }
       return n;
     };
-    const devBy = (level, id) => [...state.devices.values()].filter((d) => d[level] === id).length;
-    const add = (parent, node) => {
+    const devBy = (level, id, parentId) => [...state.devices.values()].filter((d) => inCell(d, level, id, parentId)).length;
+    const add = (parent, node, parentId) => {
       const li = document.createElement('li');
       const span = document.createElement('span');
       span.textContent = node.name + ' ';
       span.dataset.level = node.level;
-      if (state.filter && state.filter.id === node.id && state.filter.level === node.level) { span.className = 'sel'; }
-      const n = document.createElement('small'); n.className = 'n'; n.textContent = devBy(node.level, node.id) + ' 台';
+      const isSel = (f) => f && f.id === node.id && f.level === node.level && f.parent === parentId;
+      if (isSel(state.filter)) { span.className = 'sel'; }
+      const n = document.createElement('small'); n.className = 'n'; n.textContent = devBy(node.level, node.id, parentId) + ' 台 dev';
       span.appendChild(n);
-      const alarms = openBy(node.level, node.id);
+      const alarms = openBy(node.level, node.id, parentId);
       if (alarms) { const a = document.createElement('small'); a.className = 'a'; a.textContent = ' ⚠ ' + alarms; span.appendChild(a); }
       span.addEventListener('click', () => {
-        const same = state.filter && state.filter.id === node.id && state.filter.level === node.level;
-        state.filter = same ? null : { level: node.level, id: node.id, name: node.name };
+        state.filter = isSel(state.filter) ? null : { level: node.level, id: node.id, name: node.name, parent: parentId };
         renderGrid(); renderDevices();
       });
       li.appendChild(span);
       if (node.children && node.children.length) {
         const sub = document.createElement('ul');
-        node.children.forEach((c) => add(sub, c));
+        node.children.forEach((c) => add(sub, c, node.id));
         li.appendChild(sub);
       }
       parent.appendChild(li);
@@ -470,7 +492,7 @@
     el('line', { x1: L, y1: T, x2: L, y2: H - B, class: 'axis' });
     for (const [v, cls, label] of thresholds) {
       el('line', { x1: L, y1: Y(v), x2: W - R, y2: Y(v), class: 'thr ' + cls });
-      el('text', { x: W - R - 2, y: Y(v) - 2, 'text-anchor': 'end' }, label);
+      el('text', { x: L + 4, y: Y(v) - 3 }, label);
     }
     const band = pts.map((p) => X(p.t) + ',' + Y(p.max)).concat(pts.slice().reverse().map((p) => X(p.t) + ',' + Y(p.min)));
     el('polygon', { points: band.join(' '), class: 'band' });
@@ -488,8 +510,13 @@
   // ---- start
   async function start() {
     try {
-      const who = await api('/api/grid');
-      state.grid = who.communities || [];
+      const me = await api('/api/me');
+      state.me = me;
+      document.body.classList.toggle('viewer', me.role !== 'officer');
+      $('who').textContent = (me.role === 'officer' ? '值班员 Officer ' : '只读 Read-only ') + me.name;
+      const grid = await api('/api/grid');
+      state.grid = grid.communities || [];
+      indexGrid(state.grid);
       await loadDevices();
       await restart();
     } catch (e) {

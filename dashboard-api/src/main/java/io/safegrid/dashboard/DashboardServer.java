@@ -157,6 +157,13 @@ public final class DashboardServer {
     router.post("/api/alarms/:id/close").handler(alarmRoutes::close);
     router.get("/api/live").handler(liveStream::stream);
     router.get("/api/live/snapshot").handler(liveStream::snapshot);
+    router
+        .get("/api/me")
+        .handler(
+            ctx -> {
+              var p = BearerAuthHandler.principal(ctx);
+              Json.respond(ctx, 200, Map.of("name", p.name(), "role", p.role().wireName()));
+            });
     router.get("/api/grid").handler(ctx -> Json.respond(ctx, 200, Map.of("communities", b.grid)));
     String openapi = resource("/io/safegrid/dashboard/openapi.yaml");
     router

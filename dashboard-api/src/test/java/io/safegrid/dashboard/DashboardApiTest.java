@@ -60,7 +60,7 @@ class DashboardApiTest {
   @Test
   void everyApiButHealthNeedsAKnownBearerToken() throws Exception {
     for (String path :
-        List.of("/api/devices", "/api/alarms", "/api/live/snapshot", "/api/openapi.yaml", "/api/grid", "/api/devices/gas-001")) {
+        List.of("/api/devices", "/api/alarms", "/api/me", "/api/live/snapshot", "/api/openapi.yaml", "/api/grid", "/api/devices/gas-001")) {
       HttpResponse<String> r = f.get(path, null);
       assertError(r, 401, "unauthorized");
       assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));

@@ -1,0 +1,206 @@
+package io.safegrid.dashboard;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.safegrid.alerting.ledger.Alarm;
+import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.model.Reading;
+import io.safegrid.model.Severity;
+import io.safegrid.testing.TestDatabase;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The duty page in headless Chromium (the Debian chromium and chromedriver, nothing downloaded):
+ * a gas reading crosses level 2, the rule engine's RAISE reaches the ledger, the alarm appears on
+ * the open page, the officer acknowledges it by clicking, the board updates; then it clears and is
+ * closed with a disposal note. Screenshots go to {@code target/duty-page-*.png}.
+ */
+class DutyPageBrowserTest {
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
+  private static Fixture f;
+  private static ChromeDriver driver;
+  private static ChromeDriverService service;
+  private static Path profile;
+
+  @BeforeAll
+  static void start() throws Exception {
+    f = new Fixture(db.dataSource());
+    profile = Files.createTempDirectory("safegrid-chromium-");
+    service =
+        new ChromeDriverService.Builder()
+            .usingDriverExecutable(new File("/usr/bin/chromedriver"))
+            .usingAnyFreePort()
+            .build();
+    ChromeOptions o = new ChromeOptions();
+    o.setBinary("/usr/bin/chromium");
+    o.addArguments(
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1000",
+        "--lang=zh-CN",
+        "--user-data-dir=" + profile);
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, Level.ALL);
+    o.setCapability("goog:loggingPrefs", logs);
+    driver = new ChromeDriver(service, o);
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (driver != null) {
+      driver.quit();
+    }
+    if (service != null) {
+      service.stop();
+    }
+    if (f != null) {
+      f.close();
+    }
+    if (profile != null) {
+      try (Stream<Path> s = Files.walk(profile)) {
+        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  private static WebDriverWait waitFor() {
+    return new WebDriverWait(driver, Duration.ofSeconds(20));
+  }
+
+  private static WebElement alarmItem(long id) {
+    return driver.findElement(By.cssSelector("li[data-alarm-id='" + id + "']"));
+  }
+
+  private static void screenshot(String name) throws IOException {
+    Path dir = Path.of("target");
+    Files.createDirectories(dir);
+    File shot = driver.getScreenshotAs(OutputType.FILE);
+    Files.copy(shot.toPath(), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** A stored gas reading, also published live as the gateway does after storing it. */
+  private static void gasReading(String device, double lel) throws Exception {
+    Instant now = Instant.now();
+    try (Connection c = f.dataSource.getConnection();
+        PreparedStatement ps =
+            c.prepareStatement("INSERT INTO readings (time, device_id, metric, value) VALUES (?, ?, 'gas_lel', ?)")) {
+      ps.setTimestamp(1, Timestamp.from(now));
+      ps.setString(2, device);
+      ps.setDouble(3, lel);
+      ps.executeUpdate();
+    }
+    f.server.liveFeed().reading(Reading.of(device, "gas_lel", now.toEpochMilli(), lel));
+  }
+
+  @Test
+  void aNewCriticalAlarmAppearsLiveAndTheOfficerAcknowledgesAndClosesItByClicking() throws Exception {
+    long now = System.currentTimeMillis();
+    f.server.liveFeed().deviceStatus("gas-001", true, now, "connect");
+    f.server.liveFeed().deviceStatus("gas-002", true, now, "connect");
+    f.server.liveFeed().deviceStatus("river-jialing-1", false, now, "inactivity_timeout");
+    Alarm major = f.raise("gas-002", Severity.MAJOR, "燃气 31.0 %LEL 超过一级报警值 25 %LEL · gas 31.0 %LEL above level 1");
+
+    driver.get(f.url("/?token=" + Fixture.OFFICER));
+    waitFor().until(ExpectedConditions.attributeContains(By.id("conn"), "class", "on"));
+    assertThat(driver.getCurrentUrl()).as("the token leaves the address bar").doesNotContain("token=");
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-device-id='gas-001'] .dot.on")));
+    assertThat(driver.findElement(By.cssSelector("tr[data-device-id='river-jialing-1'] .dot")).getAttribute("class")).contains("off");
+    assertThat(driver.findElement(By.id("grid")).getText()).contains("南门新城 Nanmen New City");
+
+    // the chart of gas-001 follows its readings live
+    driver.findElement(By.cssSelector("tr[data-device-id='gas-001']")).click();
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("#chart svg polyline")));
+    waitFor().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("body[data-live-readings='gas-001']")));
+
+    // a reading crosses level 2 (50 %LEL, GB/T 50493-2019 5.5.2); the rule engine raises
+    gasReading("gas-001", 55.0);
+    Alarm critical =
+        f.raise("gas-001", Severity.CRITICAL, "燃气 55.0 %LEL 超过二级报警值 50 %LEL · gas 55.0 %LEL above level 2");
+
+    waitFor().until(d -> alarmItem(critical.id()).getAttribute("data-state").equals("active_unacked"));
+    WebElement item = alarmItem(critical.id());
+    assertThat(item.getAttribute("class")).contains("critical").contains("unacked");
+    assertThat(item.getText()).contains("gas-001").contains("55.0 %LEL").contains("老火锅 Old Hotpot");
+    List<WebElement> board = driver.findElements(By.cssSelector("#alarms > li"));
+    assertThat(board.get(0).getAttribute("data-alarm-id")).as("critical unacknowledged first").isEqualTo(Long.toString(critical.id()));
+    waitFor().until(d -> d.getTitle().contains("NEW CRITICAL"));
+    waitFor().until(d -> d.findElement(By.cssSelector("tr[data-device-id='gas-001']")).getText().contains("55 %LEL"));
+    waitFor().until(d -> d.findElement(By.id("chart")).getText().contains("55 %LEL"));
+    screenshot("duty-page-1-new-critical.png");
+
+    // acknowledge by clicking
+    item.findElement(By.cssSelector(".ack-btn")).click();
+    waitFor().until(d -> alarmItem(critical.id()).getAttribute("data-state").equals("active_acked"));
+    assertThat(alarmItem(critical.id()).getText()).contains("duty-zhang").contains("已确认 Acknowledged");
+    assertThat(alarmItem(critical.id()).findElement(By.cssSelector(".ack-btn")).isDisplayed()).isFalse();
+    assertThat(f.ledger.find(critical.id()).orElseThrow().state()).isEqualTo(AlarmState.ACTIVE_ACKED);
+    assertThat(f.ledger.find(critical.id()).orElseThrow().acknowledgedBy()).isEqualTo("duty-zhang");
+    waitFor().until(d -> driver.findElements(By.cssSelector("#alarms > li")).get(0).getAttribute("data-alarm-id")
+        .equals(Long.toString(major.id())));
+    waitFor().until(d -> !d.getTitle().contains("NEW CRITICAL"));
+    screenshot("duty-page-2-acknowledged.png");
+
+    // the gas goes down, the alarm clears; the officer writes it off with a note
+    gasReading("gas-001", 3.0);
+    f.clear("gas-001");
+    waitFor().until(d -> alarmItem(critical.id()).getAttribute("data-state").equals("cleared_acked"));
+    WebElement form = alarmItem(critical.id()).findElement(By.cssSelector(".close-form"));
+    form.findElement(By.cssSelector(".close-btn")).click();
+    waitFor().until(d -> alarmItem(critical.id()).findElement(By.cssSelector(".err")).getText().contains("处置说明"));
+    form.findElement(By.cssSelector(".note")).sendKeys("阀门已关闭，软管已更换 valve closed, hose replaced");
+    form.findElement(By.cssSelector(".close-btn")).click();
+    waitFor().until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("li[data-alarm-id='" + critical.id() + "']"), 0));
+    assertThat(f.ledger.find(critical.id()).orElseThrow().closeNote()).contains("valve closed");
+    screenshot("duty-page-3-closed.png");
+
+    List<LogEntry> severe =
+        driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+            .toList();
+    assertThat(severe).as("no script errors, no blocked (external) loads").isEmpty();
+  }
+
+  @Test
+  void aViewerSeesTheBoardButNoButtonsToAct() throws Exception {
+    Alarm a = f.raise("gas-601", Severity.MINOR, "电池电量低 battery low");
+    driver.get(f.url("/?token=" + Fixture.VIEWER));
+    waitFor().until(d -> !d.findElements(By.cssSelector("li[data-alarm-id='" + a.id() + "']")).isEmpty());
+    waitFor().until(d -> d.findElement(By.id("who")).getText().contains("只读 Read-only screen"));
+    assertThat(alarmItem(a.id()).findElement(By.cssSelector(".ack-btn")).isDisplayed()).isFalse();
+    assertThat(f.ledger.find(a.id()).orElseThrow().state()).isEqualTo(AlarmState.ACTIVE_UNACKED);
+  }
+}
