@@ -9,7 +9,8 @@ import java.util.Map;
  *
  * @param openAlarms alarms open in the ledger (not cleared, not closed)
  * @param lastSeen last message time per device id, epoch ms (e.g. max(time) of its readings);
- *     include every device the site knows so silent ones are watched too
+ *     include every device the site knows so silent ones are watched too, with {@link
+ *     Long#MIN_VALUE} for a device that never reported
  * @param recentReadings recent readings (e.g. the last hour, for rate windows and thresholds), any
  *     order
  */

@@ -117,4 +117,20 @@ class RestoreTest {
     f.event(2_000, "panel-1", "reset");
     assertThat(f.out).singleElement().extracting(AlarmTransition::kind).isEqualTo(Kind.CLEAR);
   }
+
+  @Test
+  void aSiteDeviceThatNeverReportedGetsOneOfflineAlarmATimeoutAfterTheRestart() {
+    Fixture f = Fixture.dongnan().device("gas-117", DeviceType.GAS_ALARM);
+    f.clock.set(Fixture.T0);
+    f.engine().restore(
+        new RestoreSnapshot(List.of(), Map.of("gas-117", Long.MIN_VALUE), List.of()));
+    f.engine().advanceTo(Fixture.T0 + TIMEOUT);
+    assertThat(f.out).isEmpty();
+    f.engine().advanceTo(Fixture.T0 + 10 * TIMEOUT);
+    assertThat(f.out).singleElement().satisfies(t -> {
+      assertThat(t.ruleId()).isEqualTo("device-offline");
+      assertThat(t.evidence()).containsEntry("last_seen_ms", "never");
+      assertThat(t.message()).startsWith("no message since the gateway started");
+    });
+  }
 }
