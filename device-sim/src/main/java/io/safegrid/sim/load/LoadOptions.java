@@ -1,0 +1,72 @@
+package io.safegrid.sim.load;
+
+import java.nio.file.Path;
+
+/**
+ * What {@code sim load} does.
+ *
+ * @param devices simulated devices N
+ * @param ratePerS target messages per second over all devices
+ * @param qos MQTT QoS 0..2 (CoAP: 0 = NON, else CON)
+ * @param durationS seconds of publishing (then up to {@code drainS} for outstanding acks)
+ * @param payloadBytes size of each telemetry payload, bytes (padded JSON; at least the bare record)
+ * @param mix weights of MQTT 3.1.1, MQTT 5 and CoAP devices, e.g. {@code 1:1:0}
+ * @param mqttUri broker or gateway, e.g. {@code tcp://127.0.0.1:1883}
+ * @param coapUri gateway, {@code coap://...} or {@code coaps://...}
+ * @param site site file to take device ids and secrets from, or null for synthetic devices
+ *     {@code load-00001}.. with secret {@code demo-load-00001}
+ * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}, or null (no alarm figure)
+ * @param token bearer token for {@code /api/live}
+ * @param probeDevice the device that crosses 25 %LEL on a schedule (a gas alarm of the site)
+ * @param probeIntervalS seconds between probe crossings
+ * @param summary JSON summary file, or null
+ * @param drainS seconds to wait for outstanding acks after publishing stops
+ */
+public record LoadOptions(
+    int devices,
+    double ratePerS,
+    int qos,
+    int durationS,
+    int payloadBytes,
+    int[] mix,
+    String mqttUri,
+    String coapUri,
+    Path site,
+    String apiUrl,
+    String token,
+    String probeDevice,
+    int probeIntervalS,
+    Path summary,
+    int drainS) {
+
+  public LoadOptions {
+    if (devices < 1) {
+      throw new IllegalArgumentException("--devices must be >= 1");
+    }
+    if (ratePerS <= 0) {
+      throw new IllegalArgumentException("--rate must be > 0");
+    }
+    if (qos < 0 || qos > 2) {
+      throw new IllegalArgumentException("--qos must be 0, 1 or 2");
+    }
+    if (durationS < 1) {
+      throw new IllegalArgumentException("--duration must be >= 1 s");
+    }
+    if (mix.length != 3 || mix[0] < 0 || mix[1] < 0 || mix[2] < 0 || mix[0] + mix[1] + mix[2] == 0) {
+      throw new IllegalArgumentException("--mix must be three weights v3:v5:coap, e.g. 1:1:0");
+    }
+  }
+
+  /** Parses {@code v3:v5:coap} weights, e.g. {@code 2:1:1}. */
+  public static int[] parseMix(String mix) {
+    String[] parts = mix.split(":");
+    if (parts.length != 3) {
+      throw new IllegalArgumentException("--mix must be v3:v5:coap weights, e.g. 1:1:0, was " + mix);
+    }
+    int[] w = new int[3];
+    for (int i = 0; i < 3; i++) {
+      w[i] = Integer.parseInt(parts[i].trim());
+    }
+    return w;
+  }
+}

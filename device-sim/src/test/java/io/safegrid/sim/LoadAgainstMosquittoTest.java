@@ -1,0 +1,68 @@
+package io.safegrid.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code sim load} against a real Mosquitto (no auth) writes a summary with the figures. */
+class LoadAgainstMosquittoTest {
+
+  @TempDir Path dir;
+  private Mosquitto broker;
+
+  @BeforeEach
+  void start() throws Exception {
+    broker = new Mosquitto(dir);
+  }
+
+  @AfterEach
+  void stop() {
+    broker.close();
+  }
+
+  @Test
+  void loadWritesSummaryWithAckedRateAndPubackPercentiles() throws Exception {
+    Path summary = dir.resolve("out/summary.json");
+    PrintStream realOut = System.out;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+      exit = SimMain.run("load", "--devices", "20", "--rate", "400", "--qos", "1", "--duration", "3",
+          "--payload-bytes", "200", "--mix", "1:1:0", "--mqtt", broker.uri(),
+          "--summary", summary.toString());
+    } finally {
+      System.setOut(realOut);
+    }
+    String out = captured.toString(StandardCharsets.UTF_8);
+    System.out.println(out);
+
+    assertThat(exit).isZero();
+    assertThat(out).contains("[   1s]", "[   3s]"); // a progress line every second
+    JsonNode s = new ObjectMapper().readTree(summary.toFile());
+    assertThat(s.path("connected").asInt()).isEqualTo(20);
+    assertThat(s.path("acked").asLong()).isGreaterThan(600).isEqualTo(s.path("sent").asLong());
+    assertThat(s.path("failed").asLong()).isZero();
+    assertThat(s.path("ackedPerS").asDouble()).isBetween(200.0, 600.0);
+    JsonNode lat = s.path("ackLatencyMs");
+    assertThat(lat.path("count").asLong()).isEqualTo(s.path("acked").asLong());
+    assertThat(lat.path("p50").asDouble()).isPositive();
+    assertThat(lat.path("p90").asDouble()).isGreaterThanOrEqualTo(lat.path("p50").asDouble());
+    assertThat(lat.path("p99").asDouble()).isGreaterThanOrEqualTo(lat.path("p90").asDouble());
+    assertThat(lat.path("p99_9").asDouble()).isGreaterThanOrEqualTo(lat.path("p99").asDouble());
+    assertThat(lat.path("max").asDouble()).isGreaterThanOrEqualTo(lat.path("p99_9").asDouble());
+    assertThat(s.path("byTransport").path("v3").asLong()).isPositive();
+    assertThat(s.path("byTransport").path("v5").asLong()).isPositive();
+    assertThat(s.path("alarmLatencyMs").isNull()).as("no --api, no alarm figure").isTrue();
+    assertThat(s.path("target").path("payload_bytes").asInt()).isEqualTo(200);
+  }
+}
