@@ -29,6 +29,7 @@ public final class ScenarioRunner {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final long TICK_MS = 20;
+  private static final long MAX_STEP_MS = 100;
 
   private final ScenarioSpec spec;
   private final Signals signals;
@@ -105,17 +106,29 @@ public final class ScenarioRunner {
         spec.name(), devices.size(), spec.speed(),
         spec.durationMin() > 0 ? String.format("%.0f", spec.durationMin()) : "unbounded",
         mqttUri, coapUri);
+    List<CompletableFuture<Void>> connects = new ArrayList<>();
     for (DeviceState d : devices.values()) {
       d.link = open(d, d.device.secret());
-      connect(d);
+      connects.add(connect(d));
     }
-    long t0 = System.nanoTime();
-    long lastStatus = t0;
+    try {
+      // the site is up before the clock starts; stragglers connect on their next report
+      CompletableFuture.allOf(connects.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      out.println("  not every device connected at the start: " + e.getMessage());
+    }
+    long last = System.nanoTime();
+    long lastStatus = last;
+    double simS = 0;
     int nextEntry = 0;
     List<TimelineEntry> timeline = spec.timeline();
     try {
       while (!stopped.get()) {
-        double simS = (System.nanoTime() - t0) / 1e9 * spec.speed();
+        long tickStart = System.nanoTime();
+        // the simulated clock never skips: after a stall (GC, a slow machine) it advances at most
+        // MAX_STEP_MS of real time, so every report and timeline entry still happens, a bit late
+        simS += Math.min(tickStart - last, TimeUnit.MILLISECONDS.toNanos(MAX_STEP_MS)) / 1e9 * spec.speed();
+        last = tickStart;
         if (spec.durationMin() > 0 && simS >= spec.durationMin() * 60) {
           break;
         }
@@ -132,9 +145,13 @@ public final class ScenarioRunner {
           lastStatus = System.nanoTime();
           status(simS);
         }
+        long tookMs = (System.nanoTime() - tickStart) / 1_000_000;
+        if (tookMs > 250) {
+          out.printf("  (a tick took %d ms at +%.0f min: the simulated clock waited)%n", tookMs, simS / 60);
+        }
         Thread.sleep(TICK_MS);
       }
-      status((System.nanoTime() - t0) / 1e9 * spec.speed());
+      status(simS);
     } finally {
       devices.values().parallelStream().forEach(d -> d.link.close());
       if (sharedCoap != null) {
@@ -155,16 +172,16 @@ public final class ScenarioRunner {
     return d.transport.open(mqttUri, coapUri, d.device, secret, sharedCoap);
   }
 
-  private void connect(DeviceState d) {
+  private CompletableFuture<Void> connect(DeviceState d) {
     if (!d.connecting.compareAndSet(false, true)) {
-      return;
+      return CompletableFuture.completedFuture(null);
     }
-    d.link.connect().whenComplete((v, e) -> {
+    return d.link.connect().whenComplete((v, e) -> {
       d.connecting.set(false);
       if (e != null) {
         out.printf("  %s: connect failed: %s%n", d.device.id(), e.getMessage());
       }
-    });
+    }).exceptionally(e -> null);
   }
 
   // ------------------------------------------------------------------ timed reports
@@ -319,8 +336,11 @@ public final class ScenarioRunner {
   /** Every MQTT device loses its link at once and reconnects at once. */
   private void reconnectStorm() {
     List<DeviceState> mqtt = devices.values().stream().filter(d -> d.transport != Transport.COAP).toList();
-    mqtt.forEach(d -> d.link.drop());
-    mqtt.forEach(this::connect);
+    // off the clock thread: dropping a Paho link blocks briefly
+    CompletableFuture.runAsync(() -> {
+      mqtt.parallelStream().forEach(d -> d.link.drop());
+      mqtt.forEach(this::connect);
+    });
   }
 
   private static byte[] bytes(Object node) {
