@@ -121,27 +121,50 @@ public final class OutboxDispatcher implements AutoCloseable {
   }
 
   /**
-   * One delivery round: claims up to {@code batchSize} due messages and tries each once.
+   * One delivery round: claims up to {@code batchSize} due messages and tries each once, in id
+   * order. After a failure on a channel, the round's remaining messages of that channel are not
+   * tried (no attempt counted) and wait until the failed one's retry time, so a dead broker is not
+   * hammered and notifications keep their order.
    *
-   * @return how many messages were tried
+   * @return how many messages were claimed
    */
   public int runOnce() {
     Instant claimedAt = clock.instant();
     List<OutboxMessage> batch = claim(claimedAt);
+    Map<String, Instant> failedChannels = new java.util.HashMap<>();
     for (OutboxMessage m : batch) {
       if (!running && thread != null) {
-        break; // closing: the lease expires and another round takes it
+        release(m, claimedAt); // closing: give it back untried
+        continue;
+      }
+      Instant retryAt = failedChannels.get(m.channel());
+      if (retryAt != null) {
+        release(m, retryAt);
+        continue;
       }
       Channel ch = channels.get(m.channel());
       try {
         ch.send(m);
         delivered(m);
       } catch (DeliveryException | RuntimeException e) {
-        failed(m, e, claimedAt);
+        failedChannels.put(m.channel(), failed(m, e, claimedAt));
       }
     }
     refreshPending();
     return batch.size();
+  }
+
+  /** Gives a claimed message back untried: the claim's attempt is not counted. */
+  private void release(OutboxMessage m, Instant dueAt) {
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "UPDATE outbox SET attempts = attempts - 1, next_attempt_at = ? WHERE id = ?")) {
+      ps.setObject(1, dueAt.atOffset(ZoneOffset.UTC));
+      ps.setLong(2, m.id());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      log.warn("cannot release outbox message {}: {}", m.id(), e.getMessage());
+    }
   }
 
   private List<OutboxMessage> claim(Instant now) {
@@ -189,7 +212,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   }
 
   /** Records a failed attempt; the backoff counts from when the attempt started. */
-  private void failed(OutboxMessage m, Exception e, Instant attemptedAt) {
+  private Instant failed(OutboxMessage m, Exception e, Instant attemptedAt) {
     String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     counter("safegrid.outbox.failures", m.channel()).increment();
     Instant now = attemptedAt;
@@ -209,11 +232,13 @@ public final class OutboxDispatcher implements AutoCloseable {
       } catch (RuntimeException ex) {
         log.warn("cannot raise the channel-dead alarm of {}", m.channel(), ex);
       }
+      return now.plus(config.backoffAfter(m.attempts()));
     } else {
       Instant next = now.plus(config.backoffAfter(m.attempts()));
       update("UPDATE outbox SET next_attempt_at = ?, last_error = ? WHERE id = ?", next, error, m.id());
       log.debug("outbox message {} via {} failed (attempt {}), retry at {}: {}", m.idempotencyKey(),
           m.channel(), m.attempts(), next, error);
+      return next;
     }
   }
 

@@ -216,4 +216,35 @@ class EscalationOverMqttTest {
     }
     assertThat(outboxKeys).containsExactlyInAnyOrderElementsOf(mine.stream().map(Received::key).toList());
   }
+
+  @Test
+  void brokerDownThenUpDeliversEverythingOnceAndInOrderWithoutHammeringTheBroker() throws Exception {
+    broker.close();
+    Alarm a = raise("fire-nmxc-1", Severity.CRITICAL); // community, fire brigade, leader, bureau
+    org.awaitility.Awaitility.await().atMost(WAIT).until(() -> failedAttempts(a.id()) >= 1);
+    Thread.sleep(300);
+    try (Connection c = db.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT sum(attempts), count(*) FROM outbox WHERE alarm_id = " + a.id())) {
+      rs.next();
+      assertThat(rs.getInt(1)).as("one failed attempt; the others wait for its retry").isEqualTo(1);
+      assertThat(rs.getInt(2)).isEqualTo(4);
+    }
+    broker.restart();
+    sub.close();
+    sub = new NotificationSubscriber(broker.uri());
+    clock.advance(Duration.ofSeconds(1));
+    List<Received> got = sub.take(4, WAIT);
+    assertThat(got).extracting(Received::recipient).containsExactly(
+        "nanmen-community", "fire-brigade", "dongnan-duty-leader", "district-emergency-bureau");
+    assertThat(sub.next(QUIET)).isNull();
+    alerting.alarms().acknowledge(a.id(), "officer", null);
+  }
+
+  private static int failedAttempts(long alarmId) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM outbox WHERE last_error IS NOT NULL AND alarm_id = " + alarmId)) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
 }
