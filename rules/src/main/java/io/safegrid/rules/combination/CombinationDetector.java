@@ -16,8 +16,9 @@ import java.util.function.Function;
  * Watches the transitions of all devices and raises or clears {@link CombinationRule} alarms.
  * Thread-safe (one lock; it sees only transitions, which are rare) and shared by all shards.
  *
- * <p>The combined alarm is filed on the device whose alarm came first in the pair (the ledger
- * keeps one open alarm per device and rule; this detector keeps at most one per rule and place).
+ * <p>The combined alarm is filed on one device of the pair: for fire and gas on the fire panel,
+ * for two gas alarms on the one that came first (the ledger keeps one open alarm per device and
+ * rule; this detector keeps at most one per rule and place).
  * Its evidence names the place and both devices.
  */
 public final class CombinationDetector {
@@ -75,10 +76,10 @@ public final class CombinationDetector {
         if (g.combinedDevice == null) {
           Contribution other = partner(r, g, c, true);
           if (other != null) {
-            Contribution earlier = other.timeMillis() <= c.timeMillis() ? other : c;
-            Contribution later = earlier == other ? c : other;
-            g.combinedDevice = earlier.deviceId();
-            out.accept(transition(r, key, Kind.RAISE, earlier, later, t.timeMillis()));
+            Contribution anchor = anchor(r, c, other);
+            Contribution partner = anchor == other ? c : other;
+            g.combinedDevice = anchor.deviceId();
+            out.accept(transition(r, key, Kind.RAISE, anchor, partner, t.timeMillis()));
           }
         }
       } else if (t.kind() == Kind.CLEAR) {
@@ -129,6 +130,18 @@ public final class CombinationDetector {
       }
     }
     return n;
+  }
+
+  /**
+   * The device the combined alarm is filed on: for two sides of different rules (fire and gas) the
+   * one of the first side (the fire panel, so fire responders are routed); for a pair of like
+   * alarms the earlier one.
+   */
+  private static Contribution anchor(CombinationRule r, Contribution c, Contribution other) {
+    if (!r.first().equals(r.second())) {
+      return r.first().contains(c.ruleId()) ? c : other;
+    }
+    return other.timeMillis() <= c.timeMillis() ? other : c;
   }
 
   private static Contribution partner(CombinationRule r, Group g, Contribution c, boolean inWindow) {

@@ -12,10 +12,10 @@ import java.util.Set;
  * combined alarm clears when no such pair is open any more (the window matters only for raising).
  *
  * <p>Dongnan defaults (SafeGrid's choice, configurable under {@code combination}): two gas
- * alarms in one building within 5 min ({@code combo-gas-building}, CRITICAL); a panel fire and a
- * gas alarm in one compound within 5 min ({@code combo-fire-gas-compound}, CRITICAL).
+ * alarms in one building within 5 min ({@code gas-combo-building}, CRITICAL); a panel fire and a
+ * gas alarm in one compound within 5 min ({@code fire-gas-combo-compound}, CRITICAL).
  *
- * @param ruleId rule id of the combined alarm, e.g. {@code combo-gas-building}
+ * @param ruleId rule id of the combined alarm, e.g. {@code gas-combo-building}
  * @param scope the place level that groups devices
  * @param first rule ids of one side
  * @param second rule ids of the other side (may equal {@code first})

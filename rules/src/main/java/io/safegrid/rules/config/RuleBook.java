@@ -106,11 +106,11 @@ public final class RuleBook {
     long window = Math.round(RuleKeys.number(c, RuleKeys.WINDOW_S, "combination") * 1000);
     Set<String> gas = Set.of(RuleSet.GAS_LEL, RuleSet.GAS_DEVICE_ALARM);
     return List.of(
-        new CombinationRule("combo-gas-" + scopeName(c, RuleKeys.GAS_PAIR_SCOPE),
+        new CombinationRule("gas-combo-" + scopeName(c, RuleKeys.GAS_PAIR_SCOPE),
             PlaceLevel.fromName(RuleKeys.text(c, RuleKeys.GAS_PAIR_SCOPE, "combination")),
             gas, gas, window, Severity.CRITICAL, "two gas alarms in one "
                 + scopeName(c, RuleKeys.GAS_PAIR_SCOPE)),
-        new CombinationRule("combo-fire-gas-" + scopeName(c, RuleKeys.FIRE_GAS_SCOPE),
+        new CombinationRule("fire-gas-combo-" + scopeName(c, RuleKeys.FIRE_GAS_SCOPE),
             PlaceLevel.fromName(RuleKeys.text(c, RuleKeys.FIRE_GAS_SCOPE, "combination")),
             Set.of(RuleSet.PANEL_FIRE), gas, window, Severity.CRITICAL,
             "fire and gas alarms in one " + scopeName(c, RuleKeys.FIRE_GAS_SCOPE)));

@@ -42,7 +42,7 @@ public final class RuleKeys {
   public static final String DANGER_LEVEL_M = "danger_level_m";
   /** river_gauge: hysteresis below the level before it clears, m. Default 0.05. */
   public static final String CLEAR_HYSTERESIS_M = "clear_hysteresis_m";
-  /** river_gauge: rate of rise that raises river-rise, m/h. Default 0.5 (SafeGrid's choice). */
+  /** river_gauge: rate of rise that raises river-rise-rate, m/h. Default 0.5 (SafeGrid's choice). */
   public static final String RISE_RATE_M_PER_H = "rise_rate_m_per_h";
   /** river_gauge: rate window, s. Default 3600. */
   public static final String RISE_RATE_WINDOW_S = "rise_rate_window_s";

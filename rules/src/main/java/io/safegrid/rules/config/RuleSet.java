@@ -27,32 +27,32 @@ import java.util.Set;
  * <p>Rule ids (stable across restarts, what the ledger keys alarms by):
  *
  * <ul>
- *   <li>gas_alarm: {@code gas-lel} (metric {@code gas_lel}, level 1 MAJOR, level 2 CRITICAL,
+ *   <li>gas_alarm: {@code gas-lel-threshold} (metric {@code gas_lel}, level 1 MAJOR, level 2 CRITICAL,
  *       GB/T 50493-2019 5.5.2), {@code gas-device-alarm} and {@code gas-fault} (metric {@code
  *       state}, see {@link StateCodeRule}; events {@code fault} and {@code sensor_failure} raise
  *       {@code gas-fault}, {@code normal}, {@code fault_cleared} and {@code reset} clear it), {@code
  *       low-battery} (metric {@code battery_pct} at or below 20 %, WARNING).
  *   <li>fire_panel: the events of {@link EventRule}.
- *   <li>river_gauge: {@code river-level} (warning level MAJOR, optional danger level CRITICAL),
- *       {@code river-rise} (rate of rise, WARNING), {@code low-battery}.
+ *   <li>river_gauge: {@code river-level-threshold} (warning level MAJOR, optional danger level CRITICAL),
+ *       {@code river-rise-rate} (rate of rise, WARNING), {@code low-battery}.
  *   <li>every type: {@code device-offline} (MINOR).
  * </ul>
  */
 public final class RuleSet {
 
   /** Rule ids. */
-  public static final String GAS_LEL = "gas-lel";
+  public static final String GAS_LEL = "gas-lel-threshold";
   public static final String GAS_DEVICE_ALARM = "gas-device-alarm";
   public static final String GAS_FAULT = "gas-fault";
   public static final String LOW_BATTERY = "low-battery";
-  public static final String RIVER_LEVEL = "river-level";
-  public static final String RIVER_RISE = "river-rise";
-  public static final String PANEL_FIRE = "panel-fire";
-  public static final String PANEL_FAULT = "panel-fault";
-  public static final String PANEL_SUPERVISORY = "panel-supervisory";
-  public static final String PANEL_SHIELD = "panel-shield";
-  public static final String PANEL_MAINS_FAULT = "panel-mains-fault";
-  public static final String PANEL_BACKUP_FAULT = "panel-backup-fault";
+  public static final String RIVER_LEVEL = "river-level-threshold";
+  public static final String RIVER_RISE = "river-rise-rate";
+  public static final String PANEL_FIRE = "fire-panel-fire";
+  public static final String PANEL_FAULT = "fire-panel-fault";
+  public static final String PANEL_SUPERVISORY = "fire-panel-supervisory";
+  public static final String PANEL_SHIELD = "fire-panel-shield";
+  public static final String PANEL_MAINS_FAULT = "fire-panel-mains-fault";
+  public static final String PANEL_BACKUP_FAULT = "fire-panel-backup-fault";
 
   /** The rules that apply to one metric, in evaluation order. */
   public static final class MetricRules {

@@ -15,10 +15,10 @@ import java.util.Objects;
  * or clears some, or both. Immutable.
  *
  * <p>Fire panel defaults (GB/T 26875.3-2011 status bits; severities are SafeGrid's choice, fire
- * CRITICAL per the model's {@link Severity}): {@code fire} raises {@code panel-fire} CRITICAL;
- * {@code fault} {@code panel-fault} MINOR; {@code supervisory} {@code panel-supervisory} MINOR;
- * {@code shield} {@code panel-shield} WARNING; {@code mains_fault} {@code panel-mains-fault}
- * MINOR; {@code backup_fault} {@code panel-backup-fault} MINOR; {@code reset} clears fire, fault,
+ * CRITICAL per the model's {@link Severity}): {@code fire} raises {@code fire-panel-fire} CRITICAL;
+ * {@code fault} {@code fire-panel-fault} MINOR; {@code supervisory} {@code fire-panel-supervisory} MINOR;
+ * {@code shield} {@code fire-panel-shield} WARNING; {@code mains_fault} {@code fire-panel-mains-fault}
+ * MINOR; {@code backup_fault} {@code fire-panel-backup-fault} MINOR; {@code reset} clears fire, fault,
  * supervisory and shield; {@code fault_cleared} clears the fault; {@code mains_restored} and
  * {@code backup_restored} clear the power faults. The fault and power-fault raises wait {@code
  * fault_debounce_s} for a clear (a transient fault wakes nobody); a fire is never delayed.

@@ -35,7 +35,7 @@ public final class RateOfChangeRule {
   private final Severity severity;
 
   /**
-   * @param ruleId stable rule id, e.g. {@code river-rise}
+   * @param ruleId stable rule id, e.g. {@code river-rise-rate}
    * @param metric metric name, e.g. {@code water_level_m}
    * @param label for messages, e.g. {@code river level}
    * @param unit unit of the metric, e.g. {@code m}

@@ -50,7 +50,7 @@ public final class ThresholdRule {
   private final long debounceMillis;
 
   /**
-   * @param ruleId stable rule id, e.g. {@code gas-lel}
+   * @param ruleId stable rule id, e.g. {@code gas-lel-threshold}
    * @param metric metric name with unit suffix, e.g. {@code gas_lel}
    * @param label what the value is, for messages, e.g. {@code gas}
    * @param unit unit for messages, e.g. {@code %LEL}

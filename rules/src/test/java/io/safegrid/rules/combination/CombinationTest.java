@@ -33,7 +33,7 @@ class CombinationTest {
     Fixture f = site();
     f.at(0, "gas-001", "gas_lel", 30);
     f.at(240_000, "gas-002", "gas_lel", 26);
-    assertThat(f.of("combo-gas-building")).singleElement().satisfies(t -> {
+    assertThat(f.of("gas-combo-building")).singleElement().satisfies(t -> {
       assertThat(t.kind()).isEqualTo(Kind.RAISE);
       assertThat(t.severity()).isEqualTo(Severity.CRITICAL);
       assertThat(t.deviceId()).isEqualTo("gas-001");
@@ -42,7 +42,7 @@ class CombinationTest {
     });
     // a clear of one of them ends the combination
     f.at(300_000, "gas-002", "gas_lel", 0);
-    assertThat(f.of("combo-gas-building")).hasSize(2).last()
+    assertThat(f.of("gas-combo-building")).hasSize(2).last()
         .extracting(AlarmTransition::kind).isEqualTo(Kind.CLEAR);
   }
 
@@ -53,7 +53,7 @@ class CombinationTest {
     f.at(300_001, "gas-002", "gas_lel", 30); // 5 min + 1 ms later
     f.at(300_002, "gas-003", "gas_lel", 30); // other building
     f.at(300_003, "gas-004", "gas_lel", 30); // other compound
-    assertThat(f.out).extracting(AlarmTransition::ruleId).containsOnly("gas-lel");
+    assertThat(f.out).extracting(AlarmTransition::ruleId).containsOnly("gas-lel-threshold");
   }
 
   @Test
@@ -61,11 +61,14 @@ class CombinationTest {
     Fixture f = site();
     f.at(0, "gas-003", "gas_lel", 30);
     f.event(60_000, "panel-nanmen-1", "fire");
-    assertThat(f.of("combo-fire-gas-compound")).singleElement().satisfies(t -> {
+    assertThat(f.of("fire-gas-combo-compound")).singleElement().satisfies(t -> {
       assertThat(t.severity()).isEqualTo(Severity.CRITICAL);
-      assertThat(t.evidence()).containsEntry("place", "dongnan-c1/nanmen-1");
+      assertThat(t.deviceId()).as("filed on the panel, though the gas came first")
+          .isEqualTo("panel-nanmen-1");
+      assertThat(t.evidence()).containsEntry("place", "dongnan-c1/nanmen-1")
+          .containsEntry("second_device", "gas-003");
     });
     f.at(61_000, "gas-004", "gas_lel", 30); // other compound, no second combination
-    assertThat(f.of("combo-fire-gas-compound")).hasSize(1);
+    assertThat(f.of("fire-gas-combo-compound")).hasSize(1);
   }
 }

@@ -40,7 +40,7 @@ class RuleBookTest {
     assertThat(xiRules.rates().get(0).limitPerHour()).isEqualTo(0.3);
     assertThat(b.ruleSetFor(xi)).isSameAs(xiRules);
     assertThat(b.combinations()).extracting(c -> c.ruleId())
-        .containsExactly("combo-gas-compound", "combo-fire-gas-compound");
+        .containsExactly("gas-combo-compound", "fire-gas-combo-compound");
     assertThat(b.combinations().get(0).windowMillis()).isEqualTo(120_000);
   }
 

@@ -74,7 +74,7 @@ class RestoreTest {
     long now = Fixture.T0 + 60_000;
     f.clock.set(now);
     int replayed = f.engine().restore(new RestoreSnapshot(
-        List.of(new OpenAlarm("gas-001", "gas-lel", Severity.CRITICAL, Fixture.T0)),
+        List.of(new OpenAlarm("gas-001", "gas-lel-threshold", Severity.CRITICAL, Fixture.T0)),
         Map.of("gas-001", Fixture.T0 + 30_000),
         List.of(Reading.of("gas-001", "gas_lel", Fixture.T0 + 30_000, 55.0),
             Reading.of("gas-001", "gas_lel", Fixture.T0, 52.0))));
@@ -94,7 +94,7 @@ class RestoreTest {
         .device("gas-002", DeviceType.GAS_ALARM);
     f.clock.set(Fixture.T0 + 60_000);
     int n = f.engine().restore(new RestoreSnapshot(
-        List.of(new OpenAlarm("gas-001", "gas-lel", Severity.MAJOR, Fixture.T0)),
+        List.of(new OpenAlarm("gas-001", "gas-lel-threshold", Severity.MAJOR, Fixture.T0)),
         Map.of(),
         List.of(Reading.of("gas-001", "gas_lel", Fixture.T0 + 20_000, 2.0), // fell while down
             Reading.of("gas-002", "gas_lel", Fixture.T0 + 20_000, 27.0)))); // rose, never filed
@@ -110,7 +110,7 @@ class RestoreTest {
     Fixture f = Fixture.dongnan().device("panel-1", DeviceType.FIRE_PANEL);
     f.clock.set(Fixture.T0);
     f.engine().restore(new RestoreSnapshot(
-        List.of(new OpenAlarm("panel-1", "panel-fire", Severity.CRITICAL, Fixture.T0 - 60_000)),
+        List.of(new OpenAlarm("panel-1", "fire-panel-fire", Severity.CRITICAL, Fixture.T0 - 60_000)),
         Map.of("panel-1", Fixture.T0 - 1_000), List.of()));
     f.event(1_000, "panel-1", "fire");
     assertThat(f.out).isEmpty();

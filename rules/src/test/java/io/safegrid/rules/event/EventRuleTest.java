@@ -23,8 +23,8 @@ class EventRuleTest {
     f.event(2_000, PANEL, "fire"); // repeat while open: nothing new
     assertThat(f.out).extracting(AlarmTransition::ruleId, AlarmTransition::kind,
         AlarmTransition::severity).containsExactly(
-            org.assertj.core.groups.Tuple.tuple("panel-fire", Kind.RAISE, Severity.CRITICAL),
-            org.assertj.core.groups.Tuple.tuple("panel-fault", Kind.RAISE, Severity.MINOR));
+            org.assertj.core.groups.Tuple.tuple("fire-panel-fire", Kind.RAISE, Severity.CRITICAL),
+            org.assertj.core.groups.Tuple.tuple("fire-panel-fault", Kind.RAISE, Severity.MINOR));
     assertThat(f.out.get(0).message()).isEqualTo("fire alarm zone 10 point 2 (3F kitchen smoke)");
     assertThat(f.out.get(0).evidence()).containsEntry("zone", 10).containsEntry("point", 2);
 
@@ -32,8 +32,8 @@ class EventRuleTest {
     assertThat(f.out).hasSize(4);
     assertThat(f.out.subList(2, 4)).extracting(AlarmTransition::ruleId, AlarmTransition::kind)
         .containsExactlyInAnyOrder(
-            org.assertj.core.groups.Tuple.tuple("panel-fire", Kind.CLEAR),
-            org.assertj.core.groups.Tuple.tuple("panel-fault", Kind.CLEAR));
+            org.assertj.core.groups.Tuple.tuple("fire-panel-fire", Kind.CLEAR),
+            org.assertj.core.groups.Tuple.tuple("fire-panel-fault", Kind.CLEAR));
   }
 
   @Test
@@ -54,9 +54,9 @@ class EventRuleTest {
     f.event(2_000, PANEL, "reset"); // a reset does not bring the mains back
     f.event(3_000, PANEL, "mains_restored");
     assertThat(f.out).extracting(AlarmTransition::ruleId, AlarmTransition::kind).containsExactly(
-        org.assertj.core.groups.Tuple.tuple("panel-mains-fault", Kind.RAISE),
-        org.assertj.core.groups.Tuple.tuple("panel-backup-fault", Kind.RAISE),
-        org.assertj.core.groups.Tuple.tuple("panel-mains-fault", Kind.CLEAR));
+        org.assertj.core.groups.Tuple.tuple("fire-panel-mains-fault", Kind.RAISE),
+        org.assertj.core.groups.Tuple.tuple("fire-panel-backup-fault", Kind.RAISE),
+        org.assertj.core.groups.Tuple.tuple("fire-panel-mains-fault", Kind.CLEAR));
     assertThat(f.out.get(0).severity()).isEqualTo(Severity.MINOR);
   }
 
@@ -66,7 +66,7 @@ class EventRuleTest {
     f.event(0, PANEL, "supervisory");
     f.event(1_000, PANEL, "something_new"); // unknown events change nothing
     assertThat(f.out).singleElement().satisfies(t -> {
-      assertThat(t.ruleId()).isEqualTo("panel-supervisory");
+      assertThat(t.ruleId()).isEqualTo("fire-panel-supervisory");
       assertThat(t.severity()).isLessThan(Severity.CRITICAL);
     });
   }
@@ -109,9 +109,9 @@ class EventRuleTest {
 
     f.event(100_000, PANEL, "fault");
     f.event(105_000, PANEL, "fire"); // a fire is never delayed
-    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("panel-fire");
+    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("fire-panel-fire");
     f.engine().advanceTo(Fixture.T0 + 110_000);
-    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("panel-fire", "panel-fault");
+    assertThat(f.out).extracting(AlarmTransition::ruleId).containsExactly("fire-panel-fire", "fire-panel-fault");
     assertThat(f.out.get(1).timeMillis()).isEqualTo(Fixture.T0 + 110_000);
     assertThat(f.out.get(1).evidence()).containsEntry("held_since_ms", Fixture.T0 + 100_000);
   }

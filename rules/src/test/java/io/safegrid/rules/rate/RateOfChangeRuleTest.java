@@ -24,7 +24,7 @@ class RateOfChangeRuleTest {
   void riverRising0point6MetresPerHourRaisesAgainstA0point5Limit() {
     Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
     rise(f, 0.6, 12);
-    assertThat(f.of("river-rise")).singleElement().satisfies(t -> {
+    assertThat(f.of("river-rise-rate")).singleElement().satisfies(t -> {
       assertThat(t.kind()).isEqualTo(Kind.RAISE);
       assertThat(t.severity()).isEqualTo(Severity.WARNING);
       // first judged once the samples span 15 min (3 x 5 min)
@@ -38,7 +38,7 @@ class RateOfChangeRuleTest {
   void riverRising0point4MetresPerHourDoesNotRaise() {
     Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
     rise(f, 0.4, 24);
-    assertThat(f.of("river-rise")).isEmpty();
+    assertThat(f.of("river-rise-rate")).isEmpty();
   }
 
   @Test
@@ -46,7 +46,7 @@ class RateOfChangeRuleTest {
     Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
     f.at(0, GAUGE, "water_level_m", 260.0);
     f.at(60_000, GAUGE, "water_level_m", 260.2); // 12 m/h over one minute: noise, span < 15 min
-    assertThat(f.of("river-rise")).isEmpty();
+    assertThat(f.of("river-rise-rate")).isEmpty();
   }
 
   @Test
@@ -57,6 +57,6 @@ class RateOfChangeRuleTest {
     for (int i = 13; i <= 30; i++) {
       f.at(i * FIVE_MIN, GAUGE, "water_level_m", top);
     }
-    assertThat(f.of("river-rise")).extracting(t -> t.kind()).containsExactly(Kind.RAISE, Kind.CLEAR);
+    assertThat(f.of("river-rise-rate")).extracting(t -> t.kind()).containsExactly(Kind.RAISE, Kind.CLEAR);
   }
 }

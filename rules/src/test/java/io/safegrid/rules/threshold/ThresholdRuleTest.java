@@ -24,7 +24,7 @@ class ThresholdRuleTest {
     assertThat(f.out).singleElement().satisfies(t -> {
       assertThat(t.kind()).isEqualTo(Kind.RAISE);
       assertThat(t.severity()).isEqualTo(Severity.MAJOR);
-      assertThat(t.ruleId()).isEqualTo("gas-lel");
+      assertThat(t.ruleId()).isEqualTo("gas-lel-threshold");
       assertThat(t.timeMillis()).isEqualTo(Fixture.T0 + 1_000);
       assertThat(t.message()).isEqualTo("gas 25.0 %LEL at or above level 1 (25.0 %LEL)");
       assertThat(t.evidence()).containsEntry("value", 25.0).containsEntry("setpoint", 25.0)
@@ -81,7 +81,7 @@ class ThresholdRuleTest {
     }
     f.clock.set(Fixture.T0 + 200_000);
     f.engine().advanceTo(f.clock.get());
-    assertThat(f.of("gas-lel")).isEmpty();
+    assertThat(f.of("gas-lel-threshold")).isEmpty();
   }
 
   @Test
@@ -148,7 +148,7 @@ class ThresholdRuleTest {
     Fixture f = Fixture.dongnan().device("gauge-jialing-1", DeviceType.RIVER_GAUGE);
     f.at(0, "gauge-jialing-1", "water_level_m", 270.79);
     f.at(300_000, "gauge-jialing-1", "water_level_m", 270.80);
-    assertThat(f.of("river-level")).singleElement().satisfies(t -> {
+    assertThat(f.of("river-level-threshold")).singleElement().satisfies(t -> {
       assertThat(t.severity()).isEqualTo(Severity.MAJOR);
       assertThat(t.message()).contains("270.8 m");
     });
