@@ -25,7 +25,7 @@ public final class RuleKeys {
   public static final String HEARTBEAT_S = "heartbeat_s";
   /** Silent report intervals before device-offline. Default 3. */
   public static final String OFFLINE_AFTER_INTERVALS = "offline_after_intervals";
-  /** gas_alarm: low battery at or below this, %. Default 20. */
+  /** gas_alarm, river_gauge: low battery below this, %. Default 20. */
   public static final String BATTERY_LOW_PCT = "battery_low_pct";
   /** gas_alarm: battery must rise this far above the setpoint to clear, %. Default 2. */
   public static final String BATTERY_HYSTERESIS_PCT = "battery_hysteresis_pct";

@@ -31,7 +31,7 @@ import java.util.Set;
  *       GB/T 50493-2019 5.5.2), {@code gas-device-alarm} and {@code gas-fault} (metric {@code
  *       state}, see {@link StateCodeRule}; events {@code fault} and {@code sensor_failure} raise
  *       {@code gas-fault}, {@code normal}, {@code fault_cleared} and {@code reset} clear it), {@code
- *       low-battery} (metric {@code battery_pct} at or below 20 %, WARNING).
+ *       low-battery} (metric {@code battery_pct} below 20 %, WARNING).
  *   <li>fire_panel: the events of {@link EventRule}.
  *   <li>river_gauge: {@code river-level-threshold} (warning level MAJOR, optional danger level CRITICAL),
  *       {@code river-rise-rate} (rate of rise, WARNING), {@code low-battery}.

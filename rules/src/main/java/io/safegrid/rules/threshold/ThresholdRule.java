@@ -17,9 +17,9 @@ import java.util.Objects;
  * <p>Levels are numbered 1..n, each with a setpoint and a severity, ordered from the least to the
  * most severe (for {@link Direction#ABOVE} setpoints ascend, for {@link Direction#BELOW} they
  * descend). A reading enters level i when it reaches the setpoint ({@code value >= setpoint} for
- * ABOVE); it stays at level i (or higher) while it has not moved more than the hysteresis back
- * ({@code value >= setpoint - hysteresis}); below that it falls to the next level that holds, or
- * clears. Example, gas (GB/T 50493-2019 5.5.2): level 1 at 25 %LEL (MAJOR), level 2 at 50 %LEL
+ * ABOVE, {@code value < setpoint} for BELOW); it stays at level i (or higher) while it has not
+ * moved more than the hysteresis back ({@code value >= setpoint - hysteresis}, resp. {@code value
+ * < setpoint + hysteresis}); past that it falls to the next level that holds, or clears. Example, gas (GB/T 50493-2019 5.5.2): level 1 at 25 %LEL (MAJOR), level 2 at 50 %LEL
  * (CRITICAL), hysteresis 2 %LEL: 24.9 nothing, 25.0 raises MAJOR, 50 changes severity to
  * CRITICAL, 47.9 back to MAJOR, 22.9 clears.
  *
@@ -35,7 +35,10 @@ public final class ThresholdRule {
   public enum Direction {
     /** Alarm when the value is at or above the setpoint (gas %LEL, river level). */
     ABOVE,
-    /** Alarm when the value is at or below the setpoint (battery %). */
+    /**
+     * Alarm when the value is below the setpoint (battery %: {@code battery_pct} < 20); it holds
+     * while below setpoint + hysteresis.
+     */
     BELOW
   }
 
@@ -162,7 +165,7 @@ public final class ThresholdRule {
     } else {
       for (int i = setpoints.length; i >= 1; i--) {
         double sp = setpoints[i - 1];
-        if (value <= sp || (current >= i && value <= sp + hysteresis)) {
+        if (value < sp || (current >= i && value < sp + hysteresis)) {
           return i;
         }
       }
@@ -253,7 +256,7 @@ public final class ThresholdRule {
   }
 
   private String side() {
-    return direction == Direction.ABOVE ? "at or above" : "at or below";
+    return direction == Direction.ABOVE ? "at or above" : "below";
   }
 
   /** Formats a value with up to two decimals and at least one, e.g. 25.0, 31.25, 270.8. */

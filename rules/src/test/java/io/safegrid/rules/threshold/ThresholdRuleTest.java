@@ -132,13 +132,15 @@ class ThresholdRuleTest {
   void lowBatteryIsABelowThreshold() {
     Fixture f = Fixture.dongnan().device("gas-003", DeviceType.GAS_ALARM);
     f.at(0, "gas-003", "battery_pct", 21);
+    f.at(500, "gas-003", "battery_pct", 20.0); // low battery is below 20 %, not at it
+    assertThat(f.of("low-battery")).isEmpty();
     f.at(1_000, "gas-003", "battery_pct", 19.5);
     assertThat(f.of("low-battery")).singleElement().satisfies(t -> {
       assertThat(t.kind()).isEqualTo(Kind.RAISE);
       assertThat(t.severity()).isEqualTo(Severity.WARNING);
     });
     f.at(2_000, "gas-003", "battery_pct", 21.9); // within 2 % hysteresis
-    f.at(3_000, "gas-003", "battery_pct", 22.1);
+    f.at(3_000, "gas-003", "battery_pct", 22.0);
     assertThat(f.of("low-battery")).hasSize(2).last()
         .extracting(AlarmTransition::kind).isEqualTo(Kind.CLEAR);
   }
