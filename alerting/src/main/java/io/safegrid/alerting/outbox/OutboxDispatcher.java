@@ -87,10 +87,26 @@ public final class OutboxDispatcher implements AutoCloseable {
         .register(registry);
   }
 
-  /** Starts the delivery thread. */
+  /**
+   * Starts the delivery thread. Channels with an open {@code channel-dead:} alarm (from before a
+   * restart) are remembered, so their next successful delivery clears it.
+   */
   public synchronized void start() {
     if (running) {
       return;
+    }
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT rule_id FROM alarms WHERE device_id = ? AND rule_id LIKE 'channel-dead:%'"
+                + " AND state IN ('active_unacked', 'active_acked')")) {
+      ps.setString(1, GATEWAY_DEVICE);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          deadChannels.add(rs.getString(1).substring(CHANNEL_DEAD_RULE.length()));
+        }
+      }
+    } catch (SQLException e) {
+      log.warn("cannot read open channel-dead alarms: {}", e.getMessage());
     }
     running = true;
     thread = new Thread(this::loop, "safegrid-outbox");

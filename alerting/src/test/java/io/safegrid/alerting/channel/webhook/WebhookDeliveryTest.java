@@ -51,12 +51,14 @@ class WebhookDeliveryTest {
     receiver = new WebhookReceiver(port, SECRET);
     WebhookConfig hook = new WebhookConfig("fire-brigade", URI.create("http://127.0.0.1:" + port + "/hook"),
         SECRET, Set.of("fire-brigade"), Duration.ofSeconds(2));
-    AlertingConfig cfg = new AlertingConfig(null, new EscalationConfig(null, null, Duration.ofMillis(50), 50),
+    cfg = new AlertingConfig(null, new EscalationConfig(null, null, Duration.ofMillis(50), 50),
         new OutboxConfig(4, Duration.ofSeconds(1), Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofMillis(50), 50),
         null, List.of(hook));
     alerting = Alerting.create(db.dataSource(), TestGrid.directory(), clock, cfg, registry);
     alerting.start();
   }
+
+  private AlertingConfig cfg;
 
   @AfterEach
   void tearDown() throws Exception {
@@ -152,7 +154,10 @@ class WebhookDeliveryTest {
     assertThat(registry.get("safegrid.outbox.failures").tag("channel", "webhook:fire-brigade").counter().count())
         .isEqualTo(4.0);
 
-    // the receiver comes back: the next delivery on the channel clears its alarm
+    // the gateway restarts and the receiver comes back: the next delivery on the channel clears its alarm
+    alerting.close();
+    alerting = Alerting.create(db.dataSource(), TestGrid.directory(), clock, cfg, new SimpleMeterRegistry());
+    alerting.start();
     receiver.start();
     alerting.alarms().apply(new AlarmTransition("fire-nmxc-1", "fire-panel-fault", AlarmTransition.Kind.RAISE,
         Severity.CRITICAL, clock.millis(), "fault", Map.of()));
