@@ -13,9 +13,9 @@ public final class RuleKeys {
 
   private RuleKeys() {}
 
-  /** gas_alarm: first-level setpoint, %LEL. Default 25 (GB/T 50493-2019 5.5.2: <= 25 %LEL). */
+  /** gas_alarm: first-level setpoint, %LEL. Default 25 (GB/T 50493-2019 5.5.2: at most 25 %LEL). */
   public static final String LEVEL1_LEL = "level1_lel";
-  /** gas_alarm: second-level setpoint, %LEL. Default 50 (GB/T 50493-2019 5.5.2: <= 50 %LEL). */
+  /** gas_alarm: second-level setpoint, %LEL. Default 50 (GB/T 50493-2019 5.5.2: at most 50 %LEL). */
   public static final String LEVEL2_LEL = "level2_lel";
   /** gas_alarm: hysteresis below a setpoint before the level is left, %LEL. Default 2. */
   public static final String CLEAR_HYSTERESIS_LEL = "clear_hysteresis_lel";

@@ -42,7 +42,7 @@ public final class RateOfChangeRule {
    * @param limitPerHour rise per hour above which it raises (metric unit per hour), > 0
    * @param hysteresisPerHour how far below the limit the rate must fall to clear, >= 0
    * @param windowMillis the window, ms, > 0
-   * @param minSpanMillis the least time the samples must span to judge, ms, 0 < x <= window
+   * @param minSpanMillis the least time the samples must span to judge, ms, 0 &lt; x &lt;= window
    * @param severity severity of the alarm
    */
   public RateOfChangeRule(

@@ -36,7 +36,7 @@ public final class ThresholdRule {
     /** Alarm when the value is at or above the setpoint (gas %LEL, river level). */
     ABOVE,
     /**
-     * Alarm when the value is below the setpoint (battery %: {@code battery_pct} < 20); it holds
+     * Alarm when the value is below the setpoint (battery %: {@code battery_pct < 20}); it holds
      * while below setpoint + hysteresis.
      */
     BELOW
