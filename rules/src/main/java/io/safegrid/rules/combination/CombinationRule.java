@@ -26,6 +26,7 @@ import java.util.Set;
 public record CombinationRule(String ruleId, PlaceLevel scope, Set<String> first,
     Set<String> second, long windowMillis, Severity severity, String label) {
 
+  /** @throws IllegalArgumentException when a side is empty or the window is not positive */
   public CombinationRule {
     Objects.requireNonNull(ruleId, "ruleId");
     Objects.requireNonNull(scope, "scope");

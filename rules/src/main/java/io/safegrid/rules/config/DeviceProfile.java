@@ -23,6 +23,7 @@ public record DeviceProfile(
     long reportIntervalMillis,
     Map<String, ?> ruleOverrides) {
 
+  /** @throws IllegalArgumentException when the report interval is negative */
   public DeviceProfile {
     Objects.requireNonNull(deviceId, "deviceId");
     Objects.requireNonNull(type, "type");

@@ -55,6 +55,7 @@ public final class DeviceRuleState {
     return m;
   }
 
+  /** The device id. */
   public String deviceId() {
     return deviceId;
   }

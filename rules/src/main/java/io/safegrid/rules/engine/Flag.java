@@ -40,6 +40,7 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
     }
   }
 
+  /** Null subject and detail become empty text. */
   public Flag {
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(deviceId, "deviceId");

@@ -7,6 +7,7 @@ package io.safegrid.rules.engine;
 @FunctionalInterface
 public interface FlagSink {
 
+  /** One flag; never null. */
   void accept(Flag flag);
 
   /** A sink that drops flags (they are still counted in {@link EngineStats}). */

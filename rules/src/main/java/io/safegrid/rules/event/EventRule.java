@@ -38,6 +38,7 @@ public final class EventRule {
    */
   public record Action(String event, String raiseRuleId, Severity severity,
       List<String> clearRuleIds, String label, long debounceMillis) {
+    /** @throws IllegalArgumentException when a raise lacks its rule id or severity */
     public Action {
       Objects.requireNonNull(event, "event");
       if ((raiseRuleId == null) != (severity == null)) {
@@ -69,6 +70,10 @@ public final class EventRule {
 
   private final Map<String, Action> byEvent;
 
+  /**
+   * @param actions one per event name
+   * @throws IllegalArgumentException when an event name is given twice
+   */
   public EventRule(List<Action> actions) {
     Map<String, Action> m = new HashMap<>();
     for (Action a : actions) {

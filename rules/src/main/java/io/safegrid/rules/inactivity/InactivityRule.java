@@ -23,6 +23,7 @@ public record InactivityRule(long reportIntervalMillis, int intervals, Severity 
   /** Rule id of the offline alarm. */
   public static final String RULE_ID = "device-offline";
 
+  /** @throws IllegalArgumentException when the interval is not positive or intervals is below 1 */
   public InactivityRule {
     if (reportIntervalMillis <= 0 || intervals < 1) {
       throw new IllegalArgumentException(
