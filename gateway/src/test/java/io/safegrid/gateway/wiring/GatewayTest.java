@@ -1,0 +1,136 @@
+package io.safegrid.gateway.wiring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.safegrid.gateway.GatewayMain;
+import io.safegrid.gateway.config.ConfigLoader;
+import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.testing.TestDatabase;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import picocli.CommandLine;
+
+class GatewayTest {
+
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
+
+  static final Path SHIPPED = Path.of("../config/dongnan.yaml");
+
+  private static Map<String, String> env() {
+    Map<String, String> env = new HashMap<>();
+    env.put("SAFEGRID_DB_URL", db.jdbcUrl());
+    env.put("SAFEGRID_DB_USER", db.user());
+    env.put("SAFEGRID_DB_PASSWORD", db.password());
+    env.put("SAFEGRID_MQTT_PORT", "0");
+    env.put("SAFEGRID_COAP_PORT", "0");
+    env.put("SAFEGRID_COAPS_PORT", "0");
+    env.put("SAFEGRID_HTTP_PORT", "0");
+    return env;
+  }
+
+  private static LoadedConfig shipped() {
+    return new ConfigLoader().load(SHIPPED, env());
+  }
+
+  private static HttpResponse<String> get(int port, String path, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path));
+    if (token != null) {
+      b.header("Authorization", "Bearer " + token);
+    }
+    return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void startsTheShippedSiteRegistersItsDevicesAndStopsCleanly() throws Exception {
+    int http;
+    try (Gateway g = Gateway.start(shipped())) {
+      http = g.ports().http();
+      assertThat(http).isPositive();
+      assertThat(g.ports().listeningLine()).startsWith("SafeGrid listening: mqtt=").contains(" http=" + http);
+
+      try (Connection c = db.dataSource().getConnection();
+          Statement s = c.createStatement()) {
+        ResultSet rs = s.executeQuery("SELECT count(*) FROM devices");
+        rs.next();
+        assertThat(rs.getInt(1)).isEqualTo(117 + 22 + 5);
+        rs = s.executeQuery(
+            "SELECT type, community, compound, premises, meta->>'report_interval_s' FROM devices WHERE id = 'gas-001'");
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("gas_alarm");
+        assertThat(rs.getString(2)).isEqualTo("xihe");
+        assertThat(rs.getString(3)).isNull();
+        assertThat(rs.getString(4)).isEqualTo("hypermarket");
+        assertThat(rs.getString(5)).isEqualTo("60");
+        rs = s.executeQuery("SELECT (meta->'overrides'->>'warning_level_m')::float FROM devices WHERE id = 'river-xi-1'");
+        rs.next();
+        assertThat(rs.getDouble(1)).isEqualTo(271.50);
+        rs = s.executeQuery("SELECT count(*) FROM devices WHERE meta::text LIKE '%demo-%'");
+        rs.next();
+        assertThat(rs.getInt(1)).as("secrets never reach the database").isZero();
+      }
+
+      assertThat(get(http, "/api/health", null).statusCode()).isEqualTo(200);
+      assertThat(get(http, "/api/devices", null).statusCode()).isEqualTo(401);
+      HttpResponse<String> devices = get(http, "/api/devices", "demo-officer-token");
+      assertThat(devices.statusCode()).isEqualTo(200);
+      assertThat(devices.body()).contains("gas-117").contains("fire-languang-xiangjiang").contains("river-jialing-1");
+      HttpResponse<String> grid = get(http, "/api/grid", "demo-viewer-token");
+      assertThat(grid.body()).contains("nanmen-6").contains("Henghe Waitan");
+    }
+    assertThatThrownBy(() -> new Socket("127.0.0.1", http).close()).isInstanceOf(ConnectException.class);
+  }
+
+  @Test
+  void aSecondStartChangesNoDeviceRows() throws Exception {
+    try (Gateway g = Gateway.start(shipped())) {
+      assertThat(g.ports().http()).isPositive();
+    }
+    try (Connection c = db.dataSource().getConnection();
+        Statement s = c.createStatement()) {
+      ResultSet rs = s.executeQuery("SELECT max(updated_at) FROM devices");
+      rs.next();
+      java.sql.Timestamp before = rs.getTimestamp(1);
+      try (Gateway g = Gateway.start(shipped())) {
+        assertThat(g.ports().http()).isPositive();
+      }
+      rs = s.executeQuery("SELECT max(updated_at), count(*) FROM devices");
+      rs.next();
+      assertThat(rs.getTimestamp(1)).isEqualTo(before);
+      assertThat(rs.getInt(2)).isEqualTo(144);
+    }
+  }
+
+  @Test
+  void unreachableDatabaseIsAClearStartError() {
+    Map<String, String> env = env();
+    env.put("SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:1/safegrid");
+    LoadedConfig c = new ConfigLoader().load(SHIPPED, env);
+    assertThatThrownBy(() -> Gateway.start(c))
+        .isInstanceOf(GatewayStartException.class)
+        .hasMessageContaining("cannot reach the database at jdbc:postgresql://127.0.0.1:1/safegrid")
+        .hasMessageContaining("bin/safegrid db start");
+  }
+
+  @Test
+  void launcherExitsWithTwoOnAConfigurationError(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws IOException {
+    Path bad = dir.resolve("bad.yaml");
+    java.nio.file.Files.writeString(bad, "site: {id: x, name: y}\nports: {mqtt: -5}\n");
+    int code = new CommandLine(new GatewayMain()).execute("--config", bad.toString());
+    assertThat(code).isEqualTo(2);
+  }
+}
