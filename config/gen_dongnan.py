@@ -97,7 +97,7 @@ storage:
   spool_dir: var/spool
   spool_max_bytes: 1073741824   # 1 GiB, then push back (no PUBACK, CoAP 5.03)
   batch_size: 5000              # readings per database batch
-  batch_window_ms: 5            # how long a batch may wait to fill
+  batch_window_ms: 10           # how long a batch may wait to fill
 
 mqtt:
   max_packet_bytes: 65536       # 64 KiB; larger packets close the connection
@@ -106,13 +106,18 @@ mqtt:
 
 retention_days: 400             # readings older than this are dropped (drop_chunks)
 
-# Where alarm notifications go: the emergency network's MQTT broker (topic per recipient id),
-# and HTTP webhooks. null broker_url = notifications wait in the outbox.
+# Where alarm notifications go: the emergency network's MQTT broker, one topic per recipient id
+# ({topic_prefix}{recipient id}, QoS 1), and HTTP webhooks (JSON POST, HMAC-SHA256 signature with
+# their secret; recipients: the recipient ids it carries, empty = all).
+# null broker_url = no MQTT channel. `bin/safegrid demo` runs a Mosquitto on 127.0.0.1:1884.
 emergency_network:
   broker_url: tcp://127.0.0.1:1884
   client_id: safegrid-gateway
-  topic_prefix: emergency
+  topic_prefix: safegrid/notify/
+  username: null
+  password: null
 webhooks: []
+#  - {name: duty-bot, url: "http://127.0.0.1:9000/hook", secret: demo-webhook-secret, recipients: []}
 
 # ---------------------------------------------------------------------------------------------
 # Rule parameters per device type; a device's `overrides` win over these. Keys (units in the
@@ -155,6 +160,8 @@ w("    id: dongnan")
 w('    name: "Dongnan Sub-district Working Committee (街道党工委)"')
 w("    duty_officer: " + contact("dongnan-duty-officer", "Duty officer A (placeholder)", "duty_officer"))
 w("    duty_leader: " + contact("dongnan-duty-leader", "Duty leader B (placeholder)", "duty_leader"))
+w("  # copied at once on a critical alarm (向上抄告: report upward to the district)")
+w("  report_upward: [dongnan-duty-leader, district-emergency-management]")
 w("  communities:")
 for cid, cname in COMMUNITIES:
     w("    - id: %s" % cid)
@@ -192,15 +199,16 @@ for i, m in enumerate([48, 47, 47, 47, 47], 1):
         i, i, m, contact("volunteer-%d-captain" % i, "Volunteer captain %d (placeholder)" % i, "captain")))
 w("  militia_teams:")
 for i, m in enumerate([15, 14, 14], 1):
-    w("    - {id: militia-%d, name: \"Militia emergency rescue team %d (东南民兵应急队)\", members: %d, contact: %s}" % (
+    w("    - {id: militia-%d, name: \"Militia emergency rescue team %d (东南民兵应急队)\", members: %d, handles: [river_gauge], contact: %s}" % (
         i, i, m, contact("militia-%d-captain" % i, "Militia captain %d (placeholder)" % i, "captain")))
 w("  departments:")
 DEPTS = [
-    ("district-fire-brigade", "District fire brigade (区消防大队)", ["gas_alarm", "fire_panel"]),
-    ("dongnan-police-station", "Dongnan police station (东南派出所)", ["gas_alarm", "fire_panel", "river_gauge"]),
+    # handles: device types whose alarms notify the department at once (besides the grid)
+    ("district-fire-brigade", "District fire brigade (区消防大队)", ["fire_panel"]),
+    ("dongnan-police-station", "Dongnan police station (东南派出所)", []),
     ("dongnan-market-supervision", "Dongnan market supervision office (东南市监所)", ["gas_alarm"]),
-    ("dongnan-urban-management", "Dongnan urban management brigade (东南城管执法大队)", ["gas_alarm", "river_gauge"]),
-    ("district-emergency-management", "District emergency management bureau (区应急管理局)", ["gas_alarm", "fire_panel", "river_gauge"]),
+    ("dongnan-urban-management", "Dongnan urban management brigade (东南城管执法大队)", []),
+    ("district-emergency-management", "District emergency management bureau (区应急管理局)", []),
     ("gas-company", "City gas company (placeholder)", ["gas_alarm"]),
     ("flood-command", "District flood control command (placeholder)", ["river_gauge"]),
 ]

@@ -160,6 +160,30 @@ public final class Site {
     return List.copyOf(chain);
   }
 
+  /**
+   * The display name of any recipient: grid node, contact, team or department; empty for an
+   * unknown id.
+   */
+  public Optional<String> recipientName(String recipientId) {
+    return Optional.ofNullable(recipientNames.get(recipientId));
+  }
+
+  /** The teams whose {@code handles} include this device type (volunteer teams first). */
+  public List<Team> teamsFor(DeviceType type) {
+    List<Team> out = new ArrayList<>();
+    for (Team t : responders.volunteerTeams()) {
+      if (t.handles().contains(type.wireName())) {
+        out.add(t);
+      }
+    }
+    for (Team t : responders.militiaTeams()) {
+      if (t.handles().contains(type.wireName())) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
   /** The departments whose {@code handles} include this device type. */
   public List<Department> departmentsFor(DeviceType type) {
     List<Department> out = new ArrayList<>();
@@ -286,7 +310,7 @@ public final class Site {
       String parentId,
       String path,
       List<SiteProblem> problems) {
-    if (!recipientId(nodeId, path + "/id", problems)) {
+    if (!recipient(nodeId, nodeName, path + "/id", problems)) {
       return;
     }
     nodesById.put(nodeId, new GridNode(level, nodeId, nodeName, contacts, parentId));
@@ -296,12 +320,20 @@ public final class Site {
     if (c == null) {
       return;
     }
-    if (recipientId(c.id(), path + "/id", problems)) {
+    if (recipient(c.id(), c.name(), path + "/id", problems)) {
       contactsById.put(c.id(), c);
     }
   }
 
   /** Checks a recipient id's form and uniqueness across grid nodes, contacts, teams, departments. */
+  private boolean recipient(String rid, String name, String path, List<SiteProblem> problems) {
+    if (!recipientId(rid, path, problems)) {
+      return false;
+    }
+    recipientNames.put(rid, name == null ? rid : name);
+    return true;
+  }
+
   private boolean recipientId(String rid, String path, List<SiteProblem> problems) {
     if (!validId(rid, path, problems)) {
       return false;
@@ -315,6 +347,7 @@ public final class Site {
   }
 
   private final java.util.Set<String> recipientIds = new java.util.HashSet<>();
+  private final Map<String, String> recipientNames = new HashMap<>();
 
   private static boolean validId(String value, String path, List<SiteProblem> problems) {
     if (value == null) {
@@ -340,16 +373,31 @@ public final class Site {
         problems.add(new SiteProblem(path, "empty department entry"));
         continue;
       }
-      recipientId(d.id(), path + "/id", problems);
+      recipient(d.id(), d.name(), path + "/id", problems);
       contact(d.contact(), path + "/contact", problems);
-      for (int h = 0; h < d.handles().size(); h++) {
-        String type = d.handles().get(h);
-        if (!isDeviceType(type)) {
+      handles(d.handles(), path, problems);
+    }
+    if (grid != null) {
+      for (int i = 0; i < grid.reportUpward().size(); i++) {
+        String rid = grid.reportUpward().get(i);
+        if (rid == null || !recipientNames.containsKey(rid)) {
           problems.add(
               new SiteProblem(
-                  path + "/handles/" + h,
-                  "unknown device type '" + type + "' (expected gas_alarm, fire_panel or river_gauge)"));
+                  "/grid/report_upward/" + i,
+                  "recipient '" + rid + "' is not a contact, grid node, team or department"));
         }
+      }
+    }
+  }
+
+  private static void handles(List<String> handles, String path, List<SiteProblem> problems) {
+    for (int h = 0; h < handles.size(); h++) {
+      String type = handles.get(h);
+      if (!isDeviceType(type)) {
+        problems.add(
+            new SiteProblem(
+                path + "/handles/" + h,
+                "unknown device type '" + type + "' (expected gas_alarm, fire_panel or river_gauge)"));
       }
     }
   }
@@ -362,8 +410,9 @@ public final class Site {
         problems.add(new SiteProblem(path, "empty team entry"));
         continue;
       }
-      recipientId(t.id(), path + "/id", problems);
+      recipient(t.id(), t.name(), path + "/id", problems);
       contact(t.contact(), path + "/contact", problems);
+      handles(t.handles(), path, problems);
       if (t.members() <= 0) {
         problems.add(new SiteProblem(path + "/members", "members must be > 0"));
       }

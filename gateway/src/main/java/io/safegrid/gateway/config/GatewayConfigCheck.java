@@ -50,11 +50,25 @@ final class GatewayConfigCheck {
     positive(out, "/mqtt/max_connections", c.mqtt().maxConnections());
     positive(out, "/mqtt/per_device_rate_per_s", c.mqtt().perDeviceRatePerS());
     positive(out, "/retention_days", c.retentionDays());
+    Set<String> hookNames = new HashSet<>();
     for (int i = 0; i < c.webhooks().size(); i++) {
       Webhook w = c.webhooks().get(i);
-      if (w == null || w.url() == null
+      String path = "/webhooks/" + i;
+      if (w == null) {
+        out.add(new SiteProblem(path, "empty webhook entry"));
+        continue;
+      }
+      if (w.name() == null || !w.name().matches("[a-z0-9][a-z0-9-]{0,63}")) {
+        out.add(new SiteProblem(path + "/name", "name must match [a-z0-9][a-z0-9-]{0,63}"));
+      } else if (!hookNames.add(w.name())) {
+        out.add(new SiteProblem(path + "/name", "duplicate webhook name '" + w.name() + "'"));
+      }
+      if (w.url() == null
           || !(w.url().startsWith("http://") || w.url().startsWith("https://"))) {
-        out.add(new SiteProblem("/webhooks/" + i + "/url", "url must be an http:// or https:// URL"));
+        out.add(new SiteProblem(path + "/url", "url must be an http:// or https:// URL"));
+      }
+      if (w.secret() == null || w.secret().isEmpty()) {
+        out.add(new SiteProblem(path + "/secret", "a secret is required (HMAC-SHA256 signature)"));
       }
     }
     String broker = c.emergencyNetwork().brokerUrl();

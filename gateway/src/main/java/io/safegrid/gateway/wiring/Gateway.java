@@ -5,8 +5,11 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.safegrid.alerting.Alerting;
+import io.safegrid.alerting.AlertingConfig;
+import io.safegrid.alerting.channel.mqtt.MqttChannelConfig;
+import io.safegrid.alerting.channel.webhook.WebhookConfig;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
-import io.safegrid.alerting.ledger.LedgerConfig;
 import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
 import io.safegrid.dashboard.auth.TokenTable;
@@ -14,6 +17,8 @@ import io.safegrid.dashboard.live.LiveFeed;
 import io.safegrid.gateway.coap.CoapIngestServer;
 import io.safegrid.gateway.coap.CoapSettings;
 import io.safegrid.gateway.config.DashboardToken;
+import io.safegrid.gateway.config.EmergencyNetworkConfig;
+import io.safegrid.gateway.config.Webhook;
 import io.safegrid.gateway.config.GatewayConfig;
 import io.safegrid.gateway.config.LoadedConfig;
 import io.safegrid.gateway.ingest.IngestListener;
@@ -21,6 +26,8 @@ import io.safegrid.gateway.ingest.IngestService;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.retention.RetentionJob;
 import io.safegrid.gateway.storage.ReadingStore;
+import io.safegrid.gateway.storage.StorageConfig;
+import io.safegrid.gateway.storage.TimescaleReadingStore;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import io.safegrid.rules.config.RuleBook;
@@ -28,9 +35,13 @@ import io.safegrid.rules.engine.Flag;
 import io.safegrid.rules.engine.ShardedRuleEngine;
 import io.safegrid.schema.SchemaMigrator;
 import io.safegrid.site.Site;
+import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Set;
 import java.util.Deque;
 import java.util.EnumSet;
 import java.util.List;
@@ -48,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * <p>Start order (each step uses the ones before it): Prometheus registry; HikariCP pool on the
  * configured TimescaleDB; {@link SchemaMigrator}; the site's devices upserted into {@code
  * devices}; retention ({@link RetentionJob}, licence {@code apache}); the alarm ledger ({@link
- * JdbcAlarmLedger}); alerting (routing, escalation, outbox); the dashboard ({@link
+ * JdbcAlarmLedger}) inside alerting ({@link Alerting}: routing through the grid, escalation,
+ * outbox to the emergency network's MQTT broker and webhooks); the dashboard ({@link
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
  * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
@@ -72,6 +84,7 @@ public final class Gateway implements AutoCloseable {
   private HikariDataSource dataSource;
   private SchemaMigrator.Result schema;
   private DashboardServer dashboard;
+  private Alerting alerting;
   private JdbcAlarmLedger ledger;
   private ShardedRuleEngine rules;
   private IngestSink ingest;
@@ -134,10 +147,14 @@ public final class Gateway implements AutoCloseable {
     retention.start(RetentionJob.DEFAULT_INTERVAL);
     started.push(new Part("retention", retention));
 
-    ledger = new JdbcAlarmLedger(dataSource, InstantSource.system(), LedgerConfig.defaults(), registry);
-    started.push(new Part("alarm ledger", ledger));
-    startAlerting(site, gc);
-    ledger.start();
+    alerting = Alerting.create(
+        dataSource, SiteGridDirectory.of(site), InstantSource.system(), alertingConfig(gc), registry);
+    ledger = alerting.ledger();
+    alerting.start();
+    started.push(new Part("alerting", alerting));
+    log.info("alerting: notifications to {}{}",
+        gc.emergencyNetwork().brokerUrl() == null ? "no MQTT broker" : gc.emergencyNetwork().brokerUrl(),
+        gc.webhooks().isEmpty() ? "" : " and " + gc.webhooks().size() + " webhook(s)");
 
     dashboard = startDashboard(site, gc);
     started.push(new Part("dashboard", dashboard::stop));
@@ -172,7 +189,7 @@ public final class Gateway implements AutoCloseable {
     started.push(new Part("rule clock", clock::shutdownNow));
 
     ReadingStore store = openReadingStore(gc);
-    if (store != null) {
+    {
       started.push(new Part("reading store", store));
       IngestListener listener = new IngestListener() {
         @Override
@@ -250,14 +267,17 @@ public final class Gateway implements AutoCloseable {
     coapsPort = coap.coapsPort();
   }
 
-  /**
-   * SEAM: storage. Returns the durable {@link ReadingStore} (storage engineer, {@code
-   * io.safegrid.gateway.storage}); null while it is not on main, and then ingest, CoAP and MQTT
-   * do not start (nothing could be acknowledged durably).
-   */
+  /** Durable storage: batched COPY into TimescaleDB, the local spool while it is unreachable. */
   private ReadingStore openReadingStore(GatewayConfig gc) {
-    log.warn("SEAM: no ReadingStore implementation on main yet: ingest, CoAP and MQTT are off");
-    return null;
+    io.safegrid.gateway.config.StorageConfig s = gc.storage();
+    long segment = Math.min(16L << 20, s.spoolMaxBytes());
+    StorageConfig sc =
+        StorageConfig.defaults(
+                gc.database().url(), gc.database().user(), gc.database().password(),
+                Path.of(s.spoolDir()))
+            .withBatch(s.batchSize(), Duration.ofMillis(s.batchWindowMs()))
+            .withSpool(s.spoolMaxBytes(), segment);
+    return new TimescaleReadingStore(sc, registry);
   }
 
   /** SEAM: MQTT server (mqtt engineer, {@code io.safegrid.gateway.mqtt}); sets {@link #mqttPort}. */
@@ -265,13 +285,19 @@ public final class Gateway implements AutoCloseable {
     log.warn("SEAM: MQTT server not on main yet: MQTT is off");
   }
 
-  /**
-   * SEAM: alerting (routing through the grid, escalation, outbox, MQTT and webhook channels;
-   * alerting engineer, {@code io.safegrid.alerting}). Registers its hooks on {@link #ledger}
-   * before the ledger starts.
-   */
-  private void startAlerting(Site site, GatewayConfig gc) {
-    log.warn("SEAM: alerting (routing, escalation, outbox) not on main yet: no notifications");
+  private static AlertingConfig alertingConfig(GatewayConfig gc) {
+    EmergencyNetworkConfig en = gc.emergencyNetwork();
+    MqttChannelConfig mqtt =
+        en.brokerUrl() == null
+            ? null
+            : new MqttChannelConfig(
+                en.brokerUrl(), en.clientId(), en.topicPrefix(), en.username(), en.password(), null);
+    List<WebhookConfig> hooks = new ArrayList<>();
+    for (Webhook w : gc.webhooks()) {
+      hooks.add(new WebhookConfig(
+          w.name(), URI.create(w.url()), w.secret(), Set.copyOf(w.recipients()), null));
+    }
+    return new AlertingConfig(null, null, null, mqtt, hooks);
   }
 
   private interface Step {
@@ -318,7 +344,7 @@ public final class Gateway implements AutoCloseable {
     return schema;
   }
 
-  /** The shared decode-and-store path, or null while storage is not wired. */
+  /** The shared decode-and-store path. */
   public IngestSink ingest() {
     return ingest;
   }

@@ -80,7 +80,17 @@ class ConfigLoaderTest {
         .isEqualTo(43);
     assertThat(site.departmentsFor(DeviceType.RIVER_GAUGE))
         .extracting(d -> d.id())
-        .contains("flood-command", "district-emergency-management");
+        .containsExactly("flood-command");
+    assertThat(site.departmentsFor(DeviceType.GAS_ALARM))
+        .extracting(d -> d.id())
+        .containsExactly("dongnan-market-supervision", "gas-company");
+    assertThat(site.teamsFor(DeviceType.RIVER_GAUGE))
+        .extracting(Team::id)
+        .containsExactly("militia-1", "militia-2", "militia-3");
+    assertThat(site.grid().reportUpward())
+        .containsExactly("dongnan-duty-leader", "district-emergency-management");
+    assertThat(site.recipientName("district-emergency-management")).get().asString()
+        .startsWith("District emergency management bureau");
 
     GatewayConfig g = c.gateway();
     assertThat(g.ports()).isEqualTo(new Ports(1883, 5683, 5684, 8080));
@@ -280,6 +290,23 @@ class ConfigLoaderTest {
     ConfigException e = failure(text);
     assertThat(e.line()).isEqualTo(lineOf(text, "role: admin"));
     assertThat(e.field()).isEqualTo("dashboard.tokens[0].role");
+  }
+
+  @Test
+  void reportUpwardMustNameARecipient() throws IOException {
+    String text = MINIMAL.replace("  communities:\n", "  report_upward: [sd-leader, nobody]\n  communities:\n");
+    ConfigException e = failure(text);
+    assertThat(e.field()).isEqualTo("grid.report_upward[1]");
+    assertThat(e.line()).isEqualTo(lineOf(text, "report_upward"));
+    assertThat(e.problem()).contains("'nobody'");
+  }
+
+  @Test
+  void webhookNeedsASecret() throws IOException {
+    String text = MINIMAL + "webhooks:\n  - {name: bot, url: \"http://127.0.0.1:9/x\"}\n";
+    ConfigException e = failure(text);
+    assertThat(e.field()).isEqualTo("webhooks[0].secret");
+    assertThat(e.line()).isEqualTo(lineOf(text, "name: bot"));
   }
 
   @Test

@@ -1,0 +1,132 @@
+package io.safegrid.gateway.wiring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.safegrid.alerting.testsupport.Mosquitto;
+import io.safegrid.gateway.config.ConfigLoader;
+import io.safegrid.gateway.config.EmergencyNetworkConfig;
+import io.safegrid.gateway.config.GatewayConfig;
+import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.testing.TestDatabase;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.californium.core.CoapClient;
+import org.eclipse.californium.core.CoapResponse;
+import org.eclipse.californium.core.coap.CoAP;
+import org.eclipse.californium.core.coap.MediaTypeRegistry;
+import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.common.MqttSubscription;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The shipped site running whole: a gas alarm posts over CoAP, the reading is stored, the rule
+ * engine raises the alarm, the dashboard API shows it, and the emergency network broker (a real
+ * Mosquitto) gets the notification.
+ */
+class GatewayEndToEndTest {
+
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
+
+  static Mosquitto broker;
+  static MqttClient listener;
+  static final List<String> notifications = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  static void broker() throws Exception {
+    broker = Mosquitto.start();
+    listener = new MqttClient(broker.uri(), "e2e-listener", new MemoryPersistence());
+    listener.connect(new MqttConnectionOptions());
+    // the array form: Paho 1.2.5's subscribe(String, int, listener) recurses forever
+    listener.subscribe(
+        new MqttSubscription[] {new MqttSubscription("safegrid/notify/#", 1)},
+        new IMqttMessageListener[] {
+          (topic, msg) -> notifications.add(topic + " " + new String(msg.getPayload(), StandardCharsets.UTF_8))
+        });
+  }
+
+  @AfterAll
+  static void stopBroker() throws Exception {
+    if (listener != null) {
+      listener.disconnect();
+      listener.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  @Test
+  void aLeakPostedOverCoapIsStoredRaisedShownAndNotified(@TempDir Path spool) throws Exception {
+    Map<String, String> env = Map.of(
+        "SAFEGRID_DB_URL", db.jdbcUrl(),
+        "SAFEGRID_DB_USER", db.user(),
+        "SAFEGRID_DB_PASSWORD", db.password(),
+        "SAFEGRID_MQTT_PORT", "0",
+        "SAFEGRID_COAP_PORT", "0",
+        "SAFEGRID_COAPS_PORT", "0",
+        "SAFEGRID_HTTP_PORT", "0");
+    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    GatewayConfig gc = shipped.gateway()
+        .withEmergencyNetwork(new EmergencyNetworkConfig(broker.uri(), "safegrid-e2e", "safegrid/notify/", null, null))
+        .withStorage(new io.safegrid.gateway.config.StorageConfig(spool.toString(), 64L << 20, 5000, 10));
+    try (Gateway g = Gateway.start(new LoadedConfig(shipped.file(), shipped.site(), gc))) {
+      assertThat(g.ports().coap()).isPositive();
+      assertThat(g.ports().coaps()).isPositive();
+      long ts = System.currentTimeMillis();
+      String body = "{\"ts\": " + ts + ", \"seq\": 1, \"values\": {\"gas_lel\": 31.5, \"battery_pct\": 87}}";
+
+      CoapClient wrong = new CoapClient(
+          "coap://127.0.0.1:" + g.ports().coap() + "/devices/gas-001/telemetry?s=demo-gas-002");
+      CoapResponse refused = wrong.post(body, MediaTypeRegistry.APPLICATION_JSON);
+      wrong.shutdown();
+      assertThat(refused.getCode()).isEqualTo(CoAP.ResponseCode.UNAUTHORIZED);
+
+      CoapClient client = new CoapClient(
+          "coap://127.0.0.1:" + g.ports().coap() + "/devices/gas-001/telemetry?s=demo-gas-001");
+      CoapResponse r = client.post(body, MediaTypeRegistry.APPLICATION_JSON);
+      client.shutdown();
+      assertThat(r).isNotNull();
+      assertThat(r.getCode()).isEqualTo(CoAP.ResponseCode.CHANGED);
+
+      // acknowledged means durable: the row is there now
+      try (Connection c = db.dataSource().getConnection();
+          PreparedStatement ps = c.prepareStatement(
+              "SELECT value FROM readings WHERE device_id = 'gas-001' AND metric = 'gas_lel' AND time = ?")) {
+        ps.setTimestamp(1, new java.sql.Timestamp(ts));
+        ResultSet rs = ps.executeQuery();
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getDouble(1)).isEqualTo(31.5);
+      }
+
+      HttpClient http = HttpClient.newHttpClient();
+      HttpRequest alarms = HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + g.ports().http() + "/api/alarms?state=active_unacked"))
+          .header("Authorization", "Bearer demo-officer-token").build();
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+          assertThat(http.send(alarms, HttpResponse.BodyHandlers.ofString()).body())
+              .contains("gas-001").contains("gas-lel"));
+
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(notifications).anySatisfy(n -> assertThat(n).contains("gas-001")));
+    }
+  }
+}
