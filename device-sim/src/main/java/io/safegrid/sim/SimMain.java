@@ -164,10 +164,14 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--drain", defaultValue = "10", description = "seconds to wait for outstanding acks")
     int drain;
 
+    @Option(names = "--warmup", defaultValue = "2",
+        description = "first seconds left out of the latency percentiles (messages still counted)")
+    int warmup;
+
     @Override
     public Integer call() throws Exception {
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
-          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeDevice, probeInterval, summary, drain);
+          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeDevice, probeInterval, summary, drain, warmup);
       new LoadRunner(options, System.out).run();
       return 0;
     }

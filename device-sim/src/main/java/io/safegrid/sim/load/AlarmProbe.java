@@ -32,6 +32,7 @@ public final class AlarmProbe implements AutoCloseable {
   private final String deviceId;
   private final Recorder latencyMicros;
   private final AtomicLong pendingSinceNanos = new AtomicLong(-1);
+  private final AtomicLong samples = new AtomicLong();
   private final Thread listener;
   private volatile boolean closed;
   private volatile boolean streaming;
@@ -55,6 +56,11 @@ public final class AlarmProbe implements AutoCloseable {
   /** True once the SSE stream answered 200. */
   public boolean streaming() {
     return streaming;
+  }
+
+  /** Publish-to-alarm samples taken so far. */
+  public long samples() {
+    return samples.get();
   }
 
   /** The last stream error, or null. */
@@ -132,6 +138,7 @@ public final class AlarmProbe implements AutoCloseable {
       long since = pendingSinceNanos.getAndSet(-1);
       if (since > 0) {
         latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
+        samples.incrementAndGet();
       }
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();

@@ -21,6 +21,8 @@ import java.nio.file.Path;
  * @param probeIntervalS seconds between probe crossings
  * @param summary JSON summary file, or null
  * @param drainS seconds to wait for outstanding acks after publishing stops
+ * @param warmupS first seconds whose latencies are left out of the percentiles (JIT, connection
+ *     set-up); messages are still counted
  */
 public record LoadOptions(
     int devices,
@@ -37,7 +39,8 @@ public record LoadOptions(
     String probeDevice,
     int probeIntervalS,
     Path summary,
-    int drainS) {
+    int drainS,
+    int warmupS) {
 
   public LoadOptions {
     if (devices < 1) {
@@ -51,6 +54,9 @@ public record LoadOptions(
     }
     if (durationS < 1) {
       throw new IllegalArgumentException("--duration must be >= 1 s");
+    }
+    if (warmupS < 0 || warmupS >= durationS) {
+      throw new IllegalArgumentException("--warmup must be >= 0 and shorter than --duration");
     }
     if (mix.length != 3 || mix[0] < 0 || mix[1] < 0 || mix[2] < 0 || mix[0] + mix[1] + mix[2] == 0) {
       throw new IllegalArgumentException("--mix must be three weights v3:v5:coap, e.g. 1:1:0");

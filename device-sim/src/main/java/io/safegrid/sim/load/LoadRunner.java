@@ -142,13 +142,15 @@ public final class LoadRunner {
       long wake = start + TimeUnit.SECONDS.toNanos(second);
       TimeUnit.NANOSECONDS.sleep(Math.max(0, wake - System.nanoTime()));
       Histogram interval = ackRecorder.getIntervalHistogram();
-      ackTotal.add(interval);
+      if (second > options.warmupS()) {
+        ackTotal.add(interval);
+      }
       long a = acked.get();
-      out.printf("[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d skipped %d%s%n",
+      out.printf(second <= options.warmupS() ? "[%4ds warm-up]" : "[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d skipped %d%s%n",
           second, sent.get(), a, a - lastAcked,
           interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0,
           interval.getMaxValue() / 1000.0, refused.get(), failed.get(), skipped.get(),
-          probe == null ? "" : " alarms " + alarmRecorder.getIntervalHistogram().getTotalCount());
+          probe == null ? "" : " probe alarms so far " + probe.samples());
       lastAcked = a;
     }
     scheduler.shutdownNow();
@@ -164,7 +166,7 @@ public final class LoadRunner {
     if (unanswered > 0) {
       failed.addAndGet(unanswered);
     }
-    Histogram alarmTotal = alarmRecorder.getIntervalHistogram();
+    Histogram alarmTotal = alarmRecorder.getIntervalHistogram(); // every probe sample (seconds apart)
     if (probe != null) {
       if (!probe.streaming()) {
         out.printf("alarm probe: /api/live not reached (%s)%n", probe.lastError());
@@ -216,6 +218,7 @@ public final class LoadRunner {
     t.put("mqtt", options.mqttUri());
     t.put("coap", options.coapUri());
     t.put("api", options.apiUrl());
+    t.put("warmup_s", options.warmupS());
     return t;
   }
 
