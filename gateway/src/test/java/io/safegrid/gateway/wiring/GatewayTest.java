@@ -42,8 +42,13 @@ class GatewayTest {
     return env;
   }
 
+  @org.junit.jupiter.api.io.TempDir static Path spool;
+
+  /** The shipped site on this class's database, free ports, and a spool of its own. */
   private static LoadedConfig shipped() {
-    return new ConfigLoader().load(SHIPPED, env());
+    LoadedConfig c = new ConfigLoader().load(SHIPPED, env());
+    return new LoadedConfig(c.file(), c.site(), c.gateway().withStorage(
+        new io.safegrid.gateway.config.StorageConfig(spool.toString(), 64L << 20, 5000, 10)));
   }
 
   private static HttpResponse<String> get(int port, String path, String token) throws Exception {
