@@ -139,6 +139,49 @@ class LiveStreamTest {
   }
 
   @Test
+  void eventsCommittedBetweenSubscribeAndReplayAreSentOnceAtTheSeam() throws Exception {
+    GatedReplayAlarmService gated = new GatedReplayAlarmService(f.ledger);
+    DashboardServer second =
+        DashboardServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .dataSource(f.dataSource)
+            .alarmService(gated)
+            .tokens(io.safegrid.dashboard.auth.TokenTable.builder().viewer(Fixture.VIEWER, "screen").build())
+            .bindJvmMetrics(false)
+            .build()
+            .start();
+    try {
+      long start = f.ledger.maxEventId();
+      Alarm before = f.raise("gas-701", Severity.MAJOR, "committed before the reconnect");
+      try (SseTestClient c =
+          SseTestClient.open(
+              second.port(),
+              live(""),
+              Map.of("Last-Event-ID", Long.toString(start)))) {
+        assertThat(c.awaitStatus()).isEqualTo(200);
+        assertThat(gated.replayAsked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        // subscribed, replay not read yet: these reach the client's buffer AND the replay
+        for (int i = 0; i < 5; i++) {
+          f.raise("gas-71" + i, Severity.MINOR, "committed at the seam " + i);
+        }
+        long seamMax = f.ledger.maxEventId();
+        await().atMost(WAIT).until(() -> second.liveFeed().lastAlarmEventId() >= seamMax);
+        gated.gate.countDown();
+        Alarm after = f.raise("gas-720", Severity.WARNING, "committed after the replay");
+        c.await(e -> e.data().contains("\"alarmId\":" + after.id()), WAIT);
+        List<Long> got = c.events("alarm").stream().map(LiveStreamTest::id).toList();
+        List<Long> want = f.ledger.eventsAfter(start, 1000).stream().map(AlarmEvent::id).toList();
+        assertThat(got).as("each event once, in id order").containsExactlyElementsOf(want);
+        assertThat(c.events("alarm").get(0).data()).contains("\"alarmId\":" + before.id());
+      }
+    } finally {
+      gated.gate.countDown();
+      second.stop();
+    }
+  }
+
+  @Test
   void readingsReachOnlyClientsThatAskedForTheDeviceAndDeviceStatesReachAll() throws Exception {
     try (SseTestClient gasOnly = SseTestClient.open(f.port(), live("readings=gas-001,river-jialing-1"), Map.of());
         SseTestClient none = SseTestClient.open(f.port(), live(""), Map.of())) {
