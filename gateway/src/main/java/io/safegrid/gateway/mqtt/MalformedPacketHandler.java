@@ -29,8 +29,13 @@ import org.slf4j.LoggerFactory;
  * 0x01 / 0x02 for a bad protocol version / client id, then close; counted as rejects {@code
  * packet_too_large} or {@code malformed}.
  *
- * <p>Added here, because the decoder lets them through: a PINGREQ, PINGRESP or (MQTT 3.1.1)
- * DISCONNECT whose remaining length is not 0 (MQTT 3.1.1 3.12.1, 3.14.1).
+ * <p>Checked in netty-codec-mqtt 4.2.18 (EmbeddedChannel, 2026-11-29): a PINGREQ with a body
+ * ({@code C0 02 D0 00}) already fails in the decoder ("non-zero remaining payload bytes"). Added
+ * here, because the decoder reads what it needs and lets the rest through: on MQTT 3.1.1 a
+ * DISCONNECT not of length 0 (3.14.1) and a PUBACK / PUBREC / PUBREL / PUBCOMP / UNSUBACK not of
+ * length 2 (3.4.1, 3.5.1, 3.6.1, 3.7.1, 3.11.1), which MQTT 5 lets carry a reason code and
+ * properties; PINGREQ / PINGRESP of length other than 0 are refused here too, should a future
+ * decoder relax.
  */
 final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
 
@@ -56,8 +61,8 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       failed(ctx, session, m, result.cause());
       return;
     }
-    if (m.fixedHeader() != null && bodyMustBeEmpty(m.fixedHeader().messageType(), session)
-        && m.fixedHeader().remainingLength() != 0) {
+    int expected = m.fixedHeader() == null ? -1 : fixedLength(m.fixedHeader().messageType(), session);
+    if (expected >= 0 && m.fixedHeader().remainingLength() != expected) {
       ReferenceCountUtil.release(msg);
       metrics.reject("malformed");
       log.info("{}: {} with a body, closing", who(ctx, session), m.fixedHeader().messageType());
@@ -67,10 +72,23 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     ctx.fireChannelRead(msg);
   }
 
-  private static boolean bodyMustBeEmpty(MqttMessageType type, Session session) {
-    return type == MqttMessageType.PINGREQ
-        || type == MqttMessageType.PINGRESP
-        || (type == MqttMessageType.DISCONNECT && !session.v5());
+  /** The only remaining length a packet type may have, or -1 if it varies. */
+  private static int fixedLength(MqttMessageType type, Session session) {
+    switch (type) {
+      case PINGREQ:
+      case PINGRESP:
+        return 0;
+      case DISCONNECT:
+        return session.v5() ? -1 : 0;
+      case PUBACK:
+      case PUBREC:
+      case PUBREL:
+      case PUBCOMP:
+      case UNSUBACK:
+        return session.v5() ? -1 : 2;
+      default:
+        return -1;
+    }
   }
 
   private void failed(ChannelHandlerContext ctx, Session session, MqttMessage m, Throwable cause) {

@@ -1,0 +1,168 @@
+package io.safegrid.gateway.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.safegrid.gateway.ingest.IngestListener;
+import io.safegrid.gateway.ingest.IngestService;
+import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
+import io.safegrid.gateway.storage.StorageConfig;
+import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.testing.TestDatabase;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Readings published over MQTT end in the real {@code readings} hypertable: the MQTT server, the
+ * lead's {@link IngestService} and the {@link TimescaleReadingStore}, on a fresh database.
+ */
+class MqttEndToEndTest {
+
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
+
+  @TempDir static Path spool;
+
+  static TimescaleReadingStore store;
+  static MqttServer server;
+  static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  @BeforeAll
+  static void start() {
+    store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
+    Map<String, String> secrets = new HashMap<>();
+    for (String id : new String[] {"gas-101", "gas-102", "gas-103", "gas-104", "gas-105"}) {
+      secrets.put(id, "demo-" + id);
+    }
+    server =
+        MqttServer.builder()
+            .host("127.0.0.1")
+            .port(0)
+            .ingest(new IngestService(store, IngestListener.NONE, registry))
+            .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
+            .limits(MqttLimits.defaults().withMessagesPerSecondPerDevice(2_000))
+            .meterRegistry(registry)
+            .build()
+            .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) {
+      server.close();
+    }
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  private static String reading(long ts, double lel) {
+    return "{\"ts\":" + ts + ",\"values\":{\"gas_lel\":" + lel + "}}";
+  }
+
+  private static long count(String sql) throws Exception {
+    try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void pahoV3V5AndMosquittoPubQos0And1And2EndInReadings() throws Exception {
+    long ts = 1_764_403_200_000L;
+    // Paho v3
+    MqttClient v3 = new MqttClient("tcp://127.0.0.1:" + server.port(), "e2e-v3", new MemoryPersistence());
+    MqttConnectOptions o3 = new MqttConnectOptions();
+    o3.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+    o3.setUserName("gas-101");
+    o3.setPassword("demo-gas-101".toCharArray());
+    v3.setTimeToWait(10_000);
+    v3.connect(o3);
+    for (int qos = 0; qos <= 2; qos++) {
+      v3.publish("devices/gas-101/telemetry", reading(ts + qos, 10 + qos).getBytes(StandardCharsets.UTF_8), qos, false);
+    }
+    v3.disconnect();
+    v3.close();
+    // Paho v5
+    var v5 = new org.eclipse.paho.mqttv5.client.MqttClient(
+        "tcp://127.0.0.1:" + server.port(), "e2e-v5", new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    MqttConnectionOptions o5 = new MqttConnectionOptions();
+    o5.setUserName("gas-102");
+    o5.setPassword("demo-gas-102".getBytes(StandardCharsets.UTF_8));
+    v5.setTimeToWait(10_000);
+    v5.connect(o5);
+    for (int qos = 0; qos <= 2; qos++) {
+      MqttMessage m = new MqttMessage(reading(ts + qos, 20 + qos).getBytes(StandardCharsets.UTF_8));
+      m.setQos(qos);
+      v5.publish("devices/gas-102/telemetry", m);
+    }
+    v5.disconnect();
+    v5.close();
+    // mosquitto_pub, a foreign client, both protocol versions
+    int n = 0;
+    for (String version : new String[] {"mqttv311", "mqttv5"}) {
+      for (int qos = 0; qos <= 2; qos++) {
+        Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", String.valueOf(server.port()),
+            "-V", version, "-q", String.valueOf(qos), "-u", "gas-103", "-P", "demo-gas-103", "-i", "e2e-mp-" + n,
+            "-t", "devices/gas-103/telemetry", "-m", reading(ts + n, 30 + n)).redirectErrorStream(true).start();
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+        n++;
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND metric = 'gas_lel'")).isEqualTo(3);
+      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-102'")).isEqualTo(3);
+      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-103'")).isEqualTo(6);
+    });
+    assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND value = 12 "
+        + "AND time = to_timestamp(" + (ts + 2) + " / 1000.0)")).isEqualTo(1);
+  }
+
+  @Test
+  void thousandUndecodableMessagesFromOneDeviceThenAGoodOneFromAnother() throws Exception {
+    long deadBefore = count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'");
+    try (Socket bad = RawMqtt.connect(server.port(), "gas-104", "demo-gas-104", 60)) {
+      OutputStream out = bad.getOutputStream();
+      for (int i = 1; i <= 1000; i++) {
+        out.write(RawMqtt.publish("devices/gas-104/telemetry", 1, i, "{\"values\": {\"gas_lel\": 1" + i));
+      }
+      out.flush();
+      long started = System.nanoTime();
+      try (Socket good = RawMqtt.connect(server.port(), "gas-105", "demo-gas-105", 60)) {
+        good.getOutputStream().write(RawMqtt.publish("devices/gas-105/telemetry", 1, 7, reading(1_764_403_260_000L, 42.5)));
+        byte[] puback = RawMqtt.readPacket(good.getInputStream());
+        assertThat(puback).containsExactly(0x40, 0x02, 0x00, 0x07);
+      }
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-105' AND value = 42.5")).isEqualTo(1);
+      // every bad one was answered (plain PUBACK on 3.1.1) and kept as a dead letter
+      for (int i = 1; i <= 1000; i++) {
+        byte[] ack = RawMqtt.readPacket(bad.getInputStream());
+        assertThat(ack[0] & 0xFF).isEqualTo(0x40);
+        assertThat(((ack[2] & 0xFF) << 8) | (ack[3] & 0xFF)).isEqualTo(i);
+      }
+    }
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'") - deadBefore).isEqualTo(1000);
+    assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-104'")).isZero();
+  }
+}
