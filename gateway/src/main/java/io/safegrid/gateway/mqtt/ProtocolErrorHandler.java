@@ -37,7 +37,7 @@ final class ProtocolErrorHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Session session = Session.of(ctx.channel());
-    if (cause instanceof IOException) {
+    if (cause instanceof IOException || cause.getCause() instanceof javax.net.ssl.SSLException) {
       log.debug("{}: {}", MalformedPacketHandler.who(ctx, session), cause.toString());
     } else {
       log.warn("{}: closing after error", MalformedPacketHandler.who(ctx, session), cause);
