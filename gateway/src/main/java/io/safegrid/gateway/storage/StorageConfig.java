@@ -23,7 +23,9 @@ import java.util.Objects;
  *     spool (socket timeout of the connection; whole seconds, at least 1 s; default 5 s)
  * @param connectTimeout longest wait for a database connection (at least 250 ms; default 1 s)
  * @param probeInterval while spooling, how often the database is probed (default 500 ms)
- * @param poolSize connections of the store's own HikariCP pool (default 3)
+ * @param poolSize connections of the store's own HikariCP pool (default 3; at least writers + 1)
+ * @param writers writer threads, each with its own connection, so one batch is sent while another
+ *     commits (default 2)
  */
 public record StorageConfig(
     String jdbcUrl,
@@ -38,7 +40,8 @@ public record StorageConfig(
     Duration dbTimeout,
     Duration connectTimeout,
     Duration probeInterval,
-    int poolSize) {
+    int poolSize,
+    int writers) {
 
   public StorageConfig {
     Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -52,34 +55,44 @@ public record StorageConfig(
     if (spoolMaxBytes < spoolSegmentBytes) {
       throw new IllegalArgumentException("spoolMaxBytes must be >= spoolSegmentBytes");
     }
-    if (poolSize < 2) throw new IllegalArgumentException("poolSize must be >= 2: " + poolSize);
+    if (writers < 1) throw new IllegalArgumentException("writers must be >= 1: " + writers);
+    if (poolSize < writers + 1) {
+      throw new IllegalArgumentException("poolSize must be >= writers + 1: " + poolSize);
+    }
   }
 
   /** The defaults named on each component, for the given database and spool directory. */
   public static StorageConfig defaults(String jdbcUrl, String user, String password, Path spoolDir) {
     return new StorageConfig(jdbcUrl, user, password, 5_000, Duration.ofMillis(10), 200_000,
         spoolDir, 1L << 30, 16L << 20, Duration.ofSeconds(5), Duration.ofSeconds(1),
-        Duration.ofMillis(500), 3);
+        Duration.ofMillis(500), 3, 2);
   }
 
   public StorageConfig withBatch(int rows, Duration window) {
     return new StorageConfig(jdbcUrl, user, password, rows, window, Math.max(queueRows, rows),
         spoolDir, spoolMaxBytes, spoolSegmentBytes, dbTimeout, connectTimeout, probeInterval,
-        poolSize);
+        poolSize, writers);
   }
 
   public StorageConfig withQueueRows(int rows) {
     return new StorageConfig(jdbcUrl, user, password, batchRows, batchWindow, rows, spoolDir,
-        spoolMaxBytes, spoolSegmentBytes, dbTimeout, connectTimeout, probeInterval, poolSize);
+        spoolMaxBytes, spoolSegmentBytes, dbTimeout, connectTimeout, probeInterval, poolSize, writers);
   }
 
   public StorageConfig withSpool(long maxBytes, long segmentBytes) {
     return new StorageConfig(jdbcUrl, user, password, batchRows, batchWindow, queueRows, spoolDir,
-        maxBytes, segmentBytes, dbTimeout, connectTimeout, probeInterval, poolSize);
+        maxBytes, segmentBytes, dbTimeout, connectTimeout, probeInterval, poolSize, writers);
   }
 
   public StorageConfig withTimeouts(Duration db, Duration connect, Duration probe) {
     return new StorageConfig(jdbcUrl, user, password, batchRows, batchWindow, queueRows, spoolDir,
-        spoolMaxBytes, spoolSegmentBytes, db, connect, probe, poolSize);
+        spoolMaxBytes, spoolSegmentBytes, db, connect, probe, poolSize, writers);
+  }
+
+  /** Sets the writer threads, and the pool to one connection more. */
+  public StorageConfig withWriters(int n) {
+    return new StorageConfig(jdbcUrl, user, password, batchRows, batchWindow, queueRows, spoolDir,
+        spoolMaxBytes, spoolSegmentBytes, dbTimeout, connectTimeout, probeInterval,
+        Math.max(poolSize, n + 1), n);
   }
 }

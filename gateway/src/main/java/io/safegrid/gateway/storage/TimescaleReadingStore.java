@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link ReadingStore} on TimescaleDB, with a local spool for database outages.
  *
- * <p><b>Live path.</b> Producers enqueue (no blocking, no thread hop per reading); one writer
- * thread closes a batch at {@link StorageConfig#batchRows()} readings or {@link
+ * <p><b>Live path.</b> Producers enqueue (no blocking, no thread hop per reading); a writer
+ * thread ({@link StorageConfig#writers()} of them, each with its own connection, so one batch is
+ * sent while another commits) closes a batch at {@link StorageConfig#batchRows()} readings or {@link
  * StorageConfig#batchWindow()} after its first submission, writes it in one transaction ({@link
  * BatchWriter}: binary COPY into a staging table, then INSERT ... ON CONFLICT DO NOTHING; refused
  * rows to dead_letters) and completes the batch's futures after the commit, on one completion
@@ -59,10 +60,11 @@ public final class TimescaleReadingStore implements ReadingStore {
   private final StorageMetrics metrics;
   private final LinkedBlockingQueue<Submission> queue = new LinkedBlockingQueue<>();
   private final AtomicLong queuedRows = new AtomicLong();
-  private final BatchWriter writer = new BatchWriter();
+  /** Guards the spool, the codec and the switches between live and spooling. */
+  private final Object spoolLock = new Object();
   private final SpoolCodec codec = new SpoolCodec();
   private final Spool spool;
-  private final Thread writerThread;
+  private final List<Thread> writerThreads = new ArrayList<>();
   private final ExecutorService completer;
   private final ScheduledExecutorService prober;
   private final long windowNanos;
@@ -113,8 +115,11 @@ public final class TimescaleReadingStore implements ReadingStore {
     prober = Executors.newSingleThreadScheduledExecutor(daemon("safegrid-storage-probe"));
     long probe = config.probeInterval().toMillis();
     prober.scheduleWithFixedDelay(this::probe, 0, probe, TimeUnit.MILLISECONDS);
-    writerThread = new Thread(this::runWriter, "safegrid-storage-writer");
-    writerThread.start();
+    for (int i = 0; i < config.writers(); i++) {
+      Thread t = new Thread(this::runWriter, "safegrid-storage-writer-" + i);
+      writerThreads.add(t);
+      t.start();
+    }
   }
 
   private static HikariConfig hikari(StorageConfig c) {
@@ -209,24 +214,40 @@ public final class TimescaleReadingStore implements ReadingStore {
   // ---------------------------------------------------------------- writer thread
 
   private void runWriter() {
+    BatchWriter writer = new BatchWriter();
     List<Submission> taken = new ArrayList<>();
     while (true) {
-      boolean replayDue = spooling && databaseReachable && !spool.isDrained();
       try {
-        collect(taken, replayDue);
+        collect(taken, spooling && databaseReachable);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
       if (!taken.isEmpty()) {
-        if (spooling) {
-          toSpool(taken);
-        } else {
-          writeLive(taken);
-        }
+        process(writer, taken);
         taken = new ArrayList<>();
       }
-      if (spooling && databaseReachable) replayOnce();
+      if (spooling && databaseReachable) {
+        synchronized (spoolLock) {
+          if (spooling && databaseReachable) replayOnce(writer);
+        }
+      }
       if (!running && queue.isEmpty()) break;
+    }
+  }
+
+  /** Live if the database is taken as reachable, else (or when that fails) to the spool. */
+  private void process(BatchWriter writer, List<Submission> subs) {
+    if (!spooling && writeLive(writer, subs)) return;
+    synchronized (spoolLock) {
+      if (spooling) {
+        toSpool(subs);
+        return;
+      }
+    }
+    // The spool was drained by another writer meanwhile, or this batch has just failed live.
+    if (writeLive(writer, subs)) return;
+    synchronized (spoolLock) {
+      toSpool(subs);
     }
   }
 
@@ -254,24 +275,31 @@ public final class TimescaleReadingStore implements ReadingStore {
     return s.readings.size();
   }
 
-  private void writeLive(List<Submission> subs) {
+  /** Writes and commits, then completes; false (and spooling on) when the database failed. */
+  private boolean writeLive(BatchWriter writer, List<Submission> subs) {
     Batch batch = new Batch();
     for (Submission s : subs) batch.add(s);
     try {
-      write(batch, false);
+      write(writer, batch, false);
       completer.execute(() -> {
         for (Submission s : subs) s.future.complete(null);
       });
+      return true;
     } catch (StorageUnavailableException e) {
-      log.warn("database unavailable, spooling to {} until it answers: {}", config.spoolDir(),
-          e.getMessage());
-      spooling = true;
-      databaseReachable = false;
-      toSpool(subs);
+      synchronized (spoolLock) {
+        if (!spooling) {
+          log.warn("database unavailable, spooling to {} until it answers: {}",
+              config.spoolDir(), e.getMessage());
+        }
+        spooling = true;
+        databaseReachable = false;
+      }
+      return false;
     }
   }
 
-  private void write(Batch batch, boolean replay) throws StorageUnavailableException {
+  private void write(BatchWriter writer, Batch batch, boolean replay)
+      throws StorageUnavailableException {
     long start = System.nanoTime();
     BatchWriter.Result r;
     try (Connection c = dataSource.getConnection()) {
@@ -337,7 +365,7 @@ public final class TimescaleReadingStore implements ReadingStore {
   }
 
   /** Replays one batch from the spool; back to the live path once drained. */
-  private void replayOnce() {
+  private void replayOnce(BatchWriter writer) {
     try {
       if (!spool.isDrained()) {
         Spool.Cursor cursor = spool.cursor();
@@ -351,7 +379,7 @@ public final class TimescaleReadingStore implements ReadingStore {
                 e.getMessage());
           }
         }
-        if (!batch.isEmpty()) write(batch, true);
+        if (!batch.isEmpty()) write(writer, batch, true);
         spool.commit(cursor.position());
       }
       // Hysteresis: accept again once the spool is back under 90 % of its bound.
@@ -394,7 +422,7 @@ public final class TimescaleReadingStore implements ReadingStore {
     if (!running) return;
     running = false;
     try {
-      writerThread.join(Math.max(10_000, config.dbTimeout().toMillis() * 3));
+      for (Thread t : writerThreads) t.join(Math.max(10_000, config.dbTimeout().toMillis() * 3));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }

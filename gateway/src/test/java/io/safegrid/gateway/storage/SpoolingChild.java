@@ -21,7 +21,8 @@ public final class SpoolingChild {
     PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, "UTF-8");
     long base = Long.parseLong(args[4]);
     StorageConfig cfg = StorageConfig.defaults(args[0], args[1], args[2], Path.of(args[3]))
-        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300), Duration.ofMillis(200));
+        .withTimeouts(Duration.ofSeconds(1), Duration.ofMillis(300), Duration.ofMillis(200))
+        .withSpool(1L << 30, 1L << 20); // 1 MiB segments: the replay crosses several
     TimescaleReadingStore store = new TimescaleReadingStore(cfg, new SimpleMeterRegistry());
     out.println("STARTED");
     for (long n = 0; ; n++) {

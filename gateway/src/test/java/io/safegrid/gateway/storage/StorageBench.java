@@ -28,7 +28,7 @@ import org.postgresql.ds.PGSimpleDataSource;
  * TimescaleReadingStore} against raw {@code COPY} of the same rows by psql into the same
  * hypertable, alternating, several rounds, plus the store's batch latency p50/p99.
  *
- * <p>Arguments: serverJdbcUrl user password rows rounds producers
+ * <p>Arguments: serverJdbcUrl user password rows rounds producers writers
  */
 public final class StorageBench {
   public static void main(String[] args) throws Exception {
@@ -38,6 +38,7 @@ public final class StorageBench {
     int rows = Integer.parseInt(args[3]);
     int rounds = Integer.parseInt(args[4]);
     int producers = Integer.parseInt(args[5]);
+    int writers = Integer.parseInt(args[6]);
     String dbName = "storage_bench";
     try (Connection c = DriverManager.getConnection(server, user, password);
         Statement st = c.createStatement()) {
@@ -76,7 +77,7 @@ public final class StorageBench {
     double[] storeRates = new double[rounds];
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     Path spool = Files.createTempDirectory("storage-bench-spool");
-    StorageConfig cfg = StorageConfig.defaults(url, user, password, spool);
+    StorageConfig cfg = StorageConfig.defaults(url, user, password, spool).withWriters(writers);
     for (int round = 0; round < rounds; round++) {
       truncate(url, user, password);
       long t0 = System.nanoTime();
@@ -128,14 +129,14 @@ public final class StorageBench {
       if (v.percentile() == 0.5) p50 = v.value(TimeUnit.MILLISECONDS);
       if (v.percentile() == 0.99) p99 = v.value(TimeUnit.MILLISECONDS);
     }
-    System.out.printf("rows=%d rounds=%d producers=%d batchRows=%d window=%dms%n", rows, rounds,
-        producers, cfg.batchRows(), cfg.batchWindow().toMillis());
+    System.out.printf("rows=%d rounds=%d producers=%d writers=%d batchRows=%d window=%dms%n", rows,
+        rounds, producers, writers, cfg.batchRows(), cfg.batchWindow().toMillis());
     System.out.printf("psql COPY (median): %.0f rows/s%n", psql);
     System.out.printf("store     (median): %.0f rows/s%n", store);
     System.out.printf("ratio store/COPY: %.2f%n", store / psql);
-    System.out.printf("batch latency (COPY start to commit): p50 %.1f ms, p99 %.1f ms, batches %d,"
-        + " mean rows/batch %.0f%n", p50, p99, latency.count(),
-        (double) rows * rounds / latency.count());
+    System.out.printf("batch latency (COPY start to commit): p50 %.1f ms, p99 %.1f ms, mean %.1f ms,"
+        + " batches %d, mean rows/batch %.0f%n", p50, p99, latency.mean(TimeUnit.MILLISECONDS),
+        latency.count(), (double) rows * rounds / latency.count());
     try (Connection c = DriverManager.getConnection(server, user, password);
         Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
