@@ -89,7 +89,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       metrics.reject("protocol_error");
       log.info("{}: {} before CONNECT, closing", ctx.channel().remoteAddress(), type);
-      ctx.close();
+      session.close();
       return;
     }
     if (type == MqttMessageType.DISCONNECT) {
@@ -99,7 +99,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       }
       session.cleanDisconnect = reason != MqttReasonCodes.Disconnect.DISCONNECT_WITH_WILL_MESSAGE.byteValue();
       session.closeReason = PresenceEvent.Reason.CONNECTION_LOST;
-      ctx.close();
+      session.close();
       return;
     }
     ctx.fireChannelRead(msg);
@@ -219,6 +219,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       MqttConnectReturnCode v5,
       String reason) {
     metrics.reject(reason);
+    session.closing = true;
     MqttConnectReturnCode code = session.v5() || v3 == null ? v5 : v3;
     ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
         .addListener(ChannelFutureListener.CLOSE);

@@ -37,6 +37,10 @@ final class InboundGate extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (Session.of(ctx.channel()).closing()) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     if (!paused.isEmpty() || !queue.isEmpty()) {
       queue.add(msg);
       return;
@@ -73,7 +77,8 @@ final class InboundGate extends ChannelInboundHandlerAdapter {
     }
     draining = true;
     try {
-      while (paused.isEmpty() && !queue.isEmpty() && ctx.channel().isActive()) {
+      Session session = Session.of(ctx.channel());
+      while (paused.isEmpty() && !queue.isEmpty() && !session.closing()) {
         ctx.fireChannelRead(queue.poll());
       }
       if (paused.isEmpty() && queue.isEmpty() && ctx.channel().isActive()) {

@@ -49,7 +49,7 @@ final class KeepaliveHandler extends ChannelInboundHandlerAdapter {
       if (!session.connected) {
         metrics.reject("connect_timeout");
         log.info("{}: no CONNECT in time, closing", ctx.channel().remoteAddress());
-        ctx.close();
+        session.close();
         return;
       }
       metrics.reject("keepalive_timeout");

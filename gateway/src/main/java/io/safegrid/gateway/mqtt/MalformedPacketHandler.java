@@ -55,6 +55,10 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     }
     MqttMessage m = (MqttMessage) msg;
     Session session = Session.of(ctx.channel());
+    if (session.closing()) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
     DecoderResult result = m.decoderResult();
     if (result != null && result.isFailure()) {
       ReferenceCountUtil.release(msg);
@@ -113,6 +117,7 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
             : MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED;
       }
       log.info("{}: CONNECT refused ({}): {}", who(ctx, session), code, cause.getMessage());
+      session.closing = true;
       ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
           .addListener(ChannelFutureListener.CLOSE);
       return;

@@ -45,6 +45,10 @@ final class ProtocolErrorHandler extends ChannelInboundHandlerAdapter {
     if (session != null && session.closeReason == null) {
       session.closeReason = PresenceEvent.Reason.CONNECTION_LOST;
     }
-    ctx.close();
+    if (session != null) {
+      session.close();
+    } else {
+      ctx.close();
+    }
   }
 }

@@ -34,11 +34,27 @@ final class Session {
   /** Why the server closed the connection, if it did. */
   PresenceEvent.Reason closeReason;
   final Set<String> subscriptions = new HashSet<>();
+  /**
+   * Set once the server decided to end the connection: packets already decoded behind the one
+   * that ended it are dropped, not processed (a close takes effect after the current read).
+   */
+  boolean closing;
   /** Guards the exactly-once offline event. */
   final AtomicBoolean ended = new AtomicBoolean();
 
   Session(Channel channel) {
     this.channel = channel;
+  }
+
+  /** Closes at once, without DISCONNECT; later packets are dropped. */
+  void close() {
+    closing = true;
+    channel.close();
+  }
+
+  /** True once the connection is ending: drop whatever still arrives. */
+  boolean closing() {
+    return closing || !channel.isActive();
   }
 
   static Session of(Channel channel) {
@@ -54,6 +70,7 @@ final class Session {
    * {@code code} first (MQTT 5.0 3.14); on 3.1.1 just closes (3.1.1 has no server DISCONNECT).
    */
   void disconnect(PresenceEvent.Reason reason, MqttReasonCodes.Disconnect code) {
+    closing = true;
     if (closeReason == null) {
       closeReason = reason;
     }
