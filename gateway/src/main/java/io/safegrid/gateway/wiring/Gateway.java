@@ -24,6 +24,9 @@ import io.safegrid.gateway.config.LoadedConfig;
 import io.safegrid.gateway.ingest.IngestListener;
 import io.safegrid.gateway.ingest.IngestService;
 import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.mqtt.MqttLimits;
+import io.safegrid.gateway.mqtt.MqttServer;
+import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
 import io.safegrid.gateway.retention.RetentionJob;
 import io.safegrid.gateway.storage.ReadingStore;
 import io.safegrid.gateway.storage.StorageConfig;
@@ -34,6 +37,7 @@ import io.safegrid.rules.config.RuleBook;
 import io.safegrid.rules.engine.Flag;
 import io.safegrid.rules.engine.ShardedRuleEngine;
 import io.safegrid.schema.SchemaMigrator;
+import io.safegrid.site.Device;
 import io.safegrid.site.Site;
 import java.net.URI;
 import java.nio.file.Path;
@@ -44,7 +48,10 @@ import java.util.ArrayList;
 import java.util.Set;
 import java.util.Deque;
 import java.util.EnumSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -64,14 +71,13 @@ import org.slf4j.LoggerFactory;
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
  * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
- * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}); MQTT. {@link #close()} stops
+ * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}); MQTT ({@link MqttServer}; device
+ * presence to the live page). {@link #close()} stops
  * them in reverse order: transports first, storage flushes, the pool last.
  *
  * <p>Ports configured as 0 are resolved; {@link #ports()} gives the bound ones and the start
  * logs them on one line ({@link BoundPorts#listeningLine()}).
  *
- * <p>Parts still being built on other branches have a clearly named seam below ({@code SEAM:});
- * until they land, the gateway runs without them and says so in the log.
  */
 public final class Gateway implements AutoCloseable {
 
@@ -209,7 +215,7 @@ public final class Gateway implements AutoCloseable {
       };
       ingest = new IngestService(store, listener, registry);
       startCoap(gc, directory);
-      startMqtt(gc, directory, live);
+      startMqtt(gc, site, live);
     }
 
     ports = new BoundPorts(mqttPort, coapPort, coapsPort, dashboard.port());
@@ -280,9 +286,29 @@ public final class Gateway implements AutoCloseable {
     return new TimescaleReadingStore(sc, registry);
   }
 
-  /** SEAM: MQTT server (mqtt engineer, {@code io.safegrid.gateway.mqtt}); sets {@link #mqttPort}. */
-  private void startMqtt(GatewayConfig gc, SiteDirectory directory, LiveFeed live) {
-    log.warn("SEAM: MQTT server not on main yet: MQTT is off");
+  /** MQTT 3.1.1/5 server (Netty): devices authenticate with id and secret (PBKDF2-hashed here). */
+  private void startMqtt(GatewayConfig gc, Site site, LiveFeed live) {
+    Map<String, String> secrets = new HashMap<>();
+    for (Device d : site.devices()) {
+      secrets.put(d.id(), d.secret());
+    }
+    io.safegrid.gateway.config.MqttLimits l = gc.mqtt();
+    MqttServer mqtt = MqttServer.builder()
+        .port(gc.ports().mqtt())
+        .ingest(ingest)
+        .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
+        .limits(MqttLimits.defaults()
+            .withMaxPacketBytes(l.maxPacketBytes())
+            .withMaxConnections(l.maxConnections())
+            .withMessagesPerSecondPerDevice(l.perDeviceRatePerS()))
+        .meterRegistry(registry)
+        .presence(e -> live.deviceStatus(
+            e.deviceId(), e.online(), e.at().toEpochMilli(),
+            e.reason().name().toLowerCase(Locale.ROOT)))
+        .build()
+        .start();
+    started.push(new Part("mqtt", mqtt));
+    mqttPort = mqtt.port();
   }
 
   private static AlertingConfig alertingConfig(GatewayConfig gc) {

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The shipped site running whole: a gas alarm posts over CoAP, the reading is stored, the rule
  * engine raises the alarm, the dashboard API shows it, and the emergency network broker (a real
- * Mosquitto) gets the notification.
+ * Mosquitto) gets the notification; a fire panel's event over MQTT 5 is acknowledged once stored
+ * and raises the fire alarm.
  */
 class GatewayEndToEndTest {
 
@@ -127,6 +128,37 @@ class GatewayEndToEndTest {
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(notifications).anySatisfy(n -> assertThat(n).contains("gas-001")));
+
+      // a fire panel over MQTT 5: wrong secret refused; right one, QoS 1 event -> PUBACK -> alarm
+      String mqttUri = "tcp://127.0.0.1:" + g.ports().mqtt();
+      MqttClient intruder = new MqttClient(mqttUri, "fire-languang-xiangjiang", new MemoryPersistence());
+      MqttConnectionOptions bad = new MqttConnectionOptions();
+      bad.setUserName("fire-languang-xiangjiang");
+      bad.setPassword("demo-gas-001".getBytes(StandardCharsets.UTF_8));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> intruder.connect(bad))
+          .isInstanceOf(org.eclipse.paho.mqttv5.common.MqttException.class);
+      intruder.close();
+
+      MqttClient panel = new MqttClient(mqttUri, "fire-languang-xiangjiang", new MemoryPersistence());
+      MqttConnectionOptions good = new MqttConnectionOptions();
+      good.setUserName("fire-languang-xiangjiang");
+      good.setPassword("demo-fire-languang-xiangjiang".getBytes(StandardCharsets.UTF_8));
+      panel.connect(good);
+      panel.publish("devices/fire-languang-xiangjiang/events",
+          ("{\"ts\": " + System.currentTimeMillis() + ", \"event\": \"fire\", \"zone\": 3, \"point\": 12}")
+              .getBytes(StandardCharsets.UTF_8), 1, false); // returns once PUBACK arrived
+      panel.disconnect();
+      panel.close();
+      try (Connection c = db.dataSource().getConnection();
+          PreparedStatement ps = c.prepareStatement(
+              "SELECT count(*) FROM device_events WHERE device_id = 'fire-languang-xiangjiang' AND event = 'fire'")) {
+        ResultSet rs = ps.executeQuery();
+        rs.next();
+        assertThat(rs.getInt(1)).as("acknowledged means durable").isEqualTo(1);
+      }
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+          assertThat(http.send(alarms, HttpResponse.BodyHandlers.ofString()).body())
+              .contains("fire-languang-xiangjiang").contains("panel-fire"));
     }
   }
 }

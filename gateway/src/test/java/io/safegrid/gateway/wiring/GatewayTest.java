@@ -44,11 +44,13 @@ class GatewayTest {
 
   @org.junit.jupiter.api.io.TempDir static Path spool;
 
-  /** The shipped site on this class's database, free ports, and a spool of its own. */
+  /** The shipped site on this class's database, free ports, a spool of its own, no broker. */
   private static LoadedConfig shipped() {
     LoadedConfig c = new ConfigLoader().load(SHIPPED, env());
-    return new LoadedConfig(c.file(), c.site(), c.gateway().withStorage(
-        new io.safegrid.gateway.config.StorageConfig(spool.toString(), 64L << 20, 5000, 10)));
+    return new LoadedConfig(c.file(), c.site(), c.gateway()
+        .withStorage(new io.safegrid.gateway.config.StorageConfig(spool.toString(), 64L << 20, 5000, 10))
+        .withEmergencyNetwork(new io.safegrid.gateway.config.EmergencyNetworkConfig(
+            null, "safegrid-test", "safegrid/notify/", null, null)));
   }
 
   private static HttpResponse<String> get(int port, String path, String token) throws Exception {
@@ -65,6 +67,9 @@ class GatewayTest {
     try (Gateway g = Gateway.start(shipped())) {
       http = g.ports().http();
       assertThat(http).isPositive();
+      assertThat(g.ports().mqtt()).isPositive();
+      assertThat(g.ports().coap()).isPositive();
+      assertThat(g.ports().coaps()).isPositive();
       assertThat(g.ports().listeningLine()).startsWith("SafeGrid listening: mqtt=").contains(" http=" + http);
 
       try (Connection c = db.dataSource().getConnection();
