@@ -118,13 +118,13 @@ async def device(host, port, dev_id, secret, stats, sem, stop, connect_deadline)
                 pass
 
 
-def device_ids(path, prefix, count):
+def device_ids(path, prefix, count, dev_type):
     ids = []
     pat = re.compile(r"\{id: (" + re.escape(prefix) + r"[a-z0-9-]+),.*secret: ([^,}]+)")
     with open(path, encoding="utf-8") as f:
         for line in f:
             m = pat.search(line)
-            if m:
+            if m and (dev_type is None or "type: %s," % dev_type in line):
                 ids.append((m.group(1), m.group(2).strip()))
                 if len(ids) == count:
                     break
@@ -136,13 +136,14 @@ async def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--ids-from", required=True, help="site YAML with one device per line")
-    ap.add_argument("--prefix", default="bench-")
+    ap.add_argument("--prefix", default="bench-", help="device ids starting with this ('' = any)")
+    ap.add_argument("--type", default=None, help="only devices of this type, e.g. gas_alarm")
     ap.add_argument("--count", type=int, default=10000)
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--connect-budget-s", type=float, default=240)
     ap.add_argument("--hold-s", type=float, default=60)
     a = ap.parse_args()
-    ids = device_ids(a.ids_from, a.prefix, a.count)
+    ids = device_ids(a.ids_from, a.prefix, a.count, a.type)
     if len(ids) < a.count:
         print("only %d devices with prefix %s in %s" % (len(ids), a.prefix, a.ids_from), flush=True)
     stats, sem, stop = Stats(), asyncio.Semaphore(a.concurrency), asyncio.Event()
