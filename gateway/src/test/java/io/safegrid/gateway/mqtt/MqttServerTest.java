@@ -186,6 +186,66 @@ class MqttServerTest {
   }
 
   @Test
+  void whileTheSinkIsNotAcceptingTheSocketIsNotRead() throws Exception {
+    sink.accepting = false;
+    MqttAsyncClient c = new MqttAsyncClient(mqtt.tcpUrl(), "pushback", new MemoryPersistence());
+    clients.add(() -> c.close(true));
+    c.connect(v3Options("gas-001", "s-gas-001")).waitForCompletion(10_000);
+    List<IMqttDeliveryToken> tokens = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      tokens.add(c.publish("devices/gas-001/telemetry", ("{\"seq\":" + i + "}").getBytes(StandardCharsets.UTF_8), 1, false));
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-001") == 1);
+    Thread.sleep(500);
+    assertThat(sink.count("gas-001")).as("nothing taken while storage pushes back").isEqualTo(1);
+    assertThat(mqtt.registry.get("safegrid.mqtt.throttled").tag("reason", "storage").counter().count()).isPositive();
+    sink.accepting = true;
+    await().atMost(Duration.ofSeconds(5)).until(() -> tokens.stream().allMatch(IMqttDeliveryToken::isComplete));
+    assertThat(sink.count("gas-001")).isEqualTo(5);
+    c.disconnect().waitForCompletion(5000);
+  }
+
+  @Test
+  void anOverloadedStoreIsNeverAcknowledgedButRetried() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    io.safegrid.gateway.ingest.IngestSink flaky = new io.safegrid.gateway.ingest.IngestSink() {
+      @Override
+      public java.util.concurrent.CompletableFuture<io.safegrid.gateway.ingest.IngestResult> telemetry(
+          String d, byte[] p, long at, String s) {
+        if (calls.incrementAndGet() <= 3) {
+          return java.util.concurrent.CompletableFuture.failedFuture(
+              new io.safegrid.gateway.storage.StoreOverloadedException("spool full"));
+        }
+        return sink.telemetry(d, p, at, s);
+      }
+
+      @Override
+      public java.util.concurrent.CompletableFuture<io.safegrid.gateway.ingest.IngestResult> events(
+          String d, byte[] p, long at, String s) {
+        return sink.events(d, p, at, s);
+      }
+
+      @Override
+      public boolean acceptingMore() {
+        return true;
+      }
+    };
+    try (MqttTestSupport other = new MqttTestSupport(flaky, MqttLimits.defaults())) {
+      MqttAsyncClient c = new MqttAsyncClient(other.tcpUrl(), "overload", new MemoryPersistence());
+      clients.add(() -> c.close(true));
+      c.connect(v3Options("gas-002", "s-gas-002")).waitForCompletion(10_000);
+      long t0 = System.nanoTime();
+      IMqttDeliveryToken t = c.publish("devices/gas-002/telemetry", READING.getBytes(StandardCharsets.UTF_8), 1, false);
+      t.waitForCompletion(10_000);
+      assertThat(t.isComplete()).isTrue();
+      assertThat(calls.get()).isEqualTo(4);
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("three retries 100 ms apart").isGreaterThanOrEqualTo(250);
+      assertThat(sink.count("gas-002")).isEqualTo(1);
+      c.disconnect().waitForCompletion(5000);
+    }
+  }
+
+  @Test
   void wrongPasswordAndUnknownDeviceAreRefusedWithTheVersionsCode() throws Exception {
     assertThatThrownBy(() -> v3("gas-001", "wrong"))
         .isInstanceOfSatisfying(MqttException.class,
