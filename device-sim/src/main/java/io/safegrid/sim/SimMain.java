@@ -155,6 +155,9 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--probe-device", defaultValue = "gas-117", description = "gas alarm that crosses 25 %LEL")
     String probeDevice;
 
+    @Option(names = "--probe-transport", defaultValue = "v3", description = "how the probe talks: v3, v5 or coap")
+    String probeTransport;
+
     @Option(names = "--probe-interval", defaultValue = "10", description = "seconds between probe crossings")
     int probeInterval;
 
@@ -171,7 +174,8 @@ public final class SimMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
-          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeDevice, probeInterval, summary, drain, warmup);
+          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeDevice,
+          io.safegrid.sim.link.Transport.parse(probeTransport), probeInterval, summary, drain, warmup);
       new LoadRunner(options, System.out).run();
       return 0;
     }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
  * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}, or null (no alarm figure)
  * @param token bearer token for {@code /api/live}
  * @param probeDevice the device that crosses 25 %LEL on a schedule (a gas alarm of the site)
+ * @param probeTransport how the probe device talks (v3, v5 or coap)
  * @param probeIntervalS seconds between probe crossings
  * @param summary JSON summary file, or null
  * @param drainS seconds to wait for outstanding acks after publishing stops
@@ -37,6 +38,7 @@ public record LoadOptions(
     String apiUrl,
     String token,
     String probeDevice,
+    io.safegrid.sim.link.Transport probeTransport,
     int probeIntervalS,
     Path summary,
     int drainS,

@@ -109,7 +109,7 @@ public final class LoadRunner {
     AlarmProbe probe = null;
     DeviceLink probeLink = null;
     if (probeDevice != null) {
-      probeLink = Transport.V3.open(options.mqttUri(), options.coapUri(), probeDevice, probeDevice.secret(), null);
+      probeLink = options.probeTransport().open(options.mqttUri(), options.coapUri(), probeDevice, probeDevice.secret(), null);
       try {
         probeLink.connect().get(15, TimeUnit.SECONDS);
         probe = new AlarmProbe(options.apiUrl(), options.token(), probeDevice.id(), probeLink, alarmRecorder);

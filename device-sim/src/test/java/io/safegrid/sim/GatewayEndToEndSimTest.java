@@ -1,0 +1,189 @@
+package io.safegrid.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.safegrid.sim.link.Transport;
+import io.safegrid.sim.scenario.ScenarioRunner;
+import io.safegrid.sim.scenario.ScenarioSpec;
+import io.safegrid.sim.site.SiteFile;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The simulator against the real gateway: the shaded gateway jar (built by the reactor before this
+ * module's tests) runs as a process on a fresh TimescaleDB database with the Dongnan site, ports
+ * 0. A short Dongnan scenario ends with the expected alarms; the load mode writes a summary with
+ * the acked rate, PUBACK (CoAP 2.04) latency and publish-to-alarm latency. Devices talk CoAP (the
+ * scenario's transports are switched to CoAP so the test does not depend on the MQTT listener).
+ *
+ * <p>Skipped when the gateway jar has not been built ({@code mvn -pl device-sim} alone) or psql is
+ * missing. Server: {@code SAFEGRID_TEST_DB_URL} or the local TimescaleDB.
+ */
+class GatewayEndToEndSimTest {
+
+  static final Path GATEWAY_JAR = Path.of("..", "gateway", "target", "safegrid-gateway.jar");
+  static final Pattern LISTENING = Pattern.compile(
+      "SafeGrid listening: mqtt=(\\S+) coap=(\\S+) coaps=(\\S+) http=(\\S+)");
+
+  @TempDir static Path dir;
+  static Process gateway;
+  static String database;
+  static int coapPort;
+  static int httpPort;
+
+  @BeforeAll
+  static void startGateway() throws Exception {
+    assumeThat(Files.isRegularFile(GATEWAY_JAR)).as("gateway jar built (full reactor)").isTrue();
+    assumeThat(Files.isExecutable(Path.of("/usr/bin/psql"))).as("psql installed").isTrue();
+    database = "gatewayendtoendsimtest_" + Long.toHexString(System.nanoTime());
+    psql("CREATE DATABASE " + database);
+    String site = Files.readString(ScenarioSpecTest.SITE)
+        .replace("broker_url: tcp://127.0.0.1:1884", "broker_url: null")
+        .replace("spool_dir: var/spool", "spool_dir: " + dir.resolve("spool"));
+    Path config = dir.resolve("site.yaml");
+    Files.writeString(config, site);
+    ProcessBuilder pb = new ProcessBuilder("java", "-jar", GATEWAY_JAR.toAbsolutePath().toString(),
+        "--config", config.toString()).redirectErrorStream(true);
+    Map<String, String> env = pb.environment();
+    env.put("SAFEGRID_DB_URL", serverUrl().replaceAll("/[^/?]*(\\?.*)?$", "/" + database));
+    env.put("SAFEGRID_DB_USER", "safegrid");
+    env.put("SAFEGRID_DB_PASSWORD", "safegrid");
+    env.put("SAFEGRID_MQTT_PORT", "0");
+    env.put("SAFEGRID_COAP_PORT", "0");
+    env.put("SAFEGRID_COAPS_PORT", "0");
+    env.put("SAFEGRID_HTTP_PORT", "0");
+    gateway = pb.start();
+    CompletableFuture<Matcher> ports = new CompletableFuture<>();
+    Path log = dir.resolve("gateway.log");
+    Thread pump = new Thread(() -> {
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(gateway.getInputStream(), StandardCharsets.UTF_8));
+          var out = Files.newBufferedWriter(log)) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          out.write(line);
+          out.newLine();
+          out.flush();
+          Matcher m = LISTENING.matcher(line);
+          if (m.find()) {
+            ports.complete(m);
+          }
+        }
+        ports.completeExceptionally(new IllegalStateException("gateway exited: " + Files.readString(log)));
+      } catch (Exception e) {
+        ports.completeExceptionally(e);
+      }
+    }, "gateway-log");
+    pump.setDaemon(true);
+    pump.start();
+    Matcher m = ports.get(120, TimeUnit.SECONDS);
+    coapPort = Integer.parseInt(m.group(2));
+    httpPort = Integer.parseInt(m.group(4));
+  }
+
+  @AfterAll
+  static void stopGateway() throws Exception {
+    if (gateway != null) {
+      gateway.destroy();
+      if (!gateway.waitFor(20, TimeUnit.SECONDS)) {
+        gateway.destroyForcibly();
+      }
+    }
+    if (database != null) {
+      psql("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+    }
+  }
+
+  @Test
+  void shortDongnanScenarioEndsWithTheExpectedAlarms() throws Exception {
+    ScenarioSpec spec = ScenarioSpec.read(ScenarioSpecTest.SCENARIO)
+        .withSpeed(300).withDuration(75)
+        .withTransport("gas_alarm", Transport.COAP).withTransport("fire_panel", Transport.COAP);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    new ScenarioRunner(spec, SiteFile.devices(ScenarioSpecTest.SITE), "tcp://127.0.0.1:9",
+        "coap://127.0.0.1:" + coapPort, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
+    System.out.println(log.toString(StandardCharsets.UTF_8));
+
+    Set<String> alarms = new HashSet<>();
+    for (JsonNode a : api("/api/alarms")) {
+      alarms.add(a.path("deviceId").asText() + " " + a.path("ruleId").asText());
+    }
+    assertThat(alarms).contains(
+        "gas-022 gas-lel-threshold",
+        "fire-languang-xiangjiang fire-panel-fire",
+        "fire-nanmen-3 fire-panel-mains-fault",
+        "river-jialing-2 river-level-threshold");
+    assertThat(alarms).doesNotContain("gas-023 gas-lel-threshold", "river-jialing-1 river-level-threshold");
+    assertThat(log.toString(StandardCharsets.UTF_8)).contains("gas-065 with a wrong secret: refused (4.01");
+  }
+
+  @Test
+  void loadAgainstTheGatewayWritesTheFigures() throws Exception {
+    Path summary = dir.resolve("load.json");
+    int exit = SimMain.run("load", "--site", ScenarioSpecTest.SITE.toString(),
+        "--coap", "coap://127.0.0.1:" + coapPort, "--mix", "0:0:1", "--devices", "40", "--rate", "100",
+        "--qos", "1", "--duration", "8", "--warmup", "1", "--api", "http://127.0.0.1:" + httpPort,
+        "--token", "demo-viewer-token", "--probe-transport", "coap", "--probe-interval", "3",
+        "--summary", summary.toString());
+
+    assertThat(exit).isZero();
+    JsonNode s = new ObjectMapper().readTree(summary.toFile());
+    assertThat(s.path("acked").asLong()).isGreaterThan(500).isEqualTo(s.path("sent").asLong());
+    assertThat(s.path("byTransport").path("coap").asLong()).isEqualTo(s.path("acked").asLong());
+    assertThat(s.path("ackLatencyMs").path("p99").asDouble()).isPositive();
+    assertThat(s.path("alarmLatencyMs").path("count").asLong()).as("probe alarms seen on /api/live").isPositive();
+    assertThat(s.path("alarmLatencyMs").path("p50").asDouble()).isPositive();
+  }
+
+  private static JsonNode api(String path) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+            .header("Authorization", "Bearer demo-viewer-token").build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    JsonNode body = new ObjectMapper().readTree(r.body());
+    return body.isArray() ? body : body.path("alarms").isArray() ? body.path("alarms") : body.path("items");
+  }
+
+  private static String serverUrl() {
+    String url = System.getenv("SAFEGRID_TEST_DB_URL");
+    return url == null || url.isBlank() ? "jdbc:postgresql://127.0.0.1:55432/safegrid" : url;
+  }
+
+  private static void psql(String sql) throws Exception {
+    Matcher m = Pattern.compile("jdbc:postgresql://([^:/]+):(\\d+)/").matcher(serverUrl());
+    if (!m.find()) {
+      throw new IllegalStateException("cannot read host and port from " + serverUrl());
+    }
+    ProcessBuilder pb = new ProcessBuilder("psql", "-h", m.group(1), "-p", m.group(2), "-U", "safegrid",
+        "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql).redirectErrorStream(true);
+    pb.environment().put("PGPASSWORD", "safegrid");
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("psql " + sql + ": " + out);
+    }
+  }
+}
