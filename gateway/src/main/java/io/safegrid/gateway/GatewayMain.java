@@ -68,7 +68,13 @@ public final class GatewayMain implements Callable<Integer> {
 
   /** Entry point. */
   public static void main(String[] args) {
-    int code = new CommandLine(new GatewayMain()).execute(args);
+    int code;
+    try {
+      code = new CommandLine(new GatewayMain()).execute(args);
+    } catch (Throwable t) { // picocli reports exceptions; this is for Errors (a broken jar)
+      t.printStackTrace();
+      code = 1;
+    }
     if (code != 0) {
       System.exit(code);
     }

@@ -122,6 +122,9 @@ public final class Gateway implements AutoCloseable {
     } catch (RuntimeException e) {
       g.close();
       throw new GatewayStartException("gateway start failed: " + e.getMessage(), e);
+    } catch (Error e) {
+      g.close(); // a missing class must not leave Vert.x or Netty threads holding the JVM open
+      throw e;
     }
   }
 
