@@ -95,6 +95,13 @@ class TimescaleReadingStoreTest {
             .get(60, TimeUnit.SECONDS);
       }
       pool.shutdown();
+      // On a loaded machine a slow commit can send batches to the spool: they are durable (their
+      // futures completed) but reach the table only when replayed. Count after the replay.
+      org.awaitility.Awaitility.await("spool replayed")
+          .atMost(java.time.Duration.ofSeconds(60))
+          .until(() -> !store.spooling()
+              && registry.get("safegrid.storage.spool.bytes").gauge().value() == 0
+              && registry.get("safegrid.storage.queue.rows").gauge().value() == 0);
     }
 
     assertThat(Db.count(db, "SELECT count(*) FROM readings")).isEqualTo(distinct.size());
