@@ -26,6 +26,7 @@ import io.safegrid.gateway.ingest.IngestService;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.MqttLimits;
 import io.safegrid.gateway.mqtt.MqttServer;
+import io.safegrid.gateway.mqtt.MqttTls;
 import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
 import io.safegrid.gateway.retention.RetentionJob;
 import io.safegrid.gateway.storage.ReadingStore;
@@ -296,7 +297,12 @@ public final class Gateway implements AutoCloseable {
       secrets.put(d.id(), d.secret());
     }
     io.safegrid.gateway.config.MqttLimits l = gc.mqtt();
-    MqttServer mqtt = MqttServer.builder()
+    MqttServer.Builder builder = MqttServer.builder();
+    if (l.tls() != null) {
+      builder.tls(new MqttTls(l.tls().port(), new java.io.File(l.tls().certificateChain()),
+          new java.io.File(l.tls().privateKey()), l.tls().keyPassword()));
+    }
+    MqttServer mqtt = builder
         .port(gc.ports().mqtt())
         .ingest(ingest)
         .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
@@ -312,6 +318,9 @@ public final class Gateway implements AutoCloseable {
         .start();
     started.push(new Part("mqtt", mqtt));
     mqttPort = mqtt.port();
+    if (l.tls() != null) {
+      log.info("MQTT over TLS on port {}", mqtt.tlsPort());
+    }
   }
 
   private static AlertingConfig alertingConfig(GatewayConfig gc) {

@@ -212,6 +212,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void mqttTlsListenerIsOptionalAndRead() throws IOException {
+    assertThat(loader.load(write(MINIMAL), Map.of()).gateway().mqtt().tls()).isNull();
+    String text = MINIMAL
+        + "mqtt:\n  tls: {port: 8883, certificate_chain: /etc/sg/server.crt, private_key: /etc/sg/server.key}\n";
+    MqttTlsConfig tls = loader.load(write(text), Map.of()).gateway().mqtt().tls();
+    assertThat(tls).isEqualTo(new MqttTlsConfig(8883, "/etc/sg/server.crt", "/etc/sg/server.key", null));
+    // the limits not named keep their defaults
+    assertThat(loader.load(write(text), Map.of()).gateway().mqtt().maxPacketBytes()).isEqualTo(65536);
+  }
+
+  @Test
   void badDeviceTypeNamesFileLineAndField() throws IOException {
     String text = MINIMAL.replace("type: fire_panel", "type: fire_pannel");
     ConfigException e = failure(text);
