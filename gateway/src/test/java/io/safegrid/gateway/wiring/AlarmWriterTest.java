@@ -1,0 +1,95 @@
+package io.safegrid.gateway.wiring;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.safegrid.alerting.ledger.Alarm;
+import io.safegrid.alerting.ledger.AlarmEvent;
+import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.model.Severity;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+class AlarmWriterTest {
+
+  /** A ledger that takes 2 ms a transition, as a commit does, and records the order. */
+  static final class SlowLedger implements AlarmService {
+    final List<AlarmTransition> applied = new CopyOnWriteArrayList<>();
+    final CountDownLatch firstTaken = new CountDownLatch(1);
+    final CountDownLatch release = new CountDownLatch(1);
+
+    @Override
+    public Optional<Alarm> apply(AlarmTransition t) {
+      firstTaken.countDown();
+      try {
+        release.await(10, TimeUnit.SECONDS);
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      applied.add(t);
+      return Optional.empty();
+    }
+
+    @Override public Alarm acknowledge(long alarmId, String actor, String note) { throw new UnsupportedOperationException(); }
+    @Override public Alarm close(long alarmId, String actor, String note) { throw new UnsupportedOperationException(); }
+    @Override public Optional<Alarm> find(long alarmId) { return Optional.empty(); }
+    @Override public List<AlarmEvent> history(long alarmId) { return List.of(); }
+    @Override public List<Alarm> list(Set<AlarmState> states, int limit, int offset) { return List.of(); }
+    @Override public List<AlarmEvent> eventsAfter(long afterEventId, int limit) { return List.of(); }
+    @Override public void addListener(Consumer<AlarmEvent> listener) {}
+  }
+
+  private static AlarmTransition t(String device, String rule, Kind kind, Severity s, long time) {
+    return new AlarmTransition(device, rule, kind, s, time, rule + " " + kind, Map.of());
+  }
+
+  @Test
+  void aGasAlarmOvertakesABurstOfOfflineAlarmsButEachAlarmKeepsItsOrder() throws Exception {
+    SlowLedger ledger = new SlowLedger();
+    AlarmWriter writer = new AlarmWriter(ledger, new SimpleMeterRegistry());
+    // the writer is busy with a first offline alarm while the burst arrives
+    writer.accept(t("gas-000", "device-offline", Kind.RAISE, Severity.MINOR, 1));
+    assertThat(ledger.firstTaken.await(5, TimeUnit.SECONDS)).isTrue();
+    for (int i = 1; i <= 500; i++) {
+      writer.accept(t(String.format("gas-%03d", i), "device-offline", Kind.RAISE, Severity.MINOR, 1));
+    }
+    writer.accept(t("gas-001", "device-offline", Kind.CLEAR, Severity.MINOR, 2));
+    writer.accept(t("gas-022", "gas-lel-threshold", Kind.RAISE, Severity.MAJOR, 3));
+    writer.accept(t("gas-022", "gas-lel-threshold", Kind.SEVERITY_CHANGE, Severity.CRITICAL, 4));
+    ledger.release.countDown();
+    writer.drain(Duration.ofSeconds(30));
+
+    List<AlarmTransition> applied = ledger.applied;
+    assertThat(applied).hasSize(504);
+    // the first offline alarm was already being written; the gas alarm comes right after it
+    assertThat(applied.get(1).ruleId()).isEqualTo("gas-lel-threshold");
+    assertThat(applied.get(1).kind()).isEqualTo(Kind.RAISE);
+    assertThat(applied.get(2).kind()).isEqualTo(Kind.SEVERITY_CHANGE);
+    // and one device's offline raise still precedes its clear
+    int raise = -1;
+    int clear = -1;
+    for (int i = 0; i < applied.size(); i++) {
+      AlarmTransition a = applied.get(i);
+      if (a.deviceId().equals("gas-001") && a.ruleId().equals("device-offline")) {
+        if (a.kind() == Kind.RAISE) {
+          raise = i;
+        } else {
+          clear = i;
+        }
+      }
+    }
+    assertThat(raise).isNotNegative().isLessThan(clear);
+  }
+}
