@@ -76,10 +76,17 @@ final class Spool implements Closeable {
     Files.createDirectories(dir);
     lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE);
-    lock = lockChannel.tryLock();
+    FileLock held;
+    try {
+      held = lockChannel.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      held = null; // this JVM already holds it (a second store on the same directory)
+    }
+    lock = held;
     if (lock == null) {
       lockChannel.close();
-      throw new IOException("spool directory in use by another process: " + dir);
+      throw new IOException("spool directory in use by another process (another gateway running"
+          + " with the same storage.spool_dir? stop it, or give this one its own spool_dir): " + dir);
     }
     List<Segment> found = new ArrayList<>();
     try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "seg-*.spool")) {

@@ -91,7 +91,10 @@ public final class TimescaleReadingStore implements ReadingStore {
     try {
       this.spool = Spool.open(config.spoolDir(), config.spoolMaxBytes(), config.spoolSegmentBytes());
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot open the spool in " + config.spoolDir(), e);
+      // the cause says why (e.g. another gateway holds the directory's lock): the launcher prints
+      // only this message
+      throw new UncheckedIOException(
+          "cannot open the spool in " + config.spoolDir() + ": " + e.getMessage(), e);
     }
     this.dataSource = new HikariDataSource(hikari(config));
     StorageMetrics.gauge(registry, "safegrid.storage.spool.bytes", "bytes", this,

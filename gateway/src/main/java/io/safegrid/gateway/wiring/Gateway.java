@@ -14,6 +14,7 @@ import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
 import io.safegrid.dashboard.auth.TokenTable;
 import io.safegrid.dashboard.live.LiveFeed;
+import io.safegrid.dashboard.http.HealthReport;
 import io.safegrid.gateway.coap.CoapIngestServer;
 import io.safegrid.gateway.coap.CoapSettings;
 import io.safegrid.gateway.config.DashboardToken;
@@ -95,6 +96,7 @@ public final class Gateway implements AutoCloseable {
   private JdbcAlarmLedger ledger;
   private ShardedRuleEngine rules;
   private IngestSink ingest;
+  private volatile TimescaleReadingStore store;
   private int mqttPort = -1;
   private int coapPort = -1;
   private int coapsPort = -1;
@@ -198,7 +200,8 @@ public final class Gateway implements AutoCloseable {
         () -> rules.advanceTo(System.currentTimeMillis()), 250, 250, TimeUnit.MILLISECONDS);
     started.push(new Part("rule clock", clock::shutdownNow));
 
-    ReadingStore store = openReadingStore(gc);
+    TimescaleReadingStore store = openReadingStore(gc);
+    this.store = store;
     {
       started.push(new Part("reading store", store));
       IngestListener listener = new IngestListener() {
@@ -261,6 +264,7 @@ public final class Gateway implements AutoCloseable {
         .tokens(tokens.build())
         .registry(registry)
         .grid(DashboardGrid.of(site))
+        .health(this::spoolHealth)
         .build()
         .start();
   }
@@ -278,7 +282,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Durable storage: batched COPY into TimescaleDB, the local spool while it is unreachable. */
-  private ReadingStore openReadingStore(GatewayConfig gc) {
+  private TimescaleReadingStore openReadingStore(GatewayConfig gc) {
     io.safegrid.gateway.config.StorageConfig s = gc.storage();
     long segment = Math.min(16L << 20, s.spoolMaxBytes());
     StorageConfig sc =
@@ -288,6 +292,22 @@ public final class Gateway implements AutoCloseable {
             .withBatch(s.batchSize(), Duration.ofMillis(s.batchWindowMs()))
             .withSpool(s.spoolMaxBytes(), segment);
     return new TimescaleReadingStore(sc, registry);
+  }
+
+  /**
+   * The {@code spool} check of {@code GET /api/health} (docs/dashboard.md): down while the spool is
+   * full (the gateway then refuses data: no PUBACK, CoAP 5.03); {@code spooling} is true while the
+   * database is treated as unreachable. Absent until the store is open.
+   */
+  private Map<String, HealthReport> spoolHealth() {
+    TimescaleReadingStore s = store;
+    if (s == null) {
+      return Map.of();
+    }
+    Map<String, Object> details = new java.util.LinkedHashMap<>();
+    details.put("spooling", s.spooling());
+    details.put("full", s.spoolFull());
+    return Map.of("spool", s.spoolFull() ? HealthReport.down(details) : HealthReport.up(details));
   }
 
   /** MQTT 3.1.1/5 server (Netty): devices authenticate with id and secret (PBKDF2-hashed here). */

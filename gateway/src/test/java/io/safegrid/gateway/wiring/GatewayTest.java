@@ -104,6 +104,29 @@ class GatewayTest {
     assertThatThrownBy(() -> new Socket("127.0.0.1", http).close()).isInstanceOf(ConnectException.class);
   }
 
+  /**
+   * /api/health has the spool check docs/dashboard.md promises, and a second gateway on the same
+   * spool directory (a newcomer running {@code bin/safegrid demo} beside {@code bin/safegrid
+   * gateway} in one checkout) is told why it cannot start, not only "cannot open the spool".
+   */
+  @Test
+  void healthReportsTheSpoolAndASecondGatewayOnTheSameSpoolSaysItIsInUse() throws Exception {
+    try (Gateway g = Gateway.start(shipped())) {
+      HttpResponse<String> health = get(g.ports().http(), "/api/health", null);
+      assertThat(health.statusCode()).isEqualTo(200);
+      assertThat(health.body())
+          .contains("\"database\":{\"up\":true")
+          .contains("\"spool\":{\"up\":true,\"spooling\":false,\"full\":false}");
+
+      assertThatThrownBy(() -> Gateway.start(shipped()).close())
+          .isInstanceOf(GatewayStartException.class)
+          .hasMessageContaining("cannot open the spool in " + spool)
+          .hasMessageContaining("in use by another process");
+      assertThat(get(g.ports().http(), "/api/health", null).statusCode())
+          .as("the first gateway is untouched").isEqualTo(200);
+    }
+  }
+
   @Test
   void aSecondStartChangesNoDeviceRows() throws Exception {
     try (Gateway g = Gateway.start(shipped())) {
