@@ -79,6 +79,13 @@ public final class IngestService implements IngestSink {
     return store.acceptingMore();
   }
 
+  /** Counted as {@code safegrid.ingest.messages{kind=status, outcome=invalid}}. */
+  @Override
+  public CompletableFuture<IngestResult> rejected(
+      String deviceId, byte[] payload, String source, String reason) {
+    return invalid("status", deviceId, payload, source, reason);
+  }
+
   private CompletableFuture<IngestResult> finish(
       String kind,
       String deviceId,

@@ -30,6 +30,22 @@ public interface IngestSink {
   CompletableFuture<IngestResult> events(
       String deviceId, byte[] payload, long receivedAtMillis, String source);
 
+  /**
+   * Keeps a payload the transport itself found undecodable (e.g. a {@code devices/{id}/status}
+   * payload that says neither online nor offline) in {@code dead_letters} with the reason: the
+   * contract's delivery promise drops no undecodable message silently.
+   *
+   * <p>The default keeps nothing (for test doubles); a sink that stores must override it.
+   *
+   * @param reason why it was refused, one sentence
+   * @return completes with {@link IngestResult.Status#INVALID} once the dead letter is durable
+   */
+  default CompletableFuture<IngestResult> rejected(
+      String deviceId, byte[] payload, String source, String reason) {
+    return CompletableFuture.completedFuture(
+        new IngestResult(IngestResult.Status.INVALID, 0, java.util.List.of(reason)));
+  }
+
   /** True while storage can take more; transports pause reading when false. */
   boolean acceptingMore();
 }

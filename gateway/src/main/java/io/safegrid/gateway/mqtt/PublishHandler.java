@@ -153,10 +153,8 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     }
     acks.add(pending);
     inflight++;
-    if (kind == TopicAcl.Kind.STATUS) {
-      boolean understood = status(session, pending.payload);
-      completed(pending, new IngestResult(
-          understood ? IngestResult.Status.ACCEPTED : IngestResult.Status.INVALID, 0, List.of()), null);
+    if (kind == TopicAcl.Kind.STATUS && status(session, pending.payload)) {
+      completed(pending, new IngestResult(IngestResult.Status.ACCEPTED, 0, List.of()), null);
     } else {
       submit(session, pending);
     }
@@ -175,9 +173,14 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     String source = "mqtt:" + pending.topic;
     try {
       future =
-          pending.kind == TopicAcl.Kind.TELEMETRY
-              ? sink.telemetry(session.deviceId, pending.payload, pending.receivedMillis, source)
-              : sink.events(session.deviceId, pending.payload, pending.receivedMillis, source);
+          switch (pending.kind) {
+            case TELEMETRY -> sink.telemetry(session.deviceId, pending.payload, pending.receivedMillis, source);
+            case EVENTS -> sink.events(session.deviceId, pending.payload, pending.receivedMillis, source);
+            // a status payload that says neither online nor offline: kept as a dead letter
+            case STATUS -> sink.rejected(session.deviceId, pending.payload, source,
+                "status payload is neither online nor offline (nor JSON {\"status\":\"online\"|\"offline\"}"
+                    + " or {\"online\":true|false})");
+          };
     } catch (RuntimeException e) {
       future = CompletableFuture.failedFuture(e);
     }

@@ -138,6 +138,23 @@ class MqttEndToEndTest {
         + "AND time = to_timestamp(" + (ts + 2) + " / 1000.0)")).isEqualTo(1);
   }
 
+  /** Contract, delivery promise: an undecodable status payload is kept too, not only logged. */
+  @Test
+  void anUndecodableStatusPayloadIsADeadLetterAndAGoodOneIsNot() throws Exception {
+    long before = count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'");
+    try (Socket s = RawMqtt.connect(server.port(), "gas-103", "demo-gas-103", 60)) {
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-103/status", 1, 11, "maybe"));
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-103/status", 1, 12, "online"));
+      assertThat(RawMqtt.readPacket(s.getInputStream())).containsExactly(0x40, 0x02, 0x00, 11);
+      assertThat(RawMqtt.readPacket(s.getInputStream())).containsExactly(0x40, 0x02, 0x00, 12);
+    }
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'"
+        + " AND source = 'mqtt:devices/gas-103/status' AND payload = 'maybe'::bytea"
+        + " AND reason LIKE 'status payload is neither online nor offline%'") )
+        .as("kept once, after the PUBACK").isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'") - before).isEqualTo(1);
+  }
+
   @Test
   void thousandUndecodableMessagesFromOneDeviceThenAGoodOneFromAnother() throws Exception {
     long deadBefore = count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'");
