@@ -35,7 +35,9 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>not JSON, not an object or array, an empty array, more than {@link #MAX_RECORDS}
  *       records: the whole message (the caller keeps it as a dead letter);
- *   <li>a record with a bad {@code ts} or {@code seq}, or not an object: that record;
+ *   <li>a record with a bad {@code ts} (not epoch ms or ISO-8601 with an offset, or a number
+ *       below {@link #MIN_EPOCH_MILLIS}: epoch seconds) or {@code seq}, or not an object: that
+ *       record;
  *   <li>a value that is NaN, infinite, a string, a boolean or null, or a metric name not matching
  *       {@code [a-z][a-z0-9_]{0,63}}: that field; the rest of the record is kept.
  * </ul>
@@ -52,6 +54,13 @@ public final class PayloadDecoder {
 
   /** Event names, e.g. {@code fire}, {@code mains_fault}. */
   public static final Pattern EVENT_NAME = Pattern.compile("[a-z][a-z0-9_]{0,63}");
+
+  /**
+   * Smallest accepted numeric {@code ts}: 10^11 ms is 1973-03-03. Anything below is almost surely
+   * a device sending epoch seconds (10^9 s is 2001); stored as milliseconds it would land in
+   * January 1970, so the record is refused with that reason instead.
+   */
+  public static final long MIN_EPOCH_MILLIS = 100_000_000_000L;
 
   private static final int MAX_TEXT = 512;
 
@@ -221,6 +230,10 @@ public final class PayloadDecoder {
       long ms = ts.longValue();
       if (ms < 0) {
         throw new InvalidPayload("ts: negative epoch milliseconds " + ms);
+      }
+      if (ms < MIN_EPOCH_MILLIS) {
+        throw new InvalidPayload("ts: " + ms + " looks like epoch seconds; ts is epoch milliseconds (e.g. "
+            + ms + "000) or ISO-8601 text");
       }
       return ms;
     }

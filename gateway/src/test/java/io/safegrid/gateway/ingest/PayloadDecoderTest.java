@@ -59,11 +59,23 @@ class PayloadDecoderTest {
   @Test
   void backlogArrayKeepsGoodRecordsAndNamesTheBadOne() {
     DecodedMessage m =
-        telemetry("[{\"ts\": 1000, \"seq\": 1, \"values\": {\"gas_lel\": 1}},"
+        telemetry("[{\"ts\": 1764403200000, \"seq\": 1, \"values\": {\"gas_lel\": 1}},"
             + " {\"ts\": \"yesterday\", \"values\": {\"gas_lel\": 2}},"
-            + " {\"ts\": 3000, \"seq\": 3, \"values\": {\"gas_lel\": 3}}]");
-    assertThat(m.readings()).extracting(Reading::timeMillis).containsExactly(1000L, 3000L);
+            + " {\"ts\": 1764403203000, \"seq\": 3, \"values\": {\"gas_lel\": 3}}]");
+    assertThat(m.readings()).extracting(Reading::timeMillis).containsExactly(1764403200000L, 1764403203000L);
     assertThat(m.rejections()).singleElement().asString().startsWith("record 1: ts:");
+  }
+
+  @Test
+  void epochSecondsAreRefusedNotStoredIn1970() {
+    DecodedMessage m = telemetry("{\"ts\": 1795960000, \"values\": {\"gas_lel\": 1}}");
+    assertThat(m.invalid()).isTrue();
+    assertThat(m.error()).contains("looks like epoch seconds");
+    DecodedMessage backlog =
+        telemetry("[{\"ts\": 1795960000, \"values\": {\"gas_lel\": 1}},"
+            + " {\"ts\": 1795960000000, \"values\": {\"gas_lel\": 2}}]");
+    assertThat(backlog.readings()).extracting(Reading::timeMillis).containsExactly(1795960000000L);
+    assertThat(backlog.rejections()).singleElement().asString().startsWith("record 0: ts: 1795960000 looks like epoch seconds");
   }
 
   @Test
@@ -95,14 +107,14 @@ class PayloadDecoderTest {
     DecodedMessage m =
         decoder.decodeEvents(
             "fire-languang-xiangjiang",
-            "{\"ts\": 1000, \"event\": \"fire\", \"zone\": 10, \"point\": 2, \"text\": \"3F kitchen\"}".getBytes(UTF_8),
+            "{\"ts\": 1764403200000, \"event\": \"fire\", \"zone\": 10, \"point\": 2, \"text\": \"3F kitchen\"}".getBytes(UTF_8),
             NOW);
     assertThat(m.events()).singleElement().satisfies(e -> {
       assertThat(e.event()).isEqualTo("fire");
       assertThat(e.zone()).isEqualTo(10);
       assertThat(e.point()).isEqualTo(2);
       assertThat(e.text()).isEqualTo("3F kitchen");
-      assertThat(e.timeMillis()).isEqualTo(1000L);
+      assertThat(e.timeMillis()).isEqualTo(1764403200000L);
     });
     assertThat(decoder.decodeEvents("x", "{\"event\": 5}".getBytes(UTF_8), NOW).invalid()).isTrue();
   }
