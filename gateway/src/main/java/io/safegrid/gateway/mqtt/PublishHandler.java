@@ -130,6 +130,15 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     String topic = publish.variableHeader().topicName();
     int qos = publish.fixedHeader().qosLevel().value();
     int packetId = publish.variableHeader().packetId();
+    if (topic == null || topic.isEmpty()) {
+      // MQTT 3.1.1 4.7.3-1: a topic name has at least one character; MQTT 5.0 3.3.2.1: a zero
+      // length topic without a Topic Alias (not supported here: Topic Alias Maximum 0) is a
+      // protocol error. Not an ACL matter: the connection ends.
+      metrics.reject("malformed");
+      log.info("device {}: PUBLISH with an empty topic, closing", session.deviceId);
+      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+      return;
+    }
     TopicAcl.Kind kind = TopicAcl.publishKind(session.deviceId, topic);
     if (kind == null) {
       metrics.reject("acl_publish");

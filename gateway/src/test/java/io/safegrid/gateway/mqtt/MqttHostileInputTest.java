@@ -185,6 +185,20 @@ class MqttHostileInputTest {
   }
 
   @Test
+  void emptyTopicOnMqtt5IsAProtocolErrorNotAnAclRefusal() throws Exception {
+    try (Socket s = RawMqtt.connect(port(), "gas-001", "s-gas-001", 60, 5)) {
+      s.getOutputStream().write(
+          RawMqtt.publish(new byte[0], 1, 9, "{\"values\": {\"gas_lel\": 1}}".getBytes(StandardCharsets.UTF_8), true));
+      byte[] answer = RawMqtt.readPacket(s.getInputStream());
+      // DISCONNECT (0xE0) with reason 0x82 protocol error, not PUBACK 0x87
+      assertThat(answer[0] & 0xFF).isEqualTo(0xE0);
+      assertThat(answer[2] & 0xFF).isEqualTo(0x82);
+      assertThat(RawMqtt.readUntilClosed(s, 5000)).isEmpty();
+    }
+    assertThat(sink.received).isEmpty();
+  }
+
+  @Test
   void publishBeforeConnectCloses() throws Exception {
     try (Socket s = new Socket("127.0.0.1", port())) {
       s.getOutputStream().write(RawMqtt.publish("devices/gas-001/telemetry", 0, 0, "{}"));
