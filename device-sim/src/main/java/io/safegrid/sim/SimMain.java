@@ -108,6 +108,12 @@ public final class SimMain implements Callable<Integer> {
       ScenarioRunner runner = new ScenarioRunner(spec.withExtra(extra), devices, mqtt, coap, System.out);
       Runtime.getRuntime().addShutdownHook(new Thread(runner::stop));
       runner.run();
+      if (runner.sent.get() > 0 && runner.acked.get() == 0) {
+        // nothing the far end took: say so in the exit code, so scripts and CI see it
+        System.err.println("scenario: no message was acknowledged (" + runner.sent.get()
+            + " sent): is the gateway running at " + mqtt + " / " + coap + "?");
+        return 1;
+      }
       return 0;
     }
   }
