@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.safegrid.alerting.testsupport.Mosquitto;
+import io.safegrid.alerting.testsupport.NotificationSubscriber;
 import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.GatewayConfig;
@@ -26,17 +27,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,26 +77,17 @@ class EndToEndTest {
   static final int VALUES_PER_MESSAGE = 2; // gas_lel, battery_pct
 
   static Mosquitto broker;
-  static MqttClient emergencyListener;
-  static final List<String> notifications = new CopyOnWriteArrayList<>();
+  static NotificationSubscriber emergencyListener;
 
   @BeforeAll
   static void emergencyNetwork() throws Exception {
     broker = Mosquitto.start();
-    emergencyListener = new MqttClient(broker.uri(), "e2e-emergency-listener", new MemoryPersistence());
-    emergencyListener.connect(new MqttConnectionOptions());
-    // the array form: Paho 1.2.5's subscribe(String, int, listener) recurses forever
-    emergencyListener.subscribe(
-        new MqttSubscription[] {new MqttSubscription("#", 1)},
-        new IMqttMessageListener[] {
-          (topic, msg) -> notifications.add(topic + " " + new String(msg.getPayload(), StandardCharsets.UTF_8))
-        });
+    emergencyListener = new NotificationSubscriber(broker.uri());
   }
 
   @AfterAll
   static void stopBroker() throws Exception {
     if (emergencyListener != null) {
-      emergencyListener.disconnect();
       emergencyListener.close();
     }
     if (broker != null) {
@@ -125,6 +114,11 @@ class EndToEndTest {
             broker.uri(), en.clientId(), en.topicPrefix(), en.username(), en.password()))
         .withStorage(new StorageConfig(spool.toString(), st.spoolMaxBytes(), st.batchSize(), st.batchWindowMs()));
     return new LoadedConfig(shipped.file(), shipped.site(), gc);
+  }
+
+  /** What reached the emergency network broker so far, as "topic payload". */
+  private static List<String> notifications() {
+    return emergencyListener.all().stream().map(r -> r.topic() + " " + r.json()).toList();
   }
 
   @Test
@@ -176,17 +170,17 @@ class EndToEndTest {
         // 3. a notification arrives on the emergency network broker
         String prefix = gateway.config().gateway().emergencyNetwork().topicPrefix().replaceAll("/+$", "");
         await("notification on the broker").atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-            assertThat(notifications).anySatisfy(n -> assertThat(n).startsWith(prefix + "/").contains(LEAKING)));
+            assertThat(notifications()).anySatisfy(n -> assertThat(n).startsWith(prefix + "/").contains(LEAKING)));
 
         // 4. escalation runs when the acknowledgement timeout passes
         await("escalation deadline set").atMost(Duration.ofSeconds(20))
             .until(() -> nextEscalationAt(alarmId) != null);
-        int notificationsBefore = notifications.size();
+        int notificationsBefore = notifications().size();
         assertThat(makeEscalationDue(alarmId)).isEqualTo(1);
         await("escalated on /api/live").atMost(Duration.ofSeconds(20)).until(() ->
             live.alarmEvents(alarmId).stream().anyMatch(e -> "escalated".equals(e.data().path("type").asText())));
         await("escalation notified on the broker").atMost(Duration.ofSeconds(30))
-            .until(() -> notifications.size() > notificationsBefore);
+            .until(() -> notifications().size() > notificationsBefore);
 
         // 5. acknowledging stops escalation
         HttpResponse<String> ack = HttpClient.newHttpClient().send(

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.safegrid.alerting.testsupport.Mosquitto;
+import io.safegrid.alerting.testsupport.NotificationSubscriber;
 import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.GatewayConfig;
@@ -21,14 +22,11 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP;
 import org.eclipse.californium.core.coap.MediaTypeRegistry;
-import org.eclipse.paho.mqttv5.client.IMqttMessageListener;
 import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.common.MqttSubscription;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
@@ -48,31 +46,27 @@ class GatewayEndToEndTest {
   @RegisterExtension static final TestDatabase db = new TestDatabase();
 
   static Mosquitto broker;
-  static MqttClient listener;
-  static final List<String> notifications = new CopyOnWriteArrayList<>();
+  static NotificationSubscriber listener;
 
   @BeforeAll
   static void broker() throws Exception {
     broker = Mosquitto.start();
-    listener = new MqttClient(broker.uri(), "e2e-listener", new MemoryPersistence());
-    listener.connect(new MqttConnectionOptions());
-    // the array form: Paho 1.2.5's subscribe(String, int, listener) recurses forever
-    listener.subscribe(
-        new MqttSubscription[] {new MqttSubscription("safegrid/notify/#", 1)},
-        new IMqttMessageListener[] {
-          (topic, msg) -> notifications.add(topic + " " + new String(msg.getPayload(), StandardCharsets.UTF_8))
-        });
+    listener = new NotificationSubscriber(broker.uri());
   }
 
   @AfterAll
   static void stopBroker() throws Exception {
     if (listener != null) {
-      listener.disconnect();
       listener.close();
     }
     if (broker != null) {
       broker.close();
     }
+  }
+
+  /** What reached the emergency network broker so far, as "topic payload". */
+  private static List<String> notifications() {
+    return listener.all().stream().map(r -> r.topic() + " " + r.json()).toList();
   }
 
   @Test
@@ -127,7 +121,7 @@ class GatewayEndToEndTest {
               .contains("gas-001").contains("gas-lel"));
 
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-          assertThat(notifications).anySatisfy(n -> assertThat(n).contains("gas-001")));
+          assertThat(notifications()).anySatisfy(n -> assertThat(n).contains("gas-001")));
 
       // a fire panel over MQTT 5: wrong secret refused; right one, QoS 1 event -> PUBACK -> alarm
       String mqttUri = "tcp://127.0.0.1:" + g.ports().mqtt();
