@@ -1,5 +1,10 @@
 package io.safegrid.sim;
 
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.safegrid.sim.hold.HoldOptions;
+import io.safegrid.sim.hold.HoldRunner;
+import io.safegrid.sim.link.MqttClientKind;
+import io.safegrid.sim.link.Transport;
 import io.safegrid.sim.load.LoadOptions;
 import io.safegrid.sim.load.LoadRunner;
 import io.safegrid.sim.scenario.ScenarioRunner;
@@ -24,6 +29,9 @@ import picocli.CommandLine.Parameters;
  *               [--site config/dongnan.yaml] [--timeline FILE] [--duration-min M] [--fault F]...
  * load --devices N --rate R --qos Q --duration S --payload-bytes B --mix v3:v5:coap
  *      [--mqtt URI] [--coap URI] [--site FILE] [--api http://...] [--token T] [--summary FILE]
+ *      [--mqtt-client netty|paho] [--io-threads 2] [--max-in-flight 16]
+ *      [--probe-devices N | --probe-device ID,...] [--probe-interval-ms MS]
+ * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--keepalive 60]
  * </pre>
  *
  * Exit codes: 0 done, 1 bad input or run failure, 2 usage error.
@@ -33,7 +41,7 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     version = "SafeGrid device simulator 0.1",
     description = "Plays SafeGrid devices against a gateway or any MQTT broker.",
-    subcommands = {SimMain.Scenario.class, SimMain.Load.class})
+    subcommands = {SimMain.Scenario.class, SimMain.Load.class, SimMain.Hold.class})
 public final class SimMain implements Callable<Integer> {
 
   public static void main(String[] args) {
@@ -158,14 +166,39 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--token", defaultValue = "demo-viewer-token", description = "bearer token for /api/live")
     String token;
 
-    @Option(names = "--probe-device", defaultValue = "gas-117", description = "gas alarm that crosses 25 %LEL")
-    String probeDevice;
+    @Option(names = "--probe-device", split = ",",
+        description = "probe gas alarm id(s) that cross 25 %%LEL (default: the last --probe-devices gas alarms of the site)")
+    List<String> probeIds = new ArrayList<>();
+
+    @Option(names = "--probe-devices", defaultValue = "1",
+        description = "how many probe gas alarms when --probe-device is not given")
+    int probeDevices;
 
     @Option(names = "--probe-transport", defaultValue = "v3", description = "how the probe talks: v3, v5 or coap")
     String probeTransport;
 
-    @Option(names = "--probe-interval", defaultValue = "10", description = "seconds between probe crossings")
-    int probeInterval;
+    @Option(names = "--probe-interval", description = "seconds between one probe device's crossings (default 10)")
+    Integer probeIntervalS;
+
+    @Option(names = "--probe-interval-ms", description = "ms between one probe device's crossings (overrides --probe-interval)")
+    Long probeIntervalMs;
+
+    @Option(names = "--mqtt-client", defaultValue = "netty",
+        description = "MQTT client for the load: netty (all devices on shared event loops) or paho (4 threads per device)")
+    String mqttClient;
+
+    @Option(names = "--io-threads", defaultValue = "2", description = "Netty event loop threads")
+    int ioThreads;
+
+    @Option(names = "--max-in-flight", defaultValue = "16",
+        description = "most unacknowledged messages per device (back-pressure)")
+    int maxInFlight;
+
+    @Option(names = "--keepalive", defaultValue = "30", description = "MQTT keepalive, seconds")
+    int keepalive;
+
+    @Option(names = "--connect-concurrency", defaultValue = "64", description = "most connection handshakes at a time")
+    int connectConcurrency;
 
     @Option(names = "--summary", description = "write the JSON summary here")
     Path summary;
@@ -179,11 +212,69 @@ public final class SimMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+      long intervalMs = probeIntervalMs != null ? probeIntervalMs
+          : (probeIntervalS != null ? probeIntervalS : 10) * 1000L;
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
-          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeDevice,
-          io.safegrid.sim.link.Transport.parse(probeTransport), probeInterval, summary, drain, warmup);
+          LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
+          Transport.parse(probeTransport), intervalMs, summary, drain, warmup,
+          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency);
       new LoadRunner(options, System.out).run();
       return 0;
+    }
+  }
+
+  /** {@code hold}: N devices connected and idle (keepalive only) for a while. */
+  @Command(name = "hold", mixinStandardHelpOptions = true,
+      description = "Connect N MQTT devices (Netty, shared event loops), publish one QoS 1 reading each, then keep "
+          + "them connected with keepalive only for --hold-s seconds. Prints 'READY connected=N acked=M failed=F "
+          + "connect_s=S' when the handshakes are done and 'HELD connected=K of N' at the end.")
+  static final class Hold implements Callable<Integer> {
+    @Option(names = "--devices", defaultValue = "1000", description = "devices to connect")
+    int devices;
+
+    @Option(names = "--hold-s", defaultValue = "30", description = "seconds to stay connected (0 = until stopped)")
+    int holdS;
+
+    @Option(names = "--mqtt", defaultValue = "tcp://127.0.0.1:1883", description = "MQTT gateway or broker")
+    String mqtt;
+
+    @Option(names = "--site", description = "take device ids and secrets from this site file "
+        + "(needed against the gateway); without it devices are hold-00001.. (for a broker without auth)")
+    Path site;
+
+    @Option(names = "--id-prefix", defaultValue = "", description = "only the site's devices whose id starts with this")
+    String idPrefix;
+
+    @Option(names = "--version", defaultValue = "v3", description = "MQTT version: v3 (3.1.1) or v5")
+    String version;
+
+    @Option(names = "--keepalive", defaultValue = "60", description = "MQTT keepalive, seconds")
+    int keepalive;
+
+    @Option(names = "--io-threads", defaultValue = "2", description = "Netty event loop threads")
+    int ioThreads;
+
+    @Option(names = "--connect-concurrency", defaultValue = "64", description = "most handshakes at a time")
+    int connectConcurrency;
+
+    @Option(names = "--connect-budget-s", defaultValue = "300", description = "stop starting handshakes after this")
+    int connectBudgetS;
+
+    @Option(names = "--no-publish", description = "do not publish the one QoS 1 reading per device")
+    boolean noPublish;
+
+    @Override
+    public Integer call() throws Exception {
+      MqttVersion v = switch (Transport.parse(version)) {
+        case V3 -> MqttVersion.MQTT_3_1_1;
+        case V5 -> MqttVersion.MQTT_5;
+        case COAP -> throw new IllegalArgumentException("hold is MQTT only: --version v3 or v5");
+      };
+      HoldRunner runner = new HoldRunner(new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive,
+          ioThreads, connectConcurrency, connectBudgetS, !noPublish), System.out);
+      Runtime.getRuntime().addShutdownHook(new Thread(runner::stop));
+      HoldRunner.Result r = runner.run();
+      return r.connected() == 0 ? 1 : 0;
     }
   }
 }

@@ -1,12 +1,18 @@
 package io.safegrid.sim;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assumptions.assumeThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.safegrid.sim.link.DeviceLink;
+import io.safegrid.sim.link.netty.NettyMqttClients;
+import io.safegrid.sim.link.netty.NettyMqttLink;
 import io.safegrid.sim.scenario.ScenarioRunner;
 import io.safegrid.sim.scenario.ScenarioSpec;
+import io.safegrid.sim.site.SimDevice;
 import io.safegrid.sim.site.SiteFile;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
@@ -20,9 +26,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -146,7 +154,8 @@ class GatewayEndToEndSimTest {
         "--mqtt", "tcp://127.0.0.1:" + mqttPort, "--coap", "coap://127.0.0.1:" + coapPort,
         "--mix", "1:1:1", "--devices", "42", "--rate", "120",
         "--qos", "1", "--duration", "12", "--warmup", "1", "--api", "http://127.0.0.1:" + httpPort,
-        "--token", "demo-viewer-token", "--probe-transport", "coap", "--probe-interval", "3",
+        "--token", "demo-viewer-token", "--probe-transport", "coap", "--probe-devices", "3",
+        "--probe-interval-ms", "1500",
         "--summary", summary.toString());
 
     assertThat(exit).isZero();
@@ -158,6 +167,36 @@ class GatewayEndToEndSimTest {
     assertThat(s.path("ackLatencyMs").path("p99").asDouble()).isPositive();
     assertThat(s.path("alarmLatencyMs").path("count").asLong()).as("probe alarms seen on /api/live").isPositive();
     assertThat(s.path("alarmLatencyMs").path("p50").asDouble()).isPositive();
+    // three probes, each crossing every 1.5 s from 2 s in: about 20 crossings in 12 s
+    assertThat(s.path("probe").path("devices")).hasSize(3);
+    assertThat(s.path("probe").path("devices").toString()).contains("gas-117", "gas-116", "gas-115");
+    assertThat(s.path("probe").path("crossings").asLong()).isGreaterThanOrEqualTo(15);
+    assertThat(s.path("alarmLatencyMs").path("count").asLong()).as("an alarm event per crossing")
+        .isGreaterThanOrEqualTo(s.path("probe").path("crossings").asLong() - 3);
+  }
+
+  @Test
+  void nettyLinkWithAWrongSecretIsRefusedAndTheRightOneGetsPubacksAnd0x99ForGarbage() throws Exception {
+    String uri = "tcp://127.0.0.1:" + mqttPort;
+    SimDevice gas = new SimDevice("gas-101", "gas_alarm", "demo-gas-101", "gas-101", null, null, 60);
+    try (NettyMqttClients clients = new NettyMqttClients(1, 30, 30_000)) {
+      for (MqttVersion v : List.of(MqttVersion.MQTT_3_1_1, MqttVersion.MQTT_5)) {
+        NettyMqttLink wrong = clients.open(uri, gas, "not-the-secret", v);
+        assertThatThrownBy(() -> wrong.connect().get(30, TimeUnit.SECONDS))
+            .isInstanceOf(ExecutionException.class)
+            .cause().isInstanceOf(DeviceLink.Refused.class)
+            .hasMessageStartingWith("gas-101 refused: CONNACK 0x");
+        assertThat(wrong.isConnected()).isFalse();
+      }
+      NettyMqttLink v5 = clients.open(uri, gas, gas.secret(), MqttVersion.MQTT_5);
+      v5.connect().get(30, TimeUnit.SECONDS);
+      v5.publish("telemetry", ("{\"ts\":" + System.currentTimeMillis() + ",\"values\":{\"gas_lel\":1.0}}")
+          .getBytes(StandardCharsets.UTF_8), 1).get(30, TimeUnit.SECONDS);
+      assertThatThrownBy(() -> v5.publish("telemetry", "not json".getBytes(StandardCharsets.UTF_8), 1)
+          .get(30, TimeUnit.SECONDS))
+          .cause().isInstanceOf(DeviceLink.Refused.class).hasMessageContaining("0x99");
+      v5.close();
+    }
   }
 
   private static JsonNode api(String path) throws Exception {

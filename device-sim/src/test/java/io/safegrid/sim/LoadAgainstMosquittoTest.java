@@ -10,10 +10,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code sim load} against a real Mosquitto (no auth) writes a summary with the figures. */
+/**
+ * {@code sim load} against a real Mosquitto (no auth) writes a summary with the figures, with
+ * either MQTT client (Netty, the default, and Paho).
+ */
 class LoadAgainstMosquittoTest {
 
   @TempDir Path dir;
@@ -29,8 +33,9 @@ class LoadAgainstMosquittoTest {
     broker.close();
   }
 
-  @Test
-  void loadWritesSummaryWithAckedRateAndPubackPercentiles() throws Exception {
+  @ParameterizedTest
+  @ValueSource(strings = {"netty", "paho"})
+  void loadWritesSummaryWithAckedRateAndPubackPercentiles(String client) throws Exception {
     Path summary = dir.resolve("out/summary.json");
     PrintStream realOut = System.out;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
@@ -39,7 +44,7 @@ class LoadAgainstMosquittoTest {
       System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
       exit = SimMain.run("load", "--devices", "20", "--rate", "400", "--qos", "1", "--duration", "3",
           "--payload-bytes", "200", "--mix", "1:1:0", "--mqtt", broker.uri(), "--warmup", "1",
-          "--summary", summary.toString());
+          "--mqtt-client", client, "--summary", summary.toString());
     } finally {
       System.setOut(realOut);
     }
@@ -65,5 +70,9 @@ class LoadAgainstMosquittoTest {
     assertThat(s.path("byTransport").path("v5").asLong()).isPositive();
     assertThat(s.path("alarmLatencyMs").isNull()).as("no --api, no alarm figure").isTrue();
     assertThat(s.path("target").path("payload_bytes").asInt()).isEqualTo(200);
+    assertThat(s.path("target").path("mqtt_client").asText()).isEqualTo(client);
+    assertThat(s.path("skipped").asLong()).isEqualTo(s.path("skippedBusy").asLong() + s.path("skippedLate").asLong());
+    // the pacer issues the target rate: 400/s for 3 s, less what it counted as skipped
+    assertThat(s.path("sent").asLong() + s.path("skipped").asLong()).isBetween(1100L, 1300L);
   }
 }

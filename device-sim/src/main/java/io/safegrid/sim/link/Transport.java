@@ -1,5 +1,7 @@
 package io.safegrid.sim.link;
 
+import io.netty.handler.codec.mqtt.MqttVersion;
+import io.safegrid.sim.link.netty.NettyMqttClients;
 import io.safegrid.sim.site.SimDevice;
 import org.eclipse.californium.core.network.Endpoint;
 
@@ -29,6 +31,20 @@ public enum Transport {
    */
   public DeviceLink open(
       String mqttUri, String coapUri, SimDevice device, String password, Endpoint sharedCoap) {
+    return open(mqttUri, coapUri, device, password, sharedCoap, null);
+  }
+
+  /**
+   * Opens a link for {@code device}; MQTT on Netty's codec when {@code netty} is given (shared
+   * event loops, for load), else on Paho (a client with its own threads per device).
+   *
+   * @param netty the shared Netty MQTT event loops, or null for Paho
+   */
+  public DeviceLink open(String mqttUri, String coapUri, SimDevice device, String password,
+      Endpoint sharedCoap, NettyMqttClients netty) {
+    if (netty != null && this != COAP) {
+      return netty.open(mqttUri, device, password, this == V5 ? MqttVersion.MQTT_5 : MqttVersion.MQTT_3_1_1);
+    }
     return switch (this) {
       case V3 -> new MqttV3Link(mqttUri, device, password, 1000);
       case V5 -> new MqttV5Link(mqttUri, device, password);

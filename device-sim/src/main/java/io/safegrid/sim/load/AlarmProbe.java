@@ -12,45 +12,109 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Recorder;
 
 /**
- * Publish-to-alarm latency: a probe gas alarm crosses the 25 %LEL setpoint (GB/T 50493-2019 5.5.2)
- * on a schedule (60 %LEL, then 0 %LEL half an interval later to clear it), while this listens on
- * the gateway's {@code /api/live} (server-sent events, bearer token). The time from the crossing's
- * publish to the first {@code event: alarm} for the probe (type raised, reopened or repeated) is
- * one sample.
+ * Publish-to-alarm latency from one or more probe gas alarms. Each probe device, on its own
+ * phase of a common interval, publishes 60 %LEL (QoS 1), which crosses the 25 %LEL first-level
+ * setpoint (GB/T 50493-2019 5.5.2), and half an interval later 0 %LEL, which is below the
+ * setpoint minus the clear hysteresis (5 %LEL in the shipped site), so the gateway clears the
+ * alarm and the next crossing raises it again (the ledger reopens the cleared entry: event
+ * {@code reopened}). Meanwhile one listener reads the gateway's {@code /api/live} (server-sent
+ * events, bearer token). A sample is the time from a crossing's publish to the first
+ * {@code event: alarm} for that device of type raised, reopened, repeated or severity_changed
+ * whose evidence {@code reading_time_ms} is the crossing's {@code ts} (or, if the event carries
+ * no evidence time, the device's latest crossing still waiting). Samples are recorded in µs.
  */
 public final class AlarmProbe implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> RAISING = Set.of("raised", "reopened", "repeated", "severity_changed");
 
-  private final DeviceLink link;
-  private final String deviceId;
+  /** One probe device: its link and its crossings still waiting for their alarm (ts ms -> publish ns). */
+  private static final class Probe {
+    final String deviceId;
+    final DeviceLink link;
+    final ConcurrentSkipListMap<Long, Long> waiting = new ConcurrentSkipListMap<>();
+    long lastTs;
+    long seq;
+
+    Probe(String deviceId, DeviceLink link) {
+      this.deviceId = deviceId;
+      this.link = link;
+    }
+
+    /** A payload with a ts later than every earlier one (distinct readings, in order). */
+    synchronized byte[] payload(double lel, long[] tsOut) {
+      long ts = Math.max(System.currentTimeMillis(), lastTs + 1);
+      lastTs = ts;
+      tsOut[0] = ts;
+      return ("{\"ts\":" + ts + ",\"seq\":" + (++seq) + ",\"values\":{\"gas_lel\":" + lel + "}}")
+          .getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  private final Map<String, Probe> probes = new LinkedHashMap<>();
   private final Recorder latencyMicros;
-  private final AtomicLong pendingSinceNanos = new AtomicLong(-1);
+  private final AtomicLong crossings = new AtomicLong();
   private final AtomicLong samples = new AtomicLong();
+  private final AtomicLong unmatched = new AtomicLong();
+  private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final Thread listener;
   private volatile boolean closed;
   private volatile boolean streaming;
   private volatile String lastError;
-  private long seq;
 
   /**
+   * Starts listening on {@code /api/live} at once (crossings start with {@link #start}).
+   *
    * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}
    * @param token bearer token (role viewer is enough)
-   * @param link the probe device's connected link
+   * @param links probe device id -> its connected link (gas alarms of the gateway's site)
+   * @param latencyMicros where samples go, µs
    */
-  public AlarmProbe(String apiUrl, String token, String deviceId, DeviceLink link, Recorder latencyMicros) {
-    this.link = link;
-    this.deviceId = deviceId;
+  public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros) {
+    links.forEach((id, link) -> probes.put(id, new Probe(id, link)));
     this.latencyMicros = latencyMicros;
     this.listener = new Thread(() -> listen(apiUrl, token), "alarm-probe-sse");
     listener.setDaemon(true);
     listener.start();
+  }
+
+  /**
+   * Schedules the crossings: probe {@code i} of {@code n} crosses at {@code initialDelayMs + i *
+   * intervalMs / n} and then every {@code intervalMs}, and clears half an interval after each
+   * crossing.
+   *
+   * @param intervalMs one probe's cycle, ms (>= 2: crossing and clear must be distinct readings)
+   */
+  public void start(ScheduledExecutorService scheduler, long initialDelayMs, long intervalMs) {
+    if (intervalMs < 2) {
+      throw new IllegalArgumentException("probe interval must be >= 2 ms, was " + intervalMs);
+    }
+    int n = probes.size();
+    int i = 0;
+    for (Probe p : probes.values()) {
+      long offset = initialDelayMs + i++ * intervalMs / n;
+      schedule.add(scheduler.scheduleAtFixedRate(() -> cross(p), offset, intervalMs, TimeUnit.MILLISECONDS));
+      schedule.add(scheduler.scheduleAtFixedRate(() -> clear(p), offset + intervalMs / 2, intervalMs,
+          TimeUnit.MILLISECONDS));
+    }
+  }
+
+  /** Stops publishing crossings (samples still arrive until {@link #close}). */
+  public void stop() {
+    schedule.forEach(f -> f.cancel(false));
   }
 
   /** True once the SSE stream answered 200. */
@@ -58,9 +122,19 @@ public final class AlarmProbe implements AutoCloseable {
     return streaming;
   }
 
+  /** Crossings published so far. */
+  public long crossings() {
+    return crossings.get();
+  }
+
   /** Publish-to-alarm samples taken so far. */
   public long samples() {
     return samples.get();
+  }
+
+  /** Raising alarm events of a probe device that matched no crossing (e.g. a late duplicate). */
+  public long unmatched() {
+    return unmatched.get();
   }
 
   /** The last stream error, or null. */
@@ -68,20 +142,23 @@ public final class AlarmProbe implements AutoCloseable {
     return lastError;
   }
 
-  /** Publishes the crossing (60 %LEL) and starts the clock. */
-  public void cross() {
-    pendingSinceNanos.set(System.nanoTime());
-    link.publish("telemetry", payload(60.0), 1);
+  /** The probe device ids. */
+  public List<String> deviceIds() {
+    return List.copyOf(probes.keySet());
   }
 
-  /** Publishes 0 %LEL so the alarm clears before the next crossing. */
-  public void clear() {
-    link.publish("telemetry", payload(0.0), 1);
+  private void cross(Probe p) {
+    long[] ts = new long[1];
+    byte[] payload = p.payload(60.0, ts);
+    p.waiting.put(ts[0], System.nanoTime());
+    crossings.incrementAndGet();
+    p.link.publish("telemetry", payload, 1);
+    // a crossing unanswered for a minute will not be: forget it (it shows as crossings - samples)
+    p.waiting.headMap(ts[0] - 60_000).clear();
   }
 
-  private byte[] payload(double lel) {
-    return ("{\"ts\":" + System.currentTimeMillis() + ",\"seq\":" + (++seq)
-        + ",\"values\":{\"gas_lel\":" + lel + "}}").getBytes(StandardCharsets.UTF_8);
+  private void clear(Probe p) {
+    p.link.publish("telemetry", p.payload(0.0, new long[1]), 1);
   }
 
   private void listen(String apiUrl, String token) {
@@ -131,15 +208,28 @@ public final class AlarmProbe implements AutoCloseable {
     long now = System.nanoTime();
     try {
       JsonNode event = JSON.readTree(data);
-      if (!deviceId.equals(event.path("alarm").path("deviceId").asText())
-          || !RAISING.contains(event.path("type").asText())) {
+      JsonNode alarm = event.path("alarm");
+      Probe p = probes.get(alarm.path("deviceId").asText());
+      if (p == null || !RAISING.contains(event.path("type").asText())) {
         return;
       }
-      long since = pendingSinceNanos.getAndSet(-1);
-      if (since > 0) {
-        latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
-        samples.incrementAndGet();
+      JsonNode readingTime = alarm.path("evidence").path("reading_time_ms");
+      Long since;
+      if (readingTime.canConvertToLong()) {
+        since = p.waiting.remove(readingTime.asLong());
+      } else {
+        Map.Entry<Long, Long> latest = p.waiting.pollLastEntry();
+        since = latest == null ? null : latest.getValue();
+        if (latest != null) {
+          p.waiting.headMap(latest.getKey()).clear();
+        }
       }
+      if (since == null) {
+        unmatched.incrementAndGet();
+        return;
+      }
+      latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
+      samples.incrementAndGet();
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
@@ -147,6 +237,7 @@ public final class AlarmProbe implements AutoCloseable {
 
   @Override
   public void close() {
+    stop();
     closed = true;
     listener.interrupt();
   }

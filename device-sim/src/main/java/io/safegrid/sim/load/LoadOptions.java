@@ -1,6 +1,9 @@
 package io.safegrid.sim.load;
 
+import io.safegrid.sim.link.MqttClientKind;
+import io.safegrid.sim.link.Transport;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * What {@code sim load} does.
@@ -17,13 +20,23 @@ import java.nio.file.Path;
  *     {@code load-00001}.. with secret {@code demo-load-00001}
  * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}, or null (no alarm figure)
  * @param token bearer token for {@code /api/live}
- * @param probeDevice the device that crosses 25 %LEL on a schedule (a gas alarm of the site)
- * @param probeTransport how the probe device talks (v3, v5 or coap)
- * @param probeIntervalS seconds between probe crossings
+ * @param probeIds the probe gas alarms' ids, or empty to take the last {@code probeDevices} gas
+ *     alarms of the site (never among the N load devices)
+ * @param probeDevices how many probe devices when {@code probeIds} is empty, >= 1
+ * @param probeTransport how the probe devices talk (v3, v5 or coap)
+ * @param probeIntervalMs one probe device's cycle, ms: it crosses 25 %LEL once per cycle and
+ *     clears half-way; the probes are spread evenly over the cycle, so there are
+ *     {@code probeDevices * 1000 / probeIntervalMs} crossings per second
  * @param summary JSON summary file, or null
  * @param drainS seconds to wait for outstanding acks after publishing stops
  * @param warmupS first seconds whose latencies are left out of the percentiles (JIT, connection
- *     set-up); messages are still counted
+ *     set-up); messages are still counted; the probe starts crossing after them (at least 2 s in)
+ * @param mqttClient MQTT client for the load and probe devices: Netty (shared event loops) or Paho
+ * @param ioThreads Netty event loop threads (ignored for Paho)
+ * @param maxInFlight most unacknowledged messages per device; a device at the limit is passed
+ *     over by the pacer (back-pressure)
+ * @param keepAliveS MQTT keepalive, seconds
+ * @param connectConcurrency most connection handshakes (TCP + CONNECT/CONNACK) at a time
  */
 public record LoadOptions(
     int devices,
@@ -37,13 +50,20 @@ public record LoadOptions(
     Path site,
     String apiUrl,
     String token,
-    String probeDevice,
-    io.safegrid.sim.link.Transport probeTransport,
-    int probeIntervalS,
+    List<String> probeIds,
+    int probeDevices,
+    Transport probeTransport,
+    long probeIntervalMs,
     Path summary,
     int drainS,
-    int warmupS) {
+    int warmupS,
+    MqttClientKind mqttClient,
+    int ioThreads,
+    int maxInFlight,
+    int keepAliveS,
+    int connectConcurrency) {
 
+  /** Validates. @throws IllegalArgumentException naming the bad option */
   public LoadOptions {
     if (devices < 1) {
       throw new IllegalArgumentException("--devices must be >= 1");
@@ -62,6 +82,22 @@ public record LoadOptions(
     }
     if (mix.length != 3 || mix[0] < 0 || mix[1] < 0 || mix[2] < 0 || mix[0] + mix[1] + mix[2] == 0) {
       throw new IllegalArgumentException("--mix must be three weights v3:v5:coap, e.g. 1:1:0");
+    }
+    probeIds = probeIds == null ? List.of() : List.copyOf(probeIds);
+    if (probeDevices < 1) {
+      throw new IllegalArgumentException("--probe-devices must be >= 1");
+    }
+    if (probeIntervalMs < 2) {
+      throw new IllegalArgumentException("--probe-interval-ms must be >= 2");
+    }
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("--io-threads must be >= 1");
+    }
+    if (maxInFlight < 1) {
+      throw new IllegalArgumentException("--max-in-flight must be >= 1");
+    }
+    if (connectConcurrency < 1) {
+      throw new IllegalArgumentException("--connect-concurrency must be >= 1");
     }
   }
 

@@ -2,9 +2,13 @@ package io.safegrid.sim.load;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.netty.channel.EventLoop;
 import io.safegrid.sim.link.CoapLink;
 import io.safegrid.sim.link.DeviceLink;
+import io.safegrid.sim.link.MqttClientKind;
 import io.safegrid.sim.link.Transport;
+import io.safegrid.sim.link.netty.NettyMqttClients;
+import io.safegrid.sim.link.netty.NettyMqttLink;
 import io.safegrid.sim.site.SimDevice;
 import io.safegrid.sim.site.SiteFile;
 import java.io.IOException;
@@ -12,10 +16,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -32,13 +37,24 @@ import org.eclipse.californium.core.network.Endpoint;
  * latency ({@link AlarmProbe}). Percentiles come from HdrHistogram (microsecond resolution,
  * reported in ms). Prints a progress line every second; writes a JSON summary.
  *
+ * <p>MQTT devices run on Netty's MQTT codec by default: every connection on one shared event
+ * loop group ({@code --io-threads}), and a {@link Pacer} per event loop issues the due publishes
+ * every millisecond, round-robin over that loop's devices, on the loop's own thread. Paho
+ * ({@code --mqtt-client paho}) and CoAP devices are paced by one pacer thread.
+ *
  * <p>Works against any MQTT broker (e.g. Mosquitto without authentication): the same command
  * gives the side-by-side figure.
  */
 public final class LoadRunner {
 
-  /** Most unacknowledged messages per device before a publish is skipped (back-pressure). */
+  /** Default most unacknowledged messages per device (see {@code --max-in-flight}). */
   public static final int MAX_IN_FLIGHT_PER_DEVICE = 16;
+
+  /** Pacer tick, µs. */
+  static final long TICK_MICROS = 1000;
+
+  /** Most a late pacer tick catches up, ms of the rate; beyond it publishes are skipped (late). */
+  static final long MAX_CATCH_UP_MS = 100;
 
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -51,15 +67,18 @@ public final class LoadRunner {
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
-  private final AtomicLong skipped = new AtomicLong();
   private final Map<Transport, AtomicLong> ackedBy = new LinkedHashMap<>();
+  private final List<Pacer<Sim>> pacers = new ArrayList<>();
+  private final String pad;
 
+  /** @param out where progress lines and the figures go */
   public LoadRunner(LoadOptions options, PrintStream out) {
     this.options = options;
     this.out = out;
     for (Transport t : Transport.values()) {
       ackedBy.put(t, new AtomicLong());
     }
+    this.pad = "x".repeat(Math.max(0, options.payloadBytes()));
   }
 
   /** A device and its link. */
@@ -68,71 +87,106 @@ public final class LoadRunner {
   /** Runs the load and returns the summary (also written to the summary file, if given). */
   public LoadSummary run() throws IOException, InterruptedException {
     List<SimDevice> pool = devicePool();
-    SimDevice probeDevice = null;
+    List<SimDevice> probeDevices = List.of();
     if (options.apiUrl() != null) {
-      probeDevice = pool.stream().filter(d -> d.id().equals(options.probeDevice())).findFirst()
-          .orElse(new SimDevice(options.probeDevice(), "gas_alarm", "demo-" + options.probeDevice(),
-              options.probeDevice(), null, null, 60));
-      final String probeId = probeDevice.id();
-      pool = pool.stream().filter(d -> !d.id().equals(probeId)).toList();
+      probeDevices = probeDevices(pool);
+      Set<String> probeIds = new HashSet<>();
+      probeDevices.forEach(d -> probeIds.add(d.id()));
+      pool = pool.stream().filter(d -> !probeIds.contains(d.id())).toList();
     }
     if (pool.size() < options.devices()) {
       throw new IllegalArgumentException("the site has " + pool.size() + " devices, --devices asks for "
           + options.devices() + " (leave out --site for synthetic devices against a broker)");
     }
+    NettyMqttClients netty = options.mqttClient() == MqttClientKind.NETTY
+        ? new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 30_000) : null;
     List<Sim> sims = new ArrayList<>();
     List<Endpoint> coapEndpoints = new ArrayList<>();
-    int[] mix = options.mix();
-    int total = mix[0] + mix[1] + mix[2];
-    for (int i = 0; i < options.devices(); i++) {
-      SimDevice d = pool.get(i);
-      int slot = i % total;
-      Transport t = slot < mix[0] ? Transport.V3 : slot < mix[0] + mix[1] ? Transport.V5 : Transport.COAP;
-      Endpoint shared = null;
-      if (t == Transport.COAP && options.coapUri().startsWith("coap:")) {
-        // one UDP socket per 32 plain CoAP devices keeps threads few and MIDs plenty
-        int k = (int) sims.stream().filter(s -> s.transport() == Transport.COAP).count() / 32;
-        while (coapEndpoints.size() <= k) {
-          coapEndpoints.add(CoapLink.plainEndpoint());
-        }
-        shared = coapEndpoints.get(k);
-      }
-      sims.add(new Sim(d, t, t.open(options.mqttUri(), options.coapUri(), d, d.secret(), shared), new AtomicLong()));
-    }
-
-    out.printf("load: %d devices (v3:v5:coap %s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, MQTT %s, CoAP %s%n",
-        options.devices(), Arrays.toString(mix), options.ratePerS(), options.qos(), options.durationS(),
-        options.payloadBytes(), options.mqttUri(), options.coapUri());
-    int connected = connectAll(sims);
-    out.printf("connected %d of %d devices%n", connected, sims.size());
-
-    AlarmProbe probe = null;
-    DeviceLink probeLink = null;
-    if (probeDevice != null) {
-      probeLink = options.probeTransport().open(options.mqttUri(), options.coapUri(), probeDevice, probeDevice.secret(), null);
-      try {
-        probeLink.connect().get(15, TimeUnit.SECONDS);
-        probe = new AlarmProbe(options.apiUrl(), options.token(), probeDevice.id(), probeLink, alarmRecorder);
-      } catch (Exception e) {
-        out.printf("alarm probe %s could not connect (%s): no publish-to-alarm figure%n", probeDevice.id(), e);
-      }
-    }
-
-    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2, r -> {
-      Thread t = new Thread(r, "load-publisher");
+    ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
+      Thread t = new Thread(r, "load-pacer");
       t.setDaemon(true);
       return t;
     });
-    long periodNanos = (long) (options.devices() / options.ratePerS() * 1e9);
-    for (Sim s : sims) {
-      long initial = ThreadLocalRandom.current().nextLong(Math.max(1, periodNanos));
-      scheduler.scheduleAtFixedRate(() -> tick(s), initial, periodNanos, TimeUnit.NANOSECONDS);
+    AlarmProbe probe = null;
+    List<DeviceLink> probeLinks = new ArrayList<>();
+    try {
+      int[] mix = options.mix();
+      int total = mix[0] + mix[1] + mix[2];
+      int coapCount = 0;
+      for (int i = 0; i < options.devices(); i++) {
+        SimDevice d = pool.get(i);
+        int slot = i % total;
+        Transport t = slot < mix[0] ? Transport.V3 : slot < mix[0] + mix[1] ? Transport.V5 : Transport.COAP;
+        Endpoint shared = null;
+        if (t == Transport.COAP && options.coapUri().startsWith("coap:")) {
+          // one UDP socket per 32 plain CoAP devices keeps threads few and MIDs plenty
+          int k = coapCount++ / 32;
+          while (coapEndpoints.size() <= k) {
+            coapEndpoints.add(CoapLink.plainEndpoint());
+          }
+          shared = coapEndpoints.get(k);
+        }
+        sims.add(new Sim(d, t, t.open(options.mqttUri(), options.coapUri(), d, d.secret(), shared, netty),
+            new AtomicLong()));
+      }
+
+      out.printf("load: %d devices (v3:v5:coap %s, MQTT client %s%s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, "
+              + "at most %d in flight per device, MQTT %s, CoAP %s%n",
+          options.devices(), Arrays.toString(mix), options.mqttClient().name().toLowerCase(),
+          netty == null ? "" : ", " + options.ioThreads() + " event loop threads",
+          options.ratePerS(), options.qos(), options.durationS(), options.payloadBytes(), options.maxInFlight(),
+          options.mqttUri(), options.coapUri());
+      Connector.Result conn = Connector.connectAll(sims.stream().map(Sim::link).toList(),
+          sims.stream().map(s -> s.device().id()).toList(), options.connectConcurrency(), 300, out);
+      out.printf("connected %d of %d devices in %.1f s%n", conn.connected(), sims.size(), conn.seconds());
+
+      if (!probeDevices.isEmpty()) {
+        Map<String, DeviceLink> links = new LinkedHashMap<>();
+        for (SimDevice d : probeDevices) {
+          DeviceLink link = options.probeTransport().open(options.mqttUri(), options.coapUri(), d, d.secret(), null,
+              netty);
+          probeLinks.add(link);
+          try {
+            link.connect().get(30, TimeUnit.SECONDS);
+            links.put(d.id(), link);
+          } catch (Exception e) {
+            out.printf("alarm probe %s could not connect (%s): left out%n", d.id(), e.getCause() == null ? e : e.getCause());
+          }
+        }
+        if (links.isEmpty()) {
+          out.println("no alarm probe connected: no publish-to-alarm figure");
+        } else {
+          probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder);
+          out.printf("alarm probe: %d devices (%s%s), each crossing 25 %%LEL every %d ms: %.1f crossings/s%n",
+              links.size(), String.join(", ", links.keySet().stream().limit(3).toList()),
+              links.size() > 3 ? ", ..." : "", options.probeIntervalMs(),
+              links.size() * 1000.0 / options.probeIntervalMs());
+        }
+      }
+
+      return measure(sims, scheduler, probe, conn.connected());
+    } finally {
+      for (Pacer<Sim> p : pacers) {
+        p.stop();
+      }
+      scheduler.shutdownNow();
+      if (probe != null) {
+        probe.close();
+      }
+      probeLinks.forEach(DeviceLink::close);
+      sims.parallelStream().forEach(s -> s.link().close());
+      coapEndpoints.forEach(Endpoint::destroy);
+      if (netty != null) {
+        netty.close();
+      }
     }
+  }
+
+  private LoadSummary measure(List<Sim> sims, ScheduledExecutorService scheduler, AlarmProbe probe, int connected)
+      throws IOException, InterruptedException {
+    startPacers(sims, scheduler);
     if (probe != null) {
-      AlarmProbe p = probe;
-      long interval = options.probeIntervalS() * 1000L;
-      scheduler.scheduleAtFixedRate(p::cross, 2000, interval, TimeUnit.MILLISECONDS);
-      scheduler.scheduleAtFixedRate(p::clear, 2000 + interval / 2, interval, TimeUnit.MILLISECONDS);
+      probe.start(scheduler, Math.max(2000, options.warmupS() * 1000L), options.probeIntervalMs());
     }
 
     Histogram ackTotal = new Histogram(3600L * 1_000_000, 3);
@@ -146,19 +200,31 @@ public final class LoadRunner {
         ackTotal.add(interval);
       }
       long a = acked.get();
-      out.printf(second <= options.warmupS() ? "[%4ds warm-up]" : "[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d skipped %d%s%n",
+      out.printf(second <= options.warmupS() ? "[%4ds warm-up]%n" : "[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d skipped %d%s%n",
           second, sent.get(), a, a - lastAcked,
           interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0,
-          interval.getMaxValue() / 1000.0, refused.get(), failed.get(), skipped.get(),
-          probe == null ? "" : " probe alarms so far " + probe.samples());
+          interval.getMaxValue() / 1000.0, refused.get(), failed.get(), skippedBusy() + skippedLate(),
+          probe == null ? "" : " probe alarms " + probe.samples() + " of " + probe.crossings());
       lastAcked = a;
     }
-    scheduler.shutdownNow();
+    for (Pacer<Sim> p : pacers) {
+      p.stopAndWait();
+    }
+    if (probe != null) {
+      probe.stop();
+    }
     double durationS = (System.nanoTime() - start) / 1e9;
     long sentAtEnd = sent.get();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(options.drainS());
     while (acked.get() + refused.get() + failed.get() < sentAtEnd && System.nanoTime() < deadline) {
       Thread.sleep(50);
+    }
+    if (probe != null) {
+      // the last crossings' alarms may still be on their way
+      long probeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(5, options.drainS()));
+      while (probe.samples() < probe.crossings() && System.nanoTime() < probeDeadline) {
+        Thread.sleep(50);
+      }
     }
     ackTotal.add(ackRecorder.getIntervalHistogram());
     // messages still unanswered after the drain count as failed
@@ -166,36 +232,35 @@ public final class LoadRunner {
     if (unanswered > 0) {
       failed.addAndGet(unanswered);
     }
-    Histogram alarmTotal = alarmRecorder.getIntervalHistogram(); // every probe sample (seconds apart)
-    if (probe != null) {
-      if (!probe.streaming()) {
-        out.printf("alarm probe: /api/live not reached (%s)%n", probe.lastError());
-      }
-      probe.close();
+    Histogram alarmTotal = alarmRecorder.getIntervalHistogram(); // every probe sample
+    if (probe != null && !probe.streaming()) {
+      out.printf("alarm probe: /api/live not reached (%s)%n", probe.lastError());
     }
-    if (probeLink != null) {
-      probeLink.close();
-    }
-    sims.parallelStream().forEach(s -> s.link().close());
-    coapEndpoints.forEach(Endpoint::destroy);
 
     Map<String, Long> by = new LinkedHashMap<>();
     ackedBy.forEach((t, n) -> by.put(t.name().toLowerCase(), n.get()));
     LoadSummary summary = new LoadSummary(
-        target(), connected, sentAtEnd, acked.get(), refused.get(), failed.get(), skipped.get(),
+        target(), connected, sentAtEnd, acked.get(), refused.get(), failed.get(),
+        skippedBusy() + skippedLate(), skippedBusy(), skippedLate(),
         Math.round(durationS * 1000) / 1000.0,
         Math.round(acked.get() / durationS * 10) / 10.0,
         Percentiles.of(ackTotal),
         probe == null ? null : Percentiles.of(alarmTotal),
+        probe == null ? null : new LoadSummary.Probe(probe.deviceIds(), options.probeIntervalMs(),
+            probe.crossings(), probe.samples(), probe.unmatched()),
         by);
-    out.printf("acked %d of %d in %.1f s: %.1f msg/s; ack latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
-        summary.acked(), summary.sent(), durationS, summary.ackedPerS(), summary.ackLatencyMs().p50(),
+    out.printf("acked %d of %d in %.1f s: %.1f msg/s; skipped %d (busy %d, late %d); "
+            + "ack latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
+        summary.acked(), summary.sent(), durationS, summary.ackedPerS(), summary.skipped(),
+        summary.skippedBusy(), summary.skippedLate(), summary.ackLatencyMs().p50(),
         summary.ackLatencyMs().p90(), summary.ackLatencyMs().p99(), summary.ackLatencyMs().p999(),
         summary.ackLatencyMs().max());
     if (summary.alarmLatencyMs() != null) {
       Percentiles p = summary.alarmLatencyMs();
-      out.printf("publish-to-alarm ms (%d samples): p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f%n",
-          p.count(), p.p50(), p.p90(), p.p99(), p.p999(), p.max());
+      out.printf("publish-to-alarm ms (%d samples of %d crossings, %d probe devices): "
+              + "p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f%n",
+          p.count(), summary.probe().crossings(), summary.probe().devices().size(),
+          p.p50(), p.p90(), p.p99(), p.p999(), p.max());
     }
     if (options.summary() != null) {
       if (options.summary().toAbsolutePath().getParent() != null) {
@@ -207,6 +272,41 @@ public final class LoadRunner {
     return summary;
   }
 
+  /** A pacer per Netty event loop for the links on it; one pacer thread for the others. */
+  private void startPacers(List<Sim> sims, ScheduledExecutorService scheduler) {
+    Map<EventLoop, List<Sim>> byLoop = new LinkedHashMap<>();
+    List<Sim> others = new ArrayList<>();
+    for (Sim s : sims) {
+      EventLoop loop = s.link() instanceof NettyMqttLink n ? n.eventLoop() : null;
+      if (loop != null) {
+        byLoop.computeIfAbsent(loop, k -> new ArrayList<>()).add(s);
+      } else {
+        others.add(s);
+      }
+    }
+    int maxInFlight = options.maxInFlight();
+    double perDevice = options.ratePerS() / sims.size();
+    byLoop.forEach((loop, list) -> pacers.add(new Pacer<>(list, s -> ready(s, maxInFlight), this::publish,
+        perDevice * list.size(), MAX_CATCH_UP_MS).start(loop, TICK_MICROS)));
+    if (!others.isEmpty()) {
+      pacers.add(new Pacer<>(others, s -> ready(s, maxInFlight), this::publish, perDevice * others.size(),
+          MAX_CATCH_UP_MS).start(scheduler, TICK_MICROS));
+    }
+  }
+
+  private static boolean ready(Sim s, int maxInFlight) {
+    DeviceLink link = s.link();
+    return link.inFlight() < maxInFlight && link.isConnected();
+  }
+
+  private long skippedBusy() {
+    return pacers.stream().mapToLong(Pacer::skippedBusy).sum();
+  }
+
+  private long skippedLate() {
+    return pacers.stream().mapToLong(Pacer::skippedLate).sum();
+  }
+
   private Map<String, Object> target() {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("devices", options.devices());
@@ -215,6 +315,9 @@ public final class LoadRunner {
     t.put("duration_s", options.durationS());
     t.put("payload_bytes", options.payloadBytes());
     t.put("mix_v3_v5_coap", options.mix()[0] + ":" + options.mix()[1] + ":" + options.mix()[2]);
+    t.put("mqtt_client", options.mqttClient().name().toLowerCase());
+    t.put("io_threads", options.mqttClient() == MqttClientKind.NETTY ? options.ioThreads() : null);
+    t.put("max_in_flight", options.maxInFlight());
     t.put("mqtt", options.mqttUri());
     t.put("coap", options.coapUri());
     t.put("api", options.apiUrl());
@@ -237,38 +340,44 @@ public final class LoadRunner {
     return synthetic;
   }
 
-  private int connectAll(List<Sim> sims) throws InterruptedException {
-    List<CompletableFuture<Void>> attempts = new ArrayList<>();
-    for (int i = 0; i < sims.size(); i++) {
-      attempts.add(sims.get(i).link().connect());
-      if (i % 50 == 49) {
-        Thread.sleep(20); // do not SYN-flood the broker
+  /**
+   * The probe devices: those named, else the last {@code probeDevices} gas alarms of the site
+   * (synthetic {@code probe-001}.. without a site), so that they are not among the load's first N.
+   */
+  private List<SimDevice> probeDevices(List<SimDevice> pool) {
+    List<SimDevice> chosen = new ArrayList<>();
+    if (!options.probeIds().isEmpty()) {
+      for (String id : options.probeIds()) {
+        chosen.add(pool.stream().filter(d -> d.id().equals(id)).findFirst()
+            .orElse(new SimDevice(id, "gas_alarm", "demo-" + id, id, null, null, 60)));
+      }
+      return chosen;
+    }
+    if (options.site() == null) {
+      for (int i = 1; i <= options.probeDevices(); i++) {
+        String id = String.format("probe-%03d", i);
+        chosen.add(new SimDevice(id, "gas_alarm", "demo-" + id, id, null, null, 60));
+      }
+      return chosen;
+    }
+    for (int i = pool.size() - 1; i >= 0 && chosen.size() < options.probeDevices(); i--) {
+      if (pool.get(i).type().equals("gas_alarm")) {
+        chosen.add(pool.get(i));
       }
     }
-    int ok = 0;
-    for (int i = 0; i < attempts.size(); i++) {
-      try {
-        attempts.get(i).get(30, TimeUnit.SECONDS);
-        ok++;
-      } catch (Exception e) {
-        if (ok + 5 > i) {
-          out.printf("  %s could not connect: %s%n", sims.get(i).device().id(), e.getCause() == null ? e : e.getCause());
-        }
-      }
+    if (chosen.size() < options.probeDevices()) {
+      throw new IllegalArgumentException("the site has " + chosen.size() + " gas alarms, --probe-devices asks for "
+          + options.probeDevices());
     }
-    return ok;
+    return chosen;
   }
 
-  private void tick(Sim s) {
-    DeviceLink link = s.link();
-    if (!link.isConnected() || link.inFlight() >= MAX_IN_FLIGHT_PER_DEVICE) {
-      skipped.incrementAndGet();
-      return;
-    }
+  /** Publishes one telemetry message on a device (the pacer's thread). */
+  private void publish(Sim s) {
     byte[] payload = payload(s.seq().incrementAndGet());
     long t0 = System.nanoTime();
     sent.incrementAndGet();
-    link.publish("telemetry", payload, options.qos()).whenComplete((v, e) -> {
+    s.link().publish("telemetry", payload, options.qos()).whenComplete((v, e) -> {
       if (e == null) {
         ackRecorder.recordValue(Math.max(0, (System.nanoTime() - t0) / 1000));
         acked.incrementAndGet();
@@ -283,13 +392,13 @@ public final class LoadRunner {
 
   /** A telemetry record padded with a {@code "pad"} field to the requested size. */
   private byte[] payload(long seq) {
-    double lel = Math.round(ThreadLocalRandom.current().nextDouble(0, 5) * 10) / 10.0;
-    String bare = "{\"ts\":" + System.currentTimeMillis() + ",\"seq\":" + seq
-        + ",\"values\":{\"gas_lel\":" + lel + "}";
-    int padding = options.payloadBytes() - bare.length() - ",\"pad\":\"\"}".length();
-    StringBuilder json = new StringBuilder(options.payloadBytes()).append(bare);
+    double lel = ThreadLocalRandom.current().nextInt(50) / 10.0;
+    StringBuilder json = new StringBuilder(Math.max(64, options.payloadBytes()))
+        .append("{\"ts\":").append(System.currentTimeMillis()).append(",\"seq\":").append(seq)
+        .append(",\"values\":{\"gas_lel\":").append(lel).append('}');
+    int padding = options.payloadBytes() - json.length() - ",\"pad\":\"\"}".length();
     if (padding > 0) {
-      json.append(",\"pad\":\"").append("x".repeat(padding)).append('"');
+      json.append(",\"pad\":\"").append(pad, 0, padding).append('"');
     }
     return json.append('}').toString().getBytes(StandardCharsets.UTF_8);
   }
