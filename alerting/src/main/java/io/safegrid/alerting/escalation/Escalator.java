@@ -22,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Escalation through the five-level grid, persisted in {@code alarms.escalation_level},
@@ -86,14 +87,16 @@ public final class Escalator implements LedgerHook {
     Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
     int step = state(tx, a.id()).step + 1;
     List<String> told = new ArrayList<>();
+    List<OutboxWriter.Notification> out = new ArrayList<>();
     RecipientGroup first = route.chain().get(route.startIndex());
-    notify(tx, a, route, step, first, "alarm", told);
+    notify(tx, a, route, step, first, "alarm", told, out);
     for (RecipientGroup r : route.responders()) {
-      notify(tx, a, route, step, r, "responder", told);
+      notify(tx, a, route, step, r, "responder", told, out);
     }
     for (RecipientGroup r : route.reportUpward()) {
-      notify(tx, a, route, step, r, "report_upward", told);
+      notify(tx, a, route, step, r, "report_upward", told, out);
     }
+    outbox.enqueueAll(tx.connection(), tx.now(), a.id(), out);
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
@@ -116,14 +119,16 @@ public final class Escalator implements LedgerHook {
     int step = s.step + 1;
     int level = jump ? route.startIndex() : s.level;
     List<String> told = new ArrayList<>();
+    List<OutboxWriter.Notification> out = new ArrayList<>();
     if (jump) {
-      notify(tx, after, route, step, route.chain().get(level), "alarm", told);
+      notify(tx, after, route, step, route.chain().get(level), "alarm", told, out);
     }
     if (reportUp) {
       for (RecipientGroup r : route.reportUpward()) {
-        notify(tx, after, route, step, r, "report_upward", told);
+        notify(tx, after, route, step, r, "report_upward", told, out);
       }
     }
+    outbox.enqueueAll(tx.connection(), tx.now(), after.id(), out);
     Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
     save(tx, after.id(), level, step, deadline);
     tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
@@ -167,7 +172,9 @@ public final class Escalator implements LedgerHook {
     int step = s.step + 1;
     RecipientGroup r = route.chain().get(level);
     List<String> told = new ArrayList<>();
-    notify(tx, a, route, step, r, up ? "escalation" : "renotify", told);
+    List<OutboxWriter.Notification> out = new ArrayList<>();
+    notify(tx, a, route, step, r, up ? "escalation" : "renotify", told, out);
+    outbox.enqueueAll(tx.connection(), tx.now(), a.id(), out);
     Instant deadline = s.deadline.plus(config.timeout(a.severity()));
     if (!deadline.isAfter(tx.now())) {
       deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps
@@ -179,8 +186,8 @@ public final class Escalator implements LedgerHook {
         details(route, level, step, told, deadline));
   }
 
-  private void notify(LedgerTx tx, Alarm a, Route route, int step, RecipientGroup r, String reason,
-      List<String> told) {
+  private static void notify(LedgerTx tx, Alarm a, Route route, int step, RecipientGroup r, String reason,
+      List<String> told, List<OutboxWriter.Notification> out) {
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("alarmId", a.id());
     p.put("deviceId", a.deviceId());
@@ -196,7 +203,7 @@ public final class Escalator implements LedgerHook {
     p.put("step", step);
     p.put("raisedAt", a.raisedAt().toString());
     p.put("at", tx.now().toString());
-    outbox.enqueue(tx.connection(), tx.now(), a.id(), "a" + a.id() + "-s" + step + "-" + r.id(), r, p);
+    out.add(new OutboxWriter.Notification("a" + a.id() + "-s" + step + "-" + r.id(), r, p));
     told.add(r.id());
   }
 
@@ -213,6 +220,11 @@ public final class Escalator implements LedgerHook {
   private record EscState(int level, int step, Instant deadline) {}
 
   private static EscState state(LedgerTx tx, long alarmId) {
+    Optional<LedgerTx.EscalationState> known = tx.escalation(alarmId);
+    if (known.isPresent()) {
+      LedgerTx.EscalationState k = known.get();
+      return new EscState(k.level(), k.step(), k.deadline() == null ? tx.now() : k.deadline());
+    }
     try (PreparedStatement ps = tx.connection().prepareStatement(
         "SELECT escalation_level, escalation_step, next_escalation_at FROM alarms WHERE id = ?")) {
       ps.setLong(1, alarmId);
@@ -227,6 +239,7 @@ public final class Escalator implements LedgerHook {
   }
 
   private static void save(LedgerTx tx, long alarmId, int level, int step, Instant deadline) {
+    tx.escalationWritten(alarmId, new LedgerTx.EscalationState(level, step, deadline));
     try (PreparedStatement ps = tx.connection().prepareStatement(
         "UPDATE alarms SET escalation_level = ?, escalation_step = ?, next_escalation_at = ? WHERE id = ?")) {
       ps.setInt(1, level);

@@ -25,6 +25,41 @@ public interface AlarmService {
   Optional<Alarm> apply(AlarmTransition transition);
 
   /**
+   * Applies several rule transitions, in list order, as one group: an implementation may commit
+   * them in one transaction (the JDBC ledger does: one commit instead of one per transition), but
+   * one transition that fails must not lose the others. Never throws for a transition's failure:
+   * each gets its {@link TransitionOutcome}. When a transition fails, later ones of the same
+   * (device, rule) in the list are {@link TransitionOutcome.Status#NOT_TRIED not tried}, so the
+   * caller can retry them in order.
+   *
+   * <p>This default applies them one by one with {@link #apply}.
+   *
+   * @param transitions in the order the rule engine decided them
+   * @param decidedAtNanos {@link System#nanoTime()} when the oldest of them was decided (for the
+   *     alarm path timer), or 0 when unknown
+   * @return one outcome per transition, in the same order
+   */
+  default java.util.List<TransitionOutcome> applyAll(
+      java.util.List<AlarmTransition> transitions, long decidedAtNanos) {
+    java.util.List<TransitionOutcome> out = new java.util.ArrayList<>(transitions.size());
+    java.util.Set<String> failedKeys = new java.util.HashSet<>();
+    for (AlarmTransition t : transitions) {
+      String key = t.deviceId() + "\u0000" + t.ruleId();
+      if (failedKeys.contains(key)) {
+        out.add(TransitionOutcome.notTried(t));
+        continue;
+      }
+      try {
+        out.add(TransitionOutcome.applied(t, apply(t)));
+      } catch (RuntimeException e) {
+        failedKeys.add(key);
+        out.add(TransitionOutcome.failed(t, e));
+      }
+    }
+    return out;
+  }
+
+  /**
    * An officer acknowledges: stops escalation.
    *
    * @throws AlarmNotFoundException when there is no such alarm

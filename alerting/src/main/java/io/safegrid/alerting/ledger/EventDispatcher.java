@@ -1,6 +1,11 @@
 package io.safegrid.alerting.ledger;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -10,27 +15,65 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells listeners of committed ledger events, in id order, on one thread of its own. It reads the
- * events back from {@code alarm_events} after each commit (and every poll interval, which also
- * picks up events committed by another gateway process on the same database), so listeners see
- * exactly the sequence {@code eventsAfter} replays: no gaps, no duplicates.
+ * Tells listeners of committed ledger events, in id order, without gaps or duplicates, one event
+ * at a time (never two listener calls at once).
+ *
+ * <p>Two ways in. (1) Hand-off: the ledger {@link #offer offers} the events a transaction wrote
+ * right after its commit; when their ids continue the last id told ({@code last + 1, last + 2,
+ * ...}) they go to the listeners as they are, with no database read, on the committing thread
+ * itself when the dispatcher is idle (no thread hop on the alarm path), else on the dispatcher's
+ * thread {@code safegrid-alarm-events}. That is provably gap-free:
+ * ids are taken under the event-order lock held until commit, so the ids of one transaction are
+ * consecutive, and ids handed off after {@code last} in sequence leave nothing out. (2) Read-back:
+ * when an offered id does not continue the sequence (another transaction's hand-off is still on its
+ * way, ids were burned by a rolled-back transaction, another gateway process wrote events), after
+ * a commit of unknown outcome ({@link #signal}), and every poll interval, the dispatcher reads
+ * {@code alarm_events} after the last id told and tells those; the database is the truth there,
+ * since an id committed means every smaller id is decided. Either way listeners see exactly the
+ * sequence {@code eventsAfter} replays.
+ *
+ * <p>Timers: {@code safegrid.alarms.dispatch.delay} (commit to listeners told, hand-off only) and
+ * {@code safegrid.alarms.path} (the oldest rule transition of the group decided by the rule
+ * engine to listeners told), seconds.
  */
 final class EventDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(EventDispatcher.class);
+  /** The open-alarm gauge query runs at most this often (it is a GROUP BY over {@code alarms}). */
+  private static final long AFTER_BATCH_EVERY_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+
+  private record Handoff(List<AlarmEvent> events, long committedAtNanos, long decidedAtNanos) {}
 
   private final List<Consumer<AlarmEvent>> listeners = new CopyOnWriteArrayList<>();
+  /** Held while telling listeners and while touching {@link #waiting} and {@link #lastId}. */
+  private final java.util.concurrent.locks.ReentrantLock telling = new java.util.concurrent.locks.ReentrantLock();
+  private final TreeMap<Long, AlarmEvent> waiting = new TreeMap<>();
   private final Semaphore wake = new Semaphore(0);
+  private final ArrayDeque<Handoff> inbox = new ArrayDeque<>();
   private final LongFunction<List<AlarmEvent>> fetchAfter;
   private final Runnable afterBatch;
   private final long pollMillis;
+  private final Timer dispatchDelay;
+  private final Timer path;
   private volatile boolean running;
+  private volatile boolean readBack;
   private volatile long lastId;
+  private volatile boolean told;
+  private long afterBatchAt;
   private Thread thread;
 
-  EventDispatcher(LongFunction<List<AlarmEvent>> fetchAfter, Runnable afterBatch, long pollMillis) {
+  EventDispatcher(LongFunction<List<AlarmEvent>> fetchAfter, Runnable afterBatch, long pollMillis,
+      MeterRegistry registry) {
     this.fetchAfter = fetchAfter;
     this.afterBatch = afterBatch;
     this.pollMillis = pollMillis;
+    this.dispatchDelay = Timer.builder("safegrid.alarms.dispatch.delay")
+        .description("ledger commit to alarm event listeners (the live stream) told")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
+    this.path = Timer.builder("safegrid.alarms.path")
+        .description("rule transition decided to its alarm events told to listeners (the live stream)")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
   }
 
   void addListener(Consumer<AlarmEvent> l) {
@@ -43,13 +86,47 @@ final class EventDispatcher implements AutoCloseable {
     }
     lastId = fromId;
     running = true;
+    afterBatchAt = System.nanoTime() - AFTER_BATCH_EVERY_NANOS;
     thread = new Thread(this::loop, "safegrid-alarm-events");
     thread.setDaemon(true);
     thread.start();
   }
 
-  /** Something committed: look now. */
+  /**
+   * Committed events of one transaction, ids ascending.
+   *
+   * @param committedAtNanos {@link System#nanoTime()} right after the commit
+   * @param decidedAtNanos when the oldest rule transition in it was decided, or 0
+   */
+  void offer(List<AlarmEvent> events, long committedAtNanos, long decidedAtNanos) {
+    if (running && telling.tryLock()) {
+      try {
+        if (running && events.get(0).id() == lastId + 1) {
+          for (AlarmEvent e : events) {
+            tell(e);
+          }
+          long now = System.nanoTime();
+          dispatchDelay.record(now - committedAtNanos, TimeUnit.NANOSECONDS);
+          if (decidedAtNanos != 0) {
+            path.record(now - decidedAtNanos, TimeUnit.NANOSECONDS);
+          }
+          told = true;
+          wake.release(); // the dispatcher refreshes the gauge and tells what waited behind these
+          return;
+        }
+      } finally {
+        telling.unlock();
+      }
+    }
+    synchronized (inbox) {
+      inbox.add(new Handoff(events, committedAtNanos, decidedAtNanos));
+    }
+    wake.release();
+  }
+
+  /** Something may have committed that was not offered: read the table now. */
   void signal() {
+    readBack = true;
     wake.release();
   }
 
@@ -58,35 +135,116 @@ final class EventDispatcher implements AutoCloseable {
   }
 
   private void loop() {
+    long pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
+    long lastReadAt = System.nanoTime();
     while (running) {
       try {
-        wake.tryAcquire(pollMillis, TimeUnit.MILLISECONDS);
+        long now = System.nanoTime();
+        long waitNanos = pollNanos - (now - lastReadAt);
+        if (told) {
+          waitNanos = Math.min(waitNanos, AFTER_BATCH_EVERY_NANOS - (now - afterBatchAt));
+        }
+        wake.tryAcquire(Math.max(0, waitNanos), TimeUnit.NANOSECONDS);
         wake.drainPermits();
         if (!running) {
           break;
         }
-        List<AlarmEvent> batch;
-        do {
-          batch = fetchAfter.apply(lastId);
-          for (AlarmEvent e : batch) {
-            for (Consumer<AlarmEvent> l : listeners) {
-              try {
-                l.accept(e);
-              } catch (RuntimeException ex) {
-                log.warn("alarm event listener failed on event {}", e.id(), ex);
-              }
-            }
-            lastId = e.id();
+        boolean poll = System.nanoTime() - lastReadAt >= pollNanos;
+        telling.lock();
+        try {
+          if (dispatch(poll)) {
+            lastReadAt = System.nanoTime();
           }
-        } while (!batch.isEmpty() && running);
-        afterBatch.run();
+        } finally {
+          telling.unlock();
+        }
+        long t = System.nanoTime();
+        if ((told && t - afterBatchAt >= AFTER_BATCH_EVERY_NANOS) || poll) {
+          told = false;
+          afterBatchAt = t;
+          afterBatch.run();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       } catch (RuntimeException e) {
         log.warn("alarm event dispatch failed; retrying after {} ms", pollMillis, e);
+        readBack = true;
+        try {
+          Thread.sleep(Math.min(pollMillis, 1_000));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          break;
+        }
       }
     }
+  }
+
+  /**
+   * Under {@link #telling}: what was offered, in order; the table when there is a gap, when asked
+   * to, or when {@code poll}.
+   *
+   * @return true when it read the table
+   */
+  private boolean dispatch(boolean poll) {
+    List<Handoff> handoffs = new ArrayList<>();
+    synchronized (inbox) {
+      handoffs.addAll(inbox);
+      inbox.clear();
+    }
+    for (Handoff h : handoffs) {
+      for (AlarmEvent e : h.events()) {
+        if (e.id() > lastId) {
+          waiting.put(e.id(), e);
+        }
+      }
+    }
+    while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
+      tell(waiting.pollFirstEntry().getValue());
+    }
+    waiting.headMap(lastId, true).clear();
+    boolean read = !waiting.isEmpty() || readBack || poll;
+    if (read) {
+      readBack = false;
+      List<AlarmEvent> batch;
+      do {
+        batch = fetchAfter.apply(lastId);
+        for (AlarmEvent e : batch) {
+          if (e.id() > lastId) {
+            tell(e);
+          }
+        }
+      } while (!batch.isEmpty() && running);
+      waiting.headMap(lastId, true).clear();
+      if (!waiting.isEmpty()) {
+        // offered after commit, yet not read back: cannot be; keep them and look again
+        log.warn("{} alarm events offered but not read back after id {}; retrying", waiting.size(), lastId);
+        readBack = true;
+      }
+    }
+    long now = System.nanoTime();
+    for (Handoff h : handoffs) {
+      if (h.events().get(h.events().size() - 1).id() <= lastId) {
+        dispatchDelay.record(now - h.committedAtNanos(), TimeUnit.NANOSECONDS);
+        if (h.decidedAtNanos() != 0) {
+          path.record(now - h.decidedAtNanos(), TimeUnit.NANOSECONDS);
+        }
+      }
+    }
+    return read;
+  }
+
+  /** Under {@link #telling}. */
+  private void tell(AlarmEvent e) {
+    told = true;
+    for (Consumer<AlarmEvent> l : listeners) {
+      try {
+        l.accept(e);
+      } catch (RuntimeException ex) {
+        log.warn("alarm event listener failed on event {}", e.id(), ex);
+      }
+    }
+    lastId = e.id();
   }
 
   @Override

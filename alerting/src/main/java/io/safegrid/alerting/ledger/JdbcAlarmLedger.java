@@ -1,14 +1,17 @@
 package io.safegrid.alerting.ledger;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.Severity;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -58,6 +61,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final EventDispatcher dispatcher;
   private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
   private final Map<Severity, AtomicLong> openBySeverity = new EnumMap<>(Severity.class);
+  private final Timer applyTimer;
+  private final DistributionSummary groupSize;
+  private final Counter groupRetries;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -79,7 +85,18 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           .tag("severity", s.wireName())
           .register(registry);
     }
-    this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000);
+    this.applyTimer = Timer.builder("safegrid.alarms.ledger.apply")
+        .description("one ledger transaction of rule transitions (a group commit): connection to commit")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
+    this.groupSize = DistributionSummary.builder("safegrid.alarms.writer.batch")
+        .description("rule transitions per ledger transaction (group commit)")
+        .publishPercentiles(0.5, 0.99)
+        .register(registry);
+    this.groupRetries = Counter.builder("safegrid.alarms.ledger.group.retries")
+        .description("group commits redone transition by transition (savepoints) after one failed")
+        .register(registry);
+    this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
 
   /** Adds a hook run inside every change's transaction (escalation registers one). */
@@ -103,29 +120,122 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   @Override
   public Optional<Alarm> apply(AlarmTransition t) {
     Objects.requireNonNull(t, "transition");
-    return inTransaction(
-        tx -> {
-          lockKey(tx, t.deviceId(), t.ruleId());
-          Optional<Alarm> open = selectOne(tx,
-              "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND state <> 'closed' FOR UPDATE",
-              t.deviceId(), t.ruleId());
-          return switch (t.kind()) {
-            case CLEAR -> open.flatMap(a -> clear(tx, a, t));
-            case RAISE, SEVERITY_CHANGE -> Optional.of(
-                open.isPresent() ? raiseOnOpen(tx, open.get(), t) : raiseNew(tx, t));
-          };
-        });
+    TransitionOutcome o = applyAll(List.of(t), 0L).get(0);
+    if (o.status() == TransitionOutcome.Status.FAILED) {
+      throw o.error();
+    }
+    return o.alarm();
+  }
+
+  /**
+   * Group commit: applies the transitions in order in <em>one</em> transaction (one commit, one
+   * event-order lock), then hands their events to the listeners. If one of them fails, the
+   * transaction is rolled back and run again with a savepoint around each transition, so the
+   * failing one is rolled back alone and the others commit; later transitions of the failing
+   * (device, rule) are not tried (their order would be broken). If the database itself fails
+   * (unreachable, commit refused), every transition fails with that error.
+   *
+   * <p>Timer {@code safegrid.alarms.ledger.apply} (seconds, connection to commit, per group),
+   * summary {@code safegrid.alarms.writer.batch} (transitions per group), counter {@code
+   * safegrid.alarms.ledger.group.retries} (groups redone with savepoints).
+   *
+   * @param transitions up to a few hundred, in the rule engine's order
+   * @param decidedAtNanos {@link System#nanoTime()} when the oldest was decided, or 0
+   * @return one outcome per transition, same order
+   */
+  @Override
+  public List<TransitionOutcome> applyAll(List<AlarmTransition> transitions, long decidedAtNanos) {
+    Objects.requireNonNull(transitions, "transitions");
+    if (transitions.isEmpty()) {
+      return List.of();
+    }
+    transitions.forEach(t -> Objects.requireNonNull(t, "transition"));
+    long t0 = System.nanoTime();
+    try {
+      try {
+        return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos);
+      } catch (RuntimeException first) {
+        if (transitions.size() == 1) {
+          return List.of(TransitionOutcome.failed(transitions.get(0), first));
+        }
+        groupRetries.increment();
+        log.debug("group of {} transitions failed ({}); redoing with savepoints", transitions.size(), first.toString());
+        try {
+          return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos);
+        } catch (RuntimeException whole) {
+          List<TransitionOutcome> out = new ArrayList<>(transitions.size());
+          transitions.forEach(t -> out.add(TransitionOutcome.failed(t, whole)));
+          return out;
+        }
+      }
+    } finally {
+      applyTimer.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
+      groupSize.record(transitions.size());
+    }
+  }
+
+  private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints) {
+    List<TransitionOutcome> out = new ArrayList<>(transitions.size());
+    Set<String> failedKeys = savepoints ? new java.util.HashSet<>() : Set.of();
+    for (AlarmTransition t : transitions) {
+      if (!savepoints) {
+        out.add(TransitionOutcome.applied(t, applyOne(tx, t)));
+        continue;
+      }
+      String key = t.deviceId() + "\u0000" + t.ruleId();
+      if (failedKeys.contains(key)) {
+        out.add(TransitionOutcome.notTried(t));
+        continue;
+      }
+      Connection c = tx.connection();
+      Savepoint sp;
+      try {
+        sp = c.setSavepoint();
+      } catch (SQLException e) {
+        throw new AlarmStoreException("cannot set a savepoint: " + e.getMessage(), e);
+      }
+      int mark = tx.mark();
+      try {
+        Optional<Alarm> a = applyOne(tx, t);
+        c.releaseSavepoint(sp);
+        out.add(TransitionOutcome.applied(t, a));
+      } catch (RuntimeException | SQLException e) {
+        try {
+          c.rollback(sp);
+        } catch (SQLException re) {
+          throw new AlarmStoreException("cannot roll back to a savepoint: " + re.getMessage(), re);
+        }
+        tx.resetTo(mark);
+        failedKeys.add(key);
+        out.add(TransitionOutcome.failed(t, e instanceof RuntimeException r ? r
+            : new AlarmStoreException("transition failed: " + e.getMessage(), e)));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One transition inside a transaction. One round trip finds the (device, rule)'s open alarm, or
+   * else its latest alarm closed within the reopen window, under the per-key advisory lock (a
+   * one-time filter PostgreSQL evaluates before the scan) and the row lock.
+   */
+  private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
+    Optional<Alarm> found = selectOne(tx,
+        "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
+            + " AND (SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))) IS NOT NULL"
+            + " ORDER BY state = 'closed', id DESC LIMIT 1 FOR UPDATE",
+        t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow())), t.deviceId(), t.ruleId());
+    Optional<Alarm> open = found.filter(a -> a.state() != AlarmState.CLOSED);
+    return switch (t.kind()) {
+      case CLEAR -> open.flatMap(a -> clear(tx, a, t));
+      case RAISE, SEVERITY_CHANGE -> Optional.of(
+          open.isPresent() ? raiseOnOpen(tx, open.get(), t)
+              : found.isPresent() ? reopen(tx, found.get(), t) : raiseNew(tx, t));
+    };
   }
 
   private Alarm raiseNew(LedgerTx tx, AlarmTransition t) {
     Instant now = tx.now();
-    Optional<Alarm> recent = selectOne(tx,
-        "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND state = 'closed'"
-            + " AND cleared_at >= ? ORDER BY id DESC LIMIT 1 FOR UPDATE",
-        t.deviceId(), t.ruleId(), AlarmRows.ts(now.minus(config.reopenWindow())));
-    if (recent.isPresent()) {
-      return reopen(tx, recent.get(), t);
-    }
     Alarm a;
     try (PreparedStatement ps = tx.connection().prepareStatement(
         "INSERT INTO alarms (device_id, rule_id, severity, state, count, message, evidence, raised_at, updated_at)"
@@ -139,6 +249,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       ps.setObject(7, AlarmRows.ts(now));
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
+        tx.remember(rs);
         a = AlarmRows.alarm(rs);
       }
     } catch (SQLException e) {
@@ -342,25 +453,36 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * @throws AlarmStoreException when the database fails
    */
   public <T> T inTransaction(Function<LedgerTx, T> work) {
+    return inTransaction(work, 0L);
+  }
+
+  private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos) {
     for (int attempt = 1; ; attempt++) {
       try (Connection c = dataSource.getConnection()) {
         c.setAutoCommit(false);
+        boolean committing = false;
         try {
           LedgerTx tx = new LedgerTx(c, clock.instant());
           T result = work.apply(tx);
           List<AlarmEvent> written = tx.flush();
+          committing = true;
           c.commit();
+          long committedAt = System.nanoTime();
+          if (!written.isEmpty()) {
+            // committed: the events go to the listeners as written, no read back
+            dispatcher.offer(written, committedAt, decidedAtNanos);
+          }
           for (AlarmEvent e : written) {
             transitions.computeIfAbsent(e.type(), type -> Counter.builder("safegrid.alarms.transitions")
                 .description("alarm ledger events by type").tag("type", type).register(registry))
                 .increment();
           }
-          if (!written.isEmpty()) {
-            dispatcher.signal();
-          }
           return result;
         } catch (RuntimeException | SQLException e) {
           rollback(c);
+          if (committing) {
+            dispatcher.signal(); // the commit's outcome is unknown: let dispatch read the table
+          }
           SQLException sql = sqlCause(e);
           if (sql != null && retryable(sql) && attempt < 3) {
             log.debug("ledger transaction retried after {}", sql.getSQLState());
@@ -447,7 +569,11 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         ps.setObject(i + 1, args[i]);
       }
       try (ResultSet rs = ps.executeQuery()) {
-        return rs.next() ? Optional.of(AlarmRows.alarm(rs)) : Optional.empty();
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        tx.remember(rs);
+        return Optional.of(AlarmRows.alarm(rs));
       }
     } catch (SQLException e) {
       throw new AlarmStoreException("ledger query failed: " + e.getMessage(), e);
@@ -478,6 +604,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   }
 
   private static void stopEscalation(LedgerTx tx, long alarmId) {
+    tx.forgetEscalation(alarmId);
     try (PreparedStatement ps = tx.connection()
         .prepareStatement("UPDATE alarms SET next_escalation_at = NULL WHERE id = ?")) {
       ps.setLong(1, alarmId);

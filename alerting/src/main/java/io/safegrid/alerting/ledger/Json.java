@@ -38,6 +38,52 @@ public final class Json {
     }
   }
 
+  /**
+   * JSON object text as a map the way a {@code jsonb} column gives it back: keys of every nested
+   * object in jsonb's order (shorter keys first, then by bytes), numbers as Jackson reads them.
+   * Events handed to listeners straight after commit go through this, so they equal what {@code
+   * eventsAfter} reads from the database.
+   */
+  public static Map<String, Object> readStored(String json) {
+    return jsonbOrder(readMap(json));
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> jsonbOrder(Map<String, Object> m) {
+    java.util.List<String> keys = new java.util.ArrayList<>(m.keySet());
+    keys.sort(JSONB_KEY_ORDER);
+    Map<String, Object> out = new LinkedHashMap<>(Math.max(4, keys.size() * 2));
+    for (String k : keys) {
+      out.put(k, jsonbValue(m.get(k)));
+    }
+    return out;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object jsonbValue(Object v) {
+    if (v instanceof Map<?, ?> mm) {
+      return jsonbOrder((Map<String, Object>) mm);
+    }
+    if (v instanceof java.util.List<?> l) {
+      java.util.List<Object> out = new java.util.ArrayList<>(l.size());
+      for (Object o : l) {
+        out.add(jsonbValue(o));
+      }
+      return out;
+    }
+    return v;
+  }
+
+  /** jsonb's object key order: length in UTF-8 bytes, then the bytes. */
+  private static final java.util.Comparator<String> JSONB_KEY_ORDER = (a, b) -> {
+    byte[] x = a.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] y = b.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    if (x.length != y.length) {
+      return Integer.compare(x.length, y.length);
+    }
+    return java.util.Arrays.compareUnsigned(x, y);
+  };
+
   /** The alarm as a JSON-ready map (instants as ISO-8601 text, enums by wire name). */
   public static Map<String, Object> alarmToMap(Alarm a) {
     Map<String, Object> m = new LinkedHashMap<>();

@@ -40,27 +40,53 @@ public final class OutboxWriter {
    */
   public List<String> enqueue(Connection c, Instant now, long alarmId, String notificationKey,
       RecipientGroup recipient, Map<String, Object> payload) {
+    return enqueueAll(c, now, alarmId, List.of(new Notification(notificationKey, recipient, payload)));
+  }
+
+  /**
+   * One notification of an escalation step.
+   *
+   * @param key unique per (alarm, step, recipient), e.g. {@code a12-s3-cm-nanmen}
+   * @param recipient who
+   * @param payload the JSON payload (see {@link #enqueue})
+   */
+  public record Notification(String key, RecipientGroup recipient, Map<String, Object> payload) {}
+
+  /**
+   * Like {@link #enqueue} for several recipients at once: every row in one JDBC batch (one round
+   * trip to the database).
+   *
+   * @return the idempotency keys of the rows, in order
+   * @throws AlarmStoreException when the insert fails
+   */
+  public List<String> enqueueAll(Connection c, Instant now, long alarmId, List<Notification> notifications) {
     List<String> keys = new ArrayList<>();
+    if (notifications.isEmpty()) {
+      return keys;
+    }
     try (PreparedStatement ps = c.prepareStatement(
         "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at)"
             + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?) ON CONFLICT (idempotency_key) DO NOTHING")) {
-      for (String channel : channels.channelsFor(recipient)) {
-        String key = notificationKey + "." + channel.replace(':', '-');
-        Map<String, Object> p = new LinkedHashMap<>();
-        p.put("idempotencyKey", key);
-        p.putAll(payload);
-        p.put("recipient", recipient.id());
-        p.put("recipientName", recipient.name());
-        p.put("channel", channel);
-        ps.setString(1, key);
-        ps.setLong(2, alarmId);
-        ps.setString(3, channel);
-        ps.setString(4, recipient.id());
-        ps.setString(5, Json.write(p));
-        ps.setObject(6, now.atOffset(ZoneOffset.UTC));
-        ps.setObject(7, now.atOffset(ZoneOffset.UTC));
-        ps.addBatch();
-        keys.add(key);
+      for (Notification n : notifications) {
+        RecipientGroup recipient = n.recipient();
+        for (String channel : channels.channelsFor(recipient)) {
+          String key = n.key() + "." + channel.replace(':', '-');
+          Map<String, Object> p = new LinkedHashMap<>();
+          p.put("idempotencyKey", key);
+          p.putAll(n.payload());
+          p.put("recipient", recipient.id());
+          p.put("recipientName", recipient.name());
+          p.put("channel", channel);
+          ps.setString(1, key);
+          ps.setLong(2, alarmId);
+          ps.setString(3, channel);
+          ps.setString(4, recipient.id());
+          ps.setString(5, Json.write(p));
+          ps.setObject(6, now.atOffset(ZoneOffset.UTC));
+          ps.setObject(7, now.atOffset(ZoneOffset.UTC));
+          ps.addBatch();
+          keys.add(key);
+        }
       }
       if (!keys.isEmpty()) {
         ps.executeBatch();

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Publish-to-alarm, stage by stage (issue 10; not a test). Starts the gateway jar on a fresh
+# database with config/dongnan.yaml plus DEVICES bench gas alarms (emergency broker off), runs the
+# simulator's load with its AlarmProbe (gas-117 crosses 25 %LEL every second, the time to its
+# `event: alarm` on /api/live is one sample), then prints the probe's figures and the gateway's
+# alarm-path timers from /metrics:
+#
+#   safegrid_alarms_writer_wait      transition decided by the rule engine -> its transaction starts
+#   safegrid_alarms_ledger_apply     one ledger transaction (all its statements and the commit)
+#   safegrid_alarms_writer_batch     transitions per ledger transaction (group commit)
+#   safegrid_alarms_dispatch_delay   commit -> listeners (the live feed) told
+#   safegrid_alarms_path             transition decided -> listeners told (the three above)
+#   safegrid_live_alarm_age          event time of the reading (device ts) -> live fan-out
+#
+#   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
+#
+# A/B: GATEWAY_JAR=/path/old.jar bench/alarm_path.sh ...; SIM_JAR likewise. Writes bench/out/alarm-path/.
+# Loopback only; every process it starts is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DEVICES=${1:-1000}
+RATE=${2:-5000}
+DURATION=${3:-60}
+GATEWAY_JAR=${GATEWAY_JAR:-$ROOT/gateway/target/safegrid-gateway.jar}
+SIM_JAR=${SIM_JAR:-$ROOT/device-sim/target/safegrid-sim.jar}
+OUT=${ALARM_PATH_OUT:-$ROOT/bench/out/alarm-path}
+DB=safegrid_alarmpath
+log() { printf '[alarm-path %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "FAILED: $*"; exit 1; }
+PIDS=()
+cleanup() { local p; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+[[ -f "$GATEWAY_JAR" && -f "$SIM_JAR" ]] || die "jars missing: mvn -B -o -q -DskipTests package -pl gateway,device-sim -am"
+ulimit -n "$(ulimit -Hn)" || true
+rm -rf "$OUT"; mkdir -p "$OUT/gateway"
+
+bin/safegrid db start >&2
+PSQL_URL=$(bin/safegrid db url --psql)
+SERVER_URL=$(bin/safegrid db url)
+psql -q "$PSQL_URL" -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB" >&2
+DB_URL=$(sed -E "s#(//[^/]+/)[^?]*#\1${DB}#" <<<"$SERVER_URL")
+SITE=$OUT/site.yaml
+{
+  sed -E 's|^(  broker_url:).*|\1 null|' config/dongnan.yaml
+  for i in $(seq -f '%05g' 1 "$DEVICES"); do
+    echo "  - {id: bench-$i, type: gas_alarm, place: {community: xihe}, name: \"Bench $i\", premises: restaurant, secret: demo-bench-$i, report_interval_s: 3600}"
+  done
+} >"$SITE"
+
+MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+(
+  cd "$OUT/gateway"
+  export SAFEGRID_DB_URL="$DB_URL" SAFEGRID_DB_USER=safegrid SAFEGRID_DB_PASSWORD=safegrid \
+    SAFEGRID_MQTT_PORT=$MQTT_PORT SAFEGRID_HTTP_PORT=$HTTP_PORT SAFEGRID_COAP_PORT=0 SAFEGRID_COAPS_PORT=0
+  exec java ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
+) >"$OUT/gateway.log" 2>&1 &
+GW=$!; PIDS+=("$GW")
+for _ in $(seq 1 1500); do
+  grep -q "SafeGrid listening:" "$OUT/gateway.log" && break
+  kill -0 "$GW" 2>/dev/null || { tail -20 "$OUT/gateway.log" >&2; die "gateway exited"; }
+  sleep 0.2
+done
+grep -q "SafeGrid listening:" "$OUT/gateway.log" || die "gateway did not start"
+log "gateway up (load $LOAD_START); warming up device auth"
+python3 bench/mqtt_hold.py --port "$MQTT_PORT" --ids-from "$SITE" --prefix '' --type gas_alarm \
+  --count "$(( DEVICES + 1 ))" --connect-budget-s 120 --hold-s 0 >"$OUT/warm-auth.log" 2>&1 || log "auth warm-up failed"
+log "sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, probe gas-117 every 1 s"
+java ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
+  --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
+  --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --probe-device gas-117 --probe-interval 1 \
+  --summary "$OUT/summary.json" >"$OUT/sim.log" 2>&1 || die "sim failed: $(tail -5 "$OUT/sim.log")"
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/metrics.txt" || true
+
+echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR"
+jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)",
+       "publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$OUT/summary.json"
+echo "gateway alarm-path timers (seconds; quantiles over the last minute or so):"
+grep -E '^safegrid_(alarms_(writer|ledger|dispatch|path)|live_alarm)' "$OUT/metrics.txt" | grep -v '_bucket' || echo "  (none: a gateway without the stage timers)"
+grep -E '^safegrid_alarms_transitions_total' "$OUT/metrics.txt" || true
