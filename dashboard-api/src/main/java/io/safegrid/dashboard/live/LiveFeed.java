@@ -4,7 +4,9 @@ import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.dashboard.api.AlarmJson;
 import io.safegrid.dashboard.http.Json;
 import io.safegrid.model.Reading;
+import io.micrometer.core.instrument.Timer;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,7 @@ public final class LiveFeed {
   private final Map<String, DeviceState> deviceStates = new ConcurrentHashMap<>();
   private final AtomicInteger readingSubscribers = new AtomicInteger();
   private final AtomicLong lastAlarmEventId = new AtomicLong();
+  private volatile Timer alarmAge;
 
   /**
    * A device went online or offline (MQTT CONNECT / DISCONNECT / LWT / keepalive or inactivity
@@ -81,6 +84,31 @@ public final class LiveFeed {
   public void alarmEvent(AlarmEvent event) {
     lastAlarmEventId.accumulateAndGet(event.id(), Math::max);
     fanOut(LiveEvent.alarm(event.id(), Json.write(AlarmJson.event(event))));
+    Timer age = alarmAge;
+    if (age != null && event.details().get("eventTime") instanceof String t) {
+      try {
+        long ms = System.currentTimeMillis() - Instant.parse(t).toEpochMilli();
+        if (ms >= 0) {
+          age.record(ms, TimeUnit.MILLISECONDS);
+        }
+      } catch (java.time.format.DateTimeParseException ignored) {
+        // not a rule transition's event time: nothing to measure
+      }
+    }
+  }
+
+  /**
+   * Records timer {@code safegrid.live.alarm.age} into {@code registry}: for each alarm event of a
+   * rule transition, the wall-clock time from the reading's event time (the device's {@code ts},
+   * or the gateway's receive time when it sent none) to the event's fan-out to the live clients,
+   * seconds. On one host (the simulator's probe) it is publish-to-alarm without the last hop; with
+   * real devices it includes their clock error.
+   */
+  public void recordAlarmAge(io.micrometer.core.instrument.MeterRegistry registry) {
+    alarmAge = Timer.builder("safegrid.live.alarm.age")
+        .description("reading event time to its alarm event's live fan-out")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
   }
 
   /** The greatest alarm event id seen by {@link #alarmEvent}, 0 before the first. */

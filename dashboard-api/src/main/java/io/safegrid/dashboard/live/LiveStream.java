@@ -88,6 +88,7 @@ public final class LiveStream {
     this.lastEventIdProbe = lastEventIdProbe;
     this.registry = registry;
     this.clientQueueCapacity = clientQueueCapacity;
+    feed.recordAlarmAge(registry);
     Gauge.builder("safegrid.live.clients", feed, LiveFeed::clients)
         .description("connected /api/live clients")
         .register(registry);
