@@ -9,6 +9,12 @@
     cleared_unacked: '已恢复·未确认 Cleared, unacknowledged', cleared_acked: '已恢复·已确认 Cleared, acknowledged',
     closed: '已销账 Closed'
   };
+  // the five grid levels escalation climbs (alerting GridLevel), lowest first
+  const LEVEL_LABEL = {
+    unit: '单元 Unit', building: '楼栋 Building', compound: '小区 Compound',
+    community: '社区 Community', sub_district: '街道 Sub-district'
+  };
+  const ESC_TYPES = new Set(['notified', 'escalated']);
 
   // ---- token
   const params = new URLSearchParams(location.search);
@@ -23,6 +29,8 @@
   const state = {
     alarms: new Map(),        // id -> alarm
     appliedEvent: new Map(),  // alarm id -> last event id applied
+    esc: new Map(),           // alarm id -> Map(event id -> notified/escalated step)
+    historyLoaded: new Set(), // alarm ids whose history (GET /api/alarms/{id}) was read
     devices: new Map(),       // id -> device
     online: new Map(),        // id -> {online, since, reason}
     grid: [],
@@ -109,8 +117,10 @@
 
   // ---- formatting
   function pad(n) { return String(n).padStart(2, '0'); }
-  function age(fromIso) {
-    const s = Math.max(0, Math.floor((Date.now() - Date.parse(fromIso)) / 1000));
+  // how long an alarm has lasted: until now, or until untilIso (its clear) once it cleared
+  function age(fromIso, untilIso) {
+    const end = untilIso ? Date.parse(untilIso) : Date.now();
+    const s = Math.max(0, Math.floor((end - Date.parse(fromIso)) / 1000));
     const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
     return (h > 0 ? h + ':' + pad(m) : m) + ':' + pad(s % 60);
   }
@@ -196,18 +206,87 @@
     li.querySelector('.place').textContent = placeOf(dev);
     li.querySelector('.msg').textContent = a.message + (a.count > 1 ? '  (×' + a.count + ')' : '');
     li.querySelector('.state').textContent = STATE_LABEL[a.state] || a.state;
-    li.querySelector('.age').dataset.since = a.raisedAt;
-    li.querySelector('.age').textContent = '持续 ' + age(a.raisedAt);
+    const ageEl = li.querySelector('.age');
+    ageEl.dataset.since = a.raisedAt;
+    ageEl.dataset.until = (a.state.startsWith('cleared') && a.clearedAt) || '';
+    ageEl.textContent = '持续 ' + age(a.raisedAt, ageEl.dataset.until);
     li.querySelector('.times').textContent = '发生 raised ' + hhmm(a.raisedAt) + (a.clearedAt ? ' · 恢复 cleared ' + hhmm(a.clearedAt) : '');
     li.querySelector('.ackby').textContent = a.acknowledgedBy ? '· 确认人 by ' + a.acknowledgedBy + ' ' + hhmm(a.acknowledgedAt) : '';
     const ack = li.querySelector('.ack-btn');
     ack.hidden = !unacked;
     li.querySelector('.close-form').hidden = a.state !== 'cleared_acked';
+    fillEscalation(li, a);
+  }
+
+  // ---- escalation: the alarm's notified / escalated events (details: level, step, recipients,
+  // nextEscalationAt), from its history and from the live stream
+  function recordEscalation(alarmId, ev) {
+    if (!ESC_TYPES.has(ev.type)) { return false; }
+    let m = state.esc.get(alarmId);
+    if (!m) { m = new Map(); state.esc.set(alarmId, m); }
+    const d = ev.details || {};
+    m.set(ev.id, {
+      id: ev.id, type: ev.type, at: ev.at, note: ev.note || '',
+      level: d.level || null, step: d.step, recipients: d.recipients || [],
+      next: d.nextEscalationAt || null
+    });
+    return true;
+  }
+
+  function levelText(level) { return level ? (LEVEL_LABEL[level] || level) : '—'; }
+
+  function fillEscalation(li, a) {
+    const box = li.querySelector('.esc');
+    const steps = [...((state.esc.get(a.id) || new Map()).values())].sort((x, y) => x.id - y.id);
+    box.hidden = steps.length === 0;
+    if (!steps.length) { delete li.dataset.gridLevel; return; }
+    const last = steps[steps.length - 1];
+    let level = null;
+    for (const st of steps) { if (st.level) { level = st.level; } }
+    li.dataset.gridLevel = level || '';
+    li.dataset.escalationStep = String(last.step || '');
+    const escalations = steps.filter((st) => st.type === 'escalated').length;
+    box.querySelector('.esc-level').textContent = '网格层级 Grid level: ' + levelText(level) +
+      (escalations ? ' · 已升级 ' + escalations + ' 次 escalated ×' + escalations : '');
+    box.querySelector('.esc-last').textContent = (last.type === 'escalated' ? '升级至 escalated to ' : '已通知 notified ') +
+      last.recipients.join(', ') + ' ' + hhmm(last.at);
+    const unacked = a.state.endsWith('_unacked');
+    box.querySelector('.esc-next').textContent = unacked && last.next ? '· 下次升级 next escalation ' + hhmm(last.next) : '';
+    const ol = box.querySelector('.esc-log ol');
+    ol.textContent = '';
+    for (const st of steps) {
+      const item = document.createElement('li');
+      item.dataset.eventId = st.id;
+      item.textContent = hhmm(st.at) + ' ' + (st.type === 'escalated' ? '升级 escalated' : '通知 notified') +
+        ' · ' + levelText(st.level) + ' · ' + st.recipients.join(', ') + (st.note ? ' — ' + st.note : '');
+      ol.appendChild(item);
+    }
+    box.querySelector('.esc-count').textContent = '(' + steps.length + ')';
+  }
+
+  // the history of open alarms whose earlier notifications the page has not seen (a few at a time)
+  async function loadHistories() {
+    const todo = [...state.alarms.keys()].filter((id) => !state.historyLoaded.has(id));
+    const worker = async () => {
+      for (let id = todo.shift(); id !== undefined; id = todo.shift()) {
+        try {
+          const full = await api('/api/alarms/' + id);
+          state.historyLoaded.add(id);
+          let any = false;
+          for (const h of full.history || []) { any = recordEscalation(id, h) || any; }
+          const li = $('alarms').querySelector('li[data-alarm-id="' + id + '"]');
+          if (any && li && state.alarms.has(id)) { fillAlarm(li, state.alarms.get(id)); }
+        } catch (e) {
+          if (e.status === 404) { state.historyLoaded.add(id); }
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
   }
 
   function tickAges() {
     for (const el of document.querySelectorAll('.alarm .age')) {
-      if (el.dataset.since) { el.textContent = '持续 ' + age(el.dataset.since); }
+      if (el.dataset.since && !el.dataset.until) { el.textContent = '持续 ' + age(el.dataset.since); }
     }
     $('clock').textContent = new Date().toLocaleTimeString('zh-CN', { hour12: false });
   }
@@ -250,7 +329,7 @@
     if (!eventId && prev && Date.parse(prev.updatedAt) > Date.parse(a.updatedAt)) { return; }
     if (eventId) { state.appliedEvent.set(a.id, eventId); }
     state.alarms.set(a.id, a);
-    if (a.state === 'closed') { state.alarms.delete(a.id); }
+    if (a.state === 'closed') { state.alarms.delete(a.id); state.esc.delete(a.id); state.historyLoaded.delete(a.id); }
     renderAlarms();
   }
 
@@ -270,6 +349,7 @@
     state.lastEventId = s.lastEventId;
     renderAlarms();
     renderDevices();
+    loadHistories(); // not awaited: the board shows at once, escalation fills in
   }
 
   function connect() {
@@ -296,6 +376,8 @@
       const ev = JSON.parse(m.data);
       state.lastEventId = Math.max(state.lastEventId, ev.id);
       const wasKnown = state.alarms.has(ev.alarmId);
+      if (!wasKnown && ev.type === 'raised') { state.historyLoaded.add(ev.alarmId); } // all of it arrives live
+      recordEscalation(ev.alarmId, ev);
       applyAlarm(ev.alarm, ev.id);
       const a = ev.alarm;
       if (a.severity === 'critical' && a.state === 'active_unacked' &&
@@ -323,7 +405,7 @@
         drawChart();
       }
     });
-    es.addEventListener('reset', () => restart());
+    es.addEventListener('reset', () => { state.historyLoaded.clear(); restart(); }); // escalation events were missed too
     es.addEventListener('dropped', () => setConn(false, '重连中 Reconnecting'));
   }
 

@@ -2,8 +2,13 @@ package io.safegrid.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.safegrid.alerting.escalation.EscalationConfig;
+import io.safegrid.alerting.escalation.Escalator;
 import io.safegrid.alerting.ledger.Alarm;
 import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.alerting.outbox.OutboxWriter;
+import io.safegrid.alerting.routing.Router;
+import io.safegrid.alerting.testsupport.TestGrid;
 import io.safegrid.model.Reading;
 import io.safegrid.model.Severity;
 import io.safegrid.testing.TestDatabase;
@@ -41,18 +46,25 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The duty page in headless Chromium (the Debian chromium and chromedriver, nothing downloaded):
  * a gas reading crosses level 2, the rule engine's RAISE reaches the ledger, the alarm appears on
  * the open page, the officer acknowledges it by clicking, the board updates; then it clears and is
- * closed with a disposal note. Screenshots go to {@code target/duty-page-*.png}.
+ * closed with a disposal note. Escalation runs on the ledger (the alerting {@link Escalator} with the
+ * test grid, its clock shifted by the test): the card shows the grid level reached and who was
+ * notified, and follows an escalation live. Screenshots go to {@code target/duty-page-*.png}.
  */
 class DutyPageBrowserTest {
   @RegisterExtension static final TestDatabase db = new TestDatabase();
   private static Fixture f;
+  private static final ShiftedClock clock = new ShiftedClock();
+  private static Escalator escalator;
   private static ChromeDriver driver;
   private static ChromeDriverService service;
   private static Path profile;
 
   @BeforeAll
   static void start() throws Exception {
-    f = new Fixture(db.dataSource());
+    f = new Fixture(db.dataSource(), DashboardServer.DEFAULT_CLIENT_QUEUE, clock);
+    // escalation as the gateway wires it (Alerting.create), minus the outbox delivery: rows wait
+    escalator = new Escalator(f.ledger, new Router(TestGrid.directory(), null),
+        new OutboxWriter(recipient -> List.of("mqtt")), EscalationConfig.defaults());
     profile = Files.createTempDirectory("safegrid-chromium-");
     service =
         new ChromeDriverService.Builder()
@@ -133,6 +145,7 @@ class DutyPageBrowserTest {
     f.server.liveFeed().deviceStatus("gas-002", true, now, "connect");
     f.server.liveFeed().deviceStatus("river-jialing-1", false, now, "inactivity_timeout");
     Alarm major = f.raise("gas-002", Severity.MAJOR, "燃气 31.0 %LEL 超过一级报警值 25 %LEL · gas 31.0 %LEL above level 1");
+    // its notification happened before the page opened: the page reads it from the alarm's history
 
     driver.get(f.url("/?token=" + Fixture.OFFICER));
     waitFor().until(ExpectedConditions.attributeContains(By.id("conn"), "class", "on"));
@@ -140,6 +153,12 @@ class DutyPageBrowserTest {
     waitFor().until(ExpectedConditions.presenceOfElementLocated(By.cssSelector("tr[data-device-id='gas-001'] .dot.on")));
     assertThat(driver.findElement(By.cssSelector("tr[data-device-id='river-jialing-1'] .dot")).getAttribute("class")).contains("off");
     assertThat(driver.findElement(By.id("grid")).getText()).contains("南门新城 Nanmen New City");
+    waitFor().until(d -> "compound".equals(alarmItem(major.id()).getAttribute("data-grid-level")));
+    assertThat(alarmItem(major.id()).findElement(By.cssSelector(".esc")).getText())
+        .as("major gas starts at the compound (Router.DEFAULT_START_LEVELS), responders told too")
+        .contains("网格层级 Grid level: 小区 Compound")
+        .contains("已通知 notified nmxc, gas-company, market-supervision")
+        .contains("下次升级 next escalation");
 
     // the chart of gas-001 follows its readings live
     driver.findElement(By.cssSelector("tr[data-device-id='gas-001']")).click();
@@ -160,7 +179,33 @@ class DutyPageBrowserTest {
     waitFor().until(d -> d.getTitle().contains("NEW CRITICAL"));
     waitFor().until(d -> d.findElement(By.cssSelector("tr[data-device-id='gas-001']")).getText().contains("55 %LEL"));
     waitFor().until(d -> d.findElement(By.id("chart")).getText().contains("55 %LEL"));
+    // critical gas: the community is notified at once, with the responders and the report upward
+    waitFor().until(d -> "community".equals(alarmItem(critical.id()).getAttribute("data-grid-level")));
+    assertThat(alarmItem(critical.id()).findElement(By.cssSelector(".esc")).getText())
+        .contains("网格层级 Grid level: 社区 Community")
+        .contains("nanmen-community")
+        .contains("dongnan-duty-leader")
+        .doesNotContain("已升级");
     screenshot("duty-page-1-new-critical.png");
+
+    // nobody acknowledges for the critical timeout (1 min): escalation climbs to the sub-district,
+    // and the open page follows live
+    clock.advance(Duration.ofSeconds(61));
+    assertThat(escalator.runDue()).as("only the critical alarm is due (major: 3 min)").isEqualTo(1);
+    waitFor().until(d -> "sub_district".equals(alarmItem(critical.id()).getAttribute("data-grid-level")));
+    WebElement esc = alarmItem(critical.id()).findElement(By.cssSelector(".esc"));
+    assertThat(esc.getText())
+        .contains("网格层级 Grid level: 街道 Sub-district · 已升级 1 次 escalated ×1")
+        .contains("升级至 escalated to dongnan-duty")
+        .contains("下次升级 next escalation");
+    esc.findElement(By.cssSelector(".esc-log summary")).click();
+    List<WebElement> log = esc.findElements(By.cssSelector(".esc-log ol > li"));
+    assertThat(log).hasSize(2);
+    assertThat(log.get(0).getText()).contains("通知 notified · 社区 Community · nanmen-community");
+    assertThat(log.get(1).getText()).contains("升级 escalated · 街道 Sub-district · dongnan-duty")
+        .contains("Dongnan sub-district duty officer");
+    assertThat(alarmItem(major.id()).getAttribute("data-grid-level")).isEqualTo("compound");
+    screenshot("duty-page-1b-escalated.png");
 
     // acknowledge by clicking
     item.findElement(By.cssSelector(".ack-btn")).click();
@@ -172,12 +217,24 @@ class DutyPageBrowserTest {
     waitFor().until(d -> driver.findElements(By.cssSelector("#alarms > li")).get(0).getAttribute("data-alarm-id")
         .equals(Long.toString(major.id())));
     waitFor().until(d -> !d.getTitle().contains("NEW CRITICAL"));
+    assertThat(alarmItem(critical.id()).findElement(By.cssSelector(".esc")).getText())
+        .as("acknowledged: escalation stops, no next deadline shown")
+        .contains("街道 Sub-district")
+        .doesNotContain("下次升级");
     screenshot("duty-page-2-acknowledged.png");
 
     // the gas goes down, the alarm clears; the officer writes it off with a note
     gasReading("gas-001", 3.0);
     f.clear("gas-001");
     waitFor().until(d -> alarmItem(critical.id()).getAttribute("data-state").equals("cleared_acked"));
+    // the duration stops at the clear: raised -> cleared, not raised -> now
+    Alarm cleared = f.ledger.find(critical.id()).orElseThrow();
+    long lasted = (cleared.clearedAt().toEpochMilli() - cleared.raisedAt().toEpochMilli()) / 1000;
+    String frozen = "持续 " + (lasted / 60) + ":" + String.format("%02d", lasted % 60);
+    waitFor().until(d -> alarmItem(critical.id()).findElement(By.cssSelector(".age")).getText().equals(frozen));
+    Thread.sleep(2200);
+    assertThat(alarmItem(critical.id()).findElement(By.cssSelector(".age")).getText())
+        .as("a cleared alarm's timer does not keep counting").isEqualTo(frozen);
     WebElement form = alarmItem(critical.id()).findElement(By.cssSelector(".close-form"));
     form.findElement(By.cssSelector(".close-btn")).click();
     waitFor().until(d -> alarmItem(critical.id()).findElement(By.cssSelector(".err")).getText().contains("处置说明"));

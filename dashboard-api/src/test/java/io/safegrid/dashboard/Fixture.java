@@ -42,9 +42,14 @@ final class Fixture implements AutoCloseable {
   final Instant seededAt = Instant.now();
 
   Fixture(DataSource dataSource, int clientQueue) throws SQLException {
+    this(dataSource, clientQueue, InstantSource.system());
+  }
+
+  /** With the ledger on {@code clock} (escalation deadlines are taken on the ledger's clock). */
+  Fixture(DataSource dataSource, int clientQueue, InstantSource clock) throws SQLException {
     this.dataSource = dataSource;
     seed(dataSource, seededAt);
-    ledger = new JdbcAlarmLedger(dataSource, InstantSource.system(), LedgerConfig.defaults(), registry);
+    ledger = new JdbcAlarmLedger(dataSource, clock, LedgerConfig.defaults(), registry);
     ledger.start();
     server =
         DashboardServer.builder()
