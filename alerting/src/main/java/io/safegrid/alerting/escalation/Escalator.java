@@ -96,7 +96,7 @@ public final class Escalator implements LedgerHook {
     for (RecipientGroup r : route.reportUpward()) {
       notify(tx, a, route, step, r, "report_upward", told, out);
     }
-    outbox.enqueueAll(tx.connection(), tx.now(), a.id(), out);
+    outbox.enqueueAll(tx, a.id(), out);
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
@@ -128,7 +128,7 @@ public final class Escalator implements LedgerHook {
         notify(tx, after, route, step, r, "report_upward", told, out);
       }
     }
-    outbox.enqueueAll(tx.connection(), tx.now(), after.id(), out);
+    outbox.enqueueAll(tx, after.id(), out);
     Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
     save(tx, after.id(), level, step, deadline);
     tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
@@ -174,7 +174,7 @@ public final class Escalator implements LedgerHook {
     List<String> told = new ArrayList<>();
     List<OutboxWriter.Notification> out = new ArrayList<>();
     notify(tx, a, route, step, r, up ? "escalation" : "renotify", told, out);
-    outbox.enqueueAll(tx.connection(), tx.now(), a.id(), out);
+    outbox.enqueueAll(tx, a.id(), out);
     Instant deadline = s.deadline.plus(config.timeout(a.severity()));
     if (!deadline.isAfter(tx.now())) {
       deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps
@@ -238,17 +238,10 @@ public final class Escalator implements LedgerHook {
     }
   }
 
+  /** Deferred to the transaction's next round trip ({@link LedgerTx#defer}). */
   private static void save(LedgerTx tx, long alarmId, int level, int step, Instant deadline) {
     tx.escalationWritten(alarmId, new LedgerTx.EscalationState(level, step, deadline));
-    try (PreparedStatement ps = tx.connection().prepareStatement(
-        "UPDATE alarms SET escalation_level = ?, escalation_step = ?, next_escalation_at = ? WHERE id = ?")) {
-      ps.setInt(1, level);
-      ps.setInt(2, step);
-      ps.setObject(3, deadline == null ? null : deadline.atOffset(ZoneOffset.UTC));
-      ps.setLong(4, alarmId);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot save escalation state of alarm " + alarmId, e);
-    }
+    tx.defer("UPDATE alarms SET escalation_level = ?, escalation_step = ?, next_escalation_at = ? WHERE id = ?",
+        level, step, deadline == null ? null : deadline.atOffset(ZoneOffset.UTC), alarmId);
   }
 }

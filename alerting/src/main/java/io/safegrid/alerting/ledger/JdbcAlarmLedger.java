@@ -197,6 +197,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       int mark = tx.mark();
       try {
         Optional<Alarm> a = applyOne(tx, t);
+        tx.sendDeferred(); // its writes' errors are its own
         c.releaseSavepoint(sp);
         out.add(TransitionOutcome.applied(t, a));
       } catch (RuntimeException | SQLException e) {
@@ -580,38 +581,21 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
   }
 
+  /** Deferred: sent with the transaction's next round trip (see {@link LedgerTx#defer}). */
   private static void update(LedgerTx tx, Alarm a) {
-    try (PreparedStatement ps = tx.connection().prepareStatement(
+    tx.defer(
         "UPDATE alarms SET severity = ?, state = ?, count = ?, message = ?, evidence = CAST(? AS jsonb),"
             + " updated_at = ?, acknowledged_by = ?, acknowledged_at = ?, cleared_at = ?, closed_at = ?,"
-            + " close_note = ? WHERE id = ?")) {
-      ps.setString(1, a.severity().wireName());
-      ps.setString(2, a.state().wireName());
-      ps.setInt(3, a.count());
-      ps.setString(4, a.message());
-      ps.setString(5, Json.write(a.evidence()));
-      ps.setObject(6, AlarmRows.ts(a.updatedAt()));
-      ps.setString(7, a.acknowledgedBy());
-      ps.setObject(8, AlarmRows.ts(a.acknowledgedAt()));
-      ps.setObject(9, AlarmRows.ts(a.clearedAt()));
-      ps.setObject(10, AlarmRows.ts(a.closedAt()));
-      ps.setString(11, a.closeNote());
-      ps.setLong(12, a.id());
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot update alarm " + a.id(), e);
-    }
+            + " close_note = ? WHERE id = ?",
+        a.severity().wireName(), a.state().wireName(), a.count(), a.message(), Json.write(a.evidence()),
+        AlarmRows.ts(a.updatedAt()), a.acknowledgedBy(), AlarmRows.ts(a.acknowledgedAt()),
+        AlarmRows.ts(a.clearedAt()), AlarmRows.ts(a.closedAt()), a.closeNote(), a.id());
   }
 
+  /** Deferred, like {@link #update}. */
   private static void stopEscalation(LedgerTx tx, long alarmId) {
     tx.forgetEscalation(alarmId);
-    try (PreparedStatement ps = tx.connection()
-        .prepareStatement("UPDATE alarms SET next_escalation_at = NULL WHERE id = ?")) {
-      ps.setLong(1, alarmId);
-      ps.executeUpdate();
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot stop escalation of alarm " + alarmId, e);
-    }
+    tx.defer("UPDATE alarms SET next_escalation_at = NULL WHERE id = ?", alarmId);
   }
 
   private static Alarm with(Alarm a, Severity severity, AlarmState state, int count, AlarmTransition t,

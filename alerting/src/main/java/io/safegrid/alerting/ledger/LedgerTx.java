@@ -13,35 +13,38 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One open ledger transaction: the connection, the service clock's "now", and the events to append
- * at commit. Events are inserted last, under a transaction-level advisory lock, so that event ids
+ * One open ledger transaction: the connection, the service clock's "now", the writes nobody reads
+ * back ({@link #defer}) and the events to append at commit. Events are inserted last, under a transaction-level advisory lock, so that event ids
  * increase in commit order (the live stream relies on it: {@code Last-Event-ID} never skips a
  * late-committing smaller id).
  *
  * <p>A transaction may carry several alarm changes (the alarm writer's group commit); each change
  * may be undone to a savepoint, and the events it recorded with it ({@link #mark()}, {@link
  * #resetTo(int)}).
+ *
+ * <p>Round trips: deferred writes travel together in one multi-statement round trip, either just
+ * before this transaction's connection is next used ({@link #connection()} sends them first, so a
+ * read always sees them) or with the events at commit. A re-opened gas alarm with five
+ * notifications and two events takes three round trips: the select of the alarm, everything else,
+ * the commit.
  */
 public final class LedgerTx {
   /** Advisory lock key (single bigint key space) that orders event ids by commit. */
   static final long EVENT_ORDER_LOCK = 0x5AFE_6121_0000_0001L;
 
-  /**
-   * Takes the event-order lock and then {@code n} ids from the event sequence, in one round trip:
-   * the lock's sub-select is a one-time filter PostgreSQL evaluates before producing any row.
-   */
-  private static final String LOCK_AND_TAKE_IDS =
-      "SELECT nextval('alarm_events_id_seq') FROM generate_series(1, ?)"
-          + " WHERE (SELECT pg_advisory_xact_lock(?)) IS NOT NULL";
+
+  private static final String LOCK_EVENT_ORDER = "SELECT pg_advisory_xact_lock(?)";
 
   private static final String INSERT_EVENT =
-      "INSERT INTO alarm_events (id, alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb))";
+      "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb)) RETURNING id";
 
   private final Connection connection;
   private final Instant now;
   private final List<Pending> pending = new ArrayList<>();
   private final Map<Long, EscalationState> escalation = new HashMap<>();
+  private final List<String> deferredSql = new ArrayList<>();
+  private final List<Object> deferredParams = new ArrayList<>();
 
   /**
    * @param now the service clock's time; truncated to microseconds, the precision of {@code
@@ -52,9 +55,59 @@ public final class LedgerTx {
     this.now = now.truncatedTo(ChronoUnit.MICROS);
   }
 
-  /** The transaction's connection (auto-commit off). Do not commit or close it. */
+  /**
+   * The transaction's connection (auto-commit off), with every {@link #defer deferred} write sent
+   * first. Do not commit or close it.
+   *
+   * @throws AlarmStoreException when a deferred write fails
+   */
   public Connection connection() {
+    try {
+      sendDeferred();
+    } catch (SQLException e) {
+      throw new AlarmStoreException("ledger write failed: " + e.getMessage(), e);
+    }
     return connection;
+  }
+
+  /**
+   * Queues a write whose result nobody reads ({@code UPDATE}, {@code INSERT} without {@code
+   * RETURNING}); it is sent with the transaction's next round trip, at the latest with the events
+   * before commit, so its error (if any) surfaces there.
+   *
+   * @param sql one statement with {@code ?} parameters
+   * @param params String, Integer, Long, Boolean, {@link java.time.OffsetDateTime} or null
+   */
+  public void defer(String sql, Object... params) {
+    deferredSql.add(sql);
+    java.util.Collections.addAll(deferredParams, params);
+  }
+
+  /** Sends the deferred writes now, in one round trip. */
+  void sendDeferred() throws SQLException {
+    if (deferredSql.isEmpty()) {
+      return;
+    }
+    String sql = String.join(";\n", deferredSql);
+    try (PreparedStatement ps = connection.prepareStatement(sql)) {
+      bind(ps, deferredParams, 1);
+      ps.execute();
+    } finally {
+      deferredSql.clear();
+      deferredParams.clear();
+    }
+  }
+
+  private static int bind(PreparedStatement ps, List<Object> params, int from) throws SQLException {
+    int i = from;
+    for (Object v : params) {
+      if (v == null) {
+        ps.setNull(i++, java.sql.Types.NULL);
+      } else {
+        ps.setObject(i++, v);
+      }
+    }
+    return i;
   }
 
   /** The service clock's time for this transaction (microsecond precision): every timestamp it writes uses it. */
@@ -69,7 +122,7 @@ public final class LedgerTx {
    */
   public Optional<Alarm> lockAlarm(long alarmId) {
     try (PreparedStatement ps =
-        connection.prepareStatement("SELECT * FROM alarms WHERE id = ? FOR UPDATE")) {
+        connection().prepareStatement("SELECT * FROM alarms WHERE id = ? FOR UPDATE")) {
       ps.setLong(1, alarmId);
       try (ResultSet rs = ps.executeQuery()) {
         if (!rs.next()) {
@@ -131,15 +184,22 @@ public final class LedgerTx {
     return pending.size();
   }
 
-  /** Drops the events queued after {@code mark} (their change was rolled back to a savepoint). */
+  /**
+   * Drops the events queued after {@code mark} and any deferred write (their change was rolled
+   * back to a savepoint).
+   */
   void resetTo(int mark) {
     pending.subList(mark, pending.size()).clear();
+    deferredSql.clear();
+    deferredParams.clear();
     escalation.clear(); // the rolled-back change may have written escalation columns
   }
 
   /**
-   * Writes the queued events (called by the ledger just before commit): takes the event-order lock
-   * and the ids in one round trip, then inserts every row in one JDBC batch (one round trip).
+   * Writes the deferred writes and the queued events, called by the ledger just before commit: one
+   * round trip carries the deferred writes, the event-order lock and one {@code INSERT ... RETURNING
+   * id} per event (statements run in order, so the ids increase in record order, and the lock is
+   * held until commit, so they increase in commit order).
    *
    * @return the events as written, ids ascending, their maps as {@code eventsAfter} reads them back
    */
@@ -147,43 +207,67 @@ public final class LedgerTx {
     int n = pending.size();
     List<AlarmEvent> written = new ArrayList<>(n);
     if (n == 0) {
+      sendDeferred();
       return written;
     }
-    long[] ids = new long[n];
-    try (PreparedStatement ps = connection.prepareStatement(LOCK_AND_TAKE_IDS)) {
-      ps.setInt(1, n);
-      ps.setLong(2, EVENT_ORDER_LOCK);
-      try (ResultSet rs = ps.executeQuery()) {
-        int i = 0;
-        while (rs.next()) {
-          ids[i++] = rs.getLong(1);
-        }
-        if (i != n) {
-          throw new SQLException("event sequence gave " + i + " ids for " + n + " events");
-        }
-      }
+    StringBuilder sql = new StringBuilder();
+    for (String d : deferredSql) {
+      sql.append(d).append(";\n");
     }
-    java.util.Arrays.sort(ids); // taken under the lock: ids in commit order, ascending in record order
-    try (PreparedStatement ps = connection.prepareStatement(INSERT_EVENT)) {
+    sql.append(LOCK_EVENT_ORDER);
+    for (int i = 0; i < n; i++) {
+      sql.append(";\n").append(INSERT_EVENT);
+    }
+    int deferred = deferredSql.size();
+    String[] details = new String[n];
+    String[] alarms = new String[n];
+    try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
+      int k = bind(ps, deferredParams, 1);
+      ps.setLong(k++, EVENT_ORDER_LOCK);
       for (int i = 0; i < n; i++) {
         Pending p = pending.get(i);
-        String details = Json.write(p.details);
-        String alarm = Json.write(Json.alarmToMap(p.after));
-        ps.setLong(1, ids[i]);
-        ps.setLong(2, p.after.id());
-        ps.setString(3, p.type);
-        ps.setString(4, p.from == null ? null : p.from.wireName());
-        ps.setString(5, p.after.state().wireName());
-        ps.setString(6, p.actor);
-        ps.setString(7, p.note);
-        ps.setObject(8, AlarmRows.ts(now));
-        ps.setString(9, details);
-        ps.setString(10, alarm);
-        ps.addBatch();
-        written.add(new AlarmEvent(ids[i], p.after.id(), p.type, p.from, p.after.state(), p.actor,
-            p.note, now, Json.alarmFromMap(Json.readStored(alarm)), Json.readStored(details)));
+        details[i] = Json.write(p.details);
+        alarms[i] = Json.write(Json.alarmToMap(p.after));
+        ps.setLong(k++, p.after.id());
+        ps.setString(k++, p.type);
+        ps.setString(k++, p.from == null ? null : p.from.wireName());
+        ps.setString(k++, p.after.state().wireName());
+        ps.setString(k++, p.actor);
+        ps.setString(k++, p.note);
+        ps.setObject(k++, AlarmRows.ts(now));
+        ps.setString(k++, details[i]);
+        ps.setString(k++, alarms[i]);
       }
-      ps.executeBatch();
+      deferredSql.clear();
+      deferredParams.clear();
+      long[] ids = new long[n];
+      boolean isResultSet = ps.execute();
+      int resultSets = 0;
+      for (int result = 0; ; result++) {
+        if (isResultSet) {
+          try (ResultSet rs = ps.getResultSet()) {
+            if (resultSets > 0) { // the first result set is the lock's
+              if (!rs.next()) {
+                throw new SQLException("event insert returned no id");
+              }
+              ids[resultSets - 1] = rs.getLong(1);
+            }
+          }
+          resultSets++;
+        } else if (ps.getUpdateCount() == -1) {
+          break;
+        }
+        isResultSet = ps.getMoreResults();
+      }
+      if (resultSets != n + 1) {
+        throw new SQLException("expected " + (n + 1) + " results after " + deferred
+            + " deferred writes, got " + resultSets);
+      }
+      for (int i = 0; i < n; i++) {
+        Pending p = pending.get(i);
+        written.add(new AlarmEvent(ids[i], p.after.id(), p.type, p.from, p.after.state(), p.actor,
+            p.note, now, Json.alarmFromMap(Json.readStored(alarms[i])), Json.readStored(details[i])));
+      }
     }
     pending.clear();
     return written;

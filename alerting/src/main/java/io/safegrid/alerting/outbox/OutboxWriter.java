@@ -2,6 +2,7 @@ package io.safegrid.alerting.outbox;
 
 import io.safegrid.alerting.ledger.AlarmStoreException;
 import io.safegrid.alerting.ledger.Json;
+import io.safegrid.alerting.ledger.LedgerTx;
 import io.safegrid.alerting.routing.RecipientGroup;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -51,6 +52,41 @@ public final class OutboxWriter {
    * @param payload the JSON payload (see {@link #enqueue})
    */
   public record Notification(String key, RecipientGroup recipient, Map<String, Object> payload) {}
+
+  /**
+   * Like {@link #enqueueAll(Connection, Instant, long, List)}, deferred in the ledger transaction
+   * {@code tx} ({@link LedgerTx#defer}): the rows travel with its next round trip; a failure
+   * surfaces there (at the latest at commit) as {@link AlarmStoreException}.
+   *
+   * @return the idempotency keys of the rows, in order
+   */
+  public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications) {
+    List<String> keys = new ArrayList<>();
+    java.time.OffsetDateTime now = tx.now().atOffset(ZoneOffset.UTC);
+    for (Notification n : notifications) {
+      RecipientGroup recipient = n.recipient();
+      for (String channel : channels.channelsFor(recipient)) {
+        String key = n.key() + "." + channel.replace(':', '-');
+        tx.defer(INSERT, key, alarmId, channel, recipient.id(), Json.write(payload(key, n, channel)), now, now);
+        keys.add(key);
+      }
+    }
+    return keys;
+  }
+
+  private static final String INSERT =
+      "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at)"
+          + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?) ON CONFLICT (idempotency_key) DO NOTHING";
+
+  private static Map<String, Object> payload(String key, Notification n, String channel) {
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("idempotencyKey", key);
+    p.putAll(n.payload());
+    p.put("recipient", n.recipient().id());
+    p.put("recipientName", n.recipient().name());
+    p.put("channel", channel);
+    return p;
+  }
 
   /**
    * Like {@link #enqueue} for several recipients at once: every row in one JDBC batch (one round

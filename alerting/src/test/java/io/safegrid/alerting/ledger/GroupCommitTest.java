@@ -101,6 +101,34 @@ class GroupCommitTest {
   }
 
   @Test
+  void oneDeviceRaisedClearedAndRaisedAgainInOneGroupReadsItsOwnWrites() {
+    List<TransitionOutcome> out = ledger.applyAll(List.of(
+        t("gas-r", Kind.RAISE, Severity.MAJOR, "gas 31.5 %LEL"),
+        t("gas-r", Kind.CLEAR, Severity.MAJOR, "gas 3 %LEL"),
+        t("gas-r", Kind.RAISE, Severity.CRITICAL, "gas 60 %LEL")), 0);
+    assertThat(out).allMatch(TransitionOutcome::applied);
+    Alarm a = out.get(2).alarm().orElseThrow();
+    assertThat(a.state()).isEqualTo(AlarmState.ACTIVE_UNACKED);
+    assertThat(a.count()).isEqualTo(2);
+    assertThat(ledger.history(a.id())).extracting(AlarmEvent::type)
+        .containsExactly("raised", "cleared", "reopened");
+  }
+
+  @Test
+  void aFailingUpdateSentLaterIsStillChargedToItsOwnTransition() throws Exception {
+    ledger.apply(t("gas-u", Kind.RAISE, Severity.MAJOR, "gas 31.5 %LEL"));
+    List<TransitionOutcome> out = ledger.applyAll(List.of(
+        t("gas-u", Kind.RAISE, Severity.MAJOR, BAD), // the repeat's UPDATE travels with the next round trip
+        t("gas-v", Kind.RAISE, Severity.MAJOR, "gas 40 %LEL")), 0);
+    assertThat(out).extracting(TransitionOutcome::status).containsExactly(
+        TransitionOutcome.Status.FAILED, TransitionOutcome.Status.APPLIED);
+    Alarm u = ledger.list(java.util.Set.of(AlarmState.ACTIVE_UNACKED), 1000, 0).stream()
+        .filter(x -> x.deviceId().equals(prefix + "gas-u")).findFirst().orElseThrow();
+    assertThat(u.count()).isEqualTo(1);
+    assertThat(openRows()).isEqualTo(2);
+  }
+
+  @Test
   void eventsHandedOverAfterCommitEqualWhatTheReplayReads() throws Exception {
     long before = ledger.maxEventId();
     ledger.applyAll(List.of(
