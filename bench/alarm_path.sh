@@ -7,6 +7,7 @@
 #
 #   safegrid_alarms_writer_wait      transition decided by the rule engine -> its transaction starts
 #   safegrid_alarms_ledger_apply     one ledger transaction (all its statements and the commit)
+#   safegrid_alarms_ledger_commit    its COMMIT alone (the WAL flush)
 #   safegrid_alarms_writer_batch     transitions per ledger transaction (group commit)
 #   safegrid_alarms_dispatch_delay   commit -> listeners (the live feed) told
 #   safegrid_alarms_path             transition decided -> listeners told (the three above)

@@ -150,13 +150,8 @@ final class EventDispatcher implements AutoCloseable {
           break;
         }
         boolean poll = System.nanoTime() - lastReadAt >= pollNanos;
-        telling.lock();
-        try {
-          if (dispatch(poll)) {
-            lastReadAt = System.nanoTime();
-          }
-        } finally {
-          telling.unlock();
+        if (dispatch(poll)) {
+          lastReadAt = System.nanoTime();
         }
         long t = System.nanoTime();
         if ((told && t - afterBatchAt >= AFTER_BATCH_EVERY_NANOS) || poll) {
@@ -181,8 +176,11 @@ final class EventDispatcher implements AutoCloseable {
   }
 
   /**
-   * Under {@link #telling}: what was offered, in order; the table when there is a gap, when asked
-   * to, or when {@code poll}.
+   * What was offered, in order; then the table when there is a gap, when asked to, or when {@code
+   * poll}. The table is read without holding {@link #telling}, so a hand-off in sequence is not
+   * held up by the read: a read gives every event committed after the last id told as of its
+   * snapshot (an id committed means every smaller one is decided), and only those above the last
+   * id told by then are told.
    *
    * @return true when it read the table
    */
@@ -192,34 +190,55 @@ final class EventDispatcher implements AutoCloseable {
       handoffs.addAll(inbox);
       inbox.clear();
     }
-    for (Handoff h : handoffs) {
-      for (AlarmEvent e : h.events()) {
-        if (e.id() > lastId) {
-          waiting.put(e.id(), e);
-        }
-      }
-    }
-    while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
-      tell(waiting.pollFirstEntry().getValue());
-    }
-    waiting.headMap(lastId, true).clear();
-    boolean read = !waiting.isEmpty() || readBack || poll;
-    if (read) {
-      readBack = false;
-      List<AlarmEvent> batch;
-      do {
-        batch = fetchAfter.apply(lastId);
-        for (AlarmEvent e : batch) {
+    boolean read;
+    telling.lock();
+    try {
+      for (Handoff h : handoffs) {
+        for (AlarmEvent e : h.events()) {
           if (e.id() > lastId) {
-            tell(e);
+            waiting.put(e.id(), e);
           }
         }
-      } while (!batch.isEmpty() && running);
+      }
+      while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
+        tell(waiting.pollFirstEntry().getValue());
+      }
       waiting.headMap(lastId, true).clear();
-      if (!waiting.isEmpty()) {
-        // offered after commit, yet not read back: cannot be; keep them and look again
-        log.warn("{} alarm events offered but not read back after id {}; retrying", waiting.size(), lastId);
-        readBack = true;
+      read = !waiting.isEmpty() || readBack || poll;
+      readBack = false;
+    } finally {
+      telling.unlock();
+    }
+    if (read) {
+      List<AlarmEvent> batch;
+      long from = lastId;
+      do {
+        batch = fetchAfter.apply(from);
+        telling.lock();
+        try {
+          for (AlarmEvent e : batch) {
+            if (e.id() > lastId) {
+              tell(e);
+            }
+          }
+          from = lastId;
+          waiting.headMap(lastId, true).clear();
+        } finally {
+          telling.unlock();
+        }
+      } while (!batch.isEmpty() && running);
+      telling.lock();
+      try {
+        while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
+          tell(waiting.pollFirstEntry().getValue());
+        }
+        if (!waiting.isEmpty()) {
+          // offered after commit, yet not read back: cannot be; keep them and look again
+          log.warn("{} alarm events offered but not read back after id {}; retrying", waiting.size(), lastId);
+          readBack = true;
+        }
+      } finally {
+        telling.unlock();
       }
     }
     long now = System.nanoTime();

@@ -62,6 +62,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final Map<String, Counter> transitions = new ConcurrentHashMap<>();
   private final Map<Severity, AtomicLong> openBySeverity = new EnumMap<>(Severity.class);
   private final Timer applyTimer;
+  private final Timer commitTimer;
   private final DistributionSummary groupSize;
   private final Counter groupRetries;
 
@@ -87,6 +88,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
     this.applyTimer = Timer.builder("safegrid.alarms.ledger.apply")
         .description("one ledger transaction of rule transitions (a group commit): connection to commit")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
+    this.commitTimer = Timer.builder("safegrid.alarms.ledger.commit")
+        .description("the COMMIT of a ledger transaction alone (its WAL flush)")
         .publishPercentiles(0.5, 0.9, 0.99)
         .register(registry);
     this.groupSize = DistributionSummary.builder("safegrid.alarms.writer.batch")
@@ -467,8 +472,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           T result = work.apply(tx);
           List<AlarmEvent> written = tx.flush();
           committing = true;
+          long commitStart = System.nanoTime();
           c.commit();
           long committedAt = System.nanoTime();
+          commitTimer.record(committedAt - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
           if (!written.isEmpty()) {
             // committed: the events go to the listeners as written, no read back
             dispatcher.offer(written, committedAt, decidedAtNanos);
