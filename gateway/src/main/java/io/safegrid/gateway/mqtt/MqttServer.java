@@ -18,12 +18,14 @@ import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -79,6 +81,8 @@ public final class MqttServer implements AutoCloseable {
   private final SessionRegistry registry;
   private final int ioThreads;
   private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
+  /** One per event loop: store completions handed back in bursts (see {@link LoopCompletions}). */
+  private final Map<EventExecutor, LoopCompletions> completions = new ConcurrentHashMap<>();
 
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
@@ -168,7 +172,8 @@ public final class MqttServer implements AutoCloseable {
                     p.addLast("connect", new ConnectHandler(authenticator, authExecutor, registry, metrics, limits));
                     p.addLast("keepalive", new KeepaliveHandler(metrics));
                     p.addLast("rate", new RateLimitHandler(buckets, limits.messagesPerSecondPerDevice(), metrics));
-                    p.addLast("publish", new PublishHandler(sink, registry, metrics, limits.receiveMaximum()));
+                    p.addLast("publish", new PublishHandler(sink, registry, metrics, limits.receiveMaximum(),
+                        loop -> completions.computeIfAbsent(loop, LoopCompletions::new)));
                     p.addLast("subscribe", new SubscribeHandler(metrics));
                     p.addLast("errors", new ProtocolErrorHandler(metrics));
                   }

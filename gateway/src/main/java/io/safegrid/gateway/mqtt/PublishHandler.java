@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  *       {@code status} or {@code online} field) sets presence; acknowledged at once.
  * </ul>
  */
-final class PublishHandler extends ChannelInboundHandlerAdapter {
+final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopCompletions.Flushable {
 
   private static final Logger log = LoggerFactory.getLogger(PublishHandler.class);
   private static final long STORAGE_RETRY_MILLIS = 100;
@@ -63,6 +63,13 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
   private final SessionRegistry registry;
   private final MqttMetrics metrics;
   private final int receiveMaximum;
+  private final LoopCompletionsProvider completionsProvider;
+  private LoopCompletions completions;
+  private InboundGate gate;
+  /** Set while this connection waits for the flush at the end of a completion burst. */
+  private boolean flushQueued;
+  /** Acks written since the last flush. */
+  private boolean unflushed;
 
   private final ArrayDeque<Pending> acks = new ArrayDeque<>();
   /** QoS 2 packet ids held until PUBREL: id -> PUBREC sent yet. */
@@ -71,15 +78,29 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
   private boolean storageCheckScheduled;
   private ChannelHandlerContext ctx;
 
-  PublishHandler(IngestSink sink, SessionRegistry registry, MqttMetrics metrics, int receiveMaximum) {
+  /** The {@link LoopCompletions} of an event loop (one per loop, shared by its connections). */
+  interface LoopCompletionsProvider {
+    LoopCompletions of(io.netty.util.concurrent.EventExecutor loop);
+  }
+
+  PublishHandler(
+      IngestSink sink,
+      SessionRegistry registry,
+      MqttMetrics metrics,
+      int receiveMaximum,
+      LoopCompletionsProvider completions) {
     this.sink = sink;
     this.registry = registry;
     this.metrics = metrics;
     this.receiveMaximum = receiveMaximum;
+    this.completionsProvider = completions;
   }
 
-  /** One PUBLISH awaiting its durable store, in arrival order. */
-  private static final class Pending {
+  /**
+   * One PUBLISH awaiting its durable store, in arrival order; also the completion handed back to
+   * the event loop ({@link LoopCompletions}) with the store's outcome.
+   */
+  private final class Pending implements LoopCompletions.Completion {
     final TopicAcl.Kind kind;
     final int qos;
     final int packetId;
@@ -89,6 +110,9 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     final String topic;
     boolean done;
     byte reasonCode;
+    /** The store's outcome, set on the completing thread before {@link #run} on the loop. */
+    IngestResult result;
+    Throwable error;
 
     Pending(TopicAcl.Kind kind, int qos, int packetId, String topic, byte[] payload) {
       this.kind = kind;
@@ -99,11 +123,28 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
       this.receivedNanos = System.nanoTime();
       this.receivedMillis = System.currentTimeMillis();
     }
+
+    @Override
+    public void run() {
+      IngestResult r = result;
+      Throwable e = error;
+      result = null;
+      error = null;
+      completed(this, r, e);
+    }
   }
 
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    this.completions = completionsProvider.of(ctx.executor());
+  }
+
+  private InboundGate gate() {
+    if (gate == null) {
+      gate = ctx.pipeline().get(InboundGate.class);
+    }
+    return gate;
   }
 
   @Override
@@ -167,7 +208,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     } else {
       submit(session, pending);
     }
-    InboundGate gate = ctx.pipeline().get(InboundGate.class);
+    InboundGate gate = gate();
     if (inflight >= receiveMaximum && !gate.isPaused(InboundGate.Pause.INFLIGHT)) {
       metrics.throttled("inflight");
       gate.pause(InboundGate.Pause.INFLIGHT);
@@ -193,8 +234,23 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
     } catch (RuntimeException e) {
       future = CompletableFuture.failedFuture(e);
     }
-    future.whenComplete(
-        (result, error) -> ctx.executor().execute(() -> completed(pending, result, error)));
+    if (future.isDone()) {
+      // e.g. refused at once (store overloaded): no hop needed, we are on the loop
+      IngestResult result = null;
+      Throwable error = null;
+      try {
+        result = future.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        error = e;
+      }
+      completed(pending, result, error);
+      return;
+    }
+    future.whenComplete((result, error) -> {
+      pending.result = result;
+      pending.error = error;
+      completions.complete(pending);
+    });
   }
 
   private void completed(Pending pending, IngestResult result, Throwable error) {
@@ -225,13 +281,18 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
       pending.reasonCode = session.v5() ? MqttReasonCodes.PubAck.PAYLOAD_FORMAT_INVALID.byteValue() : 0;
     }
     inflight--;
-    flushAcks();
+    writeAcks();
     if (inflight < receiveMaximum) {
-      ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.INFLIGHT);
+      gate().resume(InboundGate.Pause.INFLIGHT);
     }
   }
 
-  private void flushAcks() {
+  /**
+   * Writes the acks now due (in arrival order, up to the first message not yet durable); the
+   * flush follows at the end of the current completion burst ({@link LoopCompletions}), so one
+   * committed storage batch costs each connection one write to the socket.
+   */
+  private void writeAcks() {
     boolean wrote = false;
     while (!acks.isEmpty() && acks.peek().done) {
       Pending p = acks.poll();
@@ -246,12 +307,25 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
       wrote = true;
     }
     if (wrote) {
+      unflushed = true;
+      if (!flushQueued) {
+        flushQueued = true;
+        completions.flushLater(this);
+      }
+    }
+  }
+
+  @Override
+  public void flushNow() {
+    flushQueued = false;
+    if (unflushed) {
+      unflushed = false;
       ctx.flush();
     }
   }
 
   private void pauseForStorage() {
-    InboundGate gate = ctx.pipeline().get(InboundGate.class);
+    InboundGate gate = gate();
     if (!gate.isPaused(InboundGate.Pause.STORAGE)) {
       metrics.throttled("storage");
       gate.pause(InboundGate.Pause.STORAGE);
@@ -268,7 +342,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (sink.acceptingMore()) {
-      ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.STORAGE);
+      gate().resume(InboundGate.Pause.STORAGE);
     } else {
       pauseForStorage();
     }

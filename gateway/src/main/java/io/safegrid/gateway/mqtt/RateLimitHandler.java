@@ -19,6 +19,9 @@ final class RateLimitHandler extends ChannelInboundHandlerAdapter {
   private final Map<String, TokenBucket> buckets;
   private final int perSecond;
   private final MqttMetrics metrics;
+  /** This connection's device's bucket, looked up at its first PUBLISH. */
+  private TokenBucket bucket;
+  private InboundGate gate;
 
   RateLimitHandler(Map<String, TokenBucket> buckets, int perSecond, MqttMetrics metrics) {
     this.buckets = buckets;
@@ -58,10 +61,12 @@ final class RateLimitHandler extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     MqttMessage m = (MqttMessage) msg;
     if (m.fixedHeader().messageType() == MqttMessageType.PUBLISH) {
-      Session session = Session.of(ctx.channel());
-      long waitNanos = buckets.computeIfAbsent(session.deviceId, id -> new TokenBucket(perSecond)).take();
+      if (bucket == null) {
+        bucket = buckets.computeIfAbsent(Session.of(ctx.channel()).deviceId, id -> new TokenBucket(perSecond));
+        gate = ctx.pipeline().get(InboundGate.class);
+      }
+      long waitNanos = bucket.take();
       if (waitNanos > 0) {
-        InboundGate gate = ctx.pipeline().get(InboundGate.class);
         if (!gate.isPaused(InboundGate.Pause.RATE)) {
           metrics.throttled("rate");
           gate.pause(InboundGate.Pause.RATE);

@@ -15,14 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * new ones, as a database that went away) and restore. The closest thing to an outage that does
  * not stop the shared server.
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final String targetHost;
   private final int targetPort;
   private final Set<Socket> open = ConcurrentHashMap.newKeySet();
   private volatile boolean cut;
 
-  TcpProxy(String targetHost, int targetPort) throws IOException {
+  public TcpProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -32,22 +32,22 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** The JDBC URL of {@code database} through this proxy. */
-  String jdbcUrl(String database) {
+  public String jdbcUrl(String database) {
     return "jdbc:postgresql://127.0.0.1:" + server.getLocalPort() + "/" + database;
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
   /** From now on the database is unreachable: connections closed, new ones refused. */
-  void cut() {
+  public void cut() {
     cut = true;
     for (Socket s : open) closeQuietly(s);
     open.clear();
   }
 
-  void restore() {
+  public void restore() {
     cut = false;
   }
 
