@@ -3,6 +3,7 @@ package io.safegrid.gateway.ingest;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -87,6 +88,163 @@ public final class PayloadDecoder {
    * @return readings and the rejections; {@link DecodedMessage#invalid()} when nothing is usable
    */
   public DecodedMessage decodeTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
+    List<Reading> fast = fastTelemetry(deviceId, payload, receivedAtMillis);
+    if (fast != null) {
+      return new DecodedMessage(fast, List.of(), List.of(), null);
+    }
+    return treeTelemetry(deviceId, payload, receivedAtMillis);
+  }
+
+  /**
+   * The common case without building a JSON tree: a payload the tree decoder would accept whole
+   * (every record an object with a valid {@code ts} and {@code seq}, every value a finite number
+   * under a valid metric name, no repeated key) is decoded by streaming over the bytes. Anything
+   * else returns null and the tree decoder ({@link #treeTelemetry}) decides, so the two accept,
+   * refuse and word their reasons identically; its only cost is on payloads with a refusal.
+   *
+   * @return the readings in payload order, or null to let the tree decoder decide
+   */
+  private List<Reading> fastTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
+    if (payload == null || payload.length == 0) {
+      return null;
+    }
+    try (JsonParser p = mapper.getFactory().createParser(payload)) {
+      JsonToken root = p.nextToken();
+      List<Reading> readings;
+      if (root == JsonToken.START_OBJECT) {
+        readings = new ArrayList<>(4);
+        if (!fastRecord(p, deviceId, receivedAtMillis, readings)) {
+          return null;
+        }
+      } else if (root == JsonToken.START_ARRAY) {
+        readings = new ArrayList<>();
+        int records = 0;
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+          if (++records > MAX_RECORDS || !fastRecord(p, deviceId, receivedAtMillis, readings)) {
+            return null;
+          }
+        }
+        if (t != JsonToken.END_ARRAY || records == 0) {
+          return null;
+        }
+      } else {
+        return null;
+      }
+      if (p.nextToken() != null || readings.isEmpty()) {
+        return null;
+      }
+      return readings;
+    } catch (IOException | RuntimeException e) {
+      return null; // the tree decoder words the reason
+    }
+  }
+
+  /**
+   * One record, the parser on its START_OBJECT; appends its readings. False if the tree decoder
+   * must decide (anything it would refuse or that needs its exact semantics).
+   */
+  private static boolean fastRecord(JsonParser p, String deviceId, long receivedAtMillis, List<Reading> out)
+      throws IOException {
+    long time = receivedAtMillis;
+    long seq = Reading.NO_SEQ;
+    boolean seenTs = false;
+    boolean seenSeq = false;
+    boolean seenValues = false;
+    String[] metrics = null;
+    double[] values = null;
+    int n = 0;
+    JsonToken t;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken v = p.nextToken();
+      switch (name) {
+        case "ts" -> {
+          if (seenTs) return false;
+          seenTs = true;
+          if (v == JsonToken.VALUE_NUMBER_INT) {
+            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) return false;
+            time = p.getLongValue();
+            if (time < MIN_EPOCH_MILLIS) return false;
+          } else if (v == JsonToken.VALUE_STRING) {
+            try {
+              time = OffsetDateTime.parse(p.getText()).toInstant().toEpochMilli();
+            } catch (DateTimeParseException | ArithmeticException e) {
+              return false;
+            }
+          } else if (v != JsonToken.VALUE_NULL) {
+            return false;
+          }
+        }
+        case "seq" -> {
+          if (seenSeq) return false;
+          seenSeq = true;
+          if (v == JsonToken.VALUE_NUMBER_INT) {
+            if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) return false;
+            seq = p.getLongValue();
+            if (seq < 0) return false;
+          } else if (v != JsonToken.VALUE_NULL) {
+            return false;
+          }
+        }
+        case "values" -> {
+          if (seenValues || v != JsonToken.START_OBJECT) return false;
+          seenValues = true;
+          metrics = new String[4];
+          values = new double[4];
+          while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            String metric = p.currentName();
+            JsonToken num = p.nextToken();
+            if (!validMetric(metric)
+                || (num != JsonToken.VALUE_NUMBER_INT && num != JsonToken.VALUE_NUMBER_FLOAT)
+                || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || p.getNumberType() == JsonParser.NumberType.BIG_DECIMAL) {
+              return false;
+            }
+            double d = p.getDoubleValue();
+            if (!Double.isFinite(d)) return false;
+            for (int i = 0; i < n; i++) {
+              if (metrics[i].equals(metric)) return false; // repeated key: the tree keeps the last
+            }
+            if (n == metrics.length) {
+              metrics = java.util.Arrays.copyOf(metrics, n * 2);
+              values = java.util.Arrays.copyOf(values, n * 2);
+            }
+            metrics[n] = metric;
+            values[n++] = d;
+          }
+          if (t != JsonToken.END_OBJECT) return false;
+        }
+        default -> p.skipChildren(); // other fields are ignored, as by the tree decoder
+      }
+    }
+    if (t != JsonToken.END_OBJECT || !seenValues || n == 0) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      out.add(new Reading(deviceId, metrics[i], time, values[i], seq));
+    }
+    return true;
+  }
+
+  /** {@code [a-z][a-z0-9_]{0,63}} ({@link #METRIC_NAME}) without a regex matcher. */
+  private static boolean validMetric(String m) {
+    int len = m.length();
+    if (len < 1 || len > 64) return false;
+    char c0 = m.charAt(0);
+    if (c0 < 'a' || c0 > 'z') return false;
+    for (int i = 1; i < len; i++) {
+      char c = m.charAt(i);
+      if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_')) return false;
+    }
+    return true;
+  }
+
+  /**
+   * The tree decoder: every rule and every reason; see the class comment. Package-private so a
+   * test can hold the streaming path to the same answers.
+   */
+  DecodedMessage treeTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
     List<JsonNode> records;
     try {
       records = records(payload);

@@ -102,6 +102,49 @@ class PayloadDecoderTest {
     assertThat(telemetry(deep).invalid()).isTrue();
   }
 
+  /**
+   * The streaming path (most payloads) and the tree path (every rule, every reason) must give
+   * the same readings, rejections and errors for every payload, including the ones the streaming
+   * path hands over to the tree.
+   */
+  @Test
+  void streamingAndTreeDecodersAgree() {
+    String[] payloads = {
+      "{\"ts\": 1764403200000, \"seq\": 42, \"values\": {\"gas_lel\": 12.5, \"battery_pct\": 87}}",
+      "{\"values\": {\"gas_lel\": 1}, \"ts\": 1764403200000, \"seq\": 7}",
+      "{\"ts\": \"2026-11-29T16:00:00+08:00\", \"values\": {\"gas_lel\": -0.0, \"x_v\": 1e300}}",
+      "{\"ts\": null, \"seq\": null, \"values\": {\"level_m\": 268.4}, \"extra\": {\"a\": [1, {\"b\": 2}]}}",
+      "[{\"ts\": 1764403200000, \"values\": {\"gas_lel\": 1}}, {\"ts\": 1764403201000, \"values\": {\"gas_lel\": 2}}]",
+      "{\"values\": {\"gas_lel\": 1, \"gas_lel\": 2}}",
+      "{\"ts\": 1, \"ts\": 1764403200000, \"values\": {\"gas_lel\": 1}}",
+      "{\"ts\": 1764403200000.0, \"values\": {\"gas_lel\": 1}}",
+      "{\"ts\": 99999999999999999999999, \"values\": {\"gas_lel\": 1}}",
+      "{\"seq\": -1, \"values\": {\"gas_lel\": 1}}",
+      "{\"seq\": 1.5, \"values\": {\"gas_lel\": 1}}",
+      "{\"values\": {\"gas_lel\": 123456789012345678901234567890}}",
+      "{\"values\": {\"gas_lel\": NaN, \"co_ppm\": 3}}",
+      "{\"values\": {\"Gas\": 1, \"gas_lel\": 2}}",
+      "{\"values\": {\"g\": true}}",
+      "{\"values\": {}}",
+      "{\"values\": []}",
+      "{\"values\": {\"gas_lel\": 1}} x",
+      "{\"values\": {\"gas_lel\": 1}",
+      "[{\"values\": {\"gas_lel\": 1}}, 5]",
+      "[{\"values\": {\"gas_lel\": 1}}, {\"values\": {}}]",
+      "[]",
+      "{}",
+      "\"text\"",
+      "{\"values\": {\"" + "a".repeat(64) + "\": 1, \"" + "a".repeat(65) + "\": 2}}",
+      "{\"ts\": \"2026-11-29T08:00:00\", \"values\": {\"gas_lel\": 1}}",
+    };
+    for (String json : payloads) {
+      byte[] bytes = json.getBytes(UTF_8);
+      assertThat(decoder.decodeTelemetry("gas-001", bytes, NOW))
+          .as(json)
+          .isEqualTo(decoder.treeTelemetry("gas-001", bytes, NOW));
+    }
+  }
+
   @Test
   void eventsDecodeWithZoneAndPoint() {
     DecodedMessage m =
