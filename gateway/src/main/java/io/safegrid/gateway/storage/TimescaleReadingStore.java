@@ -18,6 +18,8 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +70,8 @@ public final class TimescaleReadingStore implements ReadingStore {
   private final ExecutorService completer;
   private final ScheduledExecutorService prober;
   private final long windowNanos;
+  /** Held by the writer collecting the next batch (see {@link #collect}). */
+  private final ReentrantLock collecting = new ReentrantLock();
 
   private volatile boolean running = true;
   private volatile boolean spooling;
@@ -254,21 +258,38 @@ public final class TimescaleReadingStore implements ReadingStore {
     }
   }
 
-  /** Takes one batch's submissions: up to batchRows, or what arrived within the window. */
+  /**
+   * Takes one batch's submissions: up to batchRows, or what arrived within the window after the
+   * first one. One writer collects at a time (the other writes or commits meanwhile), so
+   * concurrent writers do not split a window's submissions into half-full batches. Within the
+   * window the writer sleeps until the window ends and then drains the queue, rather than being
+   * woken by every submission (at 20,000 messages/s that is 20,000 wake-ups a second saved).
+   */
   private void collect(List<Submission> out, boolean noWait) throws InterruptedException {
-    Submission first = noWait || !running ? queue.poll() : queue.poll(100, TimeUnit.MILLISECONDS);
-    if (first == null) return;
-    int rows = take(out, first);
-    long deadline = first.enqueuedNanos + windowNanos;
-    while (rows < config.batchRows()) {
-      Submission next = queue.poll();
-      if (next == null) {
+    if (noWait) {
+      // replaying: do not wait for the other writer's window, replay meanwhile
+      if (!collecting.tryLock()) return;
+    } else {
+      collecting.lockInterruptibly();
+    }
+    try {
+      Submission first = noWait || !running ? queue.poll() : queue.poll(100, TimeUnit.MILLISECONDS);
+      if (first == null) return;
+      int rows = take(out, first);
+      long deadline = first.enqueuedNanos + windowNanos;
+      while (rows < config.batchRows()) {
+        Submission next = queue.poll();
+        if (next != null) {
+          rows += take(out, next);
+          continue;
+        }
         long wait = deadline - System.nanoTime();
         if (wait <= 0 || noWait || !running) break;
-        next = queue.poll(wait, TimeUnit.NANOSECONDS);
-        if (next == null) break;
+        LockSupport.parkNanos(this, wait);
+        if (Thread.interrupted()) throw new InterruptedException();
       }
-      rows += take(out, next);
+    } finally {
+      collecting.unlock();
     }
   }
 
