@@ -28,7 +28,7 @@ import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.MqttLimits;
 import io.safegrid.gateway.mqtt.MqttServer;
 import io.safegrid.gateway.mqtt.MqttTls;
-import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
+import io.safegrid.gateway.mqtt.auth.SiteSecretAuthenticator;
 import io.safegrid.gateway.retention.RetentionJob;
 import io.safegrid.gateway.storage.ReadingStore;
 import io.safegrid.gateway.storage.StorageConfig;
@@ -310,7 +310,7 @@ public final class Gateway implements AutoCloseable {
     return Map.of("spool", s.spoolFull() ? HealthReport.down(details) : HealthReport.up(details));
   }
 
-  /** MQTT 3.1.1/5 server (Netty): devices authenticate with id and secret (PBKDF2-hashed here). */
+  /** MQTT 3.1.1/5 server (Netty): devices authenticate with id and secret ({@link SiteSecretAuthenticator}). */
   private void startMqtt(GatewayConfig gc, Site site, LiveFeed live) {
     Map<String, String> secrets = new HashMap<>();
     for (Device d : site.devices()) {
@@ -325,7 +325,7 @@ public final class Gateway implements AutoCloseable {
     MqttServer mqtt = builder
         .port(gc.ports().mqtt())
         .ingest(ingest)
-        .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
+        .authenticator(SiteSecretAuthenticator.of(secrets)) // no key derivation per device at start
         .limits(MqttLimits.defaults()
             .withMaxPacketBytes(l.maxPacketBytes())
             .withMaxConnections(l.maxConnections())
