@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Brings store completions back to one Netty event loop in bursts: one task per burst instead of
@@ -35,6 +37,8 @@ final class LoopCompletions {
   interface Flushable {
     void flushNow();
   }
+
+  private static final Logger log = LoggerFactory.getLogger(LoopCompletions.class);
 
   private final EventExecutor loop;
   private final Queue<Completion> queue = new ConcurrentLinkedQueue<>();
@@ -74,7 +78,12 @@ final class LoopCompletions {
     try {
       Completion c;
       while ((c = queue.poll()) != null) {
-        c.run();
+        try {
+          c.run();
+        } catch (RuntimeException e) {
+          // one connection's bug must not strand the other completions of the burst
+          log.error("MQTT store completion failed", e);
+        }
       }
     } finally {
       draining = false;
