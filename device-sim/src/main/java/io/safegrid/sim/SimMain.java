@@ -200,6 +200,10 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--connect-concurrency", defaultValue = "64", description = "most connection handshakes at a time")
     int connectConcurrency;
 
+    @Option(names = "--burst", defaultValue = "1",
+        description = "most messages a device publishes back to back on its turn (1 = one each; more = fewer system calls)")
+    int burst;
+
     @Option(names = "--summary", description = "write the JSON summary here")
     Path summary;
 
@@ -217,7 +221,7 @@ public final class SimMain implements Callable<Integer> {
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
           Transport.parse(probeTransport), intervalMs, summary, drain, warmup,
-          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency);
+          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency, burst);
       new LoadRunner(options, System.out).run();
       return 0;
     }

@@ -81,6 +81,30 @@ class PacerTest {
   }
 
   @Test
+  void aBurstGivesEachDeviceSeveralPublishesPerTurnAndStillKeepsTheRate() throws Exception {
+    List<Dev> devs = devices(100);
+    List<Integer> turns = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Pacer<Dev> pacer = new Pacer<>(devs, d -> d.ready, d -> {
+      d.published.incrementAndGet();
+      turns.add(devs.indexOf(d));
+    }, 10_000, 60_000, 4);
+    long t0 = System.nanoTime();
+    pacer.start(executor, 1000);
+    Thread.sleep(1000);
+    pacer.stopAndWait();
+    double elapsedS = (System.nanoTime() - t0) / 1e9;
+    assertThat(pacer.issued()).isLessThanOrEqualTo((long) (10_000 * elapsedS)).isGreaterThan(8_000);
+    // publishes come in runs of (mostly) 4 on one device
+    int runs = 1;
+    for (int i = 1; i < turns.size(); i++) {
+      if (!turns.get(i).equals(turns.get(i - 1))) {
+        runs++;
+      }
+    }
+    assertThat((double) turns.size() / runs).isBetween(3.0, 4.0);
+  }
+
+  @Test
   void aStalledTickDropsWhatIsBeyondTheCatchUpAllowance() throws Exception {
     List<Dev> devs = devices(10);
     Pacer<Dev> pacer = new Pacer<>(devs, d -> true, d -> d.published.incrementAndGet(), 10_000, 100);

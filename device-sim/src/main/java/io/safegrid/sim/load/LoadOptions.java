@@ -37,6 +37,8 @@ import java.util.List;
  *     over by the pacer (back-pressure)
  * @param keepAliveS MQTT keepalive, seconds
  * @param connectConcurrency most connection handshakes (TCP + CONNECT/CONNACK) at a time
+ * @param burst most messages a device publishes back to back on its pacer turn (1 = one each;
+ *     more puts several messages in one write system call on both ends, for throughput ceilings)
  */
 public record LoadOptions(
     int devices,
@@ -61,7 +63,8 @@ public record LoadOptions(
     int ioThreads,
     int maxInFlight,
     int keepAliveS,
-    int connectConcurrency) {
+    int connectConcurrency,
+    int burst) {
 
   /** Validates. @throws IllegalArgumentException naming the bad option */
   public LoadOptions {
@@ -95,6 +98,9 @@ public record LoadOptions(
     }
     if (maxInFlight < 1) {
       throw new IllegalArgumentException("--max-in-flight must be >= 1");
+    }
+    if (burst < 1 || burst > maxInFlight) {
+      throw new IllegalArgumentException("--burst must be 1..--max-in-flight, was " + burst);
     }
     if (connectConcurrency < 1) {
       throw new IllegalArgumentException("--connect-concurrency must be >= 1");

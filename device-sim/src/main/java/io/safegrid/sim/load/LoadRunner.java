@@ -39,7 +39,8 @@ import org.eclipse.californium.core.network.Endpoint;
  *
  * <p>MQTT devices run on Netty's MQTT codec by default: every connection on one shared event
  * loop group ({@code --io-threads}), and a {@link Pacer} per event loop issues the due publishes
- * every millisecond, round-robin over that loop's devices, on the loop's own thread. Paho
+ * every 1-10 ms ({@link #tickMicros}), round-robin over that loop's devices, on the loop's own
+ * thread. Paho
  * ({@code --mqtt-client paho}) and CoAP devices are paced by one pacer thread.
  *
  * <p>Works against any MQTT broker (e.g. Mosquitto without authentication): the same command
@@ -50,8 +51,17 @@ public final class LoadRunner {
   /** Default most unacknowledged messages per device (see {@code --max-in-flight}). */
   public static final int MAX_IN_FLIGHT_PER_DEVICE = 16;
 
-  /** Pacer tick, µs. */
-  static final long TICK_MICROS = 1000;
+  /**
+   * Pacer tick, µs: about {@link #PUBLISHES_PER_TICK} publishes a tick, between 1 and 10 ms. Each
+   * tick wakes the event loop, and a wake-up costs tens of µs of CPU on a virtual machine: 1 ms
+   * ticks at 50 msg/s would cost more than the messages.
+   */
+  static long tickMicros(double ratePerS) {
+    return Math.max(1_000, Math.min(10_000, (long) (PUBLISHES_PER_TICK * 1e6 / ratePerS)));
+  }
+
+  /** Publishes a pacer tick aims at (see {@link #tickMicros}). */
+  static final int PUBLISHES_PER_TICK = 10;
 
   /** Most a late pacer tick catches up, ms of the rate; beyond it publishes are skipped (late). */
   static final long MAX_CATCH_UP_MS = 100;
@@ -131,11 +141,11 @@ public final class LoadRunner {
       }
 
       out.printf("load: %d devices (v3:v5:coap %s, MQTT client %s%s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, "
-              + "at most %d in flight per device, MQTT %s, CoAP %s%n",
+              + "at most %d in flight per device, bursts of %d, MQTT %s, CoAP %s%n",
           options.devices(), Arrays.toString(mix), options.mqttClient().name().toLowerCase(),
           netty == null ? "" : ", " + options.ioThreads() + " event loop threads",
           options.ratePerS(), options.qos(), options.durationS(), options.payloadBytes(), options.maxInFlight(),
-          options.mqttUri(), options.coapUri());
+          options.burst(), options.mqttUri(), options.coapUri());
       Connector.Result conn = Connector.connectAll(sims.stream().map(Sim::link).toList(),
           sims.stream().map(s -> s.device().id()).toList(), options.connectConcurrency(), 300, out);
       out.printf("connected %d of %d devices in %.1f s%n", conn.connected(), sims.size(), conn.seconds());
@@ -286,11 +296,12 @@ public final class LoadRunner {
     }
     int maxInFlight = options.maxInFlight();
     double perDevice = options.ratePerS() / sims.size();
+    int burst = options.burst();
     byLoop.forEach((loop, list) -> pacers.add(new Pacer<>(list, s -> ready(s, maxInFlight), this::publish,
-        perDevice * list.size(), MAX_CATCH_UP_MS).start(loop, TICK_MICROS)));
+        perDevice * list.size(), MAX_CATCH_UP_MS, burst).start(loop, tickMicros(perDevice * list.size()))));
     if (!others.isEmpty()) {
       pacers.add(new Pacer<>(others, s -> ready(s, maxInFlight), this::publish, perDevice * others.size(),
-          MAX_CATCH_UP_MS).start(scheduler, TICK_MICROS));
+          MAX_CATCH_UP_MS, burst).start(scheduler, tickMicros(perDevice * others.size())));
     }
   }
 
@@ -318,6 +329,7 @@ public final class LoadRunner {
     t.put("mqtt_client", options.mqttClient().name().toLowerCase());
     t.put("io_threads", options.mqttClient() == MqttClientKind.NETTY ? options.ioThreads() : null);
     t.put("max_in_flight", options.maxInFlight());
+    t.put("burst", options.burst());
     t.put("mqtt", options.mqttUri());
     t.put("coap", options.coapUri());
     t.put("api", options.apiUrl());

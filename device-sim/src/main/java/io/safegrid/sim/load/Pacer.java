@@ -12,8 +12,9 @@ import java.util.function.Predicate;
  * Issues publishes at a constant target rate over a fixed set of devices, from one thread: a
  * tick (every {@code tickMicros}, default 1 ms) works out how many publishes are due since the
  * start ({@code rate x elapsed}, a token bucket with no drift) and issues them round-robin over
- * the devices, skipping a device that is not {@code ready} (disconnected, or at its in-flight
- * limit) in favour of the next one. Thousands of devices cost one scheduled task, not one each.
+ * the devices (one each per turn, or up to a {@code burst}), skipping a device that is not
+ * {@code ready} (disconnected, or at its in-flight limit) in favour of the next one. Thousands of
+ * devices cost one scheduled task, not one each.
  *
  * <p>Skipped publishes are counted, never made up later beyond a short catch-up:
  *
@@ -36,7 +37,8 @@ public final class Pacer<T> implements Runnable {
   private final Predicate<T> ready;
   private final Consumer<T> issue;
   private final double perNano;
-  private final long maxBurst;
+  private final long maxCatchUp;
+  private final int burst;
   private final AtomicLong issued = new AtomicLong();
   private final AtomicLong skippedBusy = new AtomicLong();
   private final AtomicLong skippedLate = new AtomicLong();
@@ -56,6 +58,22 @@ public final class Pacer<T> implements Runnable {
    * @throws IllegalArgumentException on no devices or a rate <= 0
    */
   public Pacer(List<T> devices, Predicate<T> ready, Consumer<T> issue, double ratePerS, long maxCatchUpMillis) {
+    this(devices, ready, issue, ratePerS, maxCatchUpMillis, 1);
+  }
+
+  /**
+   * As above, with bursts: on its turn a device takes up to {@code burst} due publishes back to
+   * back (while it stays ready), which the link writes in one system call.
+   *
+   * @param burst most publishes a device takes per turn, >= 1 (1: strictly one each)
+   * @throws IllegalArgumentException on no devices, a rate <= 0 or a burst < 1
+   */
+  public Pacer(List<T> devices, Predicate<T> ready, Consumer<T> issue, double ratePerS, long maxCatchUpMillis,
+      int burst) {
+    if (burst < 1) {
+      throw new IllegalArgumentException("burst must be >= 1, was " + burst);
+    }
+    this.burst = burst;
     if (devices.isEmpty()) {
       throw new IllegalArgumentException("a pacer needs at least one device");
     }
@@ -66,7 +84,7 @@ public final class Pacer<T> implements Runnable {
     this.ready = ready;
     this.issue = issue;
     this.perNano = ratePerS / 1e9;
-    this.maxBurst = Math.max(1, (long) (ratePerS * maxCatchUpMillis / 1000.0));
+    this.maxCatchUp = Math.max(1, (long) (ratePerS * maxCatchUpMillis / 1000.0));
   }
 
   /**
@@ -111,10 +129,10 @@ public final class Pacer<T> implements Runnable {
     if (due <= 0) {
       return;
     }
-    if (due > maxBurst) {
-      skippedLate.addAndGet(due - maxBurst);
-      accounted += due - maxBurst;
-      due = maxBurst;
+    if (due > maxCatchUp) {
+      skippedLate.addAndGet(due - maxCatchUp);
+      accounted += due - maxCatchUp;
+      due = maxCatchUp;
     }
     int n = devices.size();
     long done = 0;
@@ -123,8 +141,12 @@ public final class Pacer<T> implements Runnable {
       T device = devices.get(cursor);
       cursor = cursor + 1 == n ? 0 : cursor + 1;
       if (ready.test(device)) {
-        issue.accept(device);
-        done++;
+        int k = 0;
+        do {
+          issue.accept(device);
+          done++;
+          k++;
+        } while (k < burst && done < due && ready.test(device));
         misses = 0;
       } else {
         misses++;

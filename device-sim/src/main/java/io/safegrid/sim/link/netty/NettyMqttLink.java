@@ -238,17 +238,13 @@ public final class NettyMqttLink implements DeviceLink {
         .messageId(packetId)
         .payload(Unpooled.wrappedBuffer(payload))
         .build();
-    int id = packetId;
-    ch.writeAndFlush(publish).addListener((ChannelFutureListener) f -> {
-      if (!f.isSuccess()) {
-        if (id != 0) {
-          pending.remove(id);
-        }
-        finish(done, new IOException(deviceId + ": write failed: " + f.cause().getMessage(), f.cause()));
-      } else if (id == 0) {
-        finish(done, null);
-      }
-    });
+    if (qos > 0) {
+      // no promise per message: a failed write closes the connection, which fails every pending one
+      ch.writeAndFlush(publish, ch.voidPromise());
+      return;
+    }
+    ch.writeAndFlush(publish).addListener((ChannelFutureListener) f -> finish(done, f.isSuccess() ? null
+        : new IOException(deviceId + ": write failed: " + f.cause().getMessage(), f.cause())));
   }
 
   private int nextPacketId() {
