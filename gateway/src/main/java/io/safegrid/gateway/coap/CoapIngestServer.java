@@ -8,7 +8,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 import org.eclipse.californium.core.CoapServer;
-import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.Response;
 import org.eclipse.californium.core.coap.option.MapBasedOptionRegistry;
 import org.eclipse.californium.core.coap.option.OptionRegistry;
@@ -84,6 +83,28 @@ public final class CoapIngestServer implements AutoCloseable {
       Function<String, Optional<byte[]>> secretLookup,
       Function<String, Optional<DeviceType>> typeLookup,
       MeterRegistry registry) {
+    this(settings, sink, secretLookup, typeLookup, registry, CoapPresenceListener.NONE);
+  }
+
+  /**
+   * Builds the server; nothing is bound until {@link #start()}.
+   *
+   * @param settings ports (0 = free port, -1 = off), body bound, plain CoAP policy
+   * @param sink where payloads go (the shared decode-and-store path)
+   * @param secretLookup device id to its secret's raw bytes (for the PSK and for plain CoAP);
+   *     empty for an unknown device. Called on Californium and Scandium threads: must not block
+   * @param typeLookup device id to its type, for {@link CoapSettings#plainAllowedTypes()}
+   * @param registry where the {@code safegrid.coap.*} meters go
+   * @param presence told of each request of an authenticated device (device presence)
+   */
+  public CoapIngestServer(
+      CoapSettings settings,
+      IngestSink sink,
+      Function<String, Optional<byte[]>> secretLookup,
+      Function<String, Optional<DeviceType>> typeLookup,
+      MeterRegistry registry,
+      CoapPresenceListener presence) {
+    Objects.requireNonNull(presence, "presence");
     this.settings = Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(sink, "sink");
     Objects.requireNonNull(registry, "registry");
@@ -99,19 +120,23 @@ public final class CoapIngestServer implements AutoCloseable {
     server.add(
         new DevicesResource(
             new IngestResource(IngestResource.Kind.TELEMETRY, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds()),
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence),
             new IngestResource(IngestResource.Kind.EVENTS, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds())));
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence)));
 
     OptionRegistry options =
         new MapBasedOptionRegistry(
             StandardOptionRegistry.getDefaultOptionRegistry(), DeviceSecretOption.DEFINITION);
-    MessageInterceptorAdapter tooLargeCounter =
+    // answers Californium gives before (or instead of) a resource: count them with a reason
+    MessageInterceptorAdapter rejectCounter =
         new MessageInterceptorAdapter() {
           @Override
           public void sendResponse(Response response) {
-            if (response.getCode() == ResponseCode.REQUEST_ENTITY_TOO_LARGE) {
-              metrics.reject("too_large");
+            switch (response.getCode()) {
+              case REQUEST_ENTITY_TOO_LARGE -> metrics.reject("too_large");
+              case NOT_FOUND -> metrics.reject("not_found");
+              case METHOD_NOT_ALLOWED -> metrics.reject("method_not_allowed");
+              default -> { }
             }
           }
         };
@@ -124,16 +149,20 @@ public final class CoapIngestServer implements AutoCloseable {
               .setOptionRegistry(options)
               .setLoggingTag("coap")
               .build();
-      plainEndpoint.addInterceptor(tooLargeCounter);
+      plainEndpoint.addInterceptor(rejectCounter);
       server.addEndpoint(plainEndpoint);
     } else {
       plainEndpoint = null;
     }
     if (settings.coapsPort() >= 0) {
+      DtlsHandshakeFailures handshakeFailures =
+          new DtlsHandshakeFailures(metrics, System::currentTimeMillis);
       DtlsConnectorConfig dtls =
           DtlsConnectorConfig.builder(config)
               .setAddress(new InetSocketAddress(settings.host(), settings.coapsPort()))
               .setAdvancedPskStore(new SecretPskStore(secretLookup))
+              .setSessionListener(handshakeFailures.sessionListener())
+              .setDatagramFilter(handshakeFailures.datagramFilter(config))
               .build();
       secureEndpoint =
           new CoapEndpoint.Builder()
@@ -142,7 +171,7 @@ public final class CoapIngestServer implements AutoCloseable {
               .setOptionRegistry(options)
               .setLoggingTag("coaps")
               .build();
-      secureEndpoint.addInterceptor(tooLargeCounter);
+      secureEndpoint.addInterceptor(rejectCounter);
       server.addEndpoint(secureEndpoint);
     } else {
       secureEndpoint = null;

@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code safegrid.coap.messages} counter, tags {@code type} = CON|NON, {@code resource} =
  *       telemetry|events: POSTs that reached a device resource
  *   <li>{@code safegrid.coap.rejects} counter, tag {@code reason} = unauthorized | forbidden |
- *       plain_not_allowed | too_large | invalid_payload | overloaded | store_failed: requests not
- *       answered 2.04
+ *       plain_not_allowed | too_large | invalid_payload | overloaded | store_failed | not_found
+ *       (4.04: no such resource) | method_not_allowed (4.05) | dtls_handshake (a CoAPS handshake
+ *       failed: wrong PSK, unknown identity, peer gone mid-handshake): requests not answered 2.04
  *   <li>{@code safegrid.coap.bytes} distribution summary (bytes), tag {@code resource}: request
  *       body sizes
  *   <li>{@code safegrid.coap.response.latency} timer, tag {@code type}: from the request reaching

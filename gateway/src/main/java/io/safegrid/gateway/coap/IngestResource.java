@@ -59,6 +59,7 @@ final class IngestResource extends CoapResource {
   private final CoapMetrics metrics;
   private final int maxBodyBytes;
   private final int overloadMaxAgeSeconds;
+  private final CoapPresenceListener presence;
 
   IngestResource(
       Kind kind,
@@ -66,8 +67,10 @@ final class IngestResource extends CoapResource {
       DeviceAuthenticator authenticator,
       CoapMetrics metrics,
       int maxBodyBytes,
-      int overloadMaxAgeSeconds) {
+      int overloadMaxAgeSeconds,
+      CoapPresenceListener presence) {
     super(kind.path);
+    this.presence = presence;
     this.kind = kind;
     this.sink = sink;
     this.authenticator = authenticator;
@@ -106,6 +109,11 @@ final class IngestResource extends CoapResource {
       case OK -> {
         // go on
       }
+    }
+    try {
+      presence.onMessage(deviceId, System.currentTimeMillis());
+    } catch (RuntimeException e) {
+      log.warn("presence listener failed for {}: {}", deviceId, e.toString());
     }
     if (payload.length > maxBodyBytes) {
       // counted as too_large by the endpoint interceptor, like blockwise 4.13s

@@ -73,8 +73,8 @@ import org.slf4j.LoggerFactory;
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
  * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
- * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}); MQTT ({@link MqttServer}; device
- * presence to the live page). {@link #close()} stops
+ * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}; device presence to the live page
+ * through {@link CoapPresence}); MQTT ({@link MqttServer}; device presence to the live page). {@link #close()} stops
  * them in reverse order: transports first, storage flushes, the pool last.
  *
  * <p>Ports configured as 0 are resolved; {@link #ports()} gives the bound ones and the start
@@ -177,8 +177,9 @@ public final class Gateway implements AutoCloseable {
     SiteDirectory directory = new SiteDirectory(site);
     Counter.Builder flags = Counter.builder("safegrid.rules.flags")
         .description("suspicious input the rule engine did not take as newest state");
+    RuleBook ruleBook = RuleBook.fromParameters(site.rules());
     rules = new ShardedRuleEngine(
-        RuleBook.fromParameters(site.rules()),
+        ruleBook,
         directory,
         System::currentTimeMillis,
         Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
@@ -221,7 +222,7 @@ public final class Gateway implements AutoCloseable {
         }
       };
       ingest = new IngestService(store, listener, registry);
-      startCoap(gc, directory);
+      startCoap(gc, directory, coapPresence(directory, ruleBook, live));
       startMqtt(gc, site, live);
     }
 
@@ -269,12 +270,31 @@ public final class Gateway implements AutoCloseable {
         .start();
   }
 
-  private void startCoap(GatewayConfig gc, SiteDirectory directory) {
+  /**
+   * CoAP device presence for the live page: online at the first message, offline after the
+   * device's inactivity timeout (the rule engine's: report interval x offline_after_intervals).
+   */
+  private CoapPresence coapPresence(SiteDirectory directory, RuleBook ruleBook, LiveFeed live) {
+    Map<String, Long> timeouts = new java.util.concurrent.ConcurrentHashMap<>();
+    CoapPresence presence = new CoapPresence(
+        live::deviceStatus,
+        id -> timeouts.computeIfAbsent(id, k -> directory.find(k)
+            .map(p -> ruleBook.ruleSetFor(p).inactivity(p.reportIntervalMillis()).timeoutMillis())
+            .orElse(DEFAULT_COAP_INACTIVITY_MS)),
+        System::currentTimeMillis).start(1_000);
+    started.push(new Part("coap presence", presence));
+    return presence;
+  }
+
+  /** Inactivity timeout of a CoAP device the site does not know (it cannot authenticate anyway). */
+  private static final long DEFAULT_COAP_INACTIVITY_MS = 15 * 60_000L;
+
+  private void startCoap(GatewayConfig gc, SiteDirectory directory, CoapPresence presence) {
     CoapSettings d = CoapSettings.defaults();
     CoapIngestServer coap = new CoapIngestServer(
         new CoapSettings(d.host(), gc.ports().coap(), gc.ports().coaps(), d.maxBodyBytes(),
             EnumSet.copyOf(d.plainAllowedTypes()), d.overloadMaxAgeSeconds()),
-        ingest, directory::secret, directory::type, registry);
+        ingest, directory::secret, directory::type, registry, presence);
     coap.start();
     started.push(new Part("coap", coap));
     coapPort = coap.coapPort();

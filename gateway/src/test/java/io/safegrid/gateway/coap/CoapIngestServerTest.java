@@ -9,7 +9,12 @@ import io.safegrid.gateway.ingest.IngestListener;
 import io.safegrid.gateway.ingest.IngestService;
 import io.safegrid.model.DeviceType;
 import io.safegrid.model.Reading;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.EnumSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +25,7 @@ import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * The CoAP ingest server against Californium clients (CON, NON, CoAPS with PSK), behind the real
@@ -32,6 +38,8 @@ class CoapIngestServerTest {
   private final RecordingReadingStore store = new RecordingReadingStore();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private CoapIngestServer server;
+  /** Devices the presence listener was told of, in order. */
+  private final List<String> seen = new CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() {
@@ -47,7 +55,8 @@ class CoapIngestServerTest {
             new IngestService(store, IngestListener.NONE, registry),
             TestDevices::secret,
             TestDevices::type,
-            registry);
+            registry,
+            (deviceId, atMillis) -> seen.add(deviceId));
     server.start();
   }
 
@@ -174,6 +183,64 @@ class CoapIngestServerTest {
     assertThat(response).isNull();
     assertThat(store.readings).isEmpty();
     client.shutdown();
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(registry.counter("safegrid.coap.rejects", "reason", "dtls_handshake").count())
+            .as("a failed handshake is counted").isGreaterThanOrEqualTo(1.0));
+    assertThat(seen).as("nothing reached the resources").isEmpty();
+  }
+
+  @Test
+  void repeatedHandshakeFailuresOfOnePeerAreLoggedOnceAMinute() throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(DtlsHandshakeFailures.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      for (int i = 0; i < 2; i++) { // two devices' stacks on one address (new client port each)
+        CoapClient client =
+            CoapClients.secure(server.coapsPort(), "/devices/gas-001/telemetry", "gas-001",
+                "not-the-secret");
+        client.setTimeout(3_000L);
+        try {
+          assertThat(client.advanced(post(READING, true, null))).isNull();
+        } catch (Exception handshakeFailed) {
+          // also a refusal
+        }
+        client.shutdown();
+        double want = i + 1;
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+            assertThat(registry.counter("safegrid.coap.rejects", "reason", "dtls_handshake").count())
+                .as("each failed handshake counted once").isEqualTo(want));
+      }
+      assertThat(lines.list).as("one log line per peer address per minute").hasSize(1);
+      assertThat(lines.list.get(0).getFormattedMessage())
+          .contains("CoAPS DTLS handshake with").contains("127.0.0.1").contains("failed");
+    } finally {
+      logger.detachAppender(lines);
+    }
+    DtlsHandshakeFailures limiter = new DtlsHandshakeFailures(null, () -> 0);
+    assertThat(limiter.shouldLog("127.0.0.1", 0)).isTrue();
+    assertThat(limiter.shouldLog("127.0.0.1", 59_999)).isFalse();
+    assertThat(limiter.shouldLog("127.0.0.2", 59_999)).as("another peer").isTrue();
+    assertThat(limiter.shouldLog("127.0.0.1", 60_000)).isTrue();
+  }
+
+  @Test
+  void presenceIsToldOfAuthenticatedDevicesOnly() throws Exception {
+    CoapClient plain = CoapClients.plain(server.coapPort(), "/devices/gas-001/telemetry");
+    assertThat(plain.advanced(post(READING, true, "demo-gas-002")).getCode())
+        .isEqualTo(ResponseCode.UNAUTHORIZED);
+    assertThat(seen).isEmpty();
+    assertThat(plain.advanced(post(READING, true, "demo-gas-001")).getCode())
+        .isEqualTo(ResponseCode.CHANGED);
+    CoapClient secure =
+        CoapClients.secure(server.coapsPort(), "/devices/jl-gauge-1/telemetry", "jl-gauge-1",
+            "demo-jl-gauge-1");
+    assertThat(secure.advanced(post("{\"values\":{\"water_level_m\":270.95}}", true, null)).getCode())
+        .isEqualTo(ResponseCode.CHANGED);
+    assertThat(seen).containsExactly("gas-001", "jl-gauge-1");
+    plain.shutdown();
+    secure.shutdown();
   }
 
   @Test
@@ -243,6 +310,13 @@ class CoapIngestServerTest {
   void unknownPathsAre404() throws Exception {
     CoapClient client = CoapClients.plain(server.coapPort(), "/devices/GAS_1/telemetry");
     assertThat(client.advanced(post(READING, true, "x")).getCode()).isEqualTo(ResponseCode.NOT_FOUND);
+    assertThat(registry.counter("safegrid.coap.rejects", "reason", "not_found").count()).isEqualTo(1.0);
+    CoapClient get = CoapClients.plain(server.coapPort(), "/devices/gas-001/telemetry");
+    assertThat(get.get().getCode()).isEqualTo(ResponseCode.METHOD_NOT_ALLOWED);
+    assertThat(registry.counter("safegrid.coap.rejects", "reason", "method_not_allowed").count())
+        .isEqualTo(1.0);
+    assertThat(seen).isEmpty();
     client.shutdown();
+    get.shutdown();
   }
 }

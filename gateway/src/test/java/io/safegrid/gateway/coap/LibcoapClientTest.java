@@ -133,5 +133,17 @@ class LibcoapClientTest {
 
     assertThat(run.out()).doesNotContain("2.04");
     assertThat(store.readings).isEmpty();
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(registry.counter("safegrid.coap.rejects", "reason", "dtls_handshake").count())
+            .as("a foreign stack's failed handshake is counted too").isGreaterThanOrEqualTo(1.0));
+  }
+
+  @Test
+  void wrongMethodAndUnknownPathAreCounted() throws Exception {
+    String base = "coap://127.0.0.1:" + server.coapPort();
+    assertThat(run("-m", "get", "-B", "3", base + "/devices/gas-001/telemetry").out()).contains("4.05");
+    assertThat(run("-m", "post", "-B", "3", "-e", "{}", base + "/nothing/here").out()).contains("4.04");
+    assertThat(registry.counter("safegrid.coap.rejects", "reason", "method_not_allowed").count()).isEqualTo(1.0);
+    assertThat(registry.counter("safegrid.coap.rejects", "reason", "not_found").count()).isEqualTo(1.0);
   }
 }

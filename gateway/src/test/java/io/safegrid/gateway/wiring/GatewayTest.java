@@ -127,6 +127,46 @@ class GatewayTest {
     }
   }
 
+  /**
+   * River gauges report over CoAP: a real Californium client posts a level, and the gauge is
+   * online in /api/devices and in the live snapshot (docs/dashboard.md: "CoAP first message");
+   * the gauges that sent nothing stay unknown (null).
+   */
+  @Test
+  void aRiverGaugeIsOnlineAfterItsFirstCoapMessage() throws Exception {
+    try (Gateway g = Gateway.start(shipped())) {
+      int http = g.ports().http();
+      String before = get(http, "/api/devices?type=river_gauge", "demo-officer-token").body();
+      assertThat(before).contains("\"id\":\"river-xi-1\"").doesNotContain("\"online\":true");
+
+      org.eclipse.californium.core.CoapClient client = new org.eclipse.californium.core.CoapClient(
+          "coap://127.0.0.1:" + g.ports().coap() + "/devices/river-xi-1/telemetry?s=demo-river-xi-1");
+      client.setTimeout(10_000L);
+      org.eclipse.californium.core.CoapResponse r = client.post(
+          "{\"values\": {\"water_level_m\": 268.2}}",
+          org.eclipse.californium.core.coap.MediaTypeRegistry.APPLICATION_JSON);
+      client.shutdown();
+      assertThat(r).isNotNull();
+      assertThat(r.getCode()).isEqualTo(org.eclipse.californium.core.coap.CoAP.ResponseCode.CHANGED);
+
+      com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+      var devices = json.readTree(get(http, "/api/devices?type=river_gauge", "demo-officer-token").body())
+          .path("devices");
+      assertThat(devices.size()).isEqualTo(5);
+      for (var d : devices) {
+        if (d.path("id").asText().equals("river-xi-1")) {
+          assertThat(d.path("online").asBoolean()).as(d.toString()).isTrue();
+          assertThat(d.path("onlineSince").isTextual()).as(d.toString()).isTrue();
+        } else {
+          assertThat(d.path("online").isNull()).as("silent gauges stay unknown: " + d).isTrue();
+        }
+      }
+      var snapshot = json.readTree(get(http, "/api/live/snapshot", "demo-officer-token").body());
+      assertThat(snapshot.path("devices").toString())
+          .contains("\"deviceId\":\"river-xi-1\",\"online\":true");
+    }
+  }
+
   @Test
   void aSecondStartChangesNoDeviceRows() throws Exception {
     try (Gateway g = Gateway.start(shipped())) {
