@@ -10,7 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -74,5 +80,34 @@ class LoadAgainstMosquittoTest {
     assertThat(s.path("skipped").asLong()).isEqualTo(s.path("skippedBusy").asLong() + s.path("skippedLate").asLong());
     // the pacer issues the target rate: 400/s for 3 s, less what it counted as skipped
     assertThat(s.path("sent").asLong() + s.path("skipped").asLong()).isBetween(1100L, 1300L);
+  }
+
+  @Test
+  void burstsKeepEveryReadingOfADeviceAtItsOwnTime() throws Exception {
+    // the gateway stores (device, metric, time) once: a burst within one millisecond must not
+    // turn into duplicates
+    List<String> seen = new CopyOnWriteArrayList<>();
+    MqttClient subscriber = new MqttClient(broker.uri(), "watcher", new MemoryPersistence());
+    MqttConnectOptions o = new MqttConnectOptions();
+    o.setMaxInflight(1000);
+    subscriber.connect(o);
+    subscriber.subscribe("devices/+/telemetry", 0, (topic, m) -> {
+      JsonNode r = new ObjectMapper().readTree(m.getPayload());
+      seen.add(topic + " " + r.path("ts").asLong());
+    });
+    PrintStream realOut = System.out;
+    int exit;
+    try {
+      System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+      exit = SimMain.run("load", "--devices", "5", "--rate", "2000", "--burst", "8", "--max-in-flight", "16",
+          "--duration", "2", "--warmup", "0", "--mqtt", broker.uri());
+    } finally {
+      System.setOut(realOut);
+    }
+    Thread.sleep(500);
+    subscriber.disconnect();
+    assertThat(exit).isZero();
+    assertThat(seen).hasSizeGreaterThan(2000);
+    assertThat(seen).as("no two readings of a device at the same ms").doesNotHaveDuplicates();
   }
 }

@@ -91,8 +91,12 @@ public final class LoadRunner {
     this.pad = "x".repeat(Math.max(0, options.payloadBytes()));
   }
 
-  /** A device and its link. */
-  private record Sim(SimDevice device, Transport transport, DeviceLink link, AtomicLong seq) {}
+  /**
+   * A device and its link; {@code lastTs} is the {@code ts} of its last reading (ms): each is
+   * later than the one before, so that no two of a device's messages (a burst is sent within a
+   * millisecond) are one duplicate reading to the gateway, which stores (device, metric, time) once.
+   */
+  private record Sim(SimDevice device, Transport transport, DeviceLink link, AtomicLong seq, AtomicLong lastTs) {}
 
   /** Runs the load and returns the summary (also written to the summary file, if given). */
   public LoadSummary run() throws IOException, InterruptedException {
@@ -137,7 +141,7 @@ public final class LoadRunner {
           shared = coapEndpoints.get(k);
         }
         sims.add(new Sim(d, t, t.open(options.mqttUri(), options.coapUri(), d, d.secret(), shared, netty),
-            new AtomicLong()));
+            new AtomicLong(), new AtomicLong()));
       }
 
       out.printf("load: %d devices (v3:v5:coap %s, MQTT client %s%s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, "
@@ -386,7 +390,8 @@ public final class LoadRunner {
 
   /** Publishes one telemetry message on a device (the pacer's thread). */
   private void publish(Sim s) {
-    byte[] payload = payload(s.seq().incrementAndGet());
+    long ts = s.lastTs().updateAndGet(last -> Math.max(System.currentTimeMillis(), last + 1));
+    byte[] payload = payload(s.seq().incrementAndGet(), ts);
     long t0 = System.nanoTime();
     sent.incrementAndGet();
     s.link().publish("telemetry", payload, options.qos()).whenComplete((v, e) -> {
@@ -402,11 +407,11 @@ public final class LoadRunner {
     });
   }
 
-  /** A telemetry record padded with a {@code "pad"} field to the requested size. */
-  private byte[] payload(long seq) {
+  /** A telemetry record (time {@code ts}, ms) padded with a {@code "pad"} field to the requested size. */
+  private byte[] payload(long seq, long ts) {
     double lel = ThreadLocalRandom.current().nextInt(50) / 10.0;
     StringBuilder json = new StringBuilder(Math.max(64, options.payloadBytes()))
-        .append("{\"ts\":").append(System.currentTimeMillis()).append(",\"seq\":").append(seq)
+        .append("{\"ts\":").append(ts).append(",\"seq\":").append(seq)
         .append(",\"values\":{\"gas_lel\":").append(lel).append('}');
     int padding = options.payloadBytes() - json.length() - ",\"pad\":\"\"}".length();
     if (padding > 0) {
