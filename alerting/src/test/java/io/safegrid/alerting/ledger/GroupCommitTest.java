@@ -165,6 +165,25 @@ class GroupCommitTest {
     assertThat(told.stream().filter(e -> e.id() > before).toList()).containsExactlyElementsOf(replay);
   }
 
+  @Test
+  void theWarmUpCommitsNothingTellsNothingAndTheNextAlarmIsStillTold() throws Exception {
+    long before = ledger.maxEventId();
+    ledger.warmUpInBackground(20).join(30_000);
+    try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM alarms WHERE device_id = '"
+            + JdbcAlarmLedger.WARM_UP_DEVICE + "'")) {
+      rs.next();
+      assertThat(rs.getInt(1)).isZero();
+    }
+    assertThat(ledger.maxEventId()).isEqualTo(before);
+    ledger.apply(t("gas-after-warm-up", Kind.RAISE, Severity.MAJOR, "gas 31.5 %LEL"));
+    List<AlarmEvent> replay = ledger.eventsAfter(before, 100);
+    assertThat(replay).hasSize(1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> told.stream().anyMatch(e -> e.id() == replay.get(0).id()));
+    assertThat(told.stream().filter(e -> e.id() > before).toList()).containsExactlyElementsOf(replay);
+    assertThat(told).noneMatch(e -> e.alarm().deviceId().equals(JdbcAlarmLedger.WARM_UP_DEVICE));
+  }
+
   private int openRows() throws SQLException {
     try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement();
         ResultSet rs = st.executeQuery(

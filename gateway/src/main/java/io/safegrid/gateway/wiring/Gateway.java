@@ -163,6 +163,7 @@ public final class Gateway implements AutoCloseable {
         dataSource, SiteGridDirectory.of(site), InstantSource.system(), alertingConfig(gc), registry);
     ledger = alerting.ledger();
     alerting.start();
+    ledger.warmUpInBackground(3_000); // rolled back: JIT-compiles the alarm path before the first alarm (docs/alerting.md)
     started.push(new Part("alerting", alerting));
     log.info("alerting: notifications to {}{}",
         gc.emergencyNetwork().brokerUrl() == null ? "no MQTT broker" : gc.emergencyNetwork().brokerUrl(),

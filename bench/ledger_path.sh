@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The in-process alarm path (not a test): a critical gas alarm raised and cleared over and over
+# through the real ledger with escalation and outbox (alerting's LedgerPathBench) on a fresh
+# database ledger_path_bench; one sample = applyAll of the raise until its event reaches a listener
+# (commit included). Prints p50/p90/p99/max for the first COLD cycles (JIT not yet warm, as in a
+# gateway that raises a few alarms a minute) and for CYCLES after WARM unmeasured ones.
+#
+#   bench/ledger_path.sh [COLD] [WARM] [CYCLES] [WARM_UP]    (defaults 50 3000 1000 0)
+#
+# WARM_UP: rolled-back cycles of JdbcAlarmLedger.warmUpInBackground (the gateway runs 1,000 at
+# start) before the cold phase; `bench/ledger_path.sh 100 0 0 0` against `... 100 0 0 1000` shows
+# what the warm-up buys the first alarms.
+#
+# Server: SAFEGRID_TEST_DB_URL (default jdbc:postgresql://127.0.0.1:55432/safegrid), user/password safegrid.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+URL=${SAFEGRID_TEST_DB_URL:-jdbc:postgresql://127.0.0.1:55432/safegrid}
+CP_FILE=$(mktemp)
+trap 'rm -f "$CP_FILE"' EXIT
+mvn -B -o -q -pl alerting -am test-compile dependency:build-classpath \
+  -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
+exec java -Xmx512m -cp "alerting/target/test-classes:alerting/target/classes:rules/target/classes:$(cat "$CP_FILE")" \
+  io.safegrid.alerting.bench.LedgerPathBench "$URL" "${SAFEGRID_DB_USER:-safegrid}" "${SAFEGRID_DB_PASSWORD:-safegrid}" \
+  "${1:-50}" "${2:-3000}" "${3:-1000}" "${4:-0}"
