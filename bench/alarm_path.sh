@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Publish-to-alarm, stage by stage (issue 10; not a test). Starts the gateway jar on a fresh
 # database with config/dongnan.yaml plus DEVICES bench gas alarms (emergency broker off), runs the
-# simulator's load with its AlarmProbe (gas-117 crosses 25 %LEL every second, the time to its
+# simulator's load with its alarm probes (PROBE_DEVICES gas alarms take turns crossing 25 %LEL,
+# each every PROBE_INTERVAL_MS, as bench/run does; the time from a crossing's PUBLISH to its
 # `event: alarm` on /api/live is one sample), then prints the probe's figures and the gateway's
 # alarm-path timers from /metrics:
 #
@@ -16,6 +17,7 @@
 #   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
 #
 # A/B: GATEWAY_JAR=/path/old.jar bench/alarm_path.sh ...; SIM_JAR likewise. Writes bench/out/alarm-path/.
+# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), SAFEGRID_JAVA_OPTS (gateway JVM options).
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,13 +67,13 @@ for _ in $(seq 1 1500); do
   sleep 0.2
 done
 grep -q "SafeGrid listening:" "$OUT/gateway.log" || die "gateway did not start"
-log "gateway up (load $LOAD_START); warming up device auth"
-python3 bench/mqtt_hold.py --port "$MQTT_PORT" --ids-from "$SITE" --prefix '' --type gas_alarm \
-  --count "$(( DEVICES + 1 ))" --connect-budget-s 120 --hold-s 0 >"$OUT/warm-auth.log" 2>&1 || log "auth warm-up failed"
-log "sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, probe gas-117 every 1 s"
+PROBE_DEVICES=${PROBE_DEVICES:-12}
+PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-2000}
+log "gateway up (load $LOAD_START); sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, $PROBE_DEVICES probes every $PROBE_INTERVAL_MS ms"
 java ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
-  --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --probe-device gas-117 --probe-interval 1 \
+  --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token \
+  --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" \
   --summary "$OUT/summary.json" >"$OUT/sim.log" 2>&1 || die "sim failed: $(tail -5 "$OUT/sim.log")"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/metrics.txt" || true

@@ -59,6 +59,8 @@ public final class OutboxDispatcher implements AutoCloseable {
   private final Map<String, Counter> counters = new ConcurrentHashMap<>();
   private final Set<String> deadChannels = ConcurrentHashMap.newKeySet();
   private final Semaphore wake = new Semaphore(0);
+  private static final long PENDING_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private volatile long pendingRefreshedAt = System.nanoTime() - PENDING_REFRESH_NANOS;
   private volatile boolean running;
   private Thread thread;
 
@@ -166,7 +168,12 @@ public final class OutboxDispatcher implements AutoCloseable {
         failedChannels.put(m.channel(), failed(m, e, claimedAt));
       }
     }
-    refreshPending();
+    long now = System.nanoTime();
+    if (!batch.isEmpty() || now - pendingRefreshedAt >= PENDING_REFRESH_NANOS) {
+      // a count over the undelivered rows: not after every alarm event (it wakes this thread)
+      pendingRefreshedAt = now;
+      refreshPending();
+    }
     return batch.size();
   }
 
