@@ -356,7 +356,7 @@ public final class PayloadDecoder {
         throw new InvalidPayload("trailing data after the JSON value");
       }
     } catch (JsonProcessingException e) {
-      throw new InvalidPayload("invalid JSON: " + e.getOriginalMessage() + location(e));
+      throw new InvalidPayload("invalid JSON: " + plainJacksonText(e.getOriginalMessage()) + location(e));
     } catch (IOException e) {
       throw new InvalidPayload("unreadable payload: " + e.getMessage());
     }
@@ -453,6 +453,20 @@ public final class PayloadDecoder {
 
   private static String abbreviate(String s) {
     return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+  }
+
+  /**
+   * Jackson's message without its internals: the "[Source: REDACTED (`StreamReadFeature...`
+   * disabled); " prefix of a nested location and the ", from `StreamReadConstraints...`)" hint of a
+   * limit error, which mean nothing to the person reading a dead letter.
+   */
+  static String plainJacksonText(String message) {
+    if (message == null) {
+      return "malformed";
+    }
+    return message
+        .replaceAll("\\[Source: [^;\\]]*(; |\\])", "[")
+        .replaceAll(", from `[^`]*`\\)", ")");
   }
 
   private static String location(JsonProcessingException e) {
