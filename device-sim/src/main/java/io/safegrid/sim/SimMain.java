@@ -7,6 +7,7 @@ import io.safegrid.sim.link.MqttClientKind;
 import io.safegrid.sim.link.Transport;
 import io.safegrid.sim.load.LoadOptions;
 import io.safegrid.sim.load.LoadRunner;
+import io.safegrid.sim.load.LoadSummary;
 import io.safegrid.sim.scenario.ScenarioRunner;
 import io.safegrid.sim.scenario.ScenarioSpec;
 import io.safegrid.sim.scenario.TimelineEntry;
@@ -222,7 +223,15 @@ public final class SimMain implements Callable<Integer> {
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
           Transport.parse(probeTransport), intervalMs, summary, drain, warmup,
           MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency, burst);
-      new LoadRunner(options, System.out).run();
+      LoadSummary result = new LoadRunner(options, System.out).run();
+      if (result.acked() == 0) {
+        // nothing the far end took (no connection, refused credentials, no CoAP server): a load
+        // test that measured nothing must not look like a pass to scripts
+        System.err.printf("sim load: nothing was acknowledged (connected %d of %d devices, sent %d,"
+            + " refused %d, failed %d): check --mqtt/--coap, --site and the far end%n",
+            result.connected(), devices, result.sent(), result.refused(), result.failed());
+        return 1;
+      }
       return 0;
     }
   }

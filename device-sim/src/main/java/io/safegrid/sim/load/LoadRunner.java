@@ -263,13 +263,18 @@ public final class LoadRunner {
         probe == null ? null : new LoadSummary.Probe(probe.deviceIds(), options.probeIntervalMs(),
             probe.crossings(), probe.samples(), probe.unmatched()),
         by);
-    out.printf("acked %d of %d in %.1f s: %.1f msg/s; skipped %d (busy %d, late %d); "
+    out.printf("acked %d of %d in %.1f s: %.1f msg/s; refused %d, failed %d; skipped %d (busy %d, late %d); "
             + "ack latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
-        summary.acked(), summary.sent(), durationS, summary.ackedPerS(), summary.skipped(),
+        summary.acked(), summary.sent(), durationS, summary.ackedPerS(), summary.refused(),
+        summary.failed(), summary.skipped(),
         summary.skippedBusy(), summary.skippedLate(), summary.ackLatencyMs().p50(),
         summary.ackLatencyMs().p90(), summary.ackLatencyMs().p99(), summary.ackLatencyMs().p999(),
         summary.ackLatencyMs().max());
-    if (summary.alarmLatencyMs() != null) {
+    if (summary.alarmLatencyMs() != null && summary.alarmLatencyMs().count() == 0) {
+      out.printf("publish-to-alarm: no samples (%d crossings, %d probe devices): no alarm event of a"
+              + " probe device arrived on /api/live%n",
+          summary.probe().crossings(), summary.probe().devices().size());
+    } else if (summary.alarmLatencyMs() != null) {
       Percentiles p = summary.alarmLatencyMs();
       out.printf("publish-to-alarm ms (%d samples of %d crossings, %d probe devices): "
               + "p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f%n",
