@@ -17,6 +17,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -181,7 +182,11 @@ public final class Escalator implements LedgerHook {
     }
     save(tx, a.id(), level, step, deadline);
     tx.record(up ? "escalated" : "notified", a.state(), a, ACTOR,
-        "unacknowledged after " + config.timeout(a.severity()) + ": "
+        // the deadline that fell due, not the current severity's wait: an alarm raised critical
+        // and lowered to major keeps the earlier (critical) deadline, escalation is never delayed
+        "unacknowledged at its escalation deadline "
+            + DateTimeFormatter.ISO_LOCAL_TIME.format(s.deadline.atOffset(ZoneOffset.UTC).toLocalTime().withNano(0))
+            + " UTC: "
             + (up ? "escalated to " : "re-notified ") + r.name(),
         details(route, level, step, told, deadline));
   }

@@ -119,6 +119,13 @@ class EscalationOverMqttTest {
     assertThat(up.json().path("level").asText()).isEqualTo("sub_district");
     assertThat(up.json().path("reason").asText()).isEqualTo("escalation");
     assertThat(Instant.parse(up.json().path("at").asText())).isEqualTo(t0.plusSeconds(60));
+    String expectedTime = java.time.format.DateTimeFormatter.ISO_LOCAL_TIME.format(
+        t0.plusSeconds(60).atOffset(java.time.ZoneOffset.UTC).toLocalTime().withNano(0));
+    org.awaitility.Awaitility.await().atMost(WAIT).untilAsserted(() -> assertThat(alerting.alarms().history(a.id()))
+        .filteredOn(e -> e.type().equals("escalated")).singleElement()
+        .extracting(e -> e.note()).asString()
+        .as("the history names the deadline that fell due, in words a duty officer reads")
+        .startsWith("unacknowledged at its escalation deadline " + expectedTime + " UTC: escalated to "));
 
     clock.advance(Duration.ofSeconds(30));
     assertThat(sub.next(QUIET)).isNull();
