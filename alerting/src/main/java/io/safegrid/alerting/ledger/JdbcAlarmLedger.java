@@ -386,8 +386,14 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     if (to == null) {
       return Optional.empty(); // already cleared
     }
-    Alarm after = with(open, open.severity(), to, open.count(), t, tx.now(), open.acknowledgedBy(),
+    Alarm cleared = with(open, open.severity(), to, open.count(), t, tx.now(), open.acknowledgedBy(),
         open.acknowledgedAt(), tx.now(), null, null);
+    // the alarm keeps saying what it was raised for (a fire's zone and point, a leak's %LEL): the
+    // duty officer must still acknowledge it; why it cleared ("panel reset") is the event's note
+    Alarm after = new Alarm(cleared.id(), cleared.deviceId(), cleared.ruleId(), cleared.severity(),
+        cleared.state(), cleared.count(), open.message(), cleared.evidence(), cleared.raisedAt(),
+        cleared.updatedAt(), cleared.acknowledgedBy(), cleared.acknowledgedAt(), cleared.clearedAt(),
+        cleared.closedAt(), cleared.closeNote());
     update(tx, after);
     tx.record("cleared", open.state(), after, RULES_ACTOR, t.message(), details(t, null));
     runHooks(tx, "cleared", open, after);

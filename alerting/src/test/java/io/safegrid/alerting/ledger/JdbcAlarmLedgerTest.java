@@ -89,6 +89,10 @@ class JdbcAlarmLedgerTest {
     Alarm cleared = ledger.apply(t(Kind.CLEAR, Severity.CRITICAL, "gas 3 %LEL")).orElseThrow();
     assertThat(cleared.state()).isEqualTo(AlarmState.CLEARED_ACKED);
     assertThat(cleared.clearedAt()).isEqualTo(clock.instant());
+    assertThat(cleared.message()).as("a cleared alarm still says what it was raised for")
+        .isEqualTo("gas 55 %LEL above level 2");
+    assertThat(ledger.history(a.id())).filteredOn(e -> e.type().equals("cleared"))
+        .extracting(AlarmEvent::note).containsExactly("gas 3 %LEL");
     assertThat(ledger.apply(t(Kind.CLEAR, Severity.CRITICAL, "again"))).isEmpty();
     assertThatThrownBy(() -> ledger.close(a.id(), "officer-wang", "  "))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("disposal note");
