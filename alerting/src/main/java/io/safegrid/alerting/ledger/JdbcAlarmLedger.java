@@ -299,16 +299,19 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   }
 
   /**
-   * One transition inside a transaction. One round trip finds the (device, rule)'s open alarm, or
-   * else its latest alarm closed within the reopen window, under the per-key advisory lock (a
-   * one-time filter PostgreSQL evaluates before the scan) and the row lock.
+   * One transition inside a transaction: the per-key advisory lock, then one select that finds the
+   * (device, rule)'s open alarm, or else its latest alarm closed within the reopen window, under
+   * the row lock. The lock is its own statement on purpose: inside the select, PostgreSQL would
+   * take the select's snapshot before waiting for the lock, so an alarm another writer inserted
+   * and committed meanwhile would be invisible and a CLEAR lost (READ COMMITTED: a snapshot per
+   * statement; FOR UPDATE re-checks updated rows, not inserted ones).
    */
   private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
+    lockKey(tx, t.deviceId(), t.ruleId());
     Optional<Alarm> found = selectOne(tx,
         "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
-            + " AND (SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))) IS NOT NULL"
             + " ORDER BY state = 'closed', id DESC LIMIT 1 FOR UPDATE",
-        t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow())), t.deviceId(), t.ruleId());
+        t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow())));
     Optional<Alarm> open = found.filter(a -> a.state() != AlarmState.CLOSED);
     return switch (t.kind()) {
       case CLEAR -> open.flatMap(a -> clear(tx, a, t));

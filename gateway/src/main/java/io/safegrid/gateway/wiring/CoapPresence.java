@@ -57,10 +57,14 @@ final class CoapPresence implements CoapPresenceListener, AutoCloseable {
 
   @Override
   public void onMessage(String deviceId, long atMillis) {
-    Long before = lastSeen.put(deviceId, atMillis);
-    if (before == null) {
-      sink.status(deviceId, true, atMillis, ONLINE_REASON);
-    }
+    // reported inside compute, as the sweep reports offline inside computeIfPresent: the two
+    // reports of one device cannot cross (online then a stale offline)
+    lastSeen.compute(deviceId, (id, before) -> {
+      if (before == null) {
+        sink.status(id, true, atMillis, ONLINE_REASON);
+      }
+      return atMillis;
+    });
   }
 
   /** Marks offline every device silent for more than its timeout at {@code nowMillis}. */
@@ -68,8 +72,14 @@ final class CoapPresence implements CoapPresenceListener, AutoCloseable {
     for (Map.Entry<String, Long> e : lastSeen.entrySet()) {
       String id = e.getKey();
       long seen = e.getValue();
-      if (nowMillis - seen > timeoutMillis.applyAsLong(id) && lastSeen.remove(id, seen)) {
-        sink.status(id, false, nowMillis, OFFLINE_REASON);
+      if (nowMillis - seen > timeoutMillis.applyAsLong(id)) {
+        lastSeen.computeIfPresent(id, (k, current) -> {
+          if (current != seen) {
+            return current; // a message arrived meanwhile: still online
+          }
+          sink.status(k, false, nowMillis, OFFLINE_REASON);
+          return null;
+        });
       }
     }
   }
