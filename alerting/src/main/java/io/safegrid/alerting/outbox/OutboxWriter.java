@@ -100,24 +100,16 @@ public final class OutboxWriter {
     if (notifications.isEmpty()) {
       return keys;
     }
-    try (PreparedStatement ps = c.prepareStatement(
-        "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at)"
-            + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?) ON CONFLICT (idempotency_key) DO NOTHING")) {
+    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
       for (Notification n : notifications) {
         RecipientGroup recipient = n.recipient();
         for (String channel : channels.channelsFor(recipient)) {
           String key = n.key() + "." + channel.replace(':', '-');
-          Map<String, Object> p = new LinkedHashMap<>();
-          p.put("idempotencyKey", key);
-          p.putAll(n.payload());
-          p.put("recipient", recipient.id());
-          p.put("recipientName", recipient.name());
-          p.put("channel", channel);
           ps.setString(1, key);
           ps.setLong(2, alarmId);
           ps.setString(3, channel);
           ps.setString(4, recipient.id());
-          ps.setString(5, Json.write(p));
+          ps.setString(5, Json.write(payload(key, n, channel)));
           ps.setObject(6, now.atOffset(ZoneOffset.UTC));
           ps.setObject(7, now.atOffset(ZoneOffset.UTC));
           ps.addBatch();
