@@ -5,7 +5,10 @@
 # (commit included). Prints p50/p90/p99/max for the first COLD cycles (JIT not yet warm, as in a
 # gateway that raises a few alarms a minute) and for CYCLES after WARM unmeasured ones.
 #
-#   bench/ledger_path.sh [COLD] [WARM] [CYCLES] [WARM_UP]    (defaults 50 3000 1000 0)
+#   bench/ledger_path.sh [COLD] [WARM] [CYCLES] [WARM_UP] [MODE]    (defaults 50 3000 1000 0 same)
+#
+# MODE: `same` raises one device over and over (each raise after the first re-opens its cleared
+# alarm); `new` takes a fresh device each cycle (each raise registers a new alarm).
 #
 # WARM_UP: rolled-back cycles of JdbcAlarmLedger.warmUpInBackground (the gateway runs 1,000 at
 # start) before the cold phase; `bench/ledger_path.sh 100 0 0 0` against `... 100 0 0 1000` shows
@@ -21,4 +24,4 @@ mvn -B -o -q -pl alerting -am test-compile dependency:build-classpath \
   -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=test >/dev/null
 exec java -Xmx512m -cp "alerting/target/test-classes:alerting/target/classes:rules/target/classes:$(cat "$CP_FILE")" \
   io.safegrid.alerting.bench.LedgerPathBench "$URL" "${SAFEGRID_DB_USER:-safegrid}" "${SAFEGRID_DB_PASSWORD:-safegrid}" \
-  "${1:-50}" "${2:-3000}" "${3:-1000}" "${4:-0}"
+  "${1:-50}" "${2:-3000}" "${3:-1000}" "${4:-0}" "${5:-same}"

@@ -30,10 +30,14 @@ import org.postgresql.ds.PGSimpleDataSource;
  * as in a gateway that raises a few alarms a minute), then {@code CYCLES} after {@code WARM}
  * unmeasured ones.
  *
- * <p>Args: JDBC_URL USER PASSWORD [COLD] [WARM] [CYCLES] [WARM_UP]: WARM_UP rolled-back cycles of
- * {@link JdbcAlarmLedger#warmUpInBackground} (what the gateway runs at start) before the cold phase.
+ * <p>Args: JDBC_URL USER PASSWORD [COLD] [WARM] [CYCLES] [WARM_UP] [MODE]: WARM_UP rolled-back cycles of
+ * {@link JdbcAlarmLedger#warmUpInBackground} (what the gateway runs at start) before the cold phase;
+ * MODE {@code same} (default: one device, so every raise after the first re-opens its cleared
+ * alarm) or {@code new} (a fresh device each cycle: every raise registers a new alarm).
  */
 public final class LedgerPathBench {
+  private static boolean freshDevices;
+  private static int device = 1;
 
   public static void main(String[] args) throws Exception {
     String server = args[0];
@@ -41,6 +45,7 @@ public final class LedgerPathBench {
     int warm = args.length > 4 ? Integer.parseInt(args[4]) : 3000;
     int cycles = args.length > 5 ? Integer.parseInt(args[5]) : 1000;
     int warmUp = args.length > 6 ? Integer.parseInt(args[6]) : 0;
+    freshDevices = args.length > 7 && args[7].equals("new");
     String dbName = "ledger_path_bench";
     try (Connection c = DriverManager.getConnection(server, args[1], args[2]); Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
@@ -82,6 +87,9 @@ public final class LedgerPathBench {
       boolean print) throws InterruptedException {
     Histogram h = new Histogram(3);
     for (int i = 0; i < n; i++) {
+      if (freshDevices) {
+        device++;
+      }
       long t0 = System.nanoTime();
       ledger.applyAll(List.of(t(Kind.RAISE)), t0);
       if (told.poll(10, TimeUnit.SECONDS) == null) {
@@ -98,7 +106,7 @@ public final class LedgerPathBench {
   }
 
   private static AlarmTransition t(Kind kind) {
-    return new AlarmTransition("gas-001", "gas-lel-threshold", kind, Severity.CRITICAL,
+    return new AlarmTransition(String.format("gas-%03d", device), "gas-lel-threshold", kind, Severity.CRITICAL,
         System.currentTimeMillis(), kind == Kind.RAISE ? "gas 60.0 %LEL above level 2 (50 %LEL)" : "gas 0.0 %LEL",
         Map.of("gas_lel", 60.0, "threshold", 50.0));
   }
