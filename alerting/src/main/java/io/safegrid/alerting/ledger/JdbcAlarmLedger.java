@@ -162,7 +162,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     applying.incrementAndGet();
     try {
       try {
-        return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos);
+        return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
       } catch (RuntimeException first) {
         if (transitions.size() == 1) {
           return List.of(TransitionOutcome.failed(transitions.get(0), first));
@@ -170,7 +170,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         groupRetries.increment();
         log.debug("group of {} transitions failed ({}); redoing with savepoints", transitions.size(), first.toString());
         try {
-          return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos);
+          return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos, true);
         } catch (RuntimeException whole) {
           List<TransitionOutcome> out = new ArrayList<>(transitions.size());
           transitions.forEach(t -> out.add(TransitionOutcome.failed(t, whole)));
@@ -187,6 +187,13 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints) {
     List<TransitionOutcome> out = new ArrayList<>(transitions.size());
     Set<String> failedKeys = savepoints ? new java.util.HashSet<>() : Set.of();
+    if (savepoints) {
+      try {
+        tx.sendDeferred(); // the transaction's settings, outside every savepoint (a rollback to one would undo them)
+      } catch (SQLException e) {
+        throw new AlarmStoreException("ledger write failed: " + e.getMessage(), e);
+      }
+    }
     for (AlarmTransition t : transitions) {
       if (!savepoints) {
         out.add(TransitionOutcome.applied(t, applyOne(tx, t)));
@@ -286,6 +293,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       c.setAutoCommit(false);
       try {
         LedgerTx tx = new LedgerTx(c, clock.instant());
+        tx.commitWithoutWaitingForFlush(); // the same statements as applyAll's
         applyEach(tx, cycle, false);
         tx.flush();
       } finally {
@@ -546,16 +554,24 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * @throws AlarmStoreException when the database fails
    */
   public <T> T inTransaction(Function<LedgerTx, T> work) {
-    return inTransaction(work, 0L);
+    return inTransaction(work, 0L, false);
   }
 
-  private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos) {
+  /**
+   * @param asyncCommit commit with {@code synchronous_commit} off (rule transitions only: see
+   *     docs/alerting.md "Durability of rule transitions"); officer actions and escalation steps
+   *     wait for the WAL flush
+   */
+  private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos, boolean asyncCommit) {
     for (int attempt = 1; ; attempt++) {
       try (Connection c = dataSource.getConnection()) {
         c.setAutoCommit(false);
         boolean committing = false;
         try {
           LedgerTx tx = new LedgerTx(c, clock.instant());
+          if (asyncCommit) {
+            tx.commitWithoutWaitingForFlush();
+          }
           T result = work.apply(tx);
           List<AlarmEvent> written = tx.flush();
           committing = true;
@@ -647,12 +663,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
   }
 
+  /** With the transaction's settings and deferred writes in the same round trip. */
   private static void lockKey(LedgerTx tx, String deviceId, String ruleId) {
-    try (PreparedStatement ps =
-        tx.connection().prepareStatement("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))")) {
-      ps.setString(1, deviceId);
-      ps.setString(2, ruleId);
-      ps.execute();
+    try {
+      tx.roundTrip("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", List.of(deviceId, ruleId), null);
     } catch (SQLException e) {
       throw new AlarmStoreException("cannot lock " + deviceId + "/" + ruleId, e);
     }

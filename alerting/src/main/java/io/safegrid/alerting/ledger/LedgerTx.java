@@ -35,6 +35,9 @@ public final class LedgerTx {
 
   private static final String LOCK_EVENT_ORDER = "SELECT pg_advisory_xact_lock(?)";
 
+  /** Rule transitions' setting (see {@link #commitWithoutWaitingForFlush()}). */
+  private static final String ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
+
   private static final String INSERT_EVENT =
       "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
           + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb)) RETURNING id";
@@ -45,6 +48,8 @@ public final class LedgerTx {
   private final Map<Long, EscalationState> escalation = new HashMap<>();
   private final List<String> deferredSql = new ArrayList<>();
   private final List<Object> deferredParams = new ArrayList<>();
+  private boolean asyncCommit;
+  private boolean settingsSent;
 
   /**
    * @param now the service clock's time; truncated to microseconds, the precision of {@code
@@ -83,15 +88,87 @@ public final class LedgerTx {
     java.util.Collections.addAll(deferredParams, params);
   }
 
-  /** Sends the deferred writes now, in one round trip. */
+  /**
+   * Sends what is queued now, in one round trip: the transaction's settings (first round trip
+   * only) and the deferred writes.
+   */
   void sendDeferred() throws SQLException {
-    if (deferredSql.isEmpty()) {
+    if (deferredSql.isEmpty() && !settingsPending()) {
       return;
     }
-    String sql = String.join(";\n", deferredSql);
-    try (PreparedStatement ps = connection.prepareStatement(sql)) {
-      bind(ps, deferredParams, 1);
-      ps.execute();
+    roundTrip(null, List.of(), null);
+  }
+
+  /**
+   * Rule transitions: this transaction commits with {@code synchronous_commit} off (a {@code SET
+   * LOCAL}, sent with its first round trip, not one of its own). Its COMMIT then returns without
+   * waiting for the WAL flush; docs/alerting.md "Durability of rule transitions" says what that
+   * trades. Call before the first round trip.
+   */
+  void commitWithoutWaitingForFlush() {
+    asyncCommit = true;
+  }
+
+  private boolean settingsPending() {
+    return asyncCommit && !settingsSent;
+  }
+
+  /** Receives the result sets of {@link #roundTrip}'s own statements, in order (index from 0). */
+  @FunctionalInterface
+  interface ResultSets {
+    void accept(int index, ResultSet rs) throws SQLException;
+  }
+
+  /**
+   * One round trip (one pgjdbc execute, statements run in order): the settings (first round trip
+   * only), the deferred writes, then {@code sql}. The deferred writes and the settings return no
+   * rows, so every result set comes from {@code sql}; each is handed to {@code rows} in order.
+   *
+   * @param sql one or more statements separated by {@code ;}, or null for none
+   * @param params the parameters of {@code sql}, in order
+   * @param rows receives {@code sql}'s result sets, or null when it returns none
+   * @return the number of result sets {@code sql} returned
+   * @throws SQLException the first failing statement's error; the transaction is then aborted (the
+   *     statements after it did not run)
+   */
+  int roundTrip(String sql, List<Object> params, ResultSets rows) throws SQLException {
+    StringBuilder text = new StringBuilder();
+    if (settingsPending()) {
+      text.append(ASYNC_COMMIT);
+    }
+    for (String d : deferredSql) {
+      if (text.length() > 0) {
+        text.append(";\n");
+      }
+      text.append(d);
+    }
+    if (sql != null) {
+      if (text.length() > 0) {
+        text.append(";\n");
+      }
+      text.append(sql);
+    }
+    settingsSent = settingsSent || asyncCommit;
+    try (PreparedStatement ps = connection.prepareStatement(text.toString())) {
+      int k = bind(ps, deferredParams, 1);
+      bind(ps, params, k);
+      deferredSql.clear();
+      deferredParams.clear();
+      int resultSets = 0;
+      boolean isResultSet = ps.execute();
+      while (true) {
+        if (isResultSet) {
+          try (ResultSet rs = ps.getResultSet()) {
+            if (rows != null) {
+              rows.accept(resultSets, rs);
+            }
+          }
+          resultSets++;
+        } else if (ps.getUpdateCount() == -1) {
+          return resultSets;
+        }
+        isResultSet = ps.getMoreResults();
+      }
     } finally {
       deferredSql.clear();
       deferredParams.clear();
@@ -210,64 +287,44 @@ public final class LedgerTx {
       sendDeferred();
       return written;
     }
-    StringBuilder sql = new StringBuilder();
-    for (String d : deferredSql) {
-      sql.append(d).append(";\n");
-    }
-    sql.append(LOCK_EVENT_ORDER);
+    StringBuilder sql = new StringBuilder(LOCK_EVENT_ORDER);
     for (int i = 0; i < n; i++) {
       sql.append(";\n").append(INSERT_EVENT);
     }
-    int deferred = deferredSql.size();
     String[] details = new String[n];
     String[] alarms = new String[n];
-    try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
-      int k = bind(ps, deferredParams, 1);
-      ps.setLong(k++, EVENT_ORDER_LOCK);
-      for (int i = 0; i < n; i++) {
-        Pending p = pending.get(i);
-        details[i] = Json.write(p.details);
-        alarms[i] = Json.write(Json.alarmToMap(p.after));
-        ps.setLong(k++, p.after.id());
-        ps.setString(k++, p.type);
-        ps.setString(k++, p.from == null ? null : p.from.wireName());
-        ps.setString(k++, p.after.state().wireName());
-        ps.setString(k++, p.actor);
-        ps.setString(k++, p.note);
-        ps.setObject(k++, AlarmRows.ts(now));
-        ps.setString(k++, details[i]);
-        ps.setString(k++, alarms[i]);
-      }
-      deferredSql.clear();
-      deferredParams.clear();
-      long[] ids = new long[n];
-      boolean isResultSet = ps.execute();
-      int resultSets = 0;
-      for (int result = 0; ; result++) {
-        if (isResultSet) {
-          try (ResultSet rs = ps.getResultSet()) {
-            if (resultSets > 0) { // the first result set is the lock's
-              if (!rs.next()) {
-                throw new SQLException("event insert returned no id");
-              }
-              ids[resultSets - 1] = rs.getLong(1);
-            }
-          }
-          resultSets++;
-        } else if (ps.getUpdateCount() == -1) {
-          break;
+    List<Object> params = new ArrayList<>(1 + 9 * n);
+    params.add(EVENT_ORDER_LOCK);
+    for (int i = 0; i < n; i++) {
+      Pending p = pending.get(i);
+      details[i] = Json.write(p.details);
+      alarms[i] = Json.write(Json.alarmToMap(p.after));
+      params.add(p.after.id());
+      params.add(p.type);
+      params.add(p.from == null ? null : p.from.wireName());
+      params.add(p.after.state().wireName());
+      params.add(p.actor);
+      params.add(p.note);
+      params.add(AlarmRows.ts(now));
+      params.add(details[i]);
+      params.add(alarms[i]);
+    }
+    long[] ids = new long[n];
+    int resultSets = roundTrip(sql.toString(), params, (index, rs) -> {
+      if (index > 0) { // the first result set is the lock's
+        if (!rs.next()) {
+          throw new SQLException("event insert returned no id");
         }
-        isResultSet = ps.getMoreResults();
+        ids[index - 1] = rs.getLong(1);
       }
-      if (resultSets != n + 1) {
-        throw new SQLException("expected " + (n + 1) + " results after " + deferred
-            + " deferred writes, got " + resultSets);
-      }
-      for (int i = 0; i < n; i++) {
-        Pending p = pending.get(i);
-        written.add(new AlarmEvent(ids[i], p.after.id(), p.type, p.from, p.after.state(), p.actor,
-            p.note, now, Json.alarmFromMap(Json.readStored(alarms[i])), Json.readStored(details[i])));
-      }
+    });
+    if (resultSets != n + 1) {
+      throw new SQLException("expected " + (n + 1) + " result sets (event-order lock, events), got " + resultSets);
+    }
+    for (int i = 0; i < n; i++) {
+      Pending p = pending.get(i);
+      written.add(new AlarmEvent(ids[i], p.after.id(), p.type, p.from, p.after.state(), p.actor,
+          p.note, now, Json.alarmFromMap(Json.readStored(alarms[i])), Json.readStored(details[i])));
     }
     pending.clear();
     return written;
