@@ -307,19 +307,39 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   }
 
   /**
-   * One transition inside a transaction: the per-key advisory lock, then one select that finds the
-   * (device, rule)'s open alarm, or else its latest alarm closed within the reopen window, under
-   * the row lock. The lock is its own statement on purpose: inside the select, PostgreSQL would
-   * take the select's snapshot before waiting for the lock, so an alarm another writer inserted
-   * and committed meanwhile would be invisible and a CLEAR lost (READ COMMITTED: a snapshot per
-   * statement; FOR UPDATE re-checks updated rows, not inserted ones).
+   * The per-(device, rule) advisory lock, then the (device, rule)'s open alarm, or else its latest
+   * alarm closed within the reopen window, under the row lock: two statements in one round trip
+   * (one pgjdbc execute; with them go the transaction's settings and the writes the previous
+   * transition of a group deferred). They must be two statements: PostgreSQL runs them in order and
+   * takes the select's snapshot when the select starts, after the lock was granted (READ COMMITTED:
+   * a snapshot per statement), so an alarm another writer inserted and committed while this one
+   * waited is seen. Inside one statement the snapshot would be taken before the wait, that alarm
+   * would be invisible and a CLEAR lost ({@code FOR UPDATE} re-checks updated rows, not inserted
+   * ones); {@code LedgerRoundTripTest} holds this.
    */
+  private static final String LOCK_AND_SELECT = "SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?));\n"
+      + "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
+      + " ORDER BY state = 'closed', id DESC LIMIT 1 FOR UPDATE";
+
+  /** One transition inside a transaction (see {@link #LOCK_AND_SELECT}). */
   private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
-    lockKey(tx, t.deviceId(), t.ruleId());
-    Optional<Alarm> found = selectOne(tx,
-        "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
-            + " ORDER BY state = 'closed', id DESC LIMIT 1 FOR UPDATE",
-        t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow())));
+    Alarm[] row = new Alarm[1];
+    try {
+      int results = tx.roundTrip(LOCK_AND_SELECT,
+          List.of(t.deviceId(), t.ruleId(), t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow()))),
+          (index, rs) -> {
+            if (index == 1 && rs.next()) {
+              tx.remember(rs);
+              row[0] = AlarmRows.alarm(rs);
+            }
+          });
+      if (results != 2) {
+        throw new SQLException("expected 2 result sets (lock, select), got " + results);
+      }
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot look up " + t.deviceId() + "/" + t.ruleId() + ": " + e.getMessage(), e);
+    }
+    Optional<Alarm> found = Optional.ofNullable(row[0]);
     Optional<Alarm> open = found.filter(a -> a.state() != AlarmState.CLOSED);
     return switch (t.kind()) {
       case CLEAR -> open.flatMap(a -> clear(tx, a, t));
@@ -660,32 +680,6 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private void runHooks(LedgerTx tx, String type, Alarm before, Alarm after) {
     for (LedgerHook h : hooks) {
       h.onChange(tx, type, before, after);
-    }
-  }
-
-  /** With the transaction's settings and deferred writes in the same round trip. */
-  private static void lockKey(LedgerTx tx, String deviceId, String ruleId) {
-    try {
-      tx.roundTrip("SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))", List.of(deviceId, ruleId), null);
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot lock " + deviceId + "/" + ruleId, e);
-    }
-  }
-
-  private static Optional<Alarm> selectOne(LedgerTx tx, String sql, Object... args) {
-    try (PreparedStatement ps = tx.connection().prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        ps.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next()) {
-          return Optional.empty();
-        }
-        tx.remember(rs);
-        return Optional.of(AlarmRows.alarm(rs));
-      }
-    } catch (SQLException e) {
-      throw new AlarmStoreException("ledger query failed: " + e.getMessage(), e);
     }
   }
 
