@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
  * a dead letter naming the refused fields; its future completes when both are durable.
  *
- * <p>Metrics: {@code safegrid.ingest.messages} (tags {@code kind} = telemetry|events, {@code
+ * <p>Metrics: {@code safegrid.ingest.messages} (tags {@code kind} = telemetry|events|status|refused, {@code
  * outcome} = accepted|partial|invalid), {@code safegrid.ingest.readings}, {@code
  * safegrid.ingest.rejected.fields}.
  */
@@ -51,7 +51,7 @@ public final class IngestService implements IngestSink {
     Objects.requireNonNull(registry, "registry");
     this.readingsCounter = Counter.builder("safegrid.ingest.readings").register(registry);
     this.rejectedFields = Counter.builder("safegrid.ingest.rejected.fields").register(registry);
-    for (String kind : List.of("telemetry", "events", "status")) {
+    for (String kind : List.of("telemetry", "events", "status", "refused")) {
       for (String outcome : List.of("accepted", "partial", "invalid")) {
         messageCounters.put(kind + "/" + outcome,
             Counter.builder("safegrid.ingest.messages").tag("kind", kind).tag("outcome", outcome)
@@ -96,6 +96,17 @@ public final class IngestService implements IngestSink {
   public CompletableFuture<IngestResult> rejected(
       String deviceId, byte[] payload, String source, String reason) {
     return invalid("status", deviceId, payload, source, reason);
+  }
+
+  /**
+   * A message the transport refused (topic ACL, size, retain): kept in {@code dead_letters},
+   * counted as {@code safegrid.ingest.messages{kind=refused, outcome=invalid}}; payload bounded to
+   * {@link #DEAD_LETTER_MAX_BYTES}.
+   */
+  @Override
+  public CompletableFuture<IngestResult> refused(
+      String deviceId, byte[] payload, String source, String reason) {
+    return invalid("refused", deviceId, payload, source, reason);
   }
 
   private CompletableFuture<IngestResult> finish(

@@ -46,6 +46,29 @@ public interface IngestSink {
         new IngestResult(IngestResult.Status.INVALID, 0, java.util.List.of(reason)));
   }
 
+  /**
+   * Keeps a message the transport refused before decoding it, in {@code dead_letters} with the
+   * reason: a PUBLISH to a topic the device may not use (the contract's topic rules, "Devices"), a
+   * packet over the maximum size (kept bounded by the caller: see {@code docs/mqtt.md}), an MQTT 5
+   * PUBLISH with RETAIN=1 (MQTT 5.0 3.3.1.3). The contract's delivery promise: bad input is kept
+   * with the reason, not dropped silently.
+   *
+   * <p>The default calls {@link #rejected}; {@link IngestService} counts it apart ({@code
+   * safegrid.ingest.messages{kind=refused, outcome=invalid}}).
+   *
+   * @param deviceId the authenticated device that sent it
+   * @param payload what is kept of the payload (the caller bounds it)
+   * @param source where it came from, e.g. {@code mqtt:devices/gas-002/telemetry}
+   * @param reason why it was refused, one sentence
+   * @return completes with {@link IngestResult.Status#INVALID} once the dead letter is durable;
+   *     exceptionally with {@link io.safegrid.gateway.storage.StoreOverloadedException} when
+   *     storage pushes back
+   */
+  default CompletableFuture<IngestResult> refused(
+      String deviceId, byte[] payload, String source, String reason) {
+    return rejected(deviceId, payload, source, reason);
+  }
+
   /** True while storage can take more; transports pause reading when false. */
   boolean acceptingMore();
 }

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  *       username, and sessions are per device ({@link SessionRegistry}).
  *   <li>Every session is clean: CONNACK session present = 0; nothing is kept across connections.
  *   <li>A will must target one of the device's own publish topics, else CONNACK not authorized.
+ *       MQTT 5 Will Retain = 1: CONNACK 0x9A retain not supported (MQTT 5.0 3.1.2.7: the CONNACK
+ *       says Retain Available = 0); on 3.1.1 the will's retain flag is ignored.
  *   <li>After CONNACK the connect timeout is replaced by the keepalive: 1.5 x keepalive of
  *       silence closes (MQTT 3.1.1 3.1.2.10); keepalive 0 means none.
  *   <li>DISCONNECT (reason 0x00): clean end, no offline event, the will is dropped. MQTT 5
@@ -121,6 +123,12 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       session.assignedClientId = session.v5();
     }
     session.clientId = clientId;
+    if (session.v5() && header.isWillFlag() && header.isWillRetain()) {
+      // MQTT 5.0 3.1.2.7: a server without retained messages refuses Will Retain = 1 with 0x9A
+      refuse(ctx, session, null, MqttConnectReturnCode.CONNECTION_REFUSED_RETAIN_NOT_SUPPORTED,
+          "retain_not_supported");
+      return;
+    }
     if (session.v5() && header.properties().getProperty(MqttProperties.MqttPropertyType.AUTHENTICATION_METHOD.value()) != null) {
       refuse(ctx, session, null, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_AUTHENTICATION_METHOD, "bad_auth_method");
       return;

@@ -24,6 +24,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code safegrid.mqtt.rejects} counter, tag {@code reason}: refused connections and
  *       packets, e.g. {@code bad_credentials}, {@code acl_publish}, {@code malformed}, {@code
  *       packet_too_large}, {@code invalid_payload};
+ *   <li>{@code safegrid.mqtt.dead_letters} counter, tag {@code reason} = {@code acl_publish}|{@code
+ *       packet_too_large}|{@code retain_not_supported}: PUBLISH packets the server refused and kept
+ *       in {@code dead_letters} (counted once the dead letter is durable; a refusal whose dead
+ *       letter could not be stored counts in {@code rejects} only);
  *   <li>{@code safegrid.mqtt.throttled} counter, tag {@code reason} = {@code rate}|{@code
  *       inflight}|{@code storage}: times a socket was paused;
  *   <li>{@code safegrid.mqtt.puback.latency} timer: from a QoS 1/2 PUBLISH received to its PUBACK
@@ -40,6 +44,7 @@ final class MqttMetrics {
   private final Map<MqttMessageType, Counter> messages = new EnumMap<>(MqttMessageType.class);
   private final Map<String, Counter> rejects = new ConcurrentHashMap<>();
   private final Map<String, Counter> throttles = new ConcurrentHashMap<>();
+  private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
 
   MqttMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -71,6 +76,12 @@ final class MqttMetrics {
   void reject(String reason) {
     rejects
         .computeIfAbsent(reason, r -> Counter.builder("safegrid.mqtt.rejects").tag("reason", r).register(registry))
+        .increment();
+  }
+
+  void deadLetter(String reason) {
+    deadLetters
+        .computeIfAbsent(reason, r -> Counter.builder("safegrid.mqtt.dead_letters").tag("reason", r).register(registry))
         .increment();
   }
 

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * PUBLISH in, QoS 0, 1 and 2, with the contract's delivery promise.
  *
  * <ul>
+ *   <li>Retain: the CONNACK says Retain Available = 0 (nothing is ever retained or delivered). On
+ *       MQTT 5 a PUBLISH with RETAIN=1 is a protocol error (MQTT 5.0 3.3.1.3, 3.2.2.3.5): DISCONNECT
+ *       0x9A retain not supported, reject {@code retain_not_supported}, the message kept as a
+ *       dead letter and not stored. MQTT 3.1.1 (no Retain Available, no way to refuse it): the
+ *       retain flag is ignored and the message stored like any other.
  *   <li>Topic ACL ({@link TopicAcl}): elsewhere is refused, reject {@code acl_publish}: MQTT 5
  *       PUBACK / PUBREC 0x87 (QoS 0: dropped); MQTT 3.1.1 closes the connection (it has no
  *       negative PUBACK).
@@ -180,6 +185,18 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
       session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
       return;
     }
+    if (publish.fixedHeader().isRetain() && session.v5()) {
+      // MQTT 5.0 3.3.1.3 / 3.2.2.3.5: the CONNACK said Retain Available = 0, so RETAIN=1 is a
+      // protocol error: DISCONNECT 0x9A. The message is kept as a dead letter, not stored.
+      // MQTT 3.1.1 has no way to refuse it: the retain flag is ignored and the message stored.
+      metrics.reject("retain_not_supported");
+      log.info("device {}: PUBLISH with RETAIN=1 on MQTT 5 (Retain Available = 0), closing", session.deviceId);
+      keep(session, topic, ByteBufUtil.getBytes(publish.content()), "retain_not_supported",
+          "PUBLISH with RETAIN=1 on MQTT 5, but the CONNACK said Retain Available = 0"
+              + " (MQTT 5.0 3.3.1.3): DISCONNECT 0x9A, not stored");
+      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.RETAIN_NOT_SUPPORTED);
+      return;
+    }
     TopicAcl.Kind kind = TopicAcl.publishKind(session.deviceId, topic);
     if (kind == null) {
       metrics.reject("acl_publish");
@@ -216,6 +233,35 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     if (!sink.acceptingMore()) {
       pauseForStorage();
     }
+  }
+
+  /**
+   * Keeps a refused PUBLISH in {@code dead_letters} ({@link IngestSink#refused}) without waiting
+   * for it: the connection is ending, nothing will be acknowledged. Counted in {@code
+   * safegrid.mqtt.dead_letters{reason}} once durable; a dead letter storage refuses (e.g.
+   * overloaded) is logged and lost.
+   */
+  private void keep(Session session, String topic, byte[] payload, String tag, String reason) {
+    String deviceId = session.deviceId;
+    CompletableFuture<IngestResult> kept;
+    try {
+      kept = sink.refused(deviceId, payload, source(topic), reason);
+    } catch (RuntimeException e) {
+      kept = CompletableFuture.failedFuture(e);
+    }
+    kept.whenComplete((r, e) -> {
+      if (e == null) {
+        metrics.deadLetter(tag);
+      } else {
+        log.warn("device {}: dead letter ({}) not kept: {}", deviceId, tag, e.toString());
+      }
+    });
+  }
+
+  /** The dead letter's source for a topic, bounded (a topic may be 65,535 bytes). */
+  static String source(String topic) {
+    String t = topic == null ? "" : topic;
+    return "mqtt:" + (t.length() <= 200 ? t : t.substring(0, 200) + "...");
   }
 
   private void submit(Session session, Pending pending) {

@@ -32,6 +32,10 @@ final class RawMqtt {
   }
 
   static byte[] connectPacket(String user, String password, int keepalive, int level) {
+    return connectPacket(user, password, keepalive, level, "raw-" + user);
+  }
+
+  static byte[] connectPacket(String user, String password, int keepalive, int level, String clientId) {
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     writeString(body, "MQTT");
     body.write(level);
@@ -41,7 +45,7 @@ final class RawMqtt {
     if (level == 5) {
       body.write(0); // no properties
     }
-    writeString(body, "raw-" + user);
+    writeString(body, clientId);
     writeString(body, user);
     writeString(body, password);
     return packet(0x10, body.toByteArray());

@@ -18,6 +18,14 @@ final class RecordingIngestSink implements IngestSink {
   record Received(String kind, String deviceId, String payload, String source) {}
 
   final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
+  /** Dead letters of refused messages ({@link IngestSink#refused}); payload as text, reason. */
+  final ConcurrentLinkedQueue<Refused> refused = new ConcurrentLinkedQueue<>();
+
+  record Refused(String deviceId, byte[] payload, String source, String reason) {
+    String text() {
+      return new String(payload, StandardCharsets.UTF_8);
+    }
+  }
   final ConcurrentLinkedQueue<CompletableFuture<IngestResult>> held = new ConcurrentLinkedQueue<>();
   final AtomicInteger outstanding = new AtomicInteger();
   final AtomicInteger maxOutstanding = new AtomicInteger();
@@ -53,6 +61,12 @@ final class RecordingIngestSink implements IngestSink {
           outstanding.decrementAndGet();
           return result;
         });
+  }
+
+  @Override
+  public CompletableFuture<IngestResult> refused(String deviceId, byte[] payload, String source, String reason) {
+    refused.add(new Refused(deviceId, payload, source, reason));
+    return CompletableFuture.completedFuture(new IngestResult(IngestResult.Status.INVALID, 0, List.of(reason)));
   }
 
   /** Completes every held future (as if committed). */

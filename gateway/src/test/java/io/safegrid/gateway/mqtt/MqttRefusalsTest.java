@@ -1,0 +1,187 @@
+package io.safegrid.gateway.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.paho.client.mqttv3.MqttClient;
+import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What the server refuses and how it says so: RETAIN on MQTT 5 and 3.1.1, client ids, and the
+ * refused PUBLISH kept as a dead letter ({@link RecordingIngestSink#refused}).
+ */
+class MqttRefusalsTest {
+
+  private static final String READING = "{\"values\":{\"gas_lel\":3.5}}";
+
+  private RecordingIngestSink sink;
+  private MqttTestSupport mqtt;
+  private final List<AutoCloseable> clients = new ArrayList<>();
+
+  @BeforeEach
+  void start() {
+    sink = new RecordingIngestSink();
+    mqtt = new MqttTestSupport(sink, MqttLimits.defaults());
+  }
+
+  @AfterEach
+  void stop() {
+    for (AutoCloseable c : clients) {
+      try {
+        c.close();
+      } catch (Exception ignored) {
+        // already gone
+      }
+    }
+    mqtt.close();
+  }
+
+  private double deadLetters(String reason) {
+    var c = mqtt.registry.find("safegrid.mqtt.dead_letters").tag("reason", reason).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  private static byte[] retained(byte[] publish) {
+    publish[0] |= 0x01;
+    return publish;
+  }
+
+  private Process mosquittoPub(String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p",
+        String.valueOf(mqtt.server.port())));
+    cmd.addAll(List.of(args));
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    return p;
+  }
+
+  private static String output(Process p) throws Exception {
+    return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+  }
+
+  // ---- 1. RETAIN (MQTT 5.0 3.3.1.3, 3.2.2.3.5; MQTT 3.1.1: ignored) ----
+
+  @Test
+  void mqtt5PublishWithRetainGetsDisconnect0x9AAndIsKeptAsADeadLetterNotStored() throws Exception {
+    try (Socket s = RawMqtt.connect(mqtt.server.port(), "gas-001", "s-gas-001", 60, 5)) {
+      s.getOutputStream().write(retained(RawMqtt.publish(
+          "devices/gas-001/telemetry".getBytes(StandardCharsets.UTF_8), 1, 1,
+          READING.getBytes(StandardCharsets.UTF_8), true)));
+      byte[] got = RawMqtt.readUntilClosed(s, 5000);
+      assertThat(got).as("DISCONNECT 0x9A retain not supported, no PUBACK").startsWith(0xE0, 0x02, 0x9A);
+    }
+    assertThat(sink.received).as("not stored as a reading").isEmpty();
+    await().atMost(Duration.ofSeconds(5)).until(() -> deadLetters("retain_not_supported") == 1);
+    assertThat(sink.refused).singleElement().satisfies(r -> {
+      assertThat(r.deviceId()).isEqualTo("gas-001");
+      assertThat(r.source()).isEqualTo("mqtt:devices/gas-001/telemetry");
+      assertThat(r.text()).isEqualTo(READING);
+      assertThat(r.reason()).contains("RETAIN=1", "Retain Available = 0", "0x9A");
+    });
+    assertThat(mqtt.rejects("retain_not_supported")).isEqualTo(1);
+  }
+
+  @Test
+  void mqtt5WillWithRetainIsRefusedWithConnack0x9A() throws Exception {
+    // CONNECT: user, password, will (QoS 0, retain), clean start
+    java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+    writeString(body, "MQTT");
+    body.write(5);
+    body.write(0xC2 | 0x04 | 0x20);
+    body.write(0);
+    body.write(60);
+    body.write(0); // no properties
+    writeString(body, "gas-001");
+    body.write(0); // no will properties
+    writeString(body, "devices/gas-001/status");
+    writeString(body, "offline");
+    writeString(body, "gas-001");
+    writeString(body, "s-gas-001");
+    try (Socket s = new Socket("127.0.0.1", mqtt.server.port())) {
+      s.getOutputStream().write(RawMqtt.packet(0x10, body.toByteArray()));
+      byte[] ack = RawMqtt.readUntilClosed(s, 5000);
+      assertThat(ack[0] & 0xFF).isEqualTo(0x20);
+      assertThat(ack[3] & 0xFF).as("CONNACK reason").isEqualTo(0x9A);
+    }
+    assertThat(mqtt.server.isConnected("gas-001")).isFalse();
+  }
+
+  @Test
+  void pahoV5LeavesRetainOffBecauseTheConnackSaysUnavailableAndTheReadingIsStored() throws Exception {
+    var c = v5("gas-002", "s-gas-002", "gas-002");
+    MqttMessage m = new MqttMessage(READING.getBytes(StandardCharsets.UTF_8));
+    m.setQos(1);
+    m.setRetained(true);
+    IMqttToken t = c.publish("devices/gas-002/telemetry", m);
+    t.waitForCompletion(10_000);
+    assertThat(t.getReasonCodes()).containsOnly(0);
+    assertThat(c.isConnected()).isTrue();
+    assertThat(sink.count("gas-002")).isEqualTo(1);
+  }
+
+  /**
+   * A foreign peer (libmosquitto 2.0) reads Retain Available = 0 from the CONNACK and clears the
+   * flag itself, as Paho v5 does: the reading is stored.
+   */
+  @Test
+  void mosquittoPubV5ClearsRetainAsTheConnackSaysAndTheReadingIsStored() throws Exception {
+    Process p = mosquittoPub("-d", "-V", "mqttv5", "-q", "1", "-r", "-u", "gas-003", "-P", "s-gas-003",
+        "-i", "gas-003", "-t", "devices/gas-003/telemetry", "-m", READING);
+    String out = output(p);
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("sending PUBLISH (d0, q1, r0,", "received PUBACK (Mid: 1, RC:0)");
+    assertThat(sink.count("gas-003")).isEqualTo(1);
+  }
+
+  @Test
+  void mqtt311RetainIsIgnoredAndTheReadingStored() throws Exception {
+    MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-001", new MemoryPersistence());
+    c.setTimeToWait(10_000);
+    clients.add(() -> c.close(true));
+    c.connect(MqttServerTest.v3Options("gas-001", "s-gas-001"));
+    c.publish("devices/gas-001/telemetry", READING.getBytes(StandardCharsets.UTF_8), 1, true);
+    assertThat(c.isConnected()).isTrue();
+    c.disconnect();
+    Process p = mosquittoPub("-V", "mqttv311", "-q", "1", "-r", "-u", "gas-003", "-P", "s-gas-003",
+        "-i", "gas-003", "-t", "devices/gas-003/telemetry", "-m", READING);
+    assertThat(p.exitValue()).as(output(p)).isZero();
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.received.size() == 2);
+    assertThat(sink.received).extracting(RecordingIngestSink.Received::deviceId).containsExactly("gas-001", "gas-003");
+    assertThat(sink.refused).isEmpty();
+    assertThat(mqtt.rejects("retain_not_supported")).isZero();
+  }
+
+  // ---- helpers ----
+
+  org.eclipse.paho.mqttv5.client.MqttAsyncClient v5(String device, String secret, String clientId) throws Exception {
+    var c = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(
+        mqtt.tcpUrl(), clientId, new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    clients.add(() -> c.close(true));
+    MqttConnectionOptions o = new MqttConnectionOptions();
+    o.setUserName(device);
+    o.setPassword(secret.getBytes(StandardCharsets.UTF_8));
+    o.setCleanStart(true);
+    o.setAutomaticReconnect(false);
+    c.connect(o).waitForCompletion(10_000);
+    return c;
+  }
+
+  private static void writeString(java.io.ByteArrayOutputStream out, String s) {
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    out.write(b.length >> 8);
+    out.write(b.length & 0xFF);
+    out.writeBytes(b);
+  }
+}
