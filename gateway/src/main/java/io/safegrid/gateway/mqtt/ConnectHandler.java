@@ -22,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,8 +35,14 @@ import org.slf4j.LoggerFactory;
  *   <li>Username = device id, password = secret, checked by the {@link DeviceAuthenticator} off
  *       the event loop; reading pauses meanwhile. Refused: CONNACK 0x04 / 0x05 (3.1.1) or 0x86 /
  *       0x87 (5), rejects {@code bad_credentials} / {@code not_authorized}.
- *   <li>The client id is free: any id the codec accepts (up to 256 characters; an empty one gets a
- *       server-assigned id on MQTT 5 and with clean session on 3.1.1). The device is the
+ *   <li>The client id has the shape of a device id (contract "Devices": {@code
+ *       [a-z0-9][a-z0-9-]{0,63}}; devices use client id = device id), with upper case allowed
+ *       because MQTT 3.1.1 [MQTT-3.1.3-5] obliges a server to accept 1-23 characters of {@code
+ *       0-9a-zA-Z}: {@link #CLIENT_ID}. Anything else (too long, spaces, control characters,
+ *       {@code / _ . :}) is refused before authentication: CONNACK 0x02 identifier rejected
+ *       (3.1.1 3.2.2.3) / 0x85 client identifier not valid (5.0 3.2.2.2), reject {@code
+ *       client_id_rejected}. An empty one gets a server-assigned id on MQTT 5 and with clean
+ *       session on 3.1.1. The client id need not equal the device id: the device is the
  *       username, and sessions are per device ({@link SessionRegistry}).
  *   <li>Every session is clean: CONNACK session present = 0; nothing is kept across connections.
  *   <li>A will must target one of the device's own publish topics, else CONNACK not authorized.
@@ -50,6 +57,13 @@ import org.slf4j.LoggerFactory;
 final class ConnectHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectHandler.class);
+
+  /**
+   * The client ids accepted: the contract's device id ({@code [a-z0-9][a-z0-9-]{0,63}}, 1-64
+   * characters) with upper case letters allowed too (MQTT 3.1.1 [MQTT-3.1.3-5]: a server MUST
+   * accept 1-23 characters of {@code 0-9a-zA-Z}).
+   */
+  static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,63}");
 
   private final DeviceAuthenticator authenticator;
   private final Executor authExecutor;
@@ -121,6 +135,12 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       }
       clientId = "safegrid-" + UUID.randomUUID();
       session.assignedClientId = session.v5();
+    } else if (!CLIENT_ID.matcher(clientId).matches()) {
+      log.info("{}: CONNECT refused, client id not of the device id's shape ({} characters: {})",
+          ctx.channel().remoteAddress(), clientId.length(), printable(clientId));
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED,
+          MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID, "client_id_rejected");
+      return;
     }
     session.clientId = clientId;
     if (session.v5() && header.isWillFlag() && header.isWillRetain()) {
@@ -195,6 +215,20 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     log.debug("device {} connected (client id {}, MQTT level {}, keepalive {} s)",
         deviceId, session.clientId, session.protocolLevel, session.keepaliveSeconds);
     ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.AUTH);
+  }
+
+  /** The first 80 characters, control characters escaped: for a log line. */
+  private static String printable(String s) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < s.length() && i < 80; i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == 0x7F) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return s.length() > 80 ? b + "..." : b.toString();
   }
 
   private MqttMessage connAck(Session session) {

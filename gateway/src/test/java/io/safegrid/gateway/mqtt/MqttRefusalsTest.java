@@ -163,6 +163,58 @@ class MqttRefusalsTest {
     assertThat(mqtt.rejects("retain_not_supported")).isZero();
   }
 
+  // ---- 2. client ids (contract "Devices" id shape; MQTT 3.1.1 3.2.2.3 0x02, 5.0 3.2.2.2 0x85) ----
+
+  @Test
+  void aThreeHundredCharacterClientIdIsRefusedByPahoV3V5AndMosquittoPub() throws Exception {
+    String longId = "g".repeat(300);
+    MqttClient c3 = new MqttClient(mqtt.tcpUrl(), longId, new MemoryPersistence());
+    clients.add(() -> c3.close(true));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> c3.connect(MqttServerTest.v3Options("gas-001", "s-gas-001")))
+        .isInstanceOfSatisfying(org.eclipse.paho.client.mqttv3.MqttException.class,
+            e -> assertThat(e.getReasonCode()).as("CONNACK 0x02 identifier rejected").isEqualTo(2));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> v5("gas-002", "s-gas-002", longId))
+        .isInstanceOfSatisfying(org.eclipse.paho.mqttv5.common.MqttException.class,
+            e -> assertThat(e.getReasonCode()).as("CONNACK 0x85 client identifier not valid").isEqualTo(0x85));
+    Process p = mosquittoPub("-V", "mqttv311", "-q", "1", "-u", "gas-003", "-P", "s-gas-003",
+        "-i", longId, "-t", "devices/gas-003/telemetry", "-m", READING);
+    String out = output(p);
+    assertThat(p.exitValue()).as(out).isNotZero();
+    assertThat(out).containsIgnoringCase("identifier rejected");
+    assertThat(mqtt.rejects("client_id_rejected")).isEqualTo(3);
+    assertThat(mqtt.rejects("bad_credentials")).isZero();
+    assertThat(mqtt.presence).isEmpty();
+    assertThat(sink.received).isEmpty();
+  }
+
+  @Test
+  void clientIdsOfTheDeviceIdShapeAreAcceptedOthersRefusedOnBothVersions() throws Exception {
+    List<String> accepted = List.of("gas-001", "GAS001", "paho1234567890", "mosq-aB3dE5gH7jK9mN1p", "a",
+        "x".repeat(64), "0-" + "9".repeat(62));
+    List<String> refused = List.of("x".repeat(65), "gas_001", "gas 001", "gas/001", "gas.001", "gas:001",
+        "-gas", "gas\n001", "gas-\u00e9");
+    for (int level : new int[] {4, 5}) {
+      for (String id : accepted) {
+        assertThat(connack(id, level)).as("client id %s, level %d", id, level).isZero();
+      }
+      for (String id : refused) {
+        assertThat(connack(id, level)).as("client id %s, level %d", id, level).isEqualTo(level == 5 ? 0x85 : 0x02);
+      }
+    }
+    assertThat(mqtt.rejects("client_id_rejected")).isEqualTo(2.0 * refused.size());
+  }
+
+  /** The CONNACK return code / reason code for a CONNECT of gas-001 with this client id. */
+  private int connack(String clientId, int level) throws Exception {
+    try (Socket s = new Socket("127.0.0.1", mqtt.server.port())) {
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(RawMqtt.connectPacket("gas-001", "s-gas-001", 60, level, clientId));
+      byte[] ack = RawMqtt.readPacket(s.getInputStream());
+      assertThat(ack[0] & 0xFF).isEqualTo(0x20);
+      return ack[3] & 0xFF;
+    }
+  }
+
   // ---- helpers ----
 
   org.eclipse.paho.mqttv5.client.MqttAsyncClient v5(String device, String secret, String clientId) throws Exception {
