@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * declared fields, reserved flag bits, a QoS 3, packet id 0. This handler turns that into the
  * protocol's answer: MQTT 5 DISCONNECT 0x95 (packet too large) or 0x81 (malformed packet), CONNACK
  * 0x01 / 0x02 for a bad protocol version / client id, then close; counted as rejects {@code
- * packet_too_large} or {@code malformed}.
+ * packet_too_large} or {@code malformed}. An oversize PUBLISH of a connected device is kept as a
+ * dead letter first: the connection stays open (its bytes read and discarded) until {@link
+ * OversizeCapture} has its first 8 KiB or {@link #CAPTURE_WAIT_MILLIS} pass, then the start of its
+ * payload goes to {@link PublishHandler} as a user event and the connection ends as above.
  *
  * <p>Checked in netty-codec-mqtt 4.2.18 (EmbeddedChannel, 2026-11-29): a PINGREQ with a body
  * ({@code C0 02 D0 00}) already fails in the decoder ("non-zero remaining payload bytes"). Added
@@ -40,6 +43,12 @@ import org.slf4j.LoggerFactory;
 final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(MalformedPacketHandler.class);
+
+  /**
+   * How long an oversize PUBLISH's connection stays open (read and discarded) for its first {@link
+   * OversizeCapture#CAPTURE_BYTES} to arrive, ms.
+   */
+  static final long CAPTURE_WAIT_MILLIS = 1000;
 
   private final MqttMetrics metrics;
 
@@ -99,6 +108,19 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     if (cause instanceof TooLongFrameException) {
       metrics.reject("packet_too_large");
       log.info("{}: packet too large ({}), closing", who(ctx, session), cause.getMessage());
+      OversizeCapture capture = ctx.pipeline().get(OversizeCapture.class);
+      if (session.connected && capture != null && m.fixedHeader() != null
+          && m.fixedHeader().messageType() == MqttMessageType.PUBLISH) {
+        // keep the start of it as a dead letter (PublishHandler); the decoder discards the rest
+        session.closing = true;
+        capture.whenCaptured(ctx, session.v5(), CAPTURE_WAIT_MILLIS, captured -> {
+          if (captured != null) {
+            ctx.fireUserEventTriggered(captured);
+          }
+          session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PACKET_TOO_LARGE);
+        });
+        return;
+      }
       session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PACKET_TOO_LARGE);
       return;
     }
@@ -118,7 +140,8 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       }
       log.info("{}: CONNECT refused ({}): {}", who(ctx, session), code, cause.getMessage());
       session.closing = true;
-      ctx.writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
+      // from the tail, so the outbound packet count sees it
+      ctx.channel().writeAndFlush(MqttMessageBuilders.connAck().returnCode(code).sessionPresent(false).build())
           .addListener(ChannelFutureListener.CLOSE);
       return;
     }

@@ -55,6 +55,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>Pipeline per connection (inbound order): [TLS] -> connection limit -> byte counter -> {@link
+ * OversizeCapture} (the start of an oversize PUBLISH, for its dead letter) -> {@link
  * MqttDecoder} (max packet size, strict UTF-8) / {@link MqttEncoder} -> malformed packets ->
  * message counter -> idle timer (connect timeout, then keepalive) -> {@link InboundGate}
  * (back-pressure) -> CONNECT/auth -> keepalive/PINGREQ -> rate limit -> PUBLISH (QoS 0/1/2) ->
@@ -163,6 +164,7 @@ public final class MqttServer implements AutoCloseable {
                     }
                     p.addLast("connections", connectionLimit);
                     p.addLast("bytes", bytes);
+                    p.addLast("oversize", new OversizeCapture(limits.maxPacketBytes()));
                     p.addLast("decoder", new MqttDecoder(limits.maxPacketBytes(), 256, true));
                     p.addLast("encoder", MqttEncoder.INSTANCE);
                     p.addLast("malformed", new MalformedPacketHandler(metrics));

@@ -39,9 +39,13 @@ import org.slf4j.LoggerFactory;
  *       0x9A retain not supported, reject {@code retain_not_supported}, the message kept as a
  *       dead letter and not stored. MQTT 3.1.1 (no Retain Available, no way to refuse it): the
  *       retain flag is ignored and the message stored like any other.
- *   <li>Topic ACL ({@link TopicAcl}): elsewhere is refused, reject {@code acl_publish}: MQTT 5
- *       PUBACK / PUBREC 0x87 (QoS 0: dropped); MQTT 3.1.1 closes the connection (it has no
- *       negative PUBACK).
+ *   <li>Topic ACL ({@link TopicAcl}): elsewhere is refused, reject {@code acl_publish}, and kept
+ *       as a dead letter ({@link IngestSink#refused}, contract "Delivery promise"): MQTT 5 PUBACK /
+ *       PUBREC 0x87 once the dead letter is durable, in arrival order (QoS 0: no answer); MQTT
+ *       3.1.1 closes the connection (it has no negative PUBACK).
+ *   <li>Oversize PUBLISH (refused by the decoder, see {@link MalformedPacketHandler}): kept as a
+ *       dead letter with its size and the first {@link OversizeCapture#KEPT_PAYLOAD_BYTES} bytes
+ *       of its payload.
  *   <li>Telemetry and events go to the {@link IngestSink}; the PUBACK (QoS 1) or PUBREC (QoS 2) is
  *       sent only when its future completes, i.e. when durable. Acks leave in the order the
  *       PUBLISH packets arrived (MQTT 3.1.1 4.6). An INVALID result (kept in dead_letters) gets
@@ -113,6 +117,8 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     final long receivedMillis;
     final byte[] payload;
     final String topic;
+    /** Why the server refused it (kept as a dead letter, acked 0x87 on MQTT 5); null if taken. */
+    String refusal;
     boolean done;
     byte reasonCode;
     /** The store's outcome, set on the completing thread before {@link #run} on the loop. */
@@ -201,11 +207,19 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     if (kind == null) {
       metrics.reject("acl_publish");
       log.info("device {}: PUBLISH to {} refused (not its topic)", session.deviceId, topic);
+      String reason = "PUBLISH to a topic device " + session.deviceId + " may not use (contract \"Devices\":"
+          + " only devices/" + session.deviceId + "/telemetry, /events, /status): ";
       if (!session.v5()) {
+        // 3.1.1 has no negative PUBACK: the connection ends; the message is kept all the same
+        keep(session, topic, ByteBufUtil.getBytes(publish.content()), "acl_publish",
+            reason + "MQTT 3.1.1 connection closed, not stored");
         session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, null);
-      } else if (qos > 0) {
-        ctx.writeAndFlush(ack(qos, packetId, MqttReasonCodes.PubAck.NOT_AUTHORIZED.byteValue()));
+        return;
       }
+      // MQTT 5: PUBACK / PUBREC 0x87 once the dead letter is durable, in arrival order
+      Pending refused = new Pending(null, qos, packetId, topic, ByteBufUtil.getBytes(publish.content()));
+      refused.refusal = reason + "MQTT 5 reason code 0x87 not authorized, not stored";
+      take(session, refused);
       return;
     }
     if (qos == 2 && qos2Held.containsKey(packetId)) {
@@ -218,9 +232,14 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     if (qos == 2) {
       qos2Held.put(packetId, false);
     }
+    take(session, pending);
+  }
+
+  /** Queues a PUBLISH for its ack in arrival order, hands it on, and pauses reading if full. */
+  private void take(Session session, Pending pending) {
     acks.add(pending);
     inflight++;
-    if (kind == TopicAcl.Kind.STATUS && status(session, pending.payload)) {
+    if (pending.kind == TopicAcl.Kind.STATUS && status(session, pending.payload)) {
       completed(pending, new IngestResult(IngestResult.Status.ACCEPTED, 0, List.of()), null);
     } else {
       submit(session, pending);
@@ -258,6 +277,27 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     });
   }
 
+  /**
+   * An oversize PUBLISH ({@link OversizeCapture}, told by {@link MalformedPacketHandler}): kept as
+   * a dead letter with its declared size and at most {@link OversizeCapture#KEPT_PAYLOAD_BYTES} of
+   * its payload; the connection is ending.
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof OversizeCapture.Captured) {
+      OversizeCapture.Captured c = (OversizeCapture.Captured) evt;
+      Session session = Session.of(ctx.channel());
+      keep(session, c.topic() == null ? "(topic not received)" : c.topic(), c.payloadStart(), "packet_too_large",
+          "PUBLISH of " + c.declaredBytes() + " bytes (remaining length) over the maximum packet size of "
+              + c.maxPacketBytes() + " bytes ("
+              + (session.v5() ? "MQTT 5 DISCONNECT 0x95" : "MQTT 3.1.1 connection closed")
+              + "), not stored; kept the first " + c.payloadStart().length + " bytes of its payload (at most "
+              + OversizeCapture.KEPT_PAYLOAD_BYTES + ")");
+      return;
+    }
+    super.userEventTriggered(ctx, evt);
+  }
+
   /** The dead letter's source for a topic, bounded (a topic may be 65,535 bytes). */
   static String source(String topic) {
     String t = topic == null ? "" : topic;
@@ -268,8 +308,9 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     CompletableFuture<IngestResult> future;
     String source = "mqtt:" + pending.topic;
     try {
-      future =
-          switch (pending.kind) {
+      future = pending.refusal != null
+          ? sink.refused(session.deviceId, pending.payload, source(pending.topic), pending.refusal)
+          : switch (pending.kind) {
             case TELEMETRY -> sink.telemetry(session.deviceId, pending.payload, pending.receivedMillis, source);
             case EVENTS -> sink.events(session.deviceId, pending.payload, pending.receivedMillis, source);
             // a status payload that says neither online nor offline: kept as a dead letter
@@ -315,14 +356,23 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
         }, STORAGE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
         return;
       }
-      metrics.reject("store_failed");
-      log.error("device {}: storing a PUBLISH failed; closing without PUBACK so it is sent again",
-          session.deviceId, cause);
-      session.disconnect(PresenceEvent.Reason.CONNECTION_LOST, MqttReasonCodes.Disconnect.UNSPECIFIED_ERROR);
-      return;
+      if (pending.refusal == null) {
+        metrics.reject("store_failed");
+        log.error("device {}: storing a PUBLISH failed; closing without PUBACK so it is sent again",
+            session.deviceId, cause);
+        session.disconnect(PresenceEvent.Reason.CONNECTION_LOST, MqttReasonCodes.Disconnect.UNSPECIFIED_ERROR);
+        return;
+      }
+      // the refusal stands (0x87) even if its dead letter could not be kept
+      log.warn("device {}: dead letter (acl_publish) not kept: {}", session.deviceId, cause.toString());
     }
     pending.done = true;
-    if (result.status() == IngestResult.Status.INVALID) {
+    if (pending.refusal != null) {
+      if (error == null) {
+        metrics.deadLetter("acl_publish");
+      }
+      pending.reasonCode = MqttReasonCodes.PubAck.NOT_AUTHORIZED.byteValue();
+    } else if (result.status() == IngestResult.Status.INVALID) {
       metrics.reject("invalid_payload");
       pending.reasonCode = session.v5() ? MqttReasonCodes.PubAck.PAYLOAD_FORMAT_INVALID.byteValue() : 0;
     }
@@ -345,7 +395,8 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
       if (p.qos == 0) {
         continue;
       }
-      if (p.qos == 2) {
+      if (p.qos == 2 && p.refusal == null) {
+        // a PUBREC >= 0x80 ends the QoS 2 flow (MQTT 5.0 4.3.3): no PUBREL follows, nothing held
         qos2Held.put(p.packetId, true);
       }
       ctx.write(ack(p.qos, p.packetId, p.reasonCode));

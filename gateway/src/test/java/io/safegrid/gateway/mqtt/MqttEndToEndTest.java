@@ -50,7 +50,7 @@ class MqttEndToEndTest {
   static void start() {
     store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
     Map<String, String> secrets = new HashMap<>();
-    for (String id : new String[] {"gas-101", "gas-102", "gas-103", "gas-104", "gas-105"}) {
+    for (String id : new String[] {"gas-101", "gas-102", "gas-103", "gas-104", "gas-105", "gas-106", "gas-107"}) {
       secrets.put(id, "demo-" + id);
     }
     server =
@@ -181,5 +181,65 @@ class MqttEndToEndTest {
     }
     assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'") - deadBefore).isEqualTo(1000);
     assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-104'")).isZero();
+  }
+  /**
+   * Contract, delivery promise: a PUBLISH refused by the topic ACL, with RETAIN=1 on MQTT 5, or
+   * over the maximum packet size is a row of {@code dead_letters} with the reason, not stored.
+   */
+  @Test
+  void refusedPublishesAreDeadLettersWithTheirReason() throws Exception {
+    // MQTT 5 (Paho): another device's topic, answered 0x87
+    var c5 = new org.eclipse.paho.mqttv5.client.MqttAsyncClient(
+        "tcp://127.0.0.1:" + server.port(), "gas-106",
+        new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
+    MqttConnectionOptions o = new MqttConnectionOptions();
+    o.setUserName("gas-106");
+    o.setPassword("demo-gas-106".getBytes(StandardCharsets.UTF_8));
+    c5.connect(o).waitForCompletion(10_000);
+    MqttMessage m = new MqttMessage(reading(1_764_403_300_000L, 77.5).getBytes(StandardCharsets.UTF_8));
+    m.setQos(1);
+    var t = c5.publish("devices/gas-101/telemetry", m);
+    t.waitForCompletion(10_000);
+    assertThat(t.getReasonCodes()).containsExactly(0x87);
+    c5.disconnect().waitForCompletion(5000);
+    c5.close();
+    // MQTT 3.1.1 (mosquitto_pub): an unknown topic, the connection closed
+    Process p = new ProcessBuilder("mosquitto_pub", "-h", "127.0.0.1", "-p", String.valueOf(server.port()),
+        "-V", "mqttv311", "-q", "1", "-u", "gas-107", "-P", "demo-gas-107", "-i", "gas-107",
+        "-t", "sensors/gas-107", "-m", "{\"values\":{\"gas_lel\":1}}").redirectErrorStream(true).start();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    // MQTT 5 (raw): RETAIN=1, DISCONNECT 0x9A
+    try (Socket s = RawMqtt.connect(server.port(), "gas-106", "demo-gas-106", 60, 5)) {
+      byte[] retained = RawMqtt.publish("devices/gas-106/telemetry".getBytes(StandardCharsets.UTF_8), 1, 1,
+          reading(1_764_403_301_000L, 5).getBytes(StandardCharsets.UTF_8), true);
+      retained[0] |= 0x01;
+      s.getOutputStream().write(retained);
+      assertThat(RawMqtt.readUntilClosed(s, 5000)).startsWith(0xE0, 0x02, 0x9A);
+    }
+    // MQTT 3.1.1 (raw): 200 KiB, over the 64 KiB maximum
+    byte[] big = new byte[200 * 1024];
+    java.util.Arrays.fill(big, (byte) 'x');
+    try (Socket s = RawMqtt.connect(server.port(), "gas-107", "demo-gas-107", 60)) {
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-107/telemetry".getBytes(StandardCharsets.UTF_8), 1, 2,
+          big, false));
+      assertThat(RawMqtt.readUntilClosed(s, 5000)).isEmpty();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        count("SELECT count(*) FROM dead_letters WHERE device_id IN ('gas-106', 'gas-107')") == 4);
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
+        + " AND source = 'mqtt:devices/gas-101/telemetry' AND reason LIKE '%may not use%0x87%'"
+        + " AND payload = convert_to('" + reading(1_764_403_300_000L, 77.5) + "', 'UTF8')")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
+        + " AND source = 'mqtt:sensors/gas-107' AND reason LIKE '%may not use%3.1.1 connection closed%'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
+        + " AND source = 'mqtt:devices/gas-106/telemetry' AND reason LIKE '%RETAIN=1%0x9A%'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
+        + " AND source = 'mqtt:devices/gas-107/telemetry' AND reason LIKE 'PUBLISH of " + (2 + 25 + 2 + big.length)
+        + " bytes%over the maximum packet size of 65536 bytes%'"
+        + " AND octet_length(payload) = 4096 AND payload = convert_to(repeat('x', 4096), 'UTF8')")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM readings WHERE device_id IN ('gas-101', 'gas-106', 'gas-107')"
+        + " AND value IN (77.5, 5)")).isZero();
+    assertThat(registry.get("safegrid.ingest.messages").tag("kind", "refused").tag("outcome", "invalid")
+        .counter().count()).isEqualTo(4);
   }
 }

@@ -215,6 +215,114 @@ class MqttRefusalsTest {
     }
   }
 
+  // ---- 3. refused PUBLISH kept as dead letters (contract "Delivery promise") ----
+
+  @Test
+  void mqtt5AclRefusalIsKeptAndAnswered0x87AfterTheEarlierPublishesPuback() throws Exception {
+    sink.hold = true;
+    try (Socket s = RawMqtt.connect(mqtt.server.port(), "gas-001", "s-gas-001", 60, 5)) {
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-001/telemetry".getBytes(StandardCharsets.UTF_8),
+          1, 1, READING.getBytes(StandardCharsets.UTF_8), true));
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-002/telemetry".getBytes(StandardCharsets.UTF_8),
+          1, 2, "{\"values\":{\"gas_lel\":99}}".getBytes(StandardCharsets.UTF_8), true));
+      s.getOutputStream().write(RawMqtt.publish("weather/report".getBytes(StandardCharsets.UTF_8),
+          0, 0, "sunny".getBytes(StandardCharsets.UTF_8), true));
+      await().atMost(Duration.ofSeconds(5)).until(() -> sink.refused.size() == 2);
+      s.setSoTimeout(300);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> s.getInputStream().read())
+          .as("no ack before the first PUBLISH is durable (acks in arrival order, MQTT 5.0 4.6)")
+          .isInstanceOf(java.net.SocketTimeoutException.class);
+      s.setSoTimeout(5000);
+      sink.releaseAll();
+      byte[] first = RawMqtt.readPacket(s.getInputStream());
+      assertThat(first[0] & 0xFF).isEqualTo(0x40);
+      assertThat(first[3]).isEqualTo((byte) 1);
+      byte[] second = RawMqtt.readPacket(s.getInputStream());
+      assertThat(second).as("PUBACK 2, reason 0x87, no properties").containsExactly(0x40, 0x04, 0x00, 0x02, 0x87, 0x00);
+      // still connected: a good one after it is taken
+      s.getOutputStream().write(RawMqtt.publish("devices/gas-001/telemetry".getBytes(StandardCharsets.UTF_8),
+          1, 3, READING.getBytes(StandardCharsets.UTF_8), true));
+      await().atMost(Duration.ofSeconds(5)).until(() -> {
+        sink.releaseAll();
+        return sink.count("gas-001") == 2;
+      });
+      assertThat(RawMqtt.readPacket(s.getInputStream())[3]).isEqualTo((byte) 3);
+    }
+    assertThat(sink.refused).extracting(RecordingIngestSink.Refused::source)
+        .containsExactly("mqtt:devices/gas-002/telemetry", "mqtt:weather/report");
+    assertThat(sink.refused).extracting(RecordingIngestSink.Refused::text)
+        .containsExactly("{\"values\":{\"gas_lel\":99}}", "sunny");
+    assertThat(sink.refused).allSatisfy(r -> {
+      assertThat(r.deviceId()).isEqualTo("gas-001");
+      assertThat(r.reason()).contains("may not use", "devices/gas-001/telemetry", "0x87");
+    });
+    assertThat(sink.received).extracting(RecordingIngestSink.Received::deviceId).containsOnly("gas-001");
+    assertThat(mqtt.rejects("acl_publish")).isEqualTo(2);
+    assertThat(deadLetters("acl_publish")).isEqualTo(2);
+  }
+
+  @Test
+  void mqtt311AclRefusalIsKeptAndTheConnectionClosedAsBefore() throws Exception {
+    MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-003", new MemoryPersistence());
+    c.setTimeToWait(10_000);
+    clients.add(() -> c.close(true));
+    c.connect(MqttServerTest.v3Options("gas-003", "s-gas-003"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> c.publish("devices/gas-001/events", "{\"event\":\"fire\"}".getBytes(StandardCharsets.UTF_8), 1, false))
+        .isInstanceOf(org.eclipse.paho.client.mqttv3.MqttException.class);
+    await().atMost(Duration.ofSeconds(5)).until(() -> !c.isConnected());
+    Process p = mosquittoPub("-V", "mqttv311", "-q", "0", "-u", "gas-003", "-P", "s-gas-003",
+        "-i", "gas-003", "-t", "alarms/all", "-m", "x");
+    p.exitValue();
+    await().atMost(Duration.ofSeconds(5)).until(() -> deadLetters("acl_publish") == 2);
+    assertThat(sink.refused).extracting(RecordingIngestSink.Refused::source)
+        .containsExactly("mqtt:devices/gas-001/events", "mqtt:alarms/all");
+    assertThat(sink.refused).allSatisfy(r -> assertThat(r.reason()).contains("MQTT 3.1.1 connection closed"));
+    assertThat(sink.received).isEmpty();
+  }
+
+  @Test
+  void oversizePublishIsKeptBoundedWithItsSizeOnBothVersions() throws Exception {
+    int payloadBytes = 2 * 1024 * 1024;
+    byte[] payload = new byte[payloadBytes];
+    for (int i = 0; i < payload.length; i++) {
+      payload[i] = (byte) ('a' + i % 26);
+    }
+    for (int level : new int[] {4, 5}) {
+      byte[] huge = RawMqtt.publish("devices/gas-002/telemetry".getBytes(StandardCharsets.UTF_8), 1, 7, payload,
+          level == 5);
+      try (Socket s = RawMqtt.connect(mqtt.server.port(), "gas-002", "s-gas-002", 60, level)) {
+        java.util.concurrent.CompletableFuture<Void> send = java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            s.getOutputStream().write(huge);
+          } catch (java.io.IOException closedUnderUs) {
+            // expected: the server closes before it is all sent
+          }
+        });
+        byte[] got = RawMqtt.readUntilClosed(s, 5000);
+        if (level == 5) {
+          assertThat(got).as("DISCONNECT 0x95").startsWith(0xE0, 0x02, 0x95);
+        } else {
+          assertThat(got).as("3.1.1: closed, no PUBACK").isEmpty();
+        }
+        send.join();
+      }
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> deadLetters("packet_too_large") == 2);
+    byte[] first4k = java.util.Arrays.copyOf(payload, OversizeCapture.KEPT_PAYLOAD_BYTES);
+    assertThat(sink.refused).hasSize(2).allSatisfy(r -> {
+      assertThat(r.deviceId()).isEqualTo("gas-002");
+      assertThat(r.source()).isEqualTo("mqtt:devices/gas-002/telemetry");
+      assertThat(r.payload()).as("the first 4 KiB of the payload").isEqualTo(first4k);
+      assertThat(r.reason()).contains("over the maximum packet size of 65536 bytes", "first 4096 bytes");
+    });
+    assertThat(sink.refused).extracting(RecordingIngestSink.Refused::reason)
+        .anySatisfy(r -> assertThat(r).contains("PUBLISH of " + (2 + 25 + 2 + payloadBytes) + " bytes", "3.1.1"))
+        .anySatisfy(r -> assertThat(r).contains("PUBLISH of " + (2 + 25 + 2 + 1 + payloadBytes) + " bytes", "0x95"));
+    assertThat(sink.received).isEmpty();
+    assertThat(mqtt.rejects("packet_too_large")).isEqualTo(2);
+  }
+
   // ---- helpers ----
 
   org.eclipse.paho.mqttv5.client.MqttAsyncClient v5(String device, String secret, String clientId) throws Exception {
