@@ -17,8 +17,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <ul>
  *   <li>{@code safegrid.mqtt.connections} gauge: open TCP connections;
- *   <li>{@code safegrid.mqtt.messages} counter, tag {@code type} (lower-case MQTT packet type,
- *       e.g. {@code publish}, {@code pingreq}): packets received and decoded;
+ *   <li>{@code safegrid.mqtt.messages} counter, tags {@code type} (lower-case MQTT packet type,
+ *       e.g. {@code publish}, {@code pingreq}) and {@code direction} = {@code in} (packets
+ *       received and decoded) | {@code out} (packets the server sent: connack, puback, pubrec,
+ *       pubcomp, suback, pingresp, disconnect);
  *   <li>{@code safegrid.mqtt.bytes} counter, tag {@code direction} = {@code in}|{@code out}: bytes
  *       on the wire (after TLS decryption);
  *   <li>{@code safegrid.mqtt.rejects} counter, tag {@code reason}: refused connections and
@@ -42,6 +44,7 @@ final class MqttMetrics {
   final Counter bytesOut;
   final Timer pubackLatency;
   private final Map<MqttMessageType, Counter> messages = new EnumMap<>(MqttMessageType.class);
+  private final Map<MqttMessageType, Counter> sent = new EnumMap<>(MqttMessageType.class);
   private final Map<String, Counter> rejects = new ConcurrentHashMap<>();
   private final Map<String, Counter> throttles = new ConcurrentHashMap<>();
   private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
@@ -65,12 +68,25 @@ final class MqttMetrics {
           t,
           Counter.builder("safegrid.mqtt.messages")
               .tag("type", t.name().toLowerCase(Locale.ROOT))
+              .tag("direction", "in")
+              .register(registry));
+      sent.put(
+          t,
+          Counter.builder("safegrid.mqtt.messages")
+              .tag("type", t.name().toLowerCase(Locale.ROOT))
+              .tag("direction", "out")
               .register(registry));
     }
   }
 
+  /** A packet received (direction {@code in}). */
   void message(MqttMessageType type) {
     messages.get(type).increment();
+  }
+
+  /** A packet sent (direction {@code out}). */
+  void sent(MqttMessageType type) {
+    sent.get(type).increment();
   }
 
   void reject(String reason) {

@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * <p>Pipeline per connection (inbound order): [TLS] -> connection limit -> byte counter -> {@link
  * OversizeCapture} (the start of an oversize PUBLISH, for its dead letter) -> {@link
  * MqttDecoder} (max packet size, strict UTF-8) / {@link MqttEncoder} -> malformed packets ->
- * message counter -> idle timer (connect timeout, then keepalive) -> {@link InboundGate}
+ * packet counter (in and out) -> idle timer (connect timeout, then keepalive) -> {@link InboundGate}
  * (back-pressure) -> CONNECT/auth -> keepalive/PINGREQ -> rate limit -> PUBLISH (QoS 0/1/2) ->
  * SUBSCRIBE -> protocol errors.
  *

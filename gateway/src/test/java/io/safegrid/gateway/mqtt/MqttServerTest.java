@@ -350,6 +350,57 @@ class MqttServerTest {
         .containsExactly("true:CONNECTED", "false:CONNECTION_LOST");
   }
 
+  /** Outbound packets are counted by type, as inbound ones are ({@code direction} out / in). */
+  @Test
+  void packetsSentAreCountedByTypeAndDirection() throws Exception {
+    try (java.net.Socket s = RawMqtt.connect(mqtt.server.port(), "gas-001", "s-gas-001", 60)) {
+      var in = s.getInputStream();
+      var out = s.getOutputStream();
+      out.write(RawMqtt.publish("devices/gas-001/telemetry", 1, 1, READING));
+      assertThat(RawMqtt.readPacket(in)[0] & 0xFF).as("PUBACK").isEqualTo(0x40);
+      out.write(RawMqtt.publish("devices/gas-001/telemetry", 2, 2, "{\"seq\":2}"));
+      assertThat(RawMqtt.readPacket(in)[0] & 0xFF).as("PUBREC").isEqualTo(0x50);
+      out.write(new byte[] {0x62, 0x02, 0x00, 0x02});
+      assertThat(RawMqtt.readPacket(in)[0] & 0xFF).as("PUBCOMP").isEqualTo(0x70);
+      out.write(new byte[] {(byte) 0xC0, 0x00});
+      assertThat(RawMqtt.readPacket(in)[0] & 0xFF).as("PINGRESP").isEqualTo(0xD0);
+      byte[] filter = "devices/gas-001/commands".getBytes(StandardCharsets.UTF_8);
+      java.io.ByteArrayOutputStream sub = new java.io.ByteArrayOutputStream();
+      sub.write(0);
+      sub.write(3);
+      sub.write(0);
+      sub.write(filter.length);
+      sub.writeBytes(filter);
+      sub.write(1);
+      out.write(RawMqtt.packet(0x82, sub.toByteArray()));
+      assertThat(RawMqtt.readPacket(in)[0] & 0xFF).as("SUBACK").isEqualTo(0x90);
+    }
+    try (java.net.Socket s = RawMqtt.connect(mqtt.server.port(), "gas-002", "s-gas-002", 60, 5)) {
+      s.getOutputStream().write(new byte[] {(byte) 0xC0, 0x02, (byte) 0xD0, 0x00}); // malformed PINGREQ
+      assertThat(RawMqtt.readUntilClosed(s, 5000)).as("DISCONNECT 0x81").startsWith(0xE0, 0x02, 0x81);
+    }
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", mqtt.server.port())) {
+      s.getOutputStream().write(RawMqtt.connectPacket("gas-003", "wrong", 60, 4));
+      assertThat(RawMqtt.readUntilClosed(s, 5000)).containsExactly(0x20, 0x02, 0x00, 0x04);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> sent("disconnect") == 1);
+    assertThat(sent("connack")).as("two accepted, one refused").isEqualTo(3);
+    assertThat(sent("puback")).isEqualTo(1);
+    assertThat(sent("pubrec")).isEqualTo(1);
+    assertThat(sent("pubcomp")).isEqualTo(1);
+    assertThat(sent("pingresp")).isEqualTo(1);
+    assertThat(sent("suback")).isEqualTo(1);
+    assertThat(sent("publish")).isZero();
+    assertThat(mqtt.registry.get("safegrid.mqtt.messages").tag("type", "connect").tag("direction", "in")
+        .counter().count()).isEqualTo(3);
+    assertThat(mqtt.registry.get("safegrid.mqtt.messages").tag("type", "publish").tag("direction", "in")
+        .counter().count()).isEqualTo(2);
+  }
+
+  private double sent(String type) {
+    return mqtt.registry.get("safegrid.mqtt.messages").tag("type", type).tag("direction", "out").counter().count();
+  }
+
   private static MqttMessage message(String text, int qos) {
     MqttMessage m = new MqttMessage(text.getBytes(StandardCharsets.UTF_8));
     m.setQos(qos);
