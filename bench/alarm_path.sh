@@ -6,6 +6,8 @@
 # `event: alarm` on /api/live is one sample), then prints the probe's figures and the gateway's
 # alarm-path timers from /metrics:
 #
+#   safegrid_alarms_decided_age      device ts of the reading -> transition decided (hazard; ms resolution)
+#   safegrid_rules_handoff           message decoded and handed to the rule engine -> its evaluation starts
 #   safegrid_alarms_writer_wait      transition decided by the rule engine -> its transaction starts
 #   safegrid_alarms_ledger_apply     one ledger transaction (all its statements and the commit)
 #   safegrid_alarms_ledger_commit    its COMMIT alone (the WAL flush)
@@ -13,6 +15,10 @@
 #   safegrid_alarms_dispatch_delay   commit -> listeners (the live feed) told
 #   safegrid_alarms_path             transition decided -> listeners told (the three above)
 #   safegrid_live_alarm_age          event time of the reading (device ts) -> live fan-out
+#   safegrid_live_write_delay        live fan-out -> the alarm frame written to the probe's connection
+#
+# The probe's own clock runs from just before its PUBLISH to the read of the event's bytes (sim:
+# its own Netty event loop for publishing and reading /api/live; older sims read with java.net.http).
 #
 #   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
 #
@@ -84,6 +90,16 @@ curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_POR
 echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR"
 jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)",
        "publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$OUT/summary.json"
-echo "gateway alarm-path timers (seconds; quantiles over the last minute or so):"
-grep -E '^safegrid_(alarms_(writer|ledger|dispatch|path)|live_alarm)' "$OUT/metrics.txt" | grep -v '_bucket' || echo "  (none: a gateway without the stage timers)"
+echo "gateway alarm-path timers, ms p50 / p90 / p99 / max (count; quantiles over the last minute or so), in path order:"
+STAGES="alarms_decided_age rules_handoff alarms_writer_wait alarms_ledger_apply alarms_ledger_commit alarms_dispatch_delay alarms_path live_alarm_age live_write_delay"
+for st in $STAGES; do
+  awk -v n="safegrid_${st}_seconds" '
+    index($0, n "{quantile=\"0.5\"}") == 1 { p50 = $2 * 1000 }
+    index($0, n "{quantile=\"0.9\"}") == 1 { p90 = $2 * 1000 }
+    index($0, n "{quantile=\"0.99\"}") == 1 { p99 = $2 * 1000 }
+    index($0, n "_max ") == 1 { mx = $2 * 1000 }
+    index($0, n "_count ") == 1 { c = $2; seen = 1 }
+    END { if (seen) printf "  %-24s %7.2f / %7.2f / %7.2f / %7.1f  (%d)\n", substr(n, 10, length(n) - 17), p50, p90, p99, mx, c
+          else printf "  %-24s (no timer in this gateway)\n", substr(n, 10, length(n) - 17) }' "$OUT/metrics.txt"
+done
 grep -E '^safegrid_alarms_transitions_total' "$OUT/metrics.txt" || true

@@ -10,8 +10,14 @@ package io.safegrid.dashboard.live;
  *     Last-Event-ID}
  * @param deviceId for {@code reading}: the device, used by the per-client filter; else null
  * @param frame the complete SSE frame text, ending with a blank line
+ * @param createdAtNanos {@link System#nanoTime()} when it was made (fanned out), for the
+ *     {@code safegrid.live.write.delay} timer
  */
-public record LiveEvent(String event, long alarmEventId, String deviceId, String frame) {
+public record LiveEvent(String event, long alarmEventId, String deviceId, String frame, long createdAtNanos) {
+
+  private LiveEvent(String event, long alarmEventId, String deviceId, String frame) {
+    this(event, alarmEventId, deviceId, frame, System.nanoTime());
+  }
 
   /** An alarm event frame with {@code id:}. */
   static LiveEvent alarm(long id, String json) {

@@ -3,6 +3,8 @@ package io.safegrid.dashboard.live;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.TimeUnit;
 import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.ledger.AlarmService;
 import io.safegrid.alerting.ledger.AlarmState;
@@ -70,6 +72,7 @@ public final class LiveStream {
   private final MeterRegistry registry;
   private final int clientQueueCapacity;
   private final long keepaliveTimer;
+  private final Timer alarmWriteDelay;
 
   /**
    * @param lastEventIdProbe blocking: the greatest committed {@code alarm_events} id (0 if none)
@@ -89,6 +92,10 @@ public final class LiveStream {
     this.registry = registry;
     this.clientQueueCapacity = clientQueueCapacity;
     feed.recordAlarmAge(registry);
+    this.alarmWriteDelay = Timer.builder("safegrid.live.write.delay")
+        .description("alarm event fanned out to the live feed to its frame written to a client's connection")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
     Gauge.builder("safegrid.live.clients", feed, LiveFeed::clients)
         .description("connected /api/live clients")
         .register(registry);
@@ -120,7 +127,8 @@ public final class LiveStream {
             clientQueueCapacity,
             lastEventId == null ? 0 : lastEventId,
             lastEventId != null,
-            this::dropped);
+            this::dropped,
+            nanos -> alarmWriteDelay.record(nanos, TimeUnit.NANOSECONDS));
     resp.closeHandler(
         v -> {
           client.markClosed();

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
+import java.util.function.LongConsumer;
 
 /**
  * One connected {@code /api/live} client: a bounded queue in front of its HTTP response.
@@ -27,6 +28,7 @@ final class SseClient implements LiveSubscriber {
   private final Set<String> readingDevices;
   private final int capacity;
   private final BiConsumer<SseClient, String> onDrop;
+  private final LongConsumer alarmWriteDelayNanos;
   private final ArrayDeque<LiveEvent> queue = new ArrayDeque<>();
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final AtomicBoolean overflowed = new AtomicBoolean();
@@ -42,7 +44,8 @@ final class SseClient implements LiveSubscriber {
       int capacity,
       long lastAlarmIdWritten,
       boolean replaying,
-      BiConsumer<SseClient, String> onDrop) {
+      BiConsumer<SseClient, String> onDrop,
+      LongConsumer alarmWriteDelayNanos) {
     this.response = response;
     this.context = context;
     this.readingDevices = Set.copyOf(readingDevices);
@@ -50,6 +53,7 @@ final class SseClient implements LiveSubscriber {
     this.lastAlarmIdWritten = lastAlarmIdWritten;
     this.replaying = replaying;
     this.onDrop = onDrop;
+    this.alarmWriteDelayNanos = alarmWriteDelayNanos;
   }
 
   @Override
@@ -123,6 +127,9 @@ final class SseClient implements LiveSubscriber {
         continue; // already sent by the replay
       }
       writeNow(e);
+      if (e.isAlarm()) {
+        alarmWriteDelayNanos.accept(System.nanoTime() - e.createdAtNanos());
+      }
     }
     response.drainHandler(
         v -> {

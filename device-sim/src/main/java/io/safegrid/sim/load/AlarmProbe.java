@@ -3,15 +3,12 @@ package io.safegrid.sim.load;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.safegrid.sim.link.DeviceLink;
-import java.io.BufferedReader;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +32,10 @@ import org.HdrHistogram.Recorder;
  * {@code event: alarm} for that device of type raised, reopened, repeated or severity_changed
  * whose evidence {@code reading_time_ms} is the crossing's {@code ts} (or, if the event carries
  * no evidence time, the device's latest crossing still waiting). Samples are recorded in µs.
+ *
+ * <p>The clock starts right before the PUBLISH is handed to the link and stops when the event's
+ * bytes were read from the socket ({@link LiveStreamReader}, on a Netty event loop, before the
+ * JSON is parsed).
  */
 public final class AlarmProbe implements AutoCloseable {
 
@@ -70,13 +71,13 @@ public final class AlarmProbe implements AutoCloseable {
   private final AtomicLong samples = new AtomicLong();
   private final AtomicLong unmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
-  private final Thread listener;
-  private volatile boolean closed;
-  private volatile boolean streaming;
+  private final EventLoopGroup ownLoop; // null when the caller gave the loop
+  private final LiveStreamReader reader;
   private volatile String lastError;
 
   /**
-   * Starts listening on {@code /api/live} at once (crossings start with {@link #start}).
+   * Starts listening on {@code /api/live} at once (crossings start with {@link #start}), on an
+   * event loop thread of its own ({@code alarm-probe-sse}).
    *
    * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}
    * @param token bearer token (role viewer is enough)
@@ -84,17 +85,41 @@ public final class AlarmProbe implements AutoCloseable {
    * @param latencyMicros where samples go, µs
    */
   public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros) {
+    this(apiUrl, token, links, latencyMicros, null);
+  }
+
+  /**
+   * Starts listening on {@code /api/live} at once (crossings start with {@link #start}).
+   *
+   * @param loop the event loop the stream is read on (and the event's arrival timed), best the
+   *     probe links' own loop so that crossings, PUBACKs and alarm events share one thread; null
+   *     for a thread of its own
+   * @throws IllegalArgumentException when {@code apiUrl} is not {@code http://host[:port]}
+   */
+  public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros,
+      EventLoop loop) {
     links.forEach((id, link) -> probes.put(id, new Probe(id, link)));
     this.latencyMicros = latencyMicros;
-    this.listener = new Thread(() -> listen(apiUrl, token), "alarm-probe-sse");
-    listener.setDaemon(true);
-    listener.start();
+    if (loop == null) {
+      ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("alarm-probe-sse", true),
+          NioIoHandler.newFactory());
+      loop = ownLoop.next();
+    } else {
+      ownLoop = null;
+    }
+    this.reader = new LiveStreamReader(loop, apiUrl, token, (event, data, receivedAt) -> {
+      if ("alarm".equals(event)) {
+        onAlarm(data, receivedAt);
+      }
+    });
   }
 
   /**
    * Schedules the crossings: probe {@code i} of {@code n} crosses at {@code initialDelayMs + i *
    * intervalMs / n} and then every {@code intervalMs}, and clears half an interval after each
-   * crossing.
+   * crossing. A crossing's clock starts on the scheduler's thread just before the publish: pass
+   * the probe links' Netty event loop (it is a {@link ScheduledExecutorService}) so the PUBLISH is
+   * written on that thread at once, with no hop between the clock's start and the socket.
    *
    * @param intervalMs one probe's cycle, ms (>= 2: crossing and clear must be distinct readings)
    */
@@ -119,7 +144,7 @@ public final class AlarmProbe implements AutoCloseable {
 
   /** True once the SSE stream answered 200. */
   public boolean streaming() {
-    return streaming;
+    return reader.streaming();
   }
 
   /** Crossings published so far. */
@@ -137,9 +162,10 @@ public final class AlarmProbe implements AutoCloseable {
     return unmatched.get();
   }
 
-  /** The last stream error, or null. */
+  /** The last stream error (or unreadable event), or null. */
   public String lastError() {
-    return lastError;
+    String e = lastError;
+    return e != null ? e : reader.lastError();
   }
 
   /** The probe device ids. */
@@ -161,51 +187,8 @@ public final class AlarmProbe implements AutoCloseable {
     p.link.publish("telemetry", p.payload(0.0, new long[1]), 1);
   }
 
-  private void listen(String apiUrl, String token) {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    while (!closed) {
-      try {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(apiUrl.replaceAll("/+$", "") + "/api/live"))
-            .header("Authorization", "Bearer " + token)
-            .header("Accept", "text/event-stream")
-            .GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        if (response.statusCode() != 200) {
-          lastError = "/api/live answered " + response.statusCode();
-          response.body().close();
-          Thread.sleep(1000);
-          continue;
-        }
-        streaming = true;
-        try (BufferedReader in = new BufferedReader(
-            new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
-          String event = null;
-          String line;
-          while (!closed && (line = in.readLine()) != null) {
-            if (line.startsWith("event:")) {
-              event = line.substring(6).trim();
-            } else if (line.startsWith("data:") && "alarm".equals(event)) {
-              onAlarm(line.substring(5).trim());
-            } else if (line.isEmpty()) {
-              event = null;
-            }
-          }
-        }
-      } catch (InterruptedException e) {
-        return;
-      } catch (Exception e) {
-        lastError = e.toString();
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException ie) {
-          return;
-        }
-      }
-    }
-  }
-
-  private void onAlarm(String data) {
-    long now = System.nanoTime();
+  /** On the reader's event loop; {@code now}: when the event's bytes were read. */
+  private void onAlarm(String data, long now) {
     try {
       JsonNode event = JSON.readTree(data);
       JsonNode alarm = event.path("alarm");
@@ -238,7 +221,9 @@ public final class AlarmProbe implements AutoCloseable {
   @Override
   public void close() {
     stop();
-    closed = true;
-    listener.interrupt();
+    reader.close();
+    if (ownLoop != null) {
+      ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
   }
 }

@@ -122,6 +122,8 @@ public final class LoadRunner {
       return t;
     });
     AlarmProbe probe = null;
+    NettyMqttClients probeNetty = null;
+    EventLoop probeLoop = null;
     List<DeviceLink> probeLinks = new ArrayList<>();
     try {
       int[] mix = options.mix();
@@ -155,10 +157,13 @@ public final class LoadRunner {
       out.printf("connected %d of %d devices in %.1f s%n", conn.connected(), sims.size(), conn.seconds());
 
       if (!probeDevices.isEmpty()) {
+        // the probes get an event loop of their own (a real device does not queue behind 1,000
+        // others): their crossings are published, and their alarm events read, on that thread
+        probeNetty = netty == null ? null : new NettyMqttClients(1, options.keepAliveS(), 30_000);
         Map<String, DeviceLink> links = new LinkedHashMap<>();
         for (SimDevice d : probeDevices) {
           DeviceLink link = options.probeTransport().open(options.mqttUri(), options.coapUri(), d, d.secret(), null,
-              netty);
+              probeNetty);
           probeLinks.add(link);
           try {
             link.connect().get(30, TimeUnit.SECONDS);
@@ -170,7 +175,8 @@ public final class LoadRunner {
         if (links.isEmpty()) {
           out.println("no alarm probe connected: no publish-to-alarm figure");
         } else {
-          probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder);
+          probeLoop = probeNetty == null ? null : probeNetty.eventLoops().get(0);
+          probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder, probeLoop);
           out.printf("alarm probe: %d devices (%s%s), each crossing 25 %%LEL every %d ms: %.1f crossings/s%n",
               links.size(), String.join(", ", links.keySet().stream().limit(3).toList()),
               links.size() > 3 ? ", ..." : "", options.probeIntervalMs(),
@@ -178,7 +184,7 @@ public final class LoadRunner {
         }
       }
 
-      return measure(sims, scheduler, probe, conn.connected());
+      return measure(sims, probeLoop != null ? probeLoop : scheduler, scheduler, probe, conn.connected());
     } finally {
       for (Pacer<Sim> p : pacers) {
         p.stop();
@@ -190,17 +196,21 @@ public final class LoadRunner {
       probeLinks.forEach(DeviceLink::close);
       sims.parallelStream().forEach(s -> s.link().close());
       coapEndpoints.forEach(Endpoint::destroy);
+      if (probeNetty != null) {
+        probeNetty.close();
+      }
       if (netty != null) {
         netty.close();
       }
     }
   }
 
-  private LoadSummary measure(List<Sim> sims, ScheduledExecutorService scheduler, AlarmProbe probe, int connected)
+  private LoadSummary measure(List<Sim> sims, ScheduledExecutorService probeScheduler,
+      ScheduledExecutorService scheduler, AlarmProbe probe, int connected)
       throws IOException, InterruptedException {
     startPacers(sims, scheduler);
     if (probe != null) {
-      probe.start(scheduler, Math.max(2000, options.warmupS() * 1000L), options.probeIntervalMs());
+      probe.start(probeScheduler, Math.max(2000, options.warmupS() * 1000L), options.probeIntervalMs());
     }
 
     Histogram ackTotal = new Histogram(3600L * 1_000_000, 3);

@@ -52,7 +52,9 @@ import org.slf4j.LoggerFactory;
  * <p>Metrics: gauge {@code safegrid.alarms.writer.queued} (transitions waiting, retries included),
  * counters {@code safegrid.alarms.writer.applied}, {@code .failed}, {@code .retried}; timer {@code
  * safegrid.alarms.writer.wait} (seconds from the engine's decision to the start of the ledger
- * transaction that carries it).
+ * transaction that carries it); timer {@code safegrid.alarms.decided.age} (hazard lane: the
+ * evidence's event time, i.e. the device's {@code ts}, to the engine's decision, millisecond
+ * resolution: on one host, publish to decision).
  */
 final class AlarmWriter implements TransitionSink, AutoCloseable {
 
@@ -72,6 +74,9 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private static final long FIRST_BACKOFF_MS = 500;
   private final long firstBackoffMs;
   private static final long MAX_BACKOFF_MS = 10_000;
+
+  /** Older evidence than this (ms) is a backlog or a clock error, not alarm-path latency. */
+  private static final long MAX_DECIDED_AGE_MS = 60_000;
 
   private static final int HAZARD = 0;
   private static final int MAINTENANCE = 1;
@@ -108,6 +113,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private final Counter written;
   private final Counter retried;
   private final Timer waitTimer;
+  private final Timer decidedAge;
   private volatile boolean stopping;
   private boolean stopSeen;
 
@@ -136,6 +142,11 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
             .description("rule transition decided to the start of the ledger transaction carrying it")
             .publishPercentiles(0.5, 0.9, 0.99)
             .register(registry);
+    this.decidedAge =
+        Timer.builder("safegrid.alarms.decided.age")
+            .description("hazard transitions: the reading's event time (device ts) to the rule engine's decision")
+            .publishPercentiles(0.5, 0.9, 0.99)
+            .register(registry);
     Gauge.builder("safegrid.alarms.writer.queued", this, w -> w.queue.size() + w.blockedCount.get())
         .description("rule transitions waiting for the ledger")
         .register(registry);
@@ -144,10 +155,20 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     thread.start();
   }
 
+  /**
+   * Queues a transition for the writer thread; never waits (a lock held for a queue insert only),
+   * as it is called on whichever thread runs the rule engine's shard, a Netty event loop included.
+   */
   @Override
   public void accept(AlarmTransition t) {
     int lane = MAINTENANCE_RULES.contains(t.ruleId()) ? MAINTENANCE : HAZARD;
     queue.add(new Queued(lane, sequence.incrementAndGet(), System.nanoTime(), t, 0));
+    if (lane == HAZARD) {
+      long ageMs = System.currentTimeMillis() - t.timeMillis();
+      if (ageMs >= 0 && ageMs < MAX_DECIDED_AGE_MS) { // a replayed backlog is not the alarm path
+        decidedAge.record(ageMs, TimeUnit.MILLISECONDS);
+      }
+    }
   }
 
   private void run() {

@@ -11,23 +11,40 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 
 /**
- * The thread-safe rule engine the gateway uses: N shards, each one {@link RuleEngine} on its own
- * single thread; a device always goes to the same shard ({@code hash(deviceId) mod N}), so each
+ * The thread-safe rule engine the gateway uses: N shards, each one {@link RuleEngine} run by one
+ * thread at a time; a device always goes to the same shard ({@code hash(deviceId) mod N}), so each
  * device has exactly one writer and duplicated or concurrent messages never make two alarms.
  * The combination detector is shared (it locks; it only sees transitions).
  *
- * <p>All calls return at once; the work runs on the shard. Transitions and flags are delivered
- * on shard threads, so the sinks must be thread-safe. Messages of one device are evaluated in the
- * order the calls were made (event time still decides which is the newest state).
+ * <p><b>Hand-off: the caller runs the shard when it is free.</b> Each shard has a FIFO queue and a
+ * turn (a lock only ever {@code tryLock}ed). A call queues its task, then, if nobody has the turn,
+ * takes it and runs what is queued on the calling thread (at most {@value #INLINE_BUDGET} tasks per
+ * call); if another thread has the turn, the call returns at once and that thread runs the task
+ * (it looks at the queue again after giving the turn back, so nothing is stranded). So a reading
+ * evaluated on an idle shard costs no thread hop and no wake-up (under load a hop costs 0.3-1 ms
+ * and it was the largest source of futex calls, docs/performance.md). Work that can be long
+ * ({@link #advanceTo} with an inactivity storm, {@link #restore}, messages of more than {@value
+ * #INLINE_MAX_READINGS} readings) and anything behind it in the queue run on the shard's own
+ * thread {@code safegrid-rules-N}, as does what is left when a caller's budget runs out. A caller
+ * never waits: it only ever tries for the turn, so a Netty event loop can call it.
+ *
+ * <p>Transitions and flags are delivered on whichever thread runs the shard (a transport's thread
+ * or the shard thread), one shard at a time, so the sinks must be thread-safe and quick (they run
+ * on Netty event loops). Messages of one device are evaluated in the order the calls were made
+ * (one queue per shard, run in order under the turn; event time still decides which is the newest
+ * state).
  *
  * <p>Timer drive: one scheduled task calls {@link #advanceTo(long)} with the clock, e.g. every
  * 250 ms, or sleeps until {@link #nextDeadline()}. Inactivity and debounce deadlines are kept in
@@ -35,20 +52,60 @@ import java.util.function.LongSupplier;
  */
 public final class ShardedRuleEngine implements AutoCloseable {
 
-  private final RuleEngine[] engines;
-  private final ExecutorService[] threads;
-  private final AtomicLongArray nextDeadlines; // slot i written by shard i only
+  /** Most tasks a caller runs on its own thread per call before handing the rest to the shard thread. */
+  static final int INLINE_BUDGET = 32;
+  /** A message with more readings than this (a device's cached backlog) runs on the shard thread. */
+  static final int INLINE_MAX_READINGS = 64;
+
+  private static final long PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long CLOSING_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  /** A queued piece of shard work; {@code handedAtNanos} 0 when not timed. */
+  private record Task(Runnable work, boolean mayRunInline, long handedAtNanos) {}
+
+  /** One shard: its engine, its queue, its turn and its thread. */
+  private final class Shard {
+    final int index;
+    final RuleEngine engine;
+    final ConcurrentLinkedQueue<Task> queue = new ConcurrentLinkedQueue<>();
+    final ReentrantLock turn = new ReentrantLock();
+    final Thread thread;
+
+    Shard(int index, RuleEngine engine) {
+      this.index = index;
+      this.engine = engine;
+      this.thread = new Thread(this::loop, "safegrid-rules-" + index);
+      thread.setDaemon(true);
+    }
+
+    /** The shard thread: runs what callers left (long work, budget run out, turn busy). */
+    private void loop() {
+      while (true) {
+        runQueued(this, Integer.MAX_VALUE, true);
+        if (!running && queue.isEmpty()) {
+          return;
+        }
+        // woken by unpark; the timeout only bounds a close racing a caller that holds the turn
+        LockSupport.parkNanos(this, running ? PARK_NANOS : CLOSING_PARK_NANOS);
+      }
+    }
+  }
+
+  private final Shard[] shards;
+  private final AtomicLongArray nextDeadlines; // slot i written by whoever runs shard i
   private final AtomicLong errors = new AtomicLong();
   private final AtomicReference<RuntimeException> lastError = new AtomicReference<>();
   private final CombinationDetector combinations;
+  private volatile LongConsumer handOffObserver;
+  private volatile boolean running = true;
 
   /**
    * @param book the rules
-   * @param directory device profiles; called from shard threads
-   * @param clock now, epoch ms; called from shard threads
-   * @param shards number of shards (threads), >= 1; e.g. the number of cores
-   * @param sink thread-safe transition sink
-   * @param flags thread-safe flag sink
+   * @param directory device profiles; called from the threads that run the shards
+   * @param clock now, epoch ms; called from the threads that run the shards
+   * @param shards number of shards, >= 1; e.g. the number of cores
+   * @param sink thread-safe, quick transition sink (called on transport threads too)
+   * @param flags thread-safe, quick flag sink
    */
   public ShardedRuleEngine(RuleBook book, DeviceDirectory directory, LongSupplier clock,
       int shards, TransitionSink sink, FlagSink flags) {
@@ -57,33 +114,42 @@ public final class ShardedRuleEngine implements AutoCloseable {
     }
     this.combinations =
         new CombinationDetector(book.combinations(), RuleEngine.placesOf(directory), sink);
-    this.engines = new RuleEngine[shards];
-    this.threads = new ExecutorService[shards];
+    this.shards = new Shard[shards];
     this.nextDeadlines = new AtomicLongArray(shards);
     for (int i = 0; i < shards; i++) {
-      engines[i] = new RuleEngine(book, directory, clock, sink, flags, combinations);
+      this.shards[i] = new Shard(i, new RuleEngine(book, directory, clock, sink, flags, combinations));
       nextDeadlines.set(i, Long.MAX_VALUE);
-      String name = "safegrid-rules-" + i;
-      threads[i] = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, name);
-        t.setDaemon(true);
-        return t;
-      });
     }
+    for (Shard s : this.shards) {
+      s.thread.start();
+    }
+  }
+
+  /**
+   * Tells {@code waitNanos} how long each message (reading list or device event) waited between
+   * its hand-off ({@link #onReading}, {@link #onReadings}, {@link #onEvent}) and the start of its
+   * evaluation, ns; called on the thread that runs the shard, so it must be quick and
+   * thread-safe (e.g. a Micrometer timer). Set it before feeding messages; null for none.
+   */
+  public void observeHandOff(LongConsumer waitNanos) {
+    this.handOffObserver = waitNanos;
   }
 
   /** The shard of a device. */
   public int shardOf(String deviceId) {
-    return Math.floorMod(deviceId.hashCode() * 0x9E3779B9, engines.length);
+    return Math.floorMod(deviceId.hashCode() * 0x9E3779B9, shards.length);
   }
 
-  /** Evaluates a reading on its device's shard (returns at once). */
+  /** Evaluates a reading on its device's shard (on this thread when the shard is free; never waits). */
   public void onReading(Reading r) {
-    int i = shardOf(r.deviceId());
-    run(i, () -> engines[i].onReading(r));
+    Shard s = shards[shardOf(r.deviceId())];
+    submit(s, () -> s.engine.onReading(r), true, true);
   }
 
-  /** Evaluates readings, each on its device's shard, in the order given per device. */
+  /**
+   * Evaluates readings, each on its device's shard, in the order given per device (on this thread
+   * when a shard is free and the message is short; never waits).
+   */
   public void onReadings(List<Reading> readings) {
     if (readings.size() == 1) {
       onReading(readings.get(0));
@@ -93,20 +159,22 @@ public final class ShardedRuleEngine implements AutoCloseable {
     for (Reading r : readings) {
       byShard.computeIfAbsent(shardOf(r.deviceId()), k -> new ArrayList<>()).add(r);
     }
-    byShard.forEach((i, list) -> run(i, () -> engines[i].onReadings(list)));
+    byShard.forEach((i, list) -> {
+      Shard s = shards[i];
+      submit(s, () -> s.engine.onReadings(list), list.size() <= INLINE_MAX_READINGS, true);
+    });
   }
 
-  /** Evaluates a device event on its device's shard (returns at once). */
+  /** Evaluates a device event on its device's shard (on this thread when the shard is free; never waits). */
   public void onEvent(DeviceEvent e) {
-    int i = shardOf(e.deviceId());
-    run(i, () -> engines[i].onEvent(e));
+    Shard s = shards[shardOf(e.deviceId())];
+    submit(s, () -> s.engine.onEvent(e), true, true);
   }
 
-  /** Runs what is due at or before {@code nowMillis} on every shard (returns at once). */
+  /** Runs what is due at or before {@code nowMillis} on every shard (on the shard threads; returns at once). */
   public void advanceTo(long nowMillis) {
-    for (int i = 0; i < engines.length; i++) {
-      int k = i;
-      run(i, () -> engines[k].advanceTo(nowMillis));
+    for (Shard s : shards) {
+      submit(s, () -> s.engine.advanceTo(nowMillis), false, false);
     }
   }
 
@@ -133,7 +201,7 @@ public final class ShardedRuleEngine implements AutoCloseable {
     List<List<OpenAlarm>> alarms = new ArrayList<>();
     List<Map<String, Long>> seen = new ArrayList<>();
     List<List<Reading>> readings = new ArrayList<>();
-    for (int i = 0; i < engines.length; i++) {
+    for (int i = 0; i < shards.length; i++) {
       alarms.add(new ArrayList<>());
       seen.add(new HashMap<>());
       readings.add(new ArrayList<>());
@@ -141,23 +209,32 @@ public final class ShardedRuleEngine implements AutoCloseable {
     s.openAlarms().forEach(a -> alarms.get(shardOf(a.deviceId())).add(a));
     s.lastSeen().forEach((id, t) -> seen.get(shardOf(id)).put(id, t));
     s.recentReadings().forEach(r -> readings.get(shardOf(r.deviceId())).add(r));
-    CompletableFuture<?>[] all = new CompletableFuture<?>[engines.length];
-    for (int i = 0; i < engines.length; i++) {
+    CompletableFuture<?>[] all = new CompletableFuture<?>[shards.length];
+    for (int i = 0; i < shards.length; i++) {
       RestoreSnapshot part = new RestoreSnapshot(alarms.get(i), seen.get(i), readings.get(i));
-      int k = i;
-      all[i] = CompletableFuture.runAsync(() -> {
-        engines[k].restore(part);
-        publish(k);
-      }, threads[i]);
+      Shard shard = shards[i];
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      all[i] = done;
+      submit(shard, () -> {
+        try {
+          shard.engine.restore(part);
+          done.complete(null);
+        } catch (RuntimeException e) {
+          done.completeExceptionally(e);
+          throw e;
+        }
+      }, false, false);
     }
     return CompletableFuture.allOf(all);
   }
 
   /** Completes once every shard has finished all work submitted before this call. */
   public CompletableFuture<Void> flush() {
-    CompletableFuture<?>[] all = new CompletableFuture<?>[engines.length];
-    for (int i = 0; i < engines.length; i++) {
-      all[i] = CompletableFuture.runAsync(() -> {}, threads[i]);
+    CompletableFuture<?>[] all = new CompletableFuture<?>[shards.length];
+    for (int i = 0; i < shards.length; i++) {
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      all[i] = done;
+      submit(shards[i], () -> done.complete(null), false, false);
     }
     return CompletableFuture.allOf(all);
   }
@@ -165,11 +242,10 @@ public final class ShardedRuleEngine implements AutoCloseable {
   /** Counters summed over shards (waits up to 5 s for the shards to answer). */
   public EngineStats stats() {
     EngineStats sum = new EngineStats(0, 0, 0, 0, 0, 0, 0, errors.get());
-    for (int i = 0; i < engines.length; i++) {
-      int k = i;
-      EngineStats s = CompletableFuture.supplyAsync(() -> engines[k].stats(), threads[i])
-          .orTimeout(5, TimeUnit.SECONDS).join();
-      sum = sum.plus(s);
+    for (Shard shard : shards) {
+      CompletableFuture<EngineStats> s = new CompletableFuture<>();
+      submit(shard, () -> s.complete(shard.engine.stats()), false, false);
+      sum = sum.plus(s.orTimeout(5, TimeUnit.SECONDS).join());
     }
     return sum;
   }
@@ -181,18 +257,22 @@ public final class ShardedRuleEngine implements AutoCloseable {
 
   /** Number of shards. */
   public int shards() {
-    return engines.length;
+    return shards.length;
   }
 
-  /** Stops the shard threads after the work already submitted. */
+  /**
+   * Stops taking work, lets the shard threads finish what was submitted before (waits up to 5 s
+   * per shard), then stops them. Calls after this throw {@link RejectedExecutionException}.
+   */
   @Override
   public void close() {
-    for (ExecutorService t : threads) {
-      t.shutdown();
+    running = false;
+    for (Shard s : shards) {
+      LockSupport.unpark(s.thread);
     }
-    for (ExecutorService t : threads) {
+    for (Shard s : shards) {
       try {
-        t.awaitTermination(5, TimeUnit.SECONDS);
+        s.thread.join(5_000);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
@@ -200,22 +280,72 @@ public final class ShardedRuleEngine implements AutoCloseable {
     }
   }
 
-  private void run(int i, Runnable task) {
-    threads[i].execute(() -> {
-      try {
-        task.run();
-      } catch (RuntimeException e) {
-        errors.incrementAndGet();
-        lastError.set(e);
-      }
-      publish(i);
-    });
+  private void submit(Shard s, Runnable work, boolean mayRunInline, boolean timed) {
+    if (!running) {
+      throw new RejectedExecutionException("rule engine closed");
+    }
+    s.queue.add(new Task(work, mayRunInline, timed && handOffObserver != null ? System.nanoTime() : 0));
+    if (mayRunInline) {
+      runQueued(s, INLINE_BUDGET, false);
+    } else {
+      LockSupport.unpark(s.thread);
+    }
   }
 
-  private void publish(int i) {
-    long d = engines[i].nextDeadline();
-    if (nextDeadlines.get(i) != d) {
-      nextDeadlines.set(i, d);
+  /**
+   * Runs queued tasks of {@code s} in order while this thread can take the turn. A caller (not
+   * the shard thread) stops at a task that may not run inline, or after {@code budget} tasks, and
+   * wakes the shard thread for the rest. After giving the turn back it looks again: a task queued
+   * by a caller who found the turn taken is run by the turn's holder.
+   */
+  private void runQueued(Shard s, int budget, boolean shardThread) {
+    while (true) {
+      if (!s.turn.tryLock()) {
+        return; // the holder looks at the queue again after it gives the turn back
+      }
+      boolean handOver = false;
+      try {
+        Task t;
+        while ((t = s.queue.peek()) != null) {
+          if (!shardThread && (!t.mayRunInline() || budget <= 0)) {
+            handOver = true;
+            break;
+          }
+          s.queue.poll();
+          budget--;
+          execute(s, t);
+        }
+      } catch (Error e) {
+        LockSupport.unpark(s.thread); // the rest of the queue must not wait for the next caller
+        throw e;
+      } finally {
+        s.turn.unlock();
+      }
+      if (handOver) {
+        LockSupport.unpark(s.thread);
+        return;
+      }
+      if (s.queue.isEmpty()) {
+        return;
+      }
+    }
+  }
+
+  /** Under the shard's turn. */
+  private void execute(Shard s, Task t) {
+    LongConsumer observer = handOffObserver;
+    if (observer != null && t.handedAtNanos() != 0) {
+      observer.accept(System.nanoTime() - t.handedAtNanos());
+    }
+    try {
+      t.work().run();
+    } catch (RuntimeException e) {
+      errors.incrementAndGet();
+      lastError.set(e);
+    }
+    long d = s.engine.nextDeadline();
+    if (nextDeadlines.get(s.index) != d) {
+      nextDeadlines.set(s.index, d);
     }
   }
 }
