@@ -73,8 +73,11 @@ class LiveStreamTest {
     try (SseTestClient c1 = SseTestClient.open(f.port(), live("lastEventId=" + fromSnapshot), Map.of())) {
       assertThat(c1.awaitStatus()).isEqualTo(200);
       assertThat(c1.headers().get("content-type")).startsWith("text/event-stream");
+      long writesBefore = f.registry.timer("safegrid.live.write.delay").count();
       Alarm c = f.raise("gas-302", Severity.WARNING, "C: live while connected");
       Event seen = c1.await(e -> "alarm".equals(e.event()) && e.data().contains("\"alarmId\":" + c.id()), WAIT);
+      // the live frame's fan-out -> write is timed (the stage after safegrid.live.alarm.age)
+      assertThat(f.registry.timer("safegrid.live.write.delay").count()).isGreaterThan(writesBefore);
       assertThat(data(seen).path("type").asText()).isEqualTo("raised");
       assertThat(data(seen).path("alarm").path("state").asText()).isEqualTo("active_unacked");
       lastSeen = id(seen);

@@ -92,4 +92,21 @@ class AlarmWriterTest {
     }
     assertThat(raise).isNotNegative().isLessThan(clear);
   }
+
+  @Test
+  void theDecisionAgeIsTimedForHazardTransitionsOnly() throws Exception {
+    SlowLedger ledger = new SlowLedger();
+    ledger.release.countDown();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    AlarmWriter writer = new AlarmWriter(ledger, registry);
+    long now = System.currentTimeMillis();
+    writer.accept(t("gas-001", "gas-lel-threshold", Kind.RAISE, Severity.MAJOR, now - 5));
+    writer.accept(t("gas-002", "device-offline", Kind.RAISE, Severity.MINOR, now - 5));
+    writer.accept(t("gas-003", "gas-lel-threshold", Kind.RAISE, Severity.MAJOR, now - 120_000)); // a backlog
+    writer.drain(Duration.ofSeconds(10));
+    io.micrometer.core.instrument.Timer age = registry.get("safegrid.alarms.decided.age").timer();
+    assertThat(age.count()).isEqualTo(1);
+    assertThat(age.totalTime(TimeUnit.MILLISECONDS)).isBetween(5.0, 5_000.0);
+    assertThat(ledger.applied).hasSize(3);
+  }
 }
