@@ -35,12 +35,13 @@ import org.slf4j.LoggerFactory;
  *   <li>Username = device id, password = secret, checked by the {@link DeviceAuthenticator} off
  *       the event loop; reading pauses meanwhile. Refused: CONNACK 0x04 / 0x05 (3.1.1) or 0x86 /
  *       0x87 (5), rejects {@code bad_credentials} / {@code not_authorized}.
- *   <li>The client id has the shape of a device id (contract "Devices": {@code
- *       [a-z0-9][a-z0-9-]{0,63}}; devices use client id = device id), with upper case allowed
- *       because MQTT 3.1.1 [MQTT-3.1.3-5] obliges a server to accept 1-23 characters of {@code
- *       0-9a-zA-Z}: {@link #CLIENT_ID}. Anything else (too long, spaces, control characters,
- *       {@code / _ . :}) is refused before authentication: CONNACK 0x02 identifier rejected
- *       (3.1.1 3.2.2.3) / 0x85 client identifier not valid (5.0 3.2.2.2), reject {@code
+ *   <li>The client id is 1-128 printable ASCII characters without spaces ({@link #CLIENT_ID}):
+ *       what real devices use (the contract's device ids, Paho's {@code paho...}, mosquitto's
+ *       {@code mosq-...}, Tasmota's {@code DVES_...}, MAC addresses with colons) passes; MQTT
+ *       3.1.1 [MQTT-3.1.3-5] obliges a server to accept 1-23 characters of {@code 0-9a-zA-Z} and
+ *       allows it to refuse more. Anything else (129+ characters, spaces, control or non-ASCII
+ *       characters) is refused before authentication: CONNACK 0x02 identifier rejected (3.1.1
+ *       3.2.2.3) / 0x85 client identifier not valid (5.0 3.2.2.2), reject {@code
  *       client_id_rejected}. An empty one gets a server-assigned id on MQTT 5 and with clean
  *       session on 3.1.1. The client id need not equal the device id: the device is the
  *       username, and sessions are per device ({@link SessionRegistry}).
@@ -59,11 +60,12 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectHandler.class);
 
   /**
-   * The client ids accepted: the contract's device id ({@code [a-z0-9][a-z0-9-]{0,63}}, 1-64
-   * characters) with upper case letters allowed too (MQTT 3.1.1 [MQTT-3.1.3-5]: a server MUST
-   * accept 1-23 characters of {@code 0-9a-zA-Z}).
+   * The client ids accepted: 1-128 printable ASCII characters (0x21-0x7E), no spaces. MQTT 3.1.1
+   * [MQTT-3.1.3-5] requires 1-23 characters of {@code 0-9a-zA-Z} to be accepted; the bound of 128
+   * keeps a log line and a session key small while leaving room for vendors' ids (underscores,
+   * colons, dots).
    */
-  static final Pattern CLIENT_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,63}");
+  static final Pattern CLIENT_ID = Pattern.compile("[\\x21-\\x7E]{1,128}");
 
   private final DeviceAuthenticator authenticator;
   private final Executor authExecutor;
@@ -136,7 +138,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       clientId = "safegrid-" + UUID.randomUUID();
       session.assignedClientId = session.v5();
     } else if (!CLIENT_ID.matcher(clientId).matches()) {
-      log.info("{}: CONNECT refused, client id not of the device id's shape ({} characters: {})",
+      log.info("{}: CONNECT refused, client id not 1-128 printable ASCII characters ({} characters: {})",
           ctx.channel().remoteAddress(), clientId.length(), printable(clientId));
       refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_IDENTIFIER_REJECTED,
           MqttConnectReturnCode.CONNECTION_REFUSED_CLIENT_IDENTIFIER_NOT_VALID, "client_id_rejected");
