@@ -129,7 +129,9 @@ public final class CoapLink implements DeviceLink {
 
           @Override
           public void onError() {
-            done.completeExceptionally(new Refused("no answer (timeout or DTLS handshake failed)"));
+            // no answer is not a refusal (4.xx/5.xx): it counts as failed, as a lost MQTT link does
+            done.completeExceptionally(
+                new java.io.IOException("no answer (CoAP exchange timed out or DTLS handshake failed)"));
           }
         },
         request);

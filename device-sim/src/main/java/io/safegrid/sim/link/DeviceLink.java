@@ -7,7 +7,8 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>{@link #publish} completes when the far end acknowledged: MQTT QoS 1 PUBACK (QoS 2 PUBCOMP),
  * CoAP CON 2.04; for MQTT QoS 0 and CoAP NON when the message was handed to the socket. It
- * completes exceptionally with {@link Refused} when the far end answered no (CoAP 4.xx/5.xx).
+ * completes exceptionally with {@link Refused} when the far end answered no (CoAP 4.xx/5.xx), with
+ * any other exception when no answer came (connection lost, CoAP exchange timed out).
  */
 public interface DeviceLink extends AutoCloseable {
 

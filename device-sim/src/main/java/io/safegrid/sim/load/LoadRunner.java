@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -78,6 +79,7 @@ public final class LoadRunner {
   private final AtomicLong refused = new AtomicLong();
   private final AtomicLong failed = new AtomicLong();
   private final Map<Transport, AtomicLong> ackedBy = new LinkedHashMap<>();
+  private final AtomicLong coapFailed = new AtomicLong();
   private final List<Pacer<Sim>> pacers = new ArrayList<>();
   private final String pad;
 
@@ -224,10 +226,11 @@ public final class LoadRunner {
         ackTotal.add(interval);
       }
       long a = acked.get();
-      out.printf(second <= options.warmupS() ? "[%4ds warm-up]%n" : "[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d skipped %d%s%n",
+      out.printf(second <= options.warmupS() ? "[%4ds warm-up]%n" : "[%4ds] sent %d acked %d (%d/s) ack p50 %.2f ms p99 %.2f ms max %.2f ms refused %d failed %d%s skipped %d%s%n",
           second, sent.get(), a, a - lastAcked,
           interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0,
-          interval.getMaxValue() / 1000.0, refused.get(), failed.get(), skippedBusy() + skippedLate(),
+          interval.getMaxValue() / 1000.0, refused.get(), failed.get(),
+          options.mix()[2] > 0 ? " (coap " + coapFailed.get() + ")" : "", skippedBusy() + skippedLate(),
           probe == null ? "" : " probe alarms " + probe.samples() + " of " + probe.crossings());
       lastAcked = a;
     }
@@ -409,7 +412,14 @@ public final class LoadRunner {
     byte[] payload = payload(s.seq().incrementAndGet(), ts);
     long t0 = System.nanoTime();
     sent.incrementAndGet();
-    s.link().publish("telemetry", payload, options.qos()).whenComplete((v, e) -> {
+    CompletableFuture<Void> answered = s.link().publish("telemetry", payload, options.qos());
+    if (s.transport() == Transport.COAP) {
+      // UDP has no connection to lose: a CoAP device whose gateway is gone only stops getting
+      // answers, and Californium gives a CON up after about 93 s (RFC 7252 4.8.2). Unanswered
+      // after the drain time it counts as failed now, as it would at the end of the run.
+      answered.orTimeout(coapNoAnswerSeconds(options.drainS()), TimeUnit.SECONDS);
+    }
+    answered.whenComplete((v, e) -> {
       if (e == null) {
         ackRecorder.recordValue(Math.max(0, (System.nanoTime() - t0) / 1000));
         acked.incrementAndGet();
@@ -418,8 +428,20 @@ public final class LoadRunner {
         refused.incrementAndGet();
       } else {
         failed.incrementAndGet();
+        if (s.transport() == Transport.COAP) {
+          coapFailed.incrementAndGet();
+        }
       }
     });
+  }
+
+  /**
+   * Seconds after which an unanswered CoAP message counts as failed: the drain time ({@code
+   * --drain}, at least 1 s), the same wait after which any message still unanswered at the end of
+   * the run counts as failed.
+   */
+  static long coapNoAnswerSeconds(int drainS) {
+    return Math.max(1, drainS);
   }
 
   /** A telemetry record (time {@code ts}, ms) padded with a {@code "pad"} field to the requested size. */

@@ -1,0 +1,68 @@
+package io.safegrid.sim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What the simulator's command line tells its user: usage errors, progress lines, the HELD line. */
+class SimCliTest {
+
+  /** Runs the command line in-process with stdout and stderr captured: {exit, out, err}. */
+  private static String[] run(String... args) {
+    PrintStream realOut = System.out;
+    PrintStream realErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int exit;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      exit = SimMain.run(args);
+    } finally {
+      System.setOut(realOut);
+      System.setErr(realErr);
+    }
+    String o = out.toString(StandardCharsets.UTF_8);
+    String e = err.toString(StandardCharsets.UTF_8);
+    System.out.println(o);
+    System.out.println(e);
+    return new String[] {String.valueOf(exit), o, e};
+  }
+
+  private static int closedPort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort(); // free again once closed: nothing listens there
+    }
+  }
+
+  /**
+   * Dead CoAP devices (nothing listens at --coap): their unanswered messages count as failed during
+   * the run, in the progress lines, not only in the summary at the end.
+   */
+  @Test
+  void deadCoapDevicesShowAsFailedInTheProgressLines() throws Exception {
+    int port = closedPort();
+    String[] r = run("load", "--devices", "2", "--rate", "10", "--qos", "1", "--duration", "4", "--warmup", "0",
+        "--drain", "1", "--mix", "0:0:1", "--coap", "coap://127.0.0.1:" + port);
+    assertThat(r[0]).as("nothing acknowledged").isEqualTo("1");
+    Matcher m = Pattern.compile("(?m)^\\[\\s+3s\\] sent (\\d+) acked 0 .* refused 0 failed (\\d+) \\(coap (\\d+)\\)")
+        .matcher(r[1]);
+    assertThat(m.find()).as("progress line of second 3 with the CoAP failed count:%n%s", r[1]).isTrue();
+    assertThat(Long.parseLong(m.group(2))).as("failed by second 3").isPositive();
+    assertThat(m.group(3)).isEqualTo(m.group(2));
+    assertThat(r[1]).contains("refused 0, failed ");
+  }
+}
