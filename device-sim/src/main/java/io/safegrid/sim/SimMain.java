@@ -285,7 +285,8 @@ public final class SimMain implements Callable<Integer> {
       };
       HoldRunner runner = new HoldRunner(new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive,
           ioThreads, connectConcurrency, connectBudgetS, !noPublish), System.out);
-      Runtime.getRuntime().addShutdownHook(new Thread(runner::stop));
+      // Ctrl-C: the HELD line still comes (the JVM waits for the hook, not for run())
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> runner.stopAndReport(5_000)));
       HoldRunner.Result r = runner.run();
       return r.connected() == 0 ? 1 : 0;
     }

@@ -65,4 +65,32 @@ class SimCliTest {
     assertThat(m.group(3)).isEqualTo(m.group(2));
     assertThat(r[1]).contains("refused 0, failed ");
   }
+
+  /** Ctrl-C (SIGINT) on {@code sim hold}: the HELD line still comes, from the shutdown hook. */
+  @Test
+  void holdPrintsHeldOnSigint(@TempDir Path dir) throws Exception {
+    try (Mosquitto broker = new Mosquitto(dir)) {
+      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), SimMain.class.getName(),
+          "hold", "--devices", "5", "--hold-s", "0", "--io-threads", "1", "--mqtt", broker.uri())
+          .redirectErrorStream(true).start();
+      List<String> lines = new ArrayList<>();
+      // never hang the build: whatever happens, the process is gone after 60 s
+      java.util.concurrent.CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS).execute(p::destroyForcibly);
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = in.readLine()) != null) {
+          lines.add(line);
+          if (line.startsWith("READY ")) {
+            assertThat(new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor()).isZero();
+          }
+        }
+      } finally {
+        p.destroyForcibly();
+      }
+      assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(lines).as(String.join("\n", lines)).anyMatch(l -> l.startsWith("READY connected=5 acked=5 failed=0 "));
+      assertThat(lines).as(String.join("\n", lines)).contains("HELD connected=5 of 5");
+    }
+  }
 }

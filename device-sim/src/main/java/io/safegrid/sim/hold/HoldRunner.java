@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -23,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>READY connected=N acked=M failed=F connect_s=S</pre>
  *
  * (acked: devices whose one QoS 1 reading got its PUBACK; failed: devices that did not connect),
- * then {@code HELD connected=K of N} when the hold ends, and disconnects everything.
+ * then {@code HELD connected=K of N} when the hold ends, also when it is stopped by Ctrl-C (a
+ * shutdown hook calls {@link #stopAndReport}), and disconnects everything.
  */
 public final class HoldRunner {
 
@@ -33,6 +36,11 @@ public final class HoldRunner {
   private final HoldOptions options;
   private final PrintStream out;
   private volatile boolean stopped;
+  /** The links once opened (read by a shutdown hook's {@link #stopAndReport}). */
+  private volatile List<NettyMqttLink> links = List.of();
+  private volatile int total;
+  private final AtomicBoolean heldPrinted = new AtomicBoolean();
+  private final CountDownLatch ended = new CountDownLatch(1);
 
   /** @param out where the READY / HELD lines and progress go */
   public HoldRunner(HoldOptions options, PrintStream out) {
@@ -40,19 +48,52 @@ public final class HoldRunner {
     this.out = out;
   }
 
-  /** Ends the hold early (e.g. from a shutdown hook). */
+  /** Ends the hold early. */
   public void stop() {
     stopped = true;
+  }
+
+  /**
+   * For a shutdown hook (Ctrl-C = SIGINT, SIGTERM): ends the hold and makes sure the {@code HELD
+   * connected=K of N} line is printed, once. The JVM does not wait for {@link #run} once the hooks
+   * are done, so this waits up to {@code waitMillis} for it to print the line and disconnect; if it
+   * has not (e.g. still connecting), the line is printed from here with the devices connected now.
+   *
+   * @param waitMillis how long to wait for {@link #run} to end, ms
+   */
+  public void stopAndReport(long waitMillis) {
+    stopped = true;
+    try {
+      if (ended.await(waitMillis, TimeUnit.MILLISECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    printHeld();
+  }
+
+  /** Prints {@code HELD connected=K of N} the first time only. */
+  private int printHeld() {
+    List<NettyMqttLink> now = links;
+    int atEnd = connected(now);
+    if (heldPrinted.compareAndSet(false, true)) {
+      out.printf("HELD connected=%d of %d%n", atEnd, total);
+      out.flush();
+    }
+    return atEnd;
   }
 
   /** Connects, holds, disconnects. */
   public Result run() throws IOException, InterruptedException {
     List<SimDevice> devices = devices();
+    total = devices.size();
     try (NettyMqttClients netty = new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 60_000)) {
       List<NettyMqttLink> links = new ArrayList<>();
       for (SimDevice d : devices) {
         links.add(netty.open(options.mqttUri(), d, d.secret(), options.version()));
       }
+      this.links = links;
       out.printf("hold: %d devices (MQTT %s, keepalive %d s, %d at a time) at %s%n", devices.size(),
           options.version() == io.netty.handler.codec.mqtt.MqttVersion.MQTT_5 ? "5" : "3.1.1",
           options.keepAliveS(), options.connectConcurrency(), options.mqttUri());
@@ -71,10 +112,11 @@ public final class HoldRunner {
           nextReport += TimeUnit.SECONDS.toNanos(10);
         }
       }
-      int atEnd = connected(links);
-      out.printf("HELD connected=%d of %d%n", atEnd, devices.size());
+      int atEnd = printHeld();
       links.parallelStream().forEach(NettyMqttLink::close);
       return new Result(devices.size(), conn.connected(), acked, conn.failed(), conn.seconds(), atEnd);
+    } finally {
+      ended.countDown();
     }
   }
 
