@@ -35,7 +35,9 @@ import picocli.CommandLine.Parameters;
  * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--keepalive 60]
  * </pre>
  *
- * Exit codes: 0 done, 1 bad input or run failure, 2 usage error.
+ * Exit codes: 0 done, 1 bad input or run failure, 2 usage error (picocli: the message and the
+ * usage on stderr), e.g. a {@code load} probe option ({@code --probe-devices}, ...) without {@code
+ * --api}.
  */
 @Command(
     name = "safegrid-sim",
@@ -215,8 +217,25 @@ public final class SimMain implements Callable<Integer> {
         description = "first seconds left out of the latency percentiles (messages still counted)")
     int warmup;
 
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The probe's options: each means nothing without {@code --api}. */
+    static final List<String> PROBE_OPTIONS =
+        List.of("--probe-devices", "--probe-device", "--probe-transport", "--probe-interval", "--probe-interval-ms");
+
     @Override
     public Integer call() throws Exception {
+      if (api == null) {
+        // the probe times publish-to-alarm on the gateway's /api/live: without --api there is
+        // none, and a probe option silently ignored would look like a measurement that ran
+        for (String option : PROBE_OPTIONS) {
+          if (spec.commandLine().getParseResult().hasMatchedOption(option)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), option + " needs --api (the alarm "
+                + "probe times publish-to-alarm on the gateway's /api/live, e.g. --api http://127.0.0.1:8080)");
+          }
+        }
+      }
       long intervalMs = probeIntervalMs != null ? probeIntervalMs
           : (probeIntervalS != null ? probeIntervalS : 10) * 1000L;
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,

@@ -48,6 +48,19 @@ class SimCliTest {
     }
   }
 
+  @Test
+  void aProbeOptionWithoutApiIsAUsageError() throws Exception {
+    int port = closedPort();
+    for (String[] probe : List.of(new String[] {"--probe-devices", "3"}, new String[] {"--probe-device", "gas-117"},
+        new String[] {"--probe-interval-ms", "2000"}, new String[] {"--probe-transport", "v5"})) {
+      String[] r = run("load", "--devices", "2", "--rate", "10", "--duration", "3", "--drain", "1",
+          "--mqtt", "tcp://127.0.0.1:" + port, probe[0], probe[1]);
+      assertThat(r[0]).as("picocli usage error").isEqualTo("2");
+      assertThat(r[2]).contains(probe[0] + " needs --api").contains("Usage:");
+      assertThat(r[1]).as("nothing ran").doesNotContain("load:").doesNotContain("connected");
+    }
+  }
+
   /**
    * Dead CoAP devices (nothing listens at --coap): their unanswered messages count as failed during
    * the run, in the progress lines, not only in the summary at the end.
