@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * alarm_events} rows are appended last. Listeners are told after commit, in event id order, on the
  * service's own thread (see {@link #addListener}).
  *
+ * <p>Round trips: a rule transition takes two (the per-key lock with the select, then every write,
+ * the events and the COMMIT; docs/alerting.md "Group commit"), and commits with {@code
+ * synchronous_commit} off (docs/alerting.md "Durability of rule transitions"). New alarms take
+ * their ids from an {@link AlarmIdPool}.
+ *
  * <p>Metrics: {@code safegrid.alarms.transitions} (counter, tag {@code type}), {@code
  * safegrid.alarms.open} (gauge, tag {@code severity}: alarms not closed).
  *
@@ -67,6 +72,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   /** Rule-transition groups being applied now: the warm-up steps aside for them. */
   private final java.util.concurrent.atomic.AtomicInteger applying = new java.util.concurrent.atomic.AtomicInteger();
   private final DistributionSummary groupSize;
+  private final AlarmIdPool alarmIds = new AlarmIdPool();
   private final Counter groupRetries;
 
   /**
@@ -94,7 +100,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         .publishPercentiles(0.5, 0.9, 0.99)
         .register(registry);
     this.commitTimer = Timer.builder("safegrid.alarms.ledger.commit")
-        .description("the COMMIT of a ledger transaction alone (its WAL flush)")
+        .description("the last round trip of a ledger transaction: its deferred writes, events and COMMIT (with its WAL flush, except rule transitions')")
         .publishPercentiles(0.5, 0.9, 0.99)
         .register(registry);
     this.groupSize = DistributionSummary.builder("safegrid.alarms.writer.batch")
@@ -295,7 +301,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         LedgerTx tx = new LedgerTx(c, clock.instant());
         tx.commitWithoutWaitingForFlush(); // the same statements as applyAll's
         applyEach(tx, cycle, false);
-        tx.flush();
+        tx.flush(false); // never the COMMIT: rolled back below
       } finally {
         c.rollback();
       }
@@ -315,26 +321,33 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * a snapshot per statement), so an alarm another writer inserted and committed while this one
    * waited is seen. Inside one statement the snapshot would be taken before the wait, that alarm
    * would be invisible and a CLEAR lost ({@code FOR UPDATE} re-checks updated rows, not inserted
-   * ones); {@code LedgerRoundTripTest} holds this.
+   * ones); {@code LedgerRoundTripTest} holds this. A raise may add a third statement, {@link
+   * AlarmIdPool#REFILL}. Closed alarms are ordered by when they cleared, not by id (ids of two
+   * gateways interleave: {@link AlarmIdPool}).
    */
   private static final String LOCK_AND_SELECT = "SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?));\n"
       + "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
-      + " ORDER BY state = 'closed', id DESC LIMIT 1 FOR UPDATE";
+      + " ORDER BY state = 'closed', cleared_at DESC NULLS FIRST, id DESC LIMIT 1 FOR UPDATE";
 
   /** One transition inside a transaction (see {@link #LOCK_AND_SELECT}). */
   private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
     Alarm[] row = new Alarm[1];
+    boolean refill = t.kind() != AlarmTransition.Kind.CLEAR && alarmIds.low();
     try {
-      int results = tx.roundTrip(LOCK_AND_SELECT,
+      int results = tx.roundTrip(refill ? LOCK_AND_SELECT + ";\n" + AlarmIdPool.REFILL : LOCK_AND_SELECT,
           List.of(t.deviceId(), t.ruleId(), t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow()))),
           (index, rs) -> {
             if (index == 1 && rs.next()) {
               tx.remember(rs);
               row[0] = AlarmRows.alarm(rs);
+            } else if (index == 2) {
+              while (rs.next()) {
+                alarmIds.add(rs.getLong(1));
+              }
             }
           });
-      if (results != 2) {
-        throw new SQLException("expected 2 result sets (lock, select), got " + results);
+      if (results != (refill ? 3 : 2)) {
+        throw new SQLException("expected " + (refill ? 3 : 2) + " result sets (lock, select, ids), got " + results);
       }
     } catch (SQLException e) {
       throw new AlarmStoreException("cannot look up " + t.deviceId() + "/" + t.ruleId() + ": " + e.getMessage(), e);
@@ -349,30 +362,42 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     };
   }
 
+  /**
+   * Registers a new alarm. Its id comes from the {@link AlarmIdPool}, so the {@code INSERT} is
+   * deferred like the other writes (it goes with the events and the commit) and the hooks get
+   * escalation columns as the table's defaults (level 0, step 0, no deadline).
+   */
   private Alarm raiseNew(LedgerTx tx, AlarmTransition t) {
     Instant now = tx.now();
-    Alarm a;
-    try (PreparedStatement ps = tx.connection().prepareStatement(
-        "INSERT INTO alarms (device_id, rule_id, severity, state, count, message, evidence, raised_at, updated_at)"
-            + " VALUES (?, ?, ?, 'active_unacked', 1, ?, CAST(? AS jsonb), ?, ?) RETURNING *")) {
-      ps.setString(1, t.deviceId());
-      ps.setString(2, t.ruleId());
-      ps.setString(3, t.severity().wireName());
-      ps.setString(4, t.message());
-      ps.setString(5, Json.write(t.evidence()));
-      ps.setObject(6, AlarmRows.ts(now));
-      ps.setObject(7, AlarmRows.ts(now));
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        tx.remember(rs);
-        a = AlarmRows.alarm(rs);
-      }
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot register alarm " + t.deviceId() + "/" + t.ruleId(), e);
+    long id = alarmIds.take();
+    if (id < 0) {
+      id = nextAlarmId(tx); // the pool ran dry within a round trip: one id on its own
     }
+    String evidence = Json.write(t.evidence());
+    // the evidence as the jsonb column gives it back (key order, number types), as a read would
+    Alarm a = new Alarm(id, t.deviceId(), t.ruleId(), t.severity(), AlarmState.ACTIVE_UNACKED, 1, t.message(),
+        Json.readStored(evidence), now, now, null, null, null, null, null);
+    tx.defer("INSERT INTO alarms (id, device_id, rule_id, severity, state, count, message, evidence, raised_at,"
+            + " updated_at) VALUES (?, ?, ?, ?, 'active_unacked', 1, ?, CAST(? AS jsonb), ?, ?)",
+        id, t.deviceId(), t.ruleId(), t.severity().wireName(), t.message(), evidence,
+        AlarmRows.ts(now), AlarmRows.ts(now));
+    tx.escalationWritten(id, new LedgerTx.EscalationState(0, 0, null));
     tx.record("raised", null, a, RULES_ACTOR, t.message(), details(t, null));
     runHooks(tx, "raised", null, a);
     return a;
+  }
+
+  private static long nextAlarmId(LedgerTx tx) {
+    long[] id = {-1};
+    try {
+      tx.roundTrip("SELECT nextval('alarms_id_seq')", List.of(), (index, rs) -> {
+        rs.next();
+        id[0] = rs.getLong(1);
+      });
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot take an alarm id: " + e.getMessage(), e);
+    }
+    return id[0];
   }
 
   private Alarm raiseOnOpen(LedgerTx tx, Alarm open, AlarmTransition t) {
@@ -593,10 +618,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             tx.commitWithoutWaitingForFlush();
           }
           T result = work.apply(tx);
-          List<AlarmEvent> written = tx.flush();
-          committing = true;
+          committing = true; // from here on the outcome may be unknown (the COMMIT goes with the last writes)
           long commitStart = System.nanoTime();
-          c.commit();
+          List<AlarmEvent> written = tx.flush(true);
+          c.commit(); // pgjdbc sends nothing: the COMMIT went with the flush and the server says idle
           long committedAt = System.nanoTime();
           commitTimer.record(committedAt - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
           if (!written.isEmpty()) {

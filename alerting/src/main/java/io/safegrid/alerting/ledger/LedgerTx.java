@@ -22,11 +22,11 @@ import java.util.Optional;
  * may be undone to a savepoint, and the events it recorded with it ({@link #mark()}, {@link
  * #resetTo(int)}).
  *
- * <p>Round trips: deferred writes travel together in one multi-statement round trip, either just
- * before this transaction's connection is next used ({@link #connection()} sends them first, so a
- * read always sees them) or with the events at commit. A re-opened gas alarm with five
- * notifications and two events takes three round trips: the select of the alarm, everything else,
- * the commit.
+ * <p>Round trips: deferred writes travel together in one multi-statement round trip, with this
+ * transaction's next statement (the next transition's lock and select in a group; {@link
+ * #connection()} sends them first, so a read always sees them) or with the events and the COMMIT.
+ * A rule transition (a raise, even of a new alarm, a repeat, a clear) takes two round trips: the
+ * per-key lock with the select of the alarm, then everything else with the COMMIT.
  */
 public final class LedgerTx {
   /** Advisory lock key (single bigint key space) that orders event ids by commit. */
@@ -273,23 +273,34 @@ public final class LedgerTx {
   }
 
   /**
-   * Writes the deferred writes and the queued events, called by the ledger just before commit: one
-   * round trip carries the deferred writes, the event-order lock and one {@code INSERT ... RETURNING
-   * id} per event (statements run in order, so the ids increase in record order, and the lock is
-   * held until commit, so they increase in commit order).
+   * Writes the deferred writes and the queued events, and with {@code commit} the COMMIT, all in
+   * one round trip: the deferred writes, the event-order lock, one {@code INSERT ... RETURNING id}
+   * per event (statements run in order, so the ids increase in record order, and the lock is held
+   * until commit, so they increase in commit order), then {@code COMMIT}. If a statement fails,
+   * PostgreSQL skips the rest of the round trip (the COMMIT included) and the transaction is
+   * aborted: the caller rolls back and nothing of it is kept. After a successful commit the
+   * server reports the session idle and pgjdbc's {@link Connection#commit()} sends nothing.
    *
+   * @param commit whether the COMMIT goes with it (false for the warm-up, which rolls back)
    * @return the events as written, ids ascending, their maps as {@code eventsAfter} reads them back
    */
-  List<AlarmEvent> flush() throws SQLException {
+  List<AlarmEvent> flush(boolean commit) throws SQLException {
     int n = pending.size();
     List<AlarmEvent> written = new ArrayList<>(n);
     if (n == 0) {
-      sendDeferred();
+      if (commit) {
+        roundTrip("COMMIT", List.of(), null);
+      } else {
+        sendDeferred();
+      }
       return written;
     }
     StringBuilder sql = new StringBuilder(LOCK_EVENT_ORDER);
     for (int i = 0; i < n; i++) {
       sql.append(";\n").append(INSERT_EVENT);
+    }
+    if (commit) {
+      sql.append(";\nCOMMIT");
     }
     String[] details = new String[n];
     String[] alarms = new String[n];
