@@ -152,6 +152,9 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
         .register(registry);
     this.thread = new Thread(this::run, "safegrid-alarm-writer");
     thread.setDaemon(true);
+    // the alarm path's own thread: first to a core when it wakes. Linux honours Java priorities
+    // only with -XX:ThreadPriorityPolicy=1 as root (MAX_PRIORITY = nice -5); else a no-op
+    thread.setPriority(Thread.MAX_PRIORITY);
     thread.start();
   }
 

@@ -171,9 +171,19 @@ public final class ShardedRuleEngine implements AutoCloseable {
     submit(s, () -> s.engine.onEvent(e), true, true);
   }
 
-  /** Runs what is due at or before {@code nowMillis} on every shard (on the shard threads; returns at once). */
+  /**
+   * Runs what is due at or before {@code nowMillis} on every shard (on the shard threads; returns
+   * at once). A shard whose earliest deadline (as of its last finished task) is later is left
+   * alone: no task, no wake-up, and the readings behind it keep running on their callers' threads
+   * (a tick queued every 250 ms made the readings behind it wait for the shard thread's wake-up).
+   * A deadline added by a message still being evaluated is at least its debounce later than the
+   * message, so it is not due yet.
+   */
   public void advanceTo(long nowMillis) {
     for (Shard s : shards) {
+      if (nextDeadlines.get(s.index) > nowMillis) {
+        continue; // nothing due: RuleEngine.advanceTo would do nothing
+      }
       submit(s, () -> s.engine.advanceTo(nowMillis), false, false);
     }
   }

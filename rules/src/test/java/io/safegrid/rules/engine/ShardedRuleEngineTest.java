@@ -233,4 +233,19 @@ class ShardedRuleEngineTest {
             () -> e.onReading(Reading.of("gas-001", "gas_lel", Fixture.T0, 30.0)))
         .isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
   }
+
+  @Test
+  void aClockTickWithNothingDueLeavesReadingsOnTheirCallersThread() throws Exception {
+    List<String> threads = new CopyOnWriteArrayList<>();
+    try (ShardedRuleEngine e = engine(1, 1, t -> threads.add(Thread.currentThread().getName()))) {
+      e.restore(new RestoreSnapshot(List.of(), Map.of(), List.of())).get(10, TimeUnit.SECONDS);
+      String caller = Thread.currentThread().getName();
+      for (int i = 0; i < 200; i++) {
+        e.advanceTo(clock.get()); // the gateway's 250 ms tick; the device's offline deadline is far off
+        e.onReading(Reading.of("gas-001", "gas_lel", Fixture.T0 + i * 10L, i % 2 == 0 ? 30.0 : 0.0));
+      }
+      e.flush().get(10, TimeUnit.SECONDS);
+      assertThat(threads).hasSize(200).allMatch(caller::equals);
+    }
+  }
 }
