@@ -23,7 +23,8 @@
 #   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
 #
 # A/B: GATEWAY_JAR=/path/old.jar bench/alarm_path.sh ...; SIM_JAR likewise. Writes bench/out/alarm-path/.
-# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), SAFEGRID_JAVA_OPTS (gateway JVM options).
+# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), SAFEGRID_JAVA_OPTS (gateway JVM options, after
+# the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`).
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,13 +59,15 @@ SITE=$OUT/site.yaml
   done
 } >"$SITE"
 
+GW_JAVA_OPTS=$(bin/safegrid java-opts gateway 2>/dev/null || true)   # the launcher's, as bench/run
+SIM_JAVA_OPTS=$(bin/safegrid java-opts sim 2>/dev/null || true)
 MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 (
   cd "$OUT/gateway"
   export SAFEGRID_DB_URL="$DB_URL" SAFEGRID_DB_USER=safegrid SAFEGRID_DB_PASSWORD=safegrid \
     SAFEGRID_MQTT_PORT=$MQTT_PORT SAFEGRID_HTTP_PORT=$HTTP_PORT SAFEGRID_COAP_PORT=0 SAFEGRID_COAPS_PORT=0
-  exec java ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
+  exec java $GW_JAVA_OPTS ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
 ) >"$OUT/gateway.log" 2>&1 &
 GW=$!; PIDS+=("$GW")
 for _ in $(seq 1 1500); do
@@ -79,7 +82,7 @@ grep -h "alarm path warm-up:" "$OUT/gateway.log" >&2 || log "no warm-up line (an
 PROBE_DEVICES=${PROBE_DEVICES:-12}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-2000}
 log "gateway up (load $LOAD_START); sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, $PROBE_DEVICES probes every $PROBE_INTERVAL_MS ms"
-java ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
+java $SIM_JAVA_OPTS ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
   --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token \
   --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" \
@@ -87,7 +90,7 @@ java ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/metrics.txt" || true
 
-echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR"
+echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR; gateway JVM options: $GW_JAVA_OPTS ${SAFEGRID_JAVA_OPTS:-}"
 jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)",
        "publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$OUT/summary.json"
 echo "gateway alarm-path timers, ms p50 / p90 / p99 / max (count; quantiles over the last minute or so), in path order:"
