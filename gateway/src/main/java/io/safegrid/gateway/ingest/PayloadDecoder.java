@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,11 +35,13 @@ import java.util.regex.Pattern;
  * <p>What is refused, and how much:
  *
  * <ul>
- *   <li>not JSON, not an object or array, an empty array, more than {@link #MAX_RECORDS}
- *       records: the whole message (the caller keeps it as a dead letter);
- *   <li>a record with a bad {@code ts} (not epoch ms or ISO-8601 with an offset, or a number
- *       below {@link #MIN_EPOCH_MILLIS}: epoch seconds) or {@code seq}, or not an object: that
- *       record;
+ *   <li>not JSON (a key twice in one object included: which one a reader takes is not defined
+ *       by RFC 8259 4, and a second {@code values} must not silently replace the first), not an
+ *       object or array, an empty array, more than {@link #MAX_RECORDS} records: the whole
+ *       message (the caller keeps it as a dead letter);
+ *   <li>a record with a bad {@code ts} (not epoch ms or ISO-8601 with an offset, before {@link
+ *       #MIN_EPOCH_MILLIS}: epoch seconds, or more than {@link #MAX_FUTURE_MILLIS} after the
+ *       gateway's receive time) or {@code seq}, or not an object: that record;
  *   <li>a value that is NaN, infinite, a string, a boolean or null, or a metric name not matching
  *       {@code [a-z][a-z0-9_]{0,63}}: that field; the rest of the record is kept.
  * </ul>
@@ -63,6 +66,16 @@ public final class PayloadDecoder {
    */
   public static final long MIN_EPOCH_MILLIS = 100_000_000_000L;
 
+  /**
+   * Furthest accepted {@code ts} after the gateway's receive time, ms: 24 hours. A later time is a
+   * broken device clock (an RTC reset to 2036, a year typed as 2200): stored, it would be the
+   * device's "last reading" until that date, and beyond PostgreSQL's {@code timestamptz} range it
+   * would be refused by the database after the device had been acknowledged. Skews up to this
+   * bound are stored; the rule engine does not take a reading more than its own 5 minutes ahead
+   * as newest state (RuleEngine.MAX_FUTURE_SKEW_MILLIS).
+   */
+  public static final long MAX_FUTURE_MILLIS = 24 * 3_600_000L;
+
   private static final int MAX_TEXT = 512;
 
   private final ObjectMapper mapper;
@@ -73,6 +86,8 @@ public final class PayloadDecoder {
         JsonFactory.builder()
             // NaN and Infinity are parsed so that the one field can be refused, not the message.
             .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            // {"values": {...}, "values": {...}} is refused, not read as the last one
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .streamReadConstraints(
                 StreamReadConstraints.builder().maxNestingDepth(16).maxNumberLength(64).build())
             .build();
@@ -165,13 +180,14 @@ public final class PayloadDecoder {
           if (v == JsonToken.VALUE_NUMBER_INT) {
             if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) return false;
             time = p.getLongValue();
-            if (time < MIN_EPOCH_MILLIS) return false;
+            if (time < MIN_EPOCH_MILLIS || time - receivedAtMillis > MAX_FUTURE_MILLIS) return false;
           } else if (v == JsonToken.VALUE_STRING) {
             try {
               time = OffsetDateTime.parse(p.getText()).toInstant().toEpochMilli();
             } catch (DateTimeParseException | ArithmeticException e) {
               return false;
             }
+            if (time < MIN_EPOCH_MILLIS || time - receivedAtMillis > MAX_FUTURE_MILLIS) return false;
           } else if (v != JsonToken.VALUE_NULL) {
             return false;
           }
@@ -393,17 +409,30 @@ public final class PayloadDecoder {
         throw new InvalidPayload("ts: " + ms + " looks like epoch seconds; ts is epoch milliseconds (e.g. "
             + ms + "000) or ISO-8601 text");
       }
-      return ms;
+      return notTooLate(ms, String.valueOf(ms), receivedAtMillis);
     }
     if (ts.isTextual()) {
+      long ms;
       try {
-        return OffsetDateTime.parse(ts.asText()).toInstant().toEpochMilli();
-      } catch (DateTimeParseException e) {
+        ms = OffsetDateTime.parse(ts.asText()).toInstant().toEpochMilli();
+      } catch (DateTimeParseException | ArithmeticException e) {
         throw new InvalidPayload(
             "ts: " + quote(ts.asText()) + " is not ISO-8601 with an offset (e.g. 2026-11-29T08:00:00Z)");
       }
+      if (ms < MIN_EPOCH_MILLIS) {
+        throw new InvalidPayload("ts: " + quote(ts.asText()) + " is before 1973-03-03, not a reading's time");
+      }
+      return notTooLate(ms, quote(ts.asText()), receivedAtMillis);
     }
     throw new InvalidPayload("ts: must be epoch milliseconds or ISO-8601 text, got " + describe(ts));
+  }
+
+  private static long notTooLate(long ms, String shown, long receivedAtMillis) throws InvalidPayload {
+    if (ms - receivedAtMillis > MAX_FUTURE_MILLIS) {
+      throw new InvalidPayload("ts: " + shown + " is more than 24 h after the gateway's clock ("
+          + java.time.Instant.ofEpochMilli(receivedAtMillis) + "): a device clock is wrong");
+    }
+    return ms;
   }
 
   private static long seq(JsonNode seq) throws InvalidPayload {

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class PayloadDecoderTest {
 
-  private static final long NOW = 1_764_403_260_000L;
+  private static final long NOW = 1_795_960_800_000L; // 2026-11-29T14:00:00Z
   private final PayloadDecoder decoder = new PayloadDecoder();
 
   private DecodedMessage telemetry(String json) {
@@ -64,6 +64,32 @@ class PayloadDecoderTest {
             + " {\"ts\": 1764403203000, \"seq\": 3, \"values\": {\"gas_lel\": 3}}]");
     assertThat(m.readings()).extracting(Reading::timeMillis).containsExactly(1764403200000L, 1764403203000L);
     assertThat(m.rejections()).singleElement().asString().startsWith("record 1: ts:");
+  }
+
+  @Test
+  void aTimeMoreThanADayAheadOfTheGatewayIsRefusedWithItsReason() {
+    // beyond timestamptz: the database would refuse it after the PUBACK (newcomer finding P1)
+    DecodedMessage far = telemetry("{\"ts\": 99999999999999999, \"values\": {\"gas_lel\": 1.4}}");
+    assertThat(far.invalid()).isTrue();
+    assertThat(far.error()).contains("ts: 99999999999999999 is more than 24 h after the gateway's clock");
+    // storable, but it would be the device's last reading until 2200 (P2)
+    DecodedMessage y2200 = telemetry("{\"ts\": \"2200-01-01T00:00:00Z\", \"values\": {\"gas_lel\": 2.2}}");
+    assertThat(y2200.invalid()).isTrue();
+    assertThat(y2200.error()).contains("more than 24 h after");
+    DecodedMessage skewed = telemetry("{\"ts\": " + (NOW + 23 * 3_600_000L) + ", \"values\": {\"gas_lel\": 2.2}}");
+    assertThat(skewed.readings()).extracting(Reading::timeMillis).containsExactly(NOW + 23 * 3_600_000L);
+    DecodedMessage events = decoder.decodeEvents("fire-1", ("{\"ts\": \"2200-01-01T00:00:00Z\", \"event\": \"fire\"}").getBytes(UTF_8), NOW);
+    assertThat(events.invalid()).isTrue();
+    assertThat(events.error()).contains("more than 24 h after");
+  }
+
+  @Test
+  void aKeyTwiceInOneObjectRefusesTheMessageInsteadOfTakingTheLast() {
+    // {"values": low, "values": 99}: taking the last raised a critical alarm (newcomer finding P3)
+    DecodedMessage m = telemetry("{\"values\": {\"gas_lel\": 1.6}, \"values\": {\"gas_lel\": 99}}");
+    assertThat(m.invalid()).isTrue();
+    assertThat(m.error()).contains("invalid JSON").contains("values");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1, \"gas_lel\": 2}}").invalid()).isTrue();
   }
 
   @Test
@@ -139,6 +165,12 @@ class PayloadDecoderTest {
       "\"text\"",
       "{\"values\": {\"" + "a".repeat(64) + "\": 1, \"" + "a".repeat(65) + "\": 2}}",
       "{\"ts\": \"2026-11-29T08:00:00\", \"values\": {\"gas_lel\": 1}}",
+      "{\"ts\": 99999999999999999, \"values\": {\"gas_lel\": 1.4}}",
+      "{\"ts\": \"2200-01-01T00:00:00Z\", \"values\": {\"gas_lel\": 2.2}}",
+      "{\"ts\": \"1970-01-02T00:00:00Z\", \"values\": {\"gas_lel\": 2.2}}",
+      "{\"ts\": " + (NOW + 23 * 3_600_000L) + ", \"values\": {\"gas_lel\": 2.2}}",
+      "{\"values\": {\"gas_lel\": 1.6}, \"values\": {\"gas_lel\": 99}}",
+      "[{\"ts\": " + (NOW + 25 * 3_600_000L) + ", \"values\": {\"gas_lel\": 1}}, {\"values\": {\"gas_lel\": 2}}]",
     };
     for (String json : payloads) {
       byte[] bytes = json.getBytes(UTF_8);
