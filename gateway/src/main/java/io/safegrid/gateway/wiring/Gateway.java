@@ -164,7 +164,7 @@ public final class Gateway implements AutoCloseable {
         dataSource, SiteGridDirectory.of(site), InstantSource.system(), alertingConfig(gc), registry);
     ledger = alerting.ledger();
     alerting.start();
-    ledger.warmUpInBackground(3_000); // rolled back: JIT-compiles the alarm path before the first alarm (docs/alerting.md)
+    ledger.warmUpInBackground(1_000); // rolled back: JIT-compiles the alarm path before the first alarm; 1,000 reach the plateau under the launcher's C1-only JVM (docs/performance.md "Stalls")
     started.push(new Part("alerting", alerting));
     log.info("alerting: notifications to {}{}",
         gc.emergencyNetwork().brokerUrl() == null ? "no MQTT broker" : gc.emergencyNetwork().brokerUrl(),
