@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * <p>Round trips: a rule transition takes two (the per-key lock with the select, then every write,
  * the events and the COMMIT; docs/alerting.md "Group commit"), and commits with {@code
  * synchronous_commit} off (docs/alerting.md "Durability of rule transitions"). New alarms take
- * their ids from an {@link AlarmIdPool}.
+ * their ids with the lock-and-select round trip.
  *
  * <p>Metrics: {@code safegrid.alarms.transitions} (counter, tag {@code type}), {@code
  * safegrid.alarms.open} (gauge, tag {@code severity}: alarms not closed).
@@ -72,7 +72,15 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   /** Rule-transition groups being applied now: the warm-up steps aside for them. */
   private final java.util.concurrent.atomic.AtomicInteger applying = new java.util.concurrent.atomic.AtomicInteger();
   private final DistributionSummary groupSize;
-  private final AlarmIdPool alarmIds = new AlarmIdPool();
+  /**
+   * The highest alarm id and event id this ledger has committed and told: after a PostgreSQL crash
+   * an asynchronous commit's sequence advance can be lost with its rows, and the sequence would
+   * hand those ids out again to different alarms and events (review F1/F4). Every transaction
+   * raises the sequences to at least these before it takes an id (same round trip, under the
+   * locks), so an id a listener has seen is never reused by this process.
+   */
+  private final AtomicLong alarmIdFloor = new AtomicLong();
+  private final AtomicLong eventIdFloor = new AtomicLong();
   private final Counter groupRetries;
 
   /**
@@ -255,7 +263,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * cycle holds one pooled connection for a few milliseconds, and none starts while a rule transition is
    * being applied.
    *
-   * @param cycles how many (the gateway runs 3,000)
+   * @param cycles how many (the gateway runs 1,000: enough under its C1-only JVM, docs/alerting.md)
    * @return the thread (daemon, already started)
    */
   public Thread warmUpInBackground(int cycles) {
@@ -321,33 +329,52 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * a snapshot per statement), so an alarm another writer inserted and committed while this one
    * waited is seen. Inside one statement the snapshot would be taken before the wait, that alarm
    * would be invisible and a CLEAR lost ({@code FOR UPDATE} re-checks updated rows, not inserted
-   * ones); {@code LedgerRoundTripTest} holds this. A raise may add a third statement, {@link
-   * AlarmIdPool#REFILL}. Closed alarms are ordered by when they cleared, not by id (ids of two
-   * gateways interleave: {@link AlarmIdPool}).
+   * ones); {@code LedgerRoundTripTest} holds this. A raise or severity change adds {@link
+   * #NEW_ALARM_ID}: the id a new alarm would get, taken in the same round trip and only when no
+   * alarm is there to update (an id never outlives its transaction, so no id taken before a
+   * database crash can be handed out twice), after {@link #ALARM_ID_FLOOR}. Closed alarms are ordered
+   * by when they cleared, not by id (ids of two gateways interleave).
    */
   private static final String LOCK_AND_SELECT = "SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?));\n"
       + "SELECT * FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?)"
       + " ORDER BY state = 'closed', cleared_at DESC NULLS FIRST, id DESC LIMIT 1 FOR UPDATE";
 
+  /** Raises {@code alarms_id_seq} to the highest alarm id this ledger has told, if it went back. */
+  private static final String ALARM_ID_FLOOR =
+      "SELECT setval('alarms_id_seq', ?) FROM alarms_id_seq WHERE last_value < ?";
+
+  /**
+   * A new alarm's id, one row, only when the lock-and-select finds no alarm to update or re-open
+   * (the same condition; no other writer can insert for the key meanwhile: the advisory lock).
+   */
+  private static final String NEW_ALARM_ID = "SELECT nextval('alarms_id_seq') WHERE NOT EXISTS (SELECT 1"
+      + " FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?))";
+
   /** One transition inside a transaction (see {@link #LOCK_AND_SELECT}). */
   private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
     Alarm[] row = new Alarm[1];
-    boolean refill = t.kind() != AlarmTransition.Kind.CLEAR && alarmIds.low();
+    long[] newId = {-1};
+    boolean raise = t.kind() != AlarmTransition.Kind.CLEAR;
+    long floor = alarmIdFloor.get();
+    Object since = AlarmRows.ts(tx.now().minus(config.reopenWindow()));
+    List<Object> params = new ArrayList<>(List.of(t.deviceId(), t.ruleId(), t.deviceId(), t.ruleId(), since));
+    String sql = LOCK_AND_SELECT;
+    if (raise) {
+      sql += ";\n" + ALARM_ID_FLOOR + ";\n" + NEW_ALARM_ID;
+      params.addAll(List.of(floor, floor, t.deviceId(), t.ruleId(), since));
+    }
     try {
-      int results = tx.roundTrip(refill ? LOCK_AND_SELECT + ";\n" + AlarmIdPool.REFILL : LOCK_AND_SELECT,
-          List.of(t.deviceId(), t.ruleId(), t.deviceId(), t.ruleId(), AlarmRows.ts(tx.now().minus(config.reopenWindow()))),
+      int results = tx.roundTrip(sql, params,
           (index, rs) -> {
             if (index == 1 && rs.next()) {
               tx.remember(rs);
               row[0] = AlarmRows.alarm(rs);
-            } else if (index == 2) {
-              while (rs.next()) {
-                alarmIds.add(rs.getLong(1));
-              }
+            } else if (index == 3 && rs.next()) {
+              newId[0] = rs.getLong(1);
             }
           });
-      if (results != (refill ? 3 : 2)) {
-        throw new SQLException("expected " + (refill ? 3 : 2) + " result sets (lock, select, ids), got " + results);
+      if (results != (raise ? 4 : 2)) {
+        throw new SQLException("expected " + (raise ? 4 : 2) + " result sets (lock, select, id floor, id), got " + results);
       }
     } catch (SQLException e) {
       throw new AlarmStoreException("cannot look up " + t.deviceId() + "/" + t.ruleId() + ": " + e.getMessage(), e);
@@ -358,20 +385,20 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       case CLEAR -> open.flatMap(a -> clear(tx, a, t));
       case RAISE, SEVERITY_CHANGE -> Optional.of(
           open.isPresent() ? raiseOnOpen(tx, open.get(), t)
-              : found.isPresent() ? reopen(tx, found.get(), t) : raiseNew(tx, t));
+              : found.isPresent() ? reopen(tx, found.get(), t) : raiseNew(tx, t, newId[0]));
     };
   }
 
   /**
-   * Registers a new alarm. Its id comes from the {@link AlarmIdPool}, so the {@code INSERT} is
+   * Registers a new alarm. Its id came with the lock-and-select ({@link #NEW_ALARM_ID}), so the {@code INSERT} is
    * deferred like the other writes (it goes with the events and the commit) and the hooks get
    * escalation columns as the table's defaults (level 0, step 0, no deadline).
    */
-  private Alarm raiseNew(LedgerTx tx, AlarmTransition t) {
+  private Alarm raiseNew(LedgerTx tx, AlarmTransition t, long takenId) {
     Instant now = tx.now();
-    long id = alarmIds.take();
+    long id = takenId;
     if (id < 0) {
-      id = nextAlarmId(tx); // the pool ran dry within a round trip: one id on its own
+      id = nextAlarmId(tx); // not expected: the lock-and-select found nothing, so it took an id
     }
     String evidence = Json.write(t.evidence());
     // the evidence as the jsonb column gives it back (key order, number types), as a read would
@@ -614,6 +641,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         boolean committing = false;
         try {
           LedgerTx tx = new LedgerTx(c, clock.instant());
+          tx.eventIdFloor(eventIdFloor.get());
           if (asyncCommit) {
             tx.commitWithoutWaitingForFlush();
           }
@@ -625,6 +653,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           long committedAt = System.nanoTime();
           commitTimer.record(committedAt - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
           if (!written.isEmpty()) {
+            for (AlarmEvent e : written) {
+              eventIdFloor.accumulateAndGet(e.id(), Math::max);
+              alarmIdFloor.accumulateAndGet(e.alarmId(), Math::max);
+            }
             // committed: the events go to the listeners as written, no read back
             dispatcher.offer(written, committedAt, decidedAtNanos);
           }

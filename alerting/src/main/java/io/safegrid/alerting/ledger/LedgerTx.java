@@ -35,6 +35,14 @@ public final class LedgerTx {
 
   private static final String LOCK_EVENT_ORDER = "SELECT pg_advisory_xact_lock(?)";
 
+  /**
+   * Under the event-order lock: raises {@code alarm_events_id_seq} to the highest event id the
+   * ledger has told if it went back (a PostgreSQL crash can lose an asynchronous commit's sequence
+   * advance after its events were shown), so no event id is handed out twice.
+   */
+  private static final String EVENT_ID_FLOOR =
+      "SELECT setval('alarm_events_id_seq', ?) FROM alarm_events_id_seq WHERE last_value < ?";
+
   /** Rule transitions' setting (see {@link #commitWithoutWaitingForFlush()}). */
   private static final String ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
 
@@ -49,6 +57,7 @@ public final class LedgerTx {
   private final List<String> deferredSql = new ArrayList<>();
   private final List<Object> deferredParams = new ArrayList<>();
   private boolean asyncCommit;
+  private long eventIdFloor;
   private boolean settingsSent;
 
   /**
@@ -284,6 +293,11 @@ public final class LedgerTx {
    * @param commit whether the COMMIT goes with it (false for the warm-up, which rolls back)
    * @return the events as written, ids ascending, their maps as {@code eventsAfter} reads them back
    */
+  /** The highest event id the ledger has told (0: none): this transaction's event ids exceed it. */
+  void eventIdFloor(long floor) {
+    this.eventIdFloor = floor;
+  }
+
   List<AlarmEvent> flush(boolean commit) throws SQLException {
     int n = pending.size();
     List<AlarmEvent> written = new ArrayList<>(n);
@@ -295,7 +309,7 @@ public final class LedgerTx {
       }
       return written;
     }
-    StringBuilder sql = new StringBuilder(LOCK_EVENT_ORDER);
+    StringBuilder sql = new StringBuilder(LOCK_EVENT_ORDER).append(";\n").append(EVENT_ID_FLOOR);
     for (int i = 0; i < n; i++) {
       sql.append(";\n").append(INSERT_EVENT);
     }
@@ -306,6 +320,8 @@ public final class LedgerTx {
     String[] alarms = new String[n];
     List<Object> params = new ArrayList<>(1 + 9 * n);
     params.add(EVENT_ORDER_LOCK);
+    params.add(eventIdFloor);
+    params.add(eventIdFloor);
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
       details[i] = Json.write(p.details);
@@ -322,15 +338,15 @@ public final class LedgerTx {
     }
     long[] ids = new long[n];
     int resultSets = roundTrip(sql.toString(), params, (index, rs) -> {
-      if (index > 0) { // the first result set is the lock's
+      if (index > 1) { // the first two result sets are the lock's and the id floor's
         if (!rs.next()) {
           throw new SQLException("event insert returned no id");
         }
-        ids[index - 1] = rs.getLong(1);
+        ids[index - 2] = rs.getLong(1);
       }
     });
-    if (resultSets != n + 1) {
-      throw new SQLException("expected " + (n + 1) + " result sets (event-order lock, events), got " + resultSets);
+    if (resultSets != n + 2) {
+      throw new SQLException("expected " + (n + 2) + " result sets (event-order lock, id floor, events), got " + resultSets);
     }
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
