@@ -43,11 +43,14 @@ import org.slf4j.LoggerFactory;
  * Within a lane transitions keep the order the engine decided them, and a (device, rule) always
  * takes the same lane, so its raise, severity change and clear reach the ledger in order.
  *
- * <p><b>Failures.</b> A failed transition (database down, or refused) is retried with back-off
- * (0.5 s, 1 s, 2 s, 4 s) up to {@value #ATTEMPTS} attempts, then logged and counted in {@code
- * safegrid.alarms.writer.failed}; the rule engine's next evaluation raises it again. While it
- * waits, later transitions of the same (device, rule) wait behind it (order per key is kept);
- * transitions of other keys go on.
+ * <p><b>Failures.</b> A failed transition is retried with back-off (0.5 s, 1 s, 2 s, 4 s, then
+ * every 10 s). While the database cannot be reached ({@link #transientFailure}: connection
+ * errors, PostgreSQL shutting down or out of resources, a pool timeout) it is retried for as long
+ * as that lasts, never given up: threshold rules fire on a change, so a dropped raise would not
+ * come back while the gas stays high (review F7). A transition the ledger refuses for itself
+ * (a constraint, a trigger, bad data) is given up after {@value #ATTEMPTS} attempts, logged and
+ * counted in {@code safegrid.alarms.writer.failed}. While one waits, later transitions of the same
+ * (device, rule) wait behind it (order per key is kept); transitions of other keys go on.
  *
  * <p>Metrics: gauge {@code safegrid.alarms.writer.queued} (transitions waiting, retries included),
  * counters {@code safegrid.alarms.writer.applied}, {@code .failed}, {@code .retried}; timer {@code
@@ -301,7 +304,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private void failed(Queued q, TransitionOutcome o, long now) {
     AlarmTransition t = q.transition();
     int attempt = q.attempts() + 1;
-    if (attempt >= ATTEMPTS || stopping) {
+    if (stopping || (attempt >= ATTEMPTS && !transientFailure(o.error()))) {
       failed.increment();
       log.error("alarm ledger refused {} {} of {} after {} attempts: {}",
           t.kind(), t.ruleId(), t.deviceId(), attempt, String.valueOf(o.error()));
@@ -318,6 +321,28 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     }
     b.items.add(q.withAttempts(attempt));
     blockedCount.incrementAndGet();
+  }
+
+  /**
+   * Whether the failure says the database could not be reached, not that it refused the
+   * transition: a {@link java.sql.SQLTransientException} or {@link java.sql.SQLRecoverableException}
+   * (e.g. HikariCP's connection timeout), an I/O error, or an SQLSTATE of class 08 (connection
+   * exception), 40 (transaction rollback), 53 (insufficient resources), 57 (operator intervention:
+   * shutdown, crash recovery) or 58 (system error), anywhere in the cause chain (PostgreSQL
+   * Appendix A, "PostgreSQL Error Codes").
+   */
+  static boolean transientFailure(Throwable e) {
+    for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      if (c instanceof java.sql.SQLTransientException || c instanceof java.sql.SQLRecoverableException
+          || c instanceof java.io.IOException) {
+        return true;
+      }
+      if (c instanceof java.sql.SQLException sql && sql.getSQLState() != null && sql.getSQLState().length() >= 2
+          && Set.of("08", "40", "53", "57", "58").contains(sql.getSQLState().substring(0, 2))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Applies what is queued (waits up to {@code wait}), then stops the thread. */

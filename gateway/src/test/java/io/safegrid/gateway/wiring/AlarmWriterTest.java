@@ -18,13 +18,14 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 class AlarmWriterTest {
 
   /** A ledger that takes 2 ms a transition, as a commit does, and records the order. */
-  static final class SlowLedger implements AlarmService {
+  static class SlowLedger implements AlarmService {
     final List<AlarmTransition> applied = new CopyOnWriteArrayList<>();
     final CountDownLatch firstTaken = new CountDownLatch(1);
     final CountDownLatch release = new CountDownLatch(1);
@@ -108,5 +109,61 @@ class AlarmWriterTest {
     assertThat(age.count()).isEqualTo(1);
     assertThat(age.totalTime(TimeUnit.MILLISECONDS)).isBetween(5.0, 5_000.0);
     assertThat(ledger.applied).hasSize(3);
+  }
+
+  /** Unreachable for {@code outage}, then applies; or refuses one device for good. */
+  static final class OutageLedger extends SlowLedger {
+    final long upAtNanos;
+    final AtomicInteger attempts = new AtomicInteger();
+
+    OutageLedger(Duration outage) {
+      this.upAtNanos = System.nanoTime() + outage.toNanos();
+      release.countDown();
+    }
+
+    @Override
+    public Optional<Alarm> apply(AlarmTransition t) {
+      attempts.incrementAndGet();
+      if (t.deviceId().equals("gas-refused")) {
+        throw new io.safegrid.alerting.ledger.AlarmStoreException("ledger transaction failed: check violation",
+            new java.sql.SQLException("new row violates check constraint", "23514"));
+      }
+      if (System.nanoTime() - upAtNanos < 0) {
+        throw new io.safegrid.alerting.ledger.AlarmStoreException("ledger database unreachable: timeout",
+            new java.sql.SQLTransientConnectionException("safegrid - Connection is not available", "08001"));
+      }
+      return super.apply(t);
+    }
+  }
+
+  @Test
+  void aRaiseDecidedDuringADatabaseOutageIsAppliedWhenItEndsHoweverManyAttemptsItTook() throws Exception {
+    // 50 ms first back-off: five attempts are over in about 1.5 s, the outage lasts 3 s (review F7)
+    OutageLedger ledger = new OutageLedger(Duration.ofSeconds(3));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    AlarmWriter writer = new AlarmWriter(ledger, registry, Duration.ofMillis(50));
+    try {
+      writer.accept(t("gas-001", "gas-lel-threshold", Kind.RAISE, Severity.MAJOR, 1));
+      writer.accept(t("gas-001", "gas-lel-threshold", Kind.CLEAR, Severity.MAJOR, 2));
+      writer.accept(t("gas-refused", "gas-lel-threshold", Kind.RAISE, Severity.MAJOR, 3));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> ledger.applied.size() == 2);
+      assertThat(ledger.applied).extracting(AlarmTransition::kind).containsExactly(Kind.RAISE, Kind.CLEAR);
+      assertThat(ledger.attempts.get()).isGreaterThan(AlarmWriter.ATTEMPTS);
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> registry.get("safegrid.alarms.writer.failed").counter().count() == 1.0);
+    } finally {
+      writer.drain(Duration.ofSeconds(1));
+    }
+  }
+
+  @Test
+  void onlyFailuresToReachTheDatabaseCountAsTransient() {
+    assertThat(AlarmWriter.transientFailure(new RuntimeException("x",
+        new java.sql.SQLTransientConnectionException("pool timeout")))).isTrue();
+    assertThat(AlarmWriter.transientFailure(new java.sql.SQLException("terminating connection", "57P01"))).isTrue();
+    assertThat(AlarmWriter.transientFailure(new java.sql.SQLException("connection refused", "08001"))).isTrue();
+    assertThat(AlarmWriter.transientFailure(new java.sql.SQLException("test fault", "P0001"))).isFalse();
+    assertThat(AlarmWriter.transientFailure(new java.sql.SQLException("duplicate", "23505"))).isFalse();
+    assertThat(AlarmWriter.transientFailure(new IllegalStateException("bug"))).isFalse();
   }
 }
