@@ -119,9 +119,6 @@ public final class LiveStream {
         .putHeader("Cache-Control", "no-store")
         .putHeader("X-Accel-Buffering", "no");
     Context context = vertx.getOrCreateContext();
-    // this event loop writes the alarm frames: let it take a core first when the ledger wakes it
-    // (honoured on Linux only with -XX:ThreadPriorityPolicy=1 as root; else a no-op)
-    Thread.currentThread().setPriority(Thread.MAX_PRIORITY);
     SseClient client =
         new SseClient(
             resp,

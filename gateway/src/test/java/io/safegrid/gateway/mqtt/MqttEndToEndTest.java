@@ -220,9 +220,14 @@ class MqttEndToEndTest {
     byte[] big = new byte[200 * 1024];
     java.util.Arrays.fill(big, (byte) 'x');
     try (Socket s = RawMqtt.connect(server.port(), "gas-107", "demo-gas-107", 60)) {
-      s.getOutputStream().write(RawMqtt.publish("devices/gas-107/telemetry".getBytes(StandardCharsets.UTF_8), 1, 2,
-          big, false));
-      assertThat(RawMqtt.readUntilClosed(s, 5000)).isEmpty();
+      try {
+        s.getOutputStream().write(RawMqtt.publish("devices/gas-107/telemetry".getBytes(StandardCharsets.UTF_8), 1, 2,
+            big, false));
+        assertThat(RawMqtt.readUntilClosed(s, 5000)).isEmpty();
+      } catch (java.net.SocketException closedWhileWriting) {
+        // the server closes once it has the packet's first 8 KiB: the rest of the write may meet
+        // the reset (broken pipe / connection reset); the dead letter below is what matters
+      }
     }
     await().atMost(Duration.ofSeconds(10)).until(() ->
         count("SELECT count(*) FROM dead_letters WHERE device_id IN ('gas-106', 'gas-107')") == 4);
