@@ -147,10 +147,7 @@ class MqttRefusalsTest {
 
   @Test
   void mqtt311RetainIsIgnoredAndTheReadingStored() throws Exception {
-    MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-001", new MemoryPersistence());
-    c.setTimeToWait(10_000);
-    clients.add(() -> c.close(true));
-    c.connect(MqttServerTest.v3Options("gas-001", "s-gas-001"));
+    MqttClient c = connectedV3("gas-001");
     c.publish("devices/gas-001/telemetry", READING.getBytes(StandardCharsets.UTF_8), 1, true);
     assertThat(c.isConnected()).isTrue();
     c.disconnect();
@@ -201,6 +198,15 @@ class MqttRefusalsTest {
       }
     }
     assertThat(mqtt.rejects("client_id_rejected")).isEqualTo(2.0 * refused.size());
+  }
+
+  /** A Paho MQTT 3.1.1 client connected as {@code device} (secret {@code s-<device>}), closed after the test. */
+  private MqttClient connectedV3(String device) throws Exception {
+    MqttClient c = new MqttClient(mqtt.tcpUrl(), device, new MemoryPersistence());
+    c.setTimeToWait(10_000);
+    clients.add(() -> c.close(true));
+    c.connect(MqttServerTest.v3Options(device, "s-" + device));
+    return c;
   }
 
   /** The CONNACK return code / reason code for a CONNECT of gas-001 with this client id. */
@@ -262,10 +268,7 @@ class MqttRefusalsTest {
 
   @Test
   void mqtt311AclRefusalIsKeptAndTheConnectionClosedAsBefore() throws Exception {
-    MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-003", new MemoryPersistence());
-    c.setTimeToWait(10_000);
-    clients.add(() -> c.close(true));
-    c.connect(MqttServerTest.v3Options("gas-003", "s-gas-003"));
+    MqttClient c = connectedV3("gas-003");
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> c.publish("devices/gas-001/events", "{\"event\":\"fire\"}".getBytes(StandardCharsets.UTF_8), 1, false))
         .isInstanceOf(org.eclipse.paho.client.mqttv3.MqttException.class);
