@@ -180,14 +180,14 @@ public final class PayloadDecoder {
           if (v == JsonToken.VALUE_NUMBER_INT) {
             if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) return false;
             time = p.getLongValue();
-            if (time < MIN_EPOCH_MILLIS || time - receivedAtMillis > MAX_FUTURE_MILLIS) return false;
+            if (!plausible(time, receivedAtMillis)) return false;
           } else if (v == JsonToken.VALUE_STRING) {
             try {
               time = OffsetDateTime.parse(p.getText()).toInstant().toEpochMilli();
             } catch (DateTimeParseException | ArithmeticException e) {
               return false;
             }
-            if (time < MIN_EPOCH_MILLIS || time - receivedAtMillis > MAX_FUTURE_MILLIS) return false;
+            if (!plausible(time, receivedAtMillis)) return false;
           } else if (v != JsonToken.VALUE_NULL) {
             return false;
           }
@@ -425,6 +425,11 @@ public final class PayloadDecoder {
       return notTooLate(ms, quote(ts.asText()), receivedAtMillis);
     }
     throw new InvalidPayload("ts: must be epoch milliseconds or ISO-8601 text, got " + describe(ts));
+  }
+
+  /** Within [{@link #MIN_EPOCH_MILLIS}, receive time + {@link #MAX_FUTURE_MILLIS}]: else the tree decoder words the refusal. */
+  private static boolean plausible(long ms, long receivedAtMillis) {
+    return ms >= MIN_EPOCH_MILLIS && ms - receivedAtMillis <= MAX_FUTURE_MILLIS;
   }
 
   private static long notTooLate(long ms, String shown, long receivedAtMillis) throws InvalidPayload {
