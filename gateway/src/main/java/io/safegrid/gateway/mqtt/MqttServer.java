@@ -10,9 +10,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.mqtt.MqttDecoder;
 import io.netty.handler.codec.mqtt.MqttEncoder;
 import io.netty.handler.ssl.SslContext;
@@ -81,6 +79,7 @@ public final class MqttServer implements AutoCloseable {
   private final MqttMetrics metrics;
   private final SessionRegistry registry;
   private final int ioThreads;
+  private final MqttTransport transport;
   private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
   /** One per event loop: store completions handed back in bursts (see {@link LoopCompletions}). */
   private final Map<EventExecutor, LoopCompletions> completions = new ConcurrentHashMap<>();
@@ -102,6 +101,11 @@ public final class MqttServer implements AutoCloseable {
     this.metrics = new MqttMetrics(Objects.requireNonNull(b.registry, "meter registry"));
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
+    this.transport = MqttTransport.choose(b.nativeTransport);
+    if (b.nativeTransport && transport != MqttTransport.EPOLL) {
+      log.info("MQTT: native epoll transport not available ({}), using NIO",
+          String.valueOf(MqttTransport.epollUnavailabilityCause()));
+    }
   }
 
   /** A builder; ingest, authenticator and meter registry are required. */
@@ -122,9 +126,9 @@ public final class MqttServer implements AutoCloseable {
     }
     SslContext ssl = tls == null ? null : tls.sslContext();
     bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("safegrid-mqtt-accept", true),
-        NioIoHandler.newFactory());
+        transport.ioHandlerFactory());
     workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("safegrid-mqtt-io", true),
-        NioIoHandler.newFactory());
+        transport.ioHandlerFactory());
     authExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
         new DefaultThreadFactory("safegrid-mqtt-auth", true));
     try {
@@ -136,8 +140,9 @@ public final class MqttServer implements AutoCloseable {
       close();
       throw e;
     }
-    log.info("MQTT listening on {}:{}{}", host, port(),
-        tlsChannel == null ? "" : ", MQTT over TLS on " + host + ":" + tlsPort());
+    log.info("MQTT listening on {}:{}{} ({} transport)", host, port(),
+        tlsChannel == null ? "" : ", MQTT over TLS on " + host + ":" + tlsPort(),
+        transport.name().toLowerCase(java.util.Locale.ROOT));
     return this;
   }
 
@@ -148,7 +153,7 @@ public final class MqttServer implements AutoCloseable {
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(bossGroup, workerGroup)
-            .channel(NioServerSocketChannel.class)
+            .channel(transport.serverChannel())
             .option(ChannelOption.SO_BACKLOG, 1024)
             .option(ChannelOption.SO_REUSEADDR, true)
             .childOption(ChannelOption.TCP_NODELAY, true)
@@ -198,6 +203,11 @@ public final class MqttServer implements AutoCloseable {
     return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
   }
 
+  /** The socket transport in use: {@code "epoll"} (native, Linux) or {@code "nio"}. */
+  public String transport() {
+    return transport.name().toLowerCase(java.util.Locale.ROOT);
+  }
+
   /** Open TCP connections now. */
   public int connectionCount() {
     return metrics.connections.get();
@@ -241,6 +251,7 @@ public final class MqttServer implements AutoCloseable {
     private MeterRegistry registry;
     private DevicePresenceListener presence = DevicePresenceListener.NONE;
     private int ioThreads;
+    private boolean nativeTransport = true;
 
     private Builder() {}
 
@@ -298,6 +309,16 @@ public final class MqttServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Whether to use Netty's native epoll transport where it loads (default true; Linux only,
+     * NIO elsewhere). False forces the JDK's NIO, e.g. to compare the two.
+     */
+    public Builder nativeTransport(boolean nativeTransport) {
+      this.nativeTransport = nativeTransport;
+      return this;
+    }
+
+    /** The server, not yet started ({@link MqttServer#start}). */
     public MqttServer build() {
       return new MqttServer(this);
     }

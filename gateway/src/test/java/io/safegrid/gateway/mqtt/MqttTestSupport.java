@@ -19,6 +19,11 @@ final class MqttTestSupport implements AutoCloseable {
   final MqttServer server;
 
   MqttTestSupport(IngestSink sink, MqttLimits limits) {
+    this(sink, limits, true);
+  }
+
+  /** @param nativeTransport false forces the JDK's NIO ({@link MqttServer.Builder#nativeTransport}) */
+  MqttTestSupport(IngestSink sink, MqttLimits limits, boolean nativeTransport) {
     server =
         MqttServer.builder()
             .host("127.0.0.1")
@@ -29,6 +34,7 @@ final class MqttTestSupport implements AutoCloseable {
             .meterRegistry(registry)
             .presence(presence::add)
             .ioThreads(2)
+            .nativeTransport(nativeTransport)
             .build()
             .start();
   }
