@@ -403,7 +403,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     String evidence = Json.write(t.evidence());
     // the evidence as the jsonb column gives it back (key order, number types), as a read would
     Alarm a = new Alarm(id, t.deviceId(), t.ruleId(), t.severity(), AlarmState.ACTIVE_UNACKED, 1, t.message(),
-        Json.readStored(evidence), now, now, null, null, null, null, null);
+        Json.stored(t.evidence()), now, now, null, null, null, null, null);
     tx.defer("INSERT INTO alarms (id, device_id, rule_id, severity, state, count, message, evidence, raised_at,"
             + " updated_at) VALUES (?, ?, ?, ?, 'active_unacked', 1, ?, CAST(? AS jsonb), ?, ?)",
         id, t.deviceId(), t.ruleId(), t.severity().wireName(), t.message(), evidence,

@@ -74,8 +74,18 @@ public final class Json {
     return v;
   }
 
-  /** jsonb's object key order: length in UTF-8 bytes, then the bytes. */
-  private static final java.util.Comparator<String> JSONB_KEY_ORDER = (a, b) -> {
+  /**
+   * jsonb's object key order: length in UTF-8 bytes, then the bytes (PostgreSQL {@code
+   * jsonb.c}, {@code lengthCompareJsonbString}). Keys of ASCII characters only (all keys the
+   * ledger writes) are compared char by char without encoding them.
+   */
+  static final java.util.Comparator<String> JSONB_KEY_ORDER = (a, b) -> {
+    if (isAscii(a) && isAscii(b)) {
+      if (a.length() != b.length()) {
+        return Integer.compare(a.length(), b.length());
+      }
+      return a.compareTo(b); // ASCII: char order is byte order
+    }
     byte[] x = a.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     byte[] y = b.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     if (x.length != y.length) {
@@ -83,6 +93,108 @@ public final class Json {
     }
     return java.util.Arrays.compareUnsigned(x, y);
   };
+
+  private static boolean isAscii(String s) {
+    for (int i = 0, n = s.length(); i < n; i++) {
+      if (s.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The map as {@link #readStored readStored}({@link #write write}(map)) gives it, built without
+   * writing and parsing JSON text: keys of every nested object in jsonb's order, and each value as
+   * Jackson reads its JSON back: {@code Integer}, and {@code Long} in the int range, as {@code
+   * Integer}; other {@code Long} as {@code Long}; {@code Short} and {@code Byte} as {@code Integer};
+   * finite {@code Double} unchanged; {@code String}, {@code Boolean} and null unchanged; lists as
+   * {@code ArrayList}s of such values. Anything else (a {@code Float}, a non-finite double, {@code
+   * BigDecimal}, an array, a map with non-{@code String} keys, a bean) goes through the text round
+   * trip, so the result always equals {@code readStored(write(map))}. Events handed to listeners
+   * straight after commit use it ({@code JsonStoredFormTest} holds the equality).
+   *
+   * @param map the map, or null (gives an empty map)
+   * @throws IllegalArgumentException when a value is not representable as JSON
+   */
+  public static Map<String, Object> stored(Map<String, ?> map) {
+    if (map == null) {
+      return readStored(write(null));
+    }
+    Object v = storedValue(map);
+    if (v == NOT_SIMPLE) {
+      return readStored(write(map));
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> m = (Map<String, Object>) v;
+    return m;
+  }
+
+  /** Marks a value {@link #storedValue} does not build itself. */
+  private static final Object NOT_SIMPLE = new Object();
+
+  /** A value as Jackson reads its JSON back, or {@link #NOT_SIMPLE}. */
+  private static Object storedValue(Object v) {
+    if (v == null || v instanceof String || v instanceof Boolean || v instanceof Integer) {
+      return v;
+    }
+    if (v instanceof Double d) {
+      return Double.isFinite(d) ? d : NOT_SIMPLE; // NaN and infinities: as Jackson's features say
+    }
+    if (v instanceof Long l) {
+      return l == (int) (long) l ? (Object) Integer.valueOf((int) (long) l) : l;
+    }
+    if (v instanceof Short || v instanceof Byte) {
+      return Integer.valueOf(((Number) v).intValue());
+    }
+    if (v instanceof Map<?, ?> m) {
+      String[] keys = new String[m.size()];
+      int i = 0;
+      for (Object k : m.keySet()) {
+        if (!(k instanceof String s)) {
+          return NOT_SIMPLE;
+        }
+        keys[i++] = s;
+      }
+      if (i != keys.length) {
+        return NOT_SIMPLE; // changed while read
+      }
+      java.util.Arrays.sort(keys, JSONB_KEY_ORDER);
+      Map<String, Object> out = new LinkedHashMap<>(Math.max(4, keys.length * 2));
+      for (String k : keys) {
+        Object sv = storedValue(m.get(k));
+        if (sv == NOT_SIMPLE) {
+          return NOT_SIMPLE;
+        }
+        out.put(k, sv);
+      }
+      return out;
+    }
+    if (v instanceof java.util.List<?> l) {
+      java.util.List<Object> out = new java.util.ArrayList<>(l.size());
+      for (Object o : l) {
+        Object sv = storedValue(o);
+        if (sv == NOT_SIMPLE) {
+          return NOT_SIMPLE;
+        }
+        out.add(sv);
+      }
+      return out;
+    }
+    return NOT_SIMPLE;
+  }
+
+  /**
+   * The alarm as {@link #alarmFromMap alarmFromMap}({@link #readStored readStored}({@link #write
+   * write}({@link #alarmToMap alarmToMap}(a)))) gives it, i.e. as an event's {@code alarm} column
+   * reads back: the same alarm with its evidence in {@link #stored stored} form (instants survive
+   * their ISO-8601 text unchanged; null evidence becomes {@code Map.of()}).
+   */
+  public static Alarm storedAlarm(Alarm a) {
+    return new Alarm(a.id(), a.deviceId(), a.ruleId(), a.severity(), a.state(), a.count(), a.message(),
+        a.evidence() == null ? Map.of() : stored(a.evidence()), a.raisedAt(), a.updatedAt(), a.acknowledgedBy(), a.acknowledgedAt(),
+        a.clearedAt(), a.closedAt(), a.closeNote());
+  }
 
   /** The alarm as a JSON-ready map (instants as ISO-8601 text, enums by wire name). */
   public static Map<String, Object> alarmToMap(Alarm a) {

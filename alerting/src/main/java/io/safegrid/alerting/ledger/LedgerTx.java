@@ -316,16 +316,12 @@ public final class LedgerTx {
     if (commit) {
       sql.append(";\nCOMMIT");
     }
-    String[] details = new String[n];
-    String[] alarms = new String[n];
     List<Object> params = new ArrayList<>(1 + 9 * n);
     params.add(EVENT_ORDER_LOCK);
     params.add(eventIdFloor);
     params.add(eventIdFloor);
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
-      details[i] = Json.write(p.details);
-      alarms[i] = Json.write(Json.alarmToMap(p.after));
       params.add(p.after.id());
       params.add(p.type);
       params.add(p.from == null ? null : p.from.wireName());
@@ -333,8 +329,8 @@ public final class LedgerTx {
       params.add(p.actor);
       params.add(p.note);
       params.add(AlarmRows.ts(now));
-      params.add(details[i]);
-      params.add(alarms[i]);
+      params.add(Json.write(p.details));
+      params.add(Json.write(Json.alarmToMap(p.after)));
     }
     long[] ids = new long[n];
     int resultSets = roundTrip(sql.toString(), params, (index, rs) -> {
@@ -350,8 +346,9 @@ public final class LedgerTx {
     }
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
+      // as eventsAfter reads them back, built from the maps rather than by parsing the text just written
       written.add(new AlarmEvent(ids[i], p.after.id(), p.type, p.from, p.after.state(), p.actor,
-          p.note, now, Json.alarmFromMap(Json.readStored(alarms[i])), Json.readStored(details[i])));
+          p.note, now, Json.storedAlarm(p.after), Json.stored(p.details)));
     }
     pending.clear();
     return written;

@@ -245,6 +245,45 @@ class JdbcAlarmLedgerTest {
   }
 
   @Test
+  void listenersGetEventsEqualToTheReadBackForEveryEvidenceShape() {
+    // the events handed to listeners are built from the maps (no JSON text round trip): they must
+    // equal what the jsonb columns give back, value types and key order included
+    List<AlarmEvent> seen = Collections.synchronizedList(new ArrayList<>());
+    ledger.addListener(seen::add);
+    long from = ledger.maxEventId();
+    Map<String, Object> nested = new java.util.LinkedHashMap<>();
+    nested.put("zone", "B2");
+    nested.put("point", 17L);
+    nested.put("list", List.of(1, 2L, 3.5, "x", Map.of("b", 1, "a", 2)));
+    Map<String, Object> evidence = new java.util.HashMap<>();
+    evidence.put("gas_lel", 31.2);
+    evidence.put("threshold", 25);
+    evidence.put("small_long", 25L);
+    evidence.put("reading_time_ms", 1_764_403_200_123L);
+    evidence.put("whole", 60.0);
+    evidence.put("flag", false);
+    evidence.put("at", Instant.parse("2026-11-29T08:00:00.123456Z").toString());
+    evidence.put("nested", nested);
+    evidence.put("燃气", "城南");
+    evidence.put("float", 0.1f);
+    for (Kind k : List.of(Kind.RAISE, Kind.RAISE, Kind.SEVERITY_CHANGE, Kind.CLEAR, Kind.RAISE)) {
+      ledger.apply(new AlarmTransition(device, "gas-lel-threshold", k,
+          k == Kind.SEVERITY_CHANGE ? Severity.CRITICAL : Severity.MAJOR, clock.millis(), "m", evidence));
+    }
+    List<AlarmEvent> replay = ledger.eventsAfter(from, 100);
+    assertThat(replay).extracting(AlarmEvent::type)
+        .containsExactly("raised", "repeated", "severity_changed", "cleared", "reopened");
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() >= replay.size());
+    assertThat(seen).isEqualTo(replay);
+    for (int i = 0; i < replay.size(); i++) {
+      assertThat(Json.write(seen.get(i).alarm().evidence())).isEqualTo(Json.write(replay.get(i).alarm().evidence()));
+      assertThat(Json.write(seen.get(i).details())).isEqualTo(Json.write(replay.get(i).details()));
+    }
+    assertThat(replay.get(0).alarm().evidence().get("small_long")).isInstanceOf(Integer.class);
+    assertThat(replay.get(0).alarm().evidence().get("reading_time_ms")).isInstanceOf(Long.class);
+  }
+
+  @Test
   void listOrdersUnacknowledgedAndMostSevereFirst() {
     String base = device;
     ledger.apply(new AlarmTransition(base + "-w", "r", Kind.RAISE, Severity.WARNING, 0, "w", null));
