@@ -96,7 +96,10 @@ public final class Alerting implements AutoCloseable {
         new Router(grid, config.escalation().startLevels()), new OutboxWriter(selector), config.escalation());
     OutboxDispatcher dispatcher =
         new OutboxDispatcher(dataSource, clock, channels, config.outbox(), ledger, registry);
-    ledger.addListener(e -> dispatcher.wake());
+    // once per committed transaction, after every event listener (the live feed): waking the
+    // outbox thread (and its query) before the live feed was told cost the alarm path a context
+    // switch on a busy core, once per event
+    ledger.addAfterToldListener(dispatcher::wake);
     EscalationScheduler scheduler = new EscalationScheduler(escalator, config.escalation(), dispatcher::wake);
     return new Alerting(ledger, escalator, scheduler, dispatcher);
   }

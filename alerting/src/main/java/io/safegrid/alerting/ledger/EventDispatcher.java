@@ -48,6 +48,7 @@ final class EventDispatcher implements AutoCloseable {
   private record Handoff(List<AlarmEvent> events, long committedAtNanos, long decidedAtNanos) {}
 
   private final List<Consumer<AlarmEvent>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Runnable> afterTold = new CopyOnWriteArrayList<>();
   /** Held while telling listeners and while touching {@link #waiting} and {@link #lastId}. */
   private final java.util.concurrent.locks.ReentrantLock telling = new java.util.concurrent.locks.ReentrantLock();
   private final TreeMap<Long, AlarmEvent> waiting = new TreeMap<>();
@@ -84,6 +85,11 @@ final class EventDispatcher implements AutoCloseable {
     listeners.add(l);
   }
 
+  /** See {@link JdbcAlarmLedger#addAfterToldListener}. */
+  void addAfterTold(Runnable r) {
+    afterTold.add(r);
+  }
+
   synchronized void start(long fromId) {
     if (running) {
       return;
@@ -109,6 +115,7 @@ final class EventDispatcher implements AutoCloseable {
           for (AlarmEvent e : events) {
             tell(e);
           }
+          runAfterTold();
           long now = System.nanoTime();
           dispatchDelay.record(now - committedAtNanos, TimeUnit.NANOSECONDS);
           if (decidedAtNanos != 0) {
@@ -197,6 +204,7 @@ final class EventDispatcher implements AutoCloseable {
    * @return true when it read the table
    */
   private boolean dispatch(boolean poll) {
+    long toldBefore = lastId;
     List<Handoff> handoffs = new ArrayList<>();
     synchronized (inbox) {
       handoffs.addAll(inbox);
@@ -253,6 +261,14 @@ final class EventDispatcher implements AutoCloseable {
         telling.unlock();
       }
     }
+    if (lastId != toldBefore) {
+      telling.lock();
+      try {
+        runAfterTold();
+      } finally {
+        telling.unlock();
+      }
+    }
     long now = System.nanoTime();
     for (Handoff h : handoffs) {
       if (h.events().get(h.events().size() - 1).id() <= lastId) {
@@ -263,6 +279,17 @@ final class EventDispatcher implements AutoCloseable {
       }
     }
     return read;
+  }
+
+  /** Under {@link #telling}, after a batch of {@link #tell}s. */
+  private void runAfterTold() {
+    for (Runnable r : afterTold) {
+      try {
+        r.run();
+      } catch (RuntimeException ex) {
+        log.warn("after-told listener failed", ex);
+      }
+    }
   }
 
   /** Under {@link #telling}. */

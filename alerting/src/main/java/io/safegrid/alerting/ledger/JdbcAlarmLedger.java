@@ -606,6 +606,19 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     dispatcher.addListener(Objects.requireNonNull(listener, "listener"));
   }
 
+  /**
+   * Adds a callback run once after each batch of events told to the {@link #addListener
+   * listeners}, after all of them: a committed transaction's events when handed off (a rule
+   * transition group, an officer action, an escalation step), else the events one read of the
+   * table found. Same thread and rules as the listeners (never two calls at once; it must not
+   * block). For work that needs to know <em>that</em> events were committed, not each event: the
+   * outbox dispatcher's wake-up ({@code Alerting}), so it is woken once per transaction and after
+   * the live feed was told, not before it and once per event.
+   */
+  public void addAfterToldListener(Runnable callback) {
+    dispatcher.addAfterTold(Objects.requireNonNull(callback, "callback"));
+  }
+
   /** The largest event id committed so far (0 when none): where a fresh live stream starts. */
   public long maxEventId() {
     return read(c -> {
