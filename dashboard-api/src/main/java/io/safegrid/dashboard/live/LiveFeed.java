@@ -86,15 +86,66 @@ public final class LiveFeed {
     fanOut(LiveEvent.alarm(event.id(), Json.write(AlarmJson.event(event))));
     Timer age = alarmAge;
     if (age != null && event.details().get("eventTime") instanceof String t) {
-      try {
-        long ms = System.currentTimeMillis() - Instant.parse(t).toEpochMilli();
+      long at = epochMillis(t);
+      if (at != Long.MIN_VALUE) {
+        long ms = System.currentTimeMillis() - at;
         if (ms >= 0) {
           age.record(ms, TimeUnit.MILLISECONDS);
         }
-      } catch (java.time.format.DateTimeParseException ignored) {
-        // not a rule transition's event time: nothing to measure
+      } // else not a rule transition's event time: nothing to measure
+    }
+  }
+
+  /**
+   * Epoch milliseconds of an ISO-8601 instant, or {@link Long#MIN_VALUE} when it is not one. The
+   * form {@link Instant#toString} writes for years 0000-9999 ({@code 2026-11-29T08:00:00Z}, {@code
+   * ...00.1Z} to {@code ...00.123456789Z}; the ledger's {@code eventTime}) is read digit by digit:
+   * {@link Instant#parse} (a {@code DateTimeFormatter}) cost the alarm writer thread more than the
+   * frame's JSON, once per event. Any other text goes to {@link Instant#parse}.
+   */
+  static long epochMillis(String s) {
+    int n = s.length();
+    if (n >= 20 && n <= 30 && s.charAt(4) == '-' && s.charAt(7) == '-' && s.charAt(10) == 'T'
+        && s.charAt(13) == ':' && s.charAt(16) == ':' && s.charAt(n - 1) == 'Z' && (n == 20 || s.charAt(19) == '.')) {
+      int year = digits(s, 0, 4);
+      int month = digits(s, 5, 7);
+      int day = digits(s, 8, 10);
+      int hour = digits(s, 11, 13);
+      int minute = digits(s, 14, 16);
+      int second = digits(s, 17, 19);
+      int fraction = n == 20 ? 0 : digits(s, 20, n - 1);
+      if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && hour >= 0 && hour <= 23 && minute >= 0
+          && minute <= 59 && second >= 0 && second <= 59 && fraction >= 0 && (n == 20 || n > 21)
+          && day <= java.time.YearMonth.of(year, month).lengthOfMonth()) {
+        long millisOfFraction = fraction;
+        for (int d = n - 21; d < 3; d++) {
+          millisOfFraction *= 10; // .1 -> 100 ms
+        }
+        for (int d = n - 21; d > 3; d--) {
+          millisOfFraction /= 10; // .123456 -> 123 ms
+        }
+        long days = java.time.LocalDate.of(year, month, day).toEpochDay();
+        return ((days * 24 + hour) * 60 + minute) * 60_000L + second * 1_000L + millisOfFraction;
       }
     }
+    try {
+      return Instant.parse(s).toEpochMilli();
+    } catch (java.time.format.DateTimeParseException | ArithmeticException e) {
+      return Long.MIN_VALUE;
+    }
+  }
+
+  /** The decimal number in {@code s[from, to)}, or -1 when a char there is not a digit. */
+  private static int digits(String s, int from, int to) {
+    int v = 0;
+    for (int i = from; i < to; i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   /**
