@@ -1,6 +1,7 @@
 package io.safegrid.dashboard.live;
 
 import io.vertx.core.Context;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.ArrayDeque;
 import java.util.List;
@@ -30,6 +31,10 @@ final class SseClient implements LiveSubscriber {
   private final BiConsumer<SseClient, String> onDrop;
   private final LongConsumer alarmWriteDelayNanos;
   private final ArrayDeque<LiveEvent> queue = new ArrayDeque<>();
+  /** Most events written as one buffer by {@link #drain}. */
+  private static final int MAX_BATCH = 64;
+  /** {@link #drain}'s batch; only touched on the client's context. */
+  private final LiveEvent[] batch = new LiveEvent[MAX_BATCH];
   private final AtomicBoolean drainScheduled = new AtomicBoolean();
   private final AtomicBoolean overflowed = new AtomicBoolean();
   private volatile boolean replaying;
@@ -110,25 +115,53 @@ final class SseClient implements LiveSubscriber {
     drain();
   }
 
+  /**
+   * Writes what is queued while Netty's write queue has room. The events queued at one go (up to
+   * {@value #MAX_BATCH} of them: a raise's events and its notification, a storm) are written as
+   * one buffer: one HTTP chunk, one flush and one socket write instead of one each.
+   */
   private void drain() {
     drainScheduled.set(false);
     if (closed || replaying) {
       return;
     }
     while (!response.writeQueueFull()) {
-      LiveEvent e;
+      int n = 0;
       synchronized (queue) {
-        e = queue.poll();
+        for (LiveEvent e; n < MAX_BATCH && (e = queue.poll()) != null; ) {
+          batch[n++] = e;
+        }
       }
-      if (e == null) {
+      if (n == 0) {
         return;
       }
-      if (e.isAlarm() && e.alarmEventId() <= lastAlarmIdWritten) {
-        continue; // already sent by the replay
+      Buffer out = null;
+      int alarms = 0;
+      for (int i = 0; i < n; i++) {
+        LiveEvent e = batch[i];
+        if (e.isAlarm() && e.alarmEventId() <= lastAlarmIdWritten) {
+          batch[i] = null;
+          continue; // already sent by the replay
+        }
+        if (out == null) {
+          out = Buffer.buffer(n == 1 ? e.frame().length() + 16 : 1024);
+        }
+        out.appendString(e.frame());
+        if (e.isAlarm()) {
+          lastAlarmIdWritten = Math.max(lastAlarmIdWritten, e.alarmEventId());
+          alarms++;
+        }
       }
-      writeNow(e);
-      if (e.isAlarm()) {
-        alarmWriteDelayNanos.accept(System.nanoTime() - e.createdAtNanos());
+      if (out != null) {
+        response.write(out);
+      }
+      long now = System.nanoTime();
+      for (int i = 0; i < n; i++) {
+        LiveEvent e = batch[i];
+        if (alarms > 0 && e != null && e.isAlarm()) {
+          alarmWriteDelayNanos.accept(now - e.createdAtNanos());
+        }
+        batch[i] = null;
       }
     }
     response.drainHandler(
