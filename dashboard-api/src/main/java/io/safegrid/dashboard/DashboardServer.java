@@ -109,12 +109,16 @@ public final class DashboardServer {
 
   /**
    * A Vert.x whose HTTP server, pools and event bus report to the registry (names {@code
-   * vertx_*}).
+   * vertx_*}), on Netty's native epoll transport when its library is on the class path (the
+   * gateway's is: the MQTT server uses it), else on NIO. Why: every live frame ({@code /api/live})
+   * is handed to an idle event loop that must wake, write and go back to waiting; the MQTT loops
+   * spent less CPU per wake-up on epoll than on NIO (docs/performance.md).
    */
   public static Vertx newVertx(PrometheusMeterRegistry registry) {
     return Vertx.builder()
         .with(
             new VertxOptions()
+                .setPreferNativeTransport(true)
                 .setMetricsOptions(
                     new MicrometerMetricsOptions()
                         .setEnabled(true)
