@@ -102,9 +102,11 @@ public final class MqttServer implements AutoCloseable {
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
     this.transport = MqttTransport.choose(b.nativeTransport);
-    if (b.nativeTransport && transport != MqttTransport.EPOLL) {
-      log.info("MQTT: native epoll transport not available ({}), using NIO",
-          String.valueOf(MqttTransport.epollUnavailabilityCause()));
+    String forced = System.getProperty(MqttTransport.PROPERTY);
+    if (b.nativeTransport && forced != null) {
+      log.info("MQTT: {} asks for {}, using {}", MqttTransport.PROPERTY, forced, transport.label());
+    } else if (b.nativeTransport && transport != MqttTransport.IO_URING) {
+      log.info("MQTT: using {} ({})", transport.label(), MqttTransport.unavailabilityCauses());
     }
   }
 
@@ -142,7 +144,7 @@ public final class MqttServer implements AutoCloseable {
     }
     log.info("MQTT listening on {}:{}{} ({} transport)", host, port(),
         tlsChannel == null ? "" : ", MQTT over TLS on " + host + ":" + tlsPort(),
-        transport.name().toLowerCase(java.util.Locale.ROOT));
+        transport.label());
     return this;
   }
 
@@ -203,9 +205,12 @@ public final class MqttServer implements AutoCloseable {
     return tlsChannel == null ? -1 : ((InetSocketAddress) tlsChannel.localAddress()).getPort();
   }
 
-  /** The socket transport in use: {@code "epoll"} (native, Linux) or {@code "nio"}. */
+  /**
+   * The socket transport in use: {@code "io_uring"} or {@code "epoll"} (native, Linux) or {@code
+   * "nio"}; see {@link MqttTransport}.
+   */
   public String transport() {
-    return transport.name().toLowerCase(java.util.Locale.ROOT);
+    return transport.label();
   }
 
   /** Open TCP connections now. */
@@ -310,8 +315,9 @@ public final class MqttServer implements AutoCloseable {
     }
 
     /**
-     * Whether to use Netty's native epoll transport where it loads (default true; Linux only,
-     * NIO elsewhere). False forces the JDK's NIO, e.g. to compare the two.
+     * Whether to use a native transport where it loads (default true: io_uring, else epoll, on
+     * Linux; NIO elsewhere; the system property {@code safegrid.mqtt.transport} may force one).
+     * False forces the JDK's NIO, e.g. to compare them.
      */
     public Builder nativeTransport(boolean nativeTransport) {
       this.nativeTransport = nativeTransport;

@@ -1,32 +1,53 @@
 package io.safegrid.gateway.mqtt;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.netty.channel.uring.IoUring;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The MQTT server on Netty's native epoll transport (the default on Linux) and on the JDK's NIO
- * (forced): a QoS 1 PUBLISH reaches the sink and is acknowledged on both.
+ * The MQTT server on each socket transport ({@link MqttTransport}): io_uring (the default where
+ * the kernel allows it), epoll (forced by {@code safegrid.mqtt.transport}) and NIO (forced by
+ * the builder): a QoS 1 PUBLISH reaches the sink and is acknowledged on each.
  */
 class MqttTransportTest {
 
+  /** This build ships the linux-x86_64 native libraries: on such a machine a native one must load. */
+  private static final boolean LINUX_X64 = System.getProperty("os.name").startsWith("Linux")
+      && System.getProperty("os.arch").matches("amd64|x86_64");
+
+  @AfterEach
+  void clearProperty() {
+    System.clearProperty(MqttTransport.PROPERTY);
+  }
+
   @ParameterizedTest
-  @ValueSource(booleans = {true, false})
-  void aQos1PublishIsStoredAndAcknowledgedOnEitherTransport(boolean nativeTransport) throws Exception {
+  @CsvSource({"true,", "true,epoll", "true,nio", "false,"})
+  void aQos1PublishIsStoredAndAcknowledgedOnEachTransport(boolean nativeTransport, String forced)
+      throws Exception {
+    if (forced != null) {
+      System.setProperty(MqttTransport.PROPERTY, forced);
+    }
+    String expected;
+    if (!nativeTransport || "nio".equals(forced) || !LINUX_X64) {
+      expected = "nio";
+    } else if ("epoll".equals(forced) || !IoUring.isAvailable()) {
+      expected = "epoll";
+    } else {
+      expected = "io_uring";
+    }
     RecordingIngestSink sink = new RecordingIngestSink();
     try (MqttTestSupport mqtt = new MqttTestSupport(sink, MqttLimits.defaults(), nativeTransport)) {
-      // this build ships the linux-x86_64 native library: on such a machine epoll must load
-      boolean linuxX64 = System.getProperty("os.name").startsWith("Linux")
-          && System.getProperty("os.arch").matches("amd64|x86_64");
-      String expected = nativeTransport && linuxX64 ? "epoll" : "nio";
-      assertThat(mqtt.server.transport()).as("cause if epoll is missing: %s",
-          MqttTransport.epollUnavailabilityCause()).isEqualTo(expected);
+      assertThat(mqtt.server.transport()).as(MqttTransport.unavailabilityCauses()).isEqualTo(expected);
 
       MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-001-" + expected, new MemoryPersistence());
       c.setTimeToWait(10_000);
@@ -41,5 +62,13 @@ class MqttTransportTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-001") == 1);
       assertThat(mqtt.registry.get("safegrid.mqtt.puback.latency").timer().count()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void anUnknownForcedTransportIsAClearError() {
+    System.setProperty(MqttTransport.PROPERTY, "kqueue");
+    assertThatThrownBy(() -> MqttTransport.choose(true))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("safegrid.mqtt.transport must be io_uring, epoll or nio: kqueue");
   }
 }
