@@ -8,7 +8,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +75,7 @@ public final class AlarmProbe implements AutoCloseable {
   private final AtomicLong unmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
+  private java.io.Writer samplesOut; // written on the reader's event loop only
   private final LiveStreamReader reader;
   private volatile String lastError;
 
@@ -116,8 +120,11 @@ public final class AlarmProbe implements AutoCloseable {
 
   /**
    * Schedules the crossings: probe {@code i} of {@code n} crosses at {@code initialDelayMs + i *
-   * intervalMs / n} and then every {@code intervalMs}, and clears half an interval after each
-   * crossing. A crossing's clock starts on the scheduler's thread just before the publish: pass
+   * intervalMs / n} and then every {@code intervalMs}, and clears half an interval and half a
+   * probe's phase ({@code intervalMs / (2 n)}) after each crossing: half-way between two other
+   * probes' crossings. (Clearing exactly half an interval later put, with an even number of probes,
+   * every clear on another probe's crossing in the same millisecond, so half the crossings queued
+   * behind a clear's ledger transaction: the probe timed its own traffic, not the gateway's.) A crossing's clock starts on the scheduler's thread just before the publish: pass
    * the probe links' Netty event loop (it is a {@link ScheduledExecutorService}) so the PUBLISH is
    * written on that thread at once, with no hop between the clock's start and the socket.
    *
@@ -132,7 +139,7 @@ public final class AlarmProbe implements AutoCloseable {
     for (Probe p : probes.values()) {
       long offset = initialDelayMs + i++ * intervalMs / n;
       schedule.add(scheduler.scheduleAtFixedRate(() -> cross(p), offset, intervalMs, TimeUnit.MILLISECONDS));
-      schedule.add(scheduler.scheduleAtFixedRate(() -> clear(p), offset + intervalMs / 2, intervalMs,
+      schedule.add(scheduler.scheduleAtFixedRate(() -> clear(p), offset + intervalMs / 2 + intervalMs / (2L * n), intervalMs,
           TimeUnit.MILLISECONDS));
     }
   }
@@ -198,11 +205,14 @@ public final class AlarmProbe implements AutoCloseable {
       }
       JsonNode readingTime = alarm.path("evidence").path("reading_time_ms");
       Long since;
+      long crossingTs;
       if (readingTime.canConvertToLong()) {
-        since = p.waiting.remove(readingTime.asLong());
+        crossingTs = readingTime.asLong();
+        since = p.waiting.remove(crossingTs);
       } else {
         Map.Entry<Long, Long> latest = p.waiting.pollLastEntry();
         since = latest == null ? null : latest.getValue();
+        crossingTs = latest == null ? 0 : latest.getKey();
         if (latest != null) {
           p.waiting.headMap(latest.getKey()).clear();
         }
@@ -212,16 +222,38 @@ public final class AlarmProbe implements AutoCloseable {
         return;
       }
       latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
+      if (samplesOut != null) {
+        samplesOut.write(crossingTs + "," + p.deviceId + "," + Math.max(0, (now - since) / 1000) + "\n");
+      }
       samples.incrementAndGet();
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
   }
 
+  /**
+   * Also writes every sample to {@code file} (created or truncated), one line each: the crossing's
+   * {@code ts} (device clock, ms since the epoch), the device id and the publish-to-alarm latency
+   * in µs, comma-separated; for lining slow samples up with what happened then. Call before
+   * {@link #start}; the file is complete after {@link #close}.
+   *
+   * @throws IOException when the file cannot be created
+   */
+  public void samplesTo(Path file) throws IOException {
+    samplesOut = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+  }
+
   @Override
   public void close() {
     stop();
     reader.close();
+    if (samplesOut != null) {
+      try {
+        samplesOut.close();
+      } catch (IOException e) {
+        lastError = "cannot write the samples file: " + e.getMessage();
+      }
+    }
     if (ownLoop != null) {
       ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
