@@ -23,7 +23,9 @@
 #   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
 #
 # A/B: GATEWAY_JAR=/path/old.jar bench/alarm_path.sh ...; SIM_JAR likewise. Writes bench/out/alarm-path/.
-# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), SAFEGRID_JAVA_OPTS (gateway JVM options, after
+# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), BENCH_WARMUP (5: seconds of load before the
+# probe's first crossing and before PUBACKs are timed: the first seconds of 1,000 devices are a
+# start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
 # the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`).
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
@@ -81,11 +83,16 @@ for _ in $(seq 1 900); do grep -q "alarm path warm-up:" "$OUT/gateway.log" && br
 grep -h "alarm path warm-up:" "$OUT/gateway.log" >&2 || log "no warm-up line (an older gateway)"
 PROBE_DEVICES=${PROBE_DEVICES:-12}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-2000}
+WARMUP=${BENCH_WARMUP:-5}   # s of the load before the probe starts and PUBACKs are timed (steady load)
 log "gateway up (load $LOAD_START); sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, $PROBE_DEVICES probes every $PROBE_INTERVAL_MS ms"
+SAMPLES=()   # every sample with its time (simulators since round 4)
+if java -jar "$SIM_JAR" load --help 2>/dev/null | grep -q -- --probe-samples; then
+  SAMPLES=(--probe-samples "$OUT/probe-samples.csv")
+fi
 java $SIM_JAVA_OPTS ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
-  --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token \
-  --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" \
+  --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --warmup "$WARMUP" \
+  --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" "${SAMPLES[@]}" \
   --summary "$OUT/summary.json" >"$OUT/sim.log" 2>&1 || die "sim failed: $(tail -5 "$OUT/sim.log")"
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/metrics.txt" || true
@@ -106,3 +113,8 @@ for st in $STAGES; do
           else printf "  %-24s (no timer in this gateway)\n", substr(n, 10, length(n) - 17) }' "$OUT/metrics.txt"
 done
 grep -E '^safegrid_alarms_transitions_total' "$OUT/metrics.txt" || true
+if [[ -s "$OUT/probe-samples.csv" ]]; then
+  echo "slowest probe samples (s after the first crossing, device, ms; all in $OUT/probe-samples.csv):"
+  sort -t, -k1,1n "$OUT/probe-samples.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%.1f %s %.1f\n", ($1 - t0) / 1000, $2, $3 / 1000 }' \
+    | sort -k3,3nr | head -5 | sed 's/^/  /'
+fi

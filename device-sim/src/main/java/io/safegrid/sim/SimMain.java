@@ -186,6 +186,10 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--probe-interval-ms", description = "ms between one probe device's crossings (overrides --probe-interval)")
     Long probeIntervalMs;
 
+    @Option(names = "--probe-samples",
+        description = "write every publish-to-alarm sample to this file: crossing ts (ms), device id, latency (µs), one per line")
+    Path probeSamples;
+
     @Option(names = "--mqtt-client", defaultValue = "netty",
         description = "MQTT client for the load: netty (all devices on shared event loops) or paho (4 threads per device)")
     String mqttClient;
@@ -222,7 +226,8 @@ public final class SimMain implements Callable<Integer> {
 
     /** The probe's options: each means nothing without {@code --api}. */
     static final List<String> PROBE_OPTIONS =
-        List.of("--probe-devices", "--probe-device", "--probe-transport", "--probe-interval", "--probe-interval-ms");
+        List.of("--probe-devices", "--probe-device", "--probe-transport", "--probe-interval", "--probe-interval-ms",
+            "--probe-samples");
 
     @Override
     public Integer call() throws Exception {
@@ -241,7 +246,8 @@ public final class SimMain implements Callable<Integer> {
       LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
           Transport.parse(probeTransport), intervalMs, summary, drain, warmup,
-          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency, burst);
+          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency, burst,
+          probeSamples);
       LoadSummary result = new LoadRunner(options, System.out).run();
       if (result.acked() == 0) {
         // nothing the far end took (no connection, refused credentials, no CoAP server): a load

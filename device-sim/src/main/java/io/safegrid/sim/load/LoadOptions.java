@@ -39,6 +39,8 @@ import java.util.List;
  * @param connectConcurrency most connection handshakes (TCP + CONNECT/CONNACK) at a time
  * @param burst most messages a device publishes back to back on its pacer turn (1 = one each;
  *     more puts several messages in one write system call on both ends, for throughput ceilings)
+ * @param probeSamples file for every publish-to-alarm sample (crossing ts ms, device, latency µs),
+ *     or null
  */
 public record LoadOptions(
     int devices,
@@ -64,7 +66,8 @@ public record LoadOptions(
     int maxInFlight,
     int keepAliveS,
     int connectConcurrency,
-    int burst) {
+    int burst,
+    Path probeSamples) {
 
   /** Validates. @throws IllegalArgumentException naming the bad option */
   public LoadOptions {

@@ -179,6 +179,9 @@ public final class LoadRunner {
         } else {
           probeLoop = probeNetty == null ? null : probeNetty.eventLoops().get(0);
           probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder, probeLoop);
+          if (options.probeSamples() != null) {
+            probe.samplesTo(options.probeSamples());
+          }
           out.printf("alarm probe: %d devices (%s%s), each crossing 25 %%LEL every %d ms: %.1f crossings/s%n",
               links.size(), String.join(", ", links.keySet().stream().limit(3).toList()),
               links.size() > 3 ? ", ..." : "", options.probeIntervalMs(),
