@@ -23,9 +23,9 @@
 #   bench/alarm_path.sh [DEVICES] [RATE] [DURATION_S]          (defaults 1000 5000 60)
 #
 # A/B: GATEWAY_JAR=/path/old.jar bench/alarm_path.sh ...; SIM_JAR likewise. Writes bench/out/alarm-path/.
-# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), BENCH_WARMUP (5: seconds of load before the
-# probe's first crossing and before PUBACKs are timed: the first seconds of 1,000 devices are a
-# start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
+# Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), BENCH_WARMUP (5: seconds of load before
+# probe crossings (they start at 2 s) and PUBACKs are timed: the first seconds of 1,000 devices and
+# the path's first alarms are a start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
 # the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`).
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
@@ -69,7 +69,7 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
   cd "$OUT/gateway"
   export SAFEGRID_DB_URL="$DB_URL" SAFEGRID_DB_USER=safegrid SAFEGRID_DB_PASSWORD=safegrid \
     SAFEGRID_MQTT_PORT=$MQTT_PORT SAFEGRID_HTTP_PORT=$HTTP_PORT SAFEGRID_COAP_PORT=0 SAFEGRID_COAPS_PORT=0
-  exec java $GW_JAVA_OPTS ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
+  exec java $GW_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/gc.log":time ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
 ) >"$OUT/gateway.log" 2>&1 &
 GW=$!; PIDS+=("$GW")
 for _ in $(seq 1 1500); do
@@ -83,7 +83,7 @@ for _ in $(seq 1 900); do grep -q "alarm path warm-up:" "$OUT/gateway.log" && br
 grep -h "alarm path warm-up:" "$OUT/gateway.log" >&2 || log "no warm-up line (an older gateway)"
 PROBE_DEVICES=${PROBE_DEVICES:-12}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-2000}
-WARMUP=${BENCH_WARMUP:-5}   # s of the load before the probe starts and PUBACKs are timed (steady load)
+WARMUP=${BENCH_WARMUP:-5}   # s of the load before probe crossings and PUBACKs are timed (steady load)
 log "gateway up (load $LOAD_START); sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, $PROBE_DEVICES probes every $PROBE_INTERVAL_MS ms"
 SAMPLES=()   # every sample with its time (simulators since round 4)
 if java -jar "$SIM_JAR" load --help 2>/dev/null | grep -q -- --probe-samples; then
@@ -114,7 +114,8 @@ for st in $STAGES; do
 done
 grep -E '^safegrid_alarms_transitions_total' "$OUT/metrics.txt" || true
 if [[ -s "$OUT/probe-samples.csv" ]]; then
-  echo "slowest probe samples (s after the first crossing, device, ms; all in $OUT/probe-samples.csv):"
-  sort -t, -k1,1n "$OUT/probe-samples.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%.1f %s %.1f\n", ($1 - t0) / 1000, $2, $3 / 1000 }' \
-    | sort -k3,3nr | head -5 | sed 's/^/  /'
+  echo "slowest probe samples (UTC time of the crossing, s after the first timed one, device, ms; all in $OUT/probe-samples.csv;"
+  echo "the gateway's GC pauses and safepoints are in $OUT/gc.log):"
+  sort -t, -k1,1n "$OUT/probe-samples.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%s.%03d %.1f %s %.1f\n", strftime("%H:%M:%S", int($1 / 1000), 1), $1 % 1000, ($1 - t0) / 1000, $2, $3 / 1000 }' \
+    | sort -k4,4nr | head -5 | sed 's/^/  /'
 fi

@@ -218,7 +218,7 @@ public final class SimMain implements Callable<Integer> {
     int drain;
 
     @Option(names = "--warmup", defaultValue = "2",
-        description = "first seconds left out of the latency percentiles (messages still counted)")
+        description = "first seconds left out of the latency percentiles (messages still counted; the probe crosses from 2 s, timed after these)")
     int warmup;
 
     @picocli.CommandLine.Spec

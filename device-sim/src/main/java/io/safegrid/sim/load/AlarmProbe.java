@@ -76,6 +76,7 @@ public final class AlarmProbe implements AutoCloseable {
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
   private java.io.Writer samplesOut; // written on the reader's event loop only
+  private volatile long recordFrom; // System.nanoTime(): crossings published before it are warm-up
   private final LiveStreamReader reader;
   private volatile String lastError;
 
@@ -131,6 +132,20 @@ public final class AlarmProbe implements AutoCloseable {
    * @param intervalMs one probe's cycle, ms (>= 2: crossing and clear must be distinct readings)
    */
   public void start(ScheduledExecutorService scheduler, long initialDelayMs, long intervalMs) {
+    start(scheduler, initialDelayMs, intervalMs, 0);
+  }
+
+  /**
+   * As {@link #start(ScheduledExecutorService, long, long)}, but crossings published in the first
+   * {@code warmUpMs} after this call are warm-up: their alarms are matched and dropped, neither
+   * samples nor counted crossings (as the load's PUBACKs of its warm-up seconds are sent but not
+   * timed). They carry the path's first uses in this gateway (class loading, first compilations,
+   * each probe device's first alarm).
+   *
+   * @param warmUpMs ms from now in which crossings are not timed, >= 0
+   */
+  public void start(ScheduledExecutorService scheduler, long initialDelayMs, long intervalMs, long warmUpMs) {
+    recordFrom = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(warmUpMs);
     if (intervalMs < 2) {
       throw new IllegalArgumentException("probe interval must be >= 2 ms, was " + intervalMs);
     }
@@ -183,8 +198,11 @@ public final class AlarmProbe implements AutoCloseable {
   private void cross(Probe p) {
     long[] ts = new long[1];
     byte[] payload = p.payload(60.0, ts);
-    p.waiting.put(ts[0], System.nanoTime());
-    crossings.incrementAndGet();
+    long publishedAt = System.nanoTime();
+    p.waiting.put(ts[0], publishedAt);
+    if (publishedAt - recordFrom >= 0) {
+      crossings.incrementAndGet();
+    }
     p.link.publish("telemetry", payload, 1);
     // a crossing unanswered for a minute will not be: forget it (it shows as crossings - samples)
     p.waiting.headMap(ts[0] - 60_000).clear();
@@ -220,6 +238,9 @@ public final class AlarmProbe implements AutoCloseable {
       if (since == null) {
         unmatched.incrementAndGet();
         return;
+      }
+      if (since - recordFrom < 0) {
+        return; // a warm-up crossing's alarm
       }
       latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
       if (samplesOut != null) {

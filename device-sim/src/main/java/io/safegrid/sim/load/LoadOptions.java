@@ -30,7 +30,8 @@ import java.util.List;
  * @param summary JSON summary file, or null
  * @param drainS seconds to wait for outstanding acks after publishing stops
  * @param warmupS first seconds whose latencies are left out of the percentiles (JIT, connection
- *     set-up); messages are still counted; the probe starts crossing after them (at least 2 s in)
+ *     set-up); messages are still counted; the probe crosses from 2 s in, but its crossings in
+ *     these seconds are not timed either
  * @param mqttClient MQTT client for the load and probe devices: Netty (shared event loops) or Paho
  * @param ioThreads Netty event loop threads (ignored for Paho)
  * @param maxInFlight most unacknowledged messages per device; a device at the limit is passed
