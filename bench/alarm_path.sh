@@ -7,7 +7,7 @@
 # alarm-path timers from /metrics:
 #
 #   safegrid_alarms_decided_age      device ts of the reading -> transition decided (hazard; ms resolution)
-#   safegrid_rules_handoff           message decoded and handed to the rule engine -> its evaluation starts
+#   safegrid_rules_handoff           a message the rule engine hands to another thread -> its evaluation starts (count: such hops)
 #   safegrid_alarms_writer_wait      transition decided by the rule engine -> its transaction starts
 #   safegrid_alarms_ledger_apply     one ledger transaction (all its statements and the commit)
 #   safegrid_alarms_ledger_commit    its COMMIT alone (the WAL flush)
