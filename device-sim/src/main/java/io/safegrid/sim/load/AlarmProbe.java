@@ -27,7 +27,7 @@ import org.HdrHistogram.Recorder;
 /**
  * Publish-to-alarm latency from one or more probe gas alarms. Each probe device, on its own
  * phase of a common interval, publishes 60 %LEL (QoS 1), which crosses the 25 %LEL first-level
- * setpoint (GB/T 50493-2019 5.5.2), and half an interval later 0 %LEL, which is below the
+ * setpoint (GB/T 50493-2019 5.5.2), and about half an interval later ({@link #clearDelay}) 0 %LEL, which is below the
  * setpoint minus the clear hysteresis (5 %LEL in the shipped site), so the gateway clears the
  * alarm and the next crossing raises it again (the ledger reopens the cleared entry: event
  * {@code reopened}). Meanwhile one listener reads the gateway's {@code /api/live} (server-sent
@@ -121,9 +121,9 @@ public final class AlarmProbe implements AutoCloseable {
 
   /**
    * Schedules the crossings: probe {@code i} of {@code n} crosses at {@code initialDelayMs + i *
-   * intervalMs / n} and then every {@code intervalMs}, and clears half an interval and half a
-   * probe's phase ({@code intervalMs / (2 n)}) after each crossing: half-way between two other
-   * probes' crossings. (Clearing exactly half an interval later put, with an even number of probes,
+   * intervalMs / n} and then every {@code intervalMs}, and clears {@link #clearDelay} after each
+   * crossing: about half an interval, half-way between two crossings. (Clearing exactly half an
+   * interval later put, with an even number of probes,
    * every clear on another probe's crossing in the same millisecond, so half the crossings queued
    * behind a clear's ledger transaction: the probe timed its own traffic, not the gateway's.) A crossing's clock starts on the scheduler's thread just before the publish: pass
    * the probe links' Netty event loop (it is a {@link ScheduledExecutorService}) so the PUBLISH is
@@ -154,9 +154,24 @@ public final class AlarmProbe implements AutoCloseable {
     for (Probe p : probes.values()) {
       long offset = initialDelayMs + i++ * intervalMs / n;
       schedule.add(scheduler.scheduleAtFixedRate(() -> cross(p), offset, intervalMs, TimeUnit.MILLISECONDS));
-      schedule.add(scheduler.scheduleAtFixedRate(() -> clear(p), offset + intervalMs / 2 + intervalMs / (2L * n), intervalMs,
+      schedule.add(scheduler.scheduleAtFixedRate(() -> clear(p), offset + clearDelay(n, intervalMs), intervalMs,
           TimeUnit.MILLISECONDS));
     }
+  }
+
+  /**
+   * How long after its crossing a probe clears: about half an interval, and half-way between two
+   * crossings of the {@code n} probes (at {@code k * intervalMs / n}), so that no clear is
+   * published in the same millisecond as a crossing: {@code (2 floor(n/2) + 1) * intervalMs / 2n},
+   * i.e. {@code intervalMs / 2 + intervalMs / 2n} for an even {@code n} and {@code intervalMs / 2}
+   * for an odd one (with one probe, half-way to its own next crossing).
+   *
+   * @param n probe devices, >= 1
+   * @param intervalMs one probe's cycle, ms
+   * @return ms after the crossing
+   */
+  static long clearDelay(int n, long intervalMs) {
+    return (2L * (n / 2) + 1) * intervalMs / (2L * n);
   }
 
   /** Stops publishing crossings (samples still arrive until {@link #close}). */
