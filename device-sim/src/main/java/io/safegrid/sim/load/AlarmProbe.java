@@ -75,7 +75,7 @@ public final class AlarmProbe implements AutoCloseable {
   private final AtomicLong unmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
-  private java.io.Writer samplesOut; // written on the reader's event loop only
+  private volatile java.io.Writer samplesOut; // written on the reader's event loop only
   private volatile long recordFrom; // System.nanoTime(): crossings published before it are warm-up
   private final LiveStreamReader reader;
   private volatile String lastError;
@@ -258,12 +258,24 @@ public final class AlarmProbe implements AutoCloseable {
         return; // a warm-up crossing's alarm
       }
       latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
-      if (samplesOut != null) {
-        samplesOut.write(crossingTs + "," + p.deviceId + "," + Math.max(0, (now - since) / 1000) + "\n");
-      }
       samples.incrementAndGet();
+      writeSample(crossingTs, p.deviceId, Math.max(0, (now - since) / 1000));
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
+    }
+  }
+
+  /** One line of the samples file; after a write error no more (the error is {@link #lastError()}). */
+  private void writeSample(long crossingTs, String deviceId, long latencyMicros) {
+    java.io.Writer w = samplesOut;
+    if (w == null) {
+      return;
+    }
+    try {
+      w.write(crossingTs + "," + deviceId + "," + latencyMicros + "\n");
+    } catch (IOException e) {
+      samplesOut = null;
+      lastError = "cannot write the samples file: " + e.getMessage();
     }
   }
 
@@ -283,9 +295,11 @@ public final class AlarmProbe implements AutoCloseable {
   public void close() {
     stop();
     reader.close();
-    if (samplesOut != null) {
+    java.io.Writer w = samplesOut;
+    samplesOut = null; // an event still in the reader's loop writes nothing more
+    if (w != null) {
       try {
-        samplesOut.close();
+        w.close();
       } catch (IOException e) {
         lastError = "cannot write the samples file: " + e.getMessage();
       }
