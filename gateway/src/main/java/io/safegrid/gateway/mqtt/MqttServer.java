@@ -7,6 +7,8 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.Epoll;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -79,7 +81,8 @@ public final class MqttServer implements AutoCloseable {
   private final MqttMetrics metrics;
   private final SessionRegistry registry;
   private final int ioThreads;
-  private final MqttTransport transport;
+  private MqttTransport transport; // io_uring may step back to epoll in start()
+  private final java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers;
   private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
   /** One per event loop: store completions handed back in bursts (see {@link LoopCompletions}). */
   private final Map<EventExecutor, LoopCompletions> completions = new ConcurrentHashMap<>();
@@ -102,6 +105,7 @@ public final class MqttServer implements AutoCloseable {
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
     this.transport = MqttTransport.choose(b.nativeTransport);
+    this.ioHandlers = b.ioHandlers;
     String forced = System.getProperty(MqttTransport.PROPERTY);
     if (b.nativeTransport && forced != null) {
       log.info("MQTT: {} asks for {}, using {}", MqttTransport.PROPERTY, forced, transport.label());
@@ -127,10 +131,19 @@ public final class MqttServer implements AutoCloseable {
       throw new IllegalStateException("already started");
     }
     SslContext ssl = tls == null ? null : tls.sslContext();
-    bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("safegrid-mqtt-accept", true),
-        transport.ioHandlerFactory());
-    workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("safegrid-mqtt-io", true),
-        transport.ioHandlerFactory());
+    try {
+      startEventLoops();
+    } catch (RuntimeException e) {
+      // Netty's availability probe sets up a one-entry ring; the loops' full-size rings can still
+      // fail (a container's memory limit): then epoll, unless io_uring was asked for by name
+      if (transport != MqttTransport.IO_URING || System.getProperty(MqttTransport.PROPERTY) != null
+          || !Epoll.isAvailable()) {
+        throw e;
+      }
+      log.warn("MQTT: the io_uring event loops could not start ({}); using epoll", e.toString());
+      transport = MqttTransport.EPOLL;
+      startEventLoops();
+    }
     authExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
         new DefaultThreadFactory("safegrid-mqtt-auth", true));
     try {
@@ -146,6 +159,20 @@ public final class MqttServer implements AutoCloseable {
         tlsChannel == null ? "" : ", MQTT over TLS on " + host + ":" + tlsPort(),
         transport.label());
     return this;
+  }
+
+  /** The accept and I/O event loop groups on {@link #transport}; on a failure neither is left running. */
+  private void startEventLoops() {
+    bossGroup = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("safegrid-mqtt-accept", true),
+        ioHandlers.apply(transport));
+    try {
+      workerGroup = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("safegrid-mqtt-io", true),
+          ioHandlers.apply(transport));
+    } catch (RuntimeException e) {
+      bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+      bossGroup = null;
+      throw e;
+    }
   }
 
   private Channel bind(int port, SslContext ssl) {
@@ -257,6 +284,7 @@ public final class MqttServer implements AutoCloseable {
     private DevicePresenceListener presence = DevicePresenceListener.NONE;
     private int ioThreads;
     private boolean nativeTransport = true;
+    private java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers = MqttTransport::ioHandlerFactory;
 
     private Builder() {}
 
@@ -321,6 +349,12 @@ public final class MqttServer implements AutoCloseable {
      */
     public Builder nativeTransport(boolean nativeTransport) {
       this.nativeTransport = nativeTransport;
+      return this;
+    }
+
+    /** Tests: the event loops' I/O handler for a transport (default {@link MqttTransport#ioHandlerFactory}). */
+    Builder ioHandlers(java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers) {
+      this.ioHandlers = Objects.requireNonNull(ioHandlers);
       return this;
     }
 

@@ -24,8 +24,15 @@ final class MqttTestSupport implements AutoCloseable {
 
   /** @param nativeTransport false forces the JDK's NIO ({@link MqttServer.Builder#nativeTransport}) */
   MqttTestSupport(IngestSink sink, MqttLimits limits, boolean nativeTransport) {
+    this(sink, limits, nativeTransport, MqttTransport::ioHandlerFactory);
+  }
+
+  /** @param ioHandlers the event loops' I/O handler per transport ({@link MqttServer.Builder#ioHandlers}) */
+  MqttTestSupport(IngestSink sink, MqttLimits limits, boolean nativeTransport,
+      java.util.function.Function<MqttTransport, io.netty.channel.IoHandlerFactory> ioHandlers) {
     server =
         MqttServer.builder()
+            .ioHandlers(ioHandlers)
             .host("127.0.0.1")
             .port(0)
             .ingest(sink)

@@ -3,6 +3,7 @@ package io.safegrid.gateway.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.uring.IoUring;
 import java.nio.charset.StandardCharsets;
@@ -62,6 +63,44 @@ class MqttTransportTest {
       await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-001") == 1);
       assertThat(mqtt.registry.get("safegrid.mqtt.puback.latency").timer().count()).isEqualTo(1);
     }
+  }
+
+  @Test
+  void ioUringLoopsThatCannotStartStepBackToEpoll() throws Exception {
+    assumeTrue(LINUX_X64 && IoUring.isAvailable(), "io_uring is not the default here");
+    RecordingIngestSink sink = new RecordingIngestSink();
+    // Netty's probe passed, but the loops' own rings fail (as under a container's memory limit)
+    try (MqttTestSupport mqtt = new MqttTestSupport(sink, MqttLimits.defaults(), true,
+        t -> t == MqttTransport.IO_URING
+            ? executor -> {
+                throw new IllegalStateException("io_uring_setup: Cannot allocate memory (test)");
+              }
+            : t.ioHandlerFactory())) {
+      assertThat(mqtt.server.transport()).isEqualTo("epoll");
+      MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-002", new MemoryPersistence());
+      c.setTimeToWait(10_000);
+      c.connect(MqttServerTest.v3Options("gas-002", "s-gas-002"));
+      try {
+        c.publish("devices/gas-002/telemetry", "{\"values\":{\"gas_lel\":1.5}}".getBytes(StandardCharsets.UTF_8), 1, false);
+      } finally {
+        c.disconnect();
+        c.close(true);
+      }
+      await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-002") == 1);
+    }
+  }
+
+  @Test
+  void ioUringAskedForByNameDoesNotStepBack() {
+    assumeTrue(LINUX_X64 && IoUring.isAvailable(), "io_uring is not the default here");
+    System.setProperty(MqttTransport.PROPERTY, "io_uring");
+    assertThatThrownBy(() -> new MqttTestSupport(new RecordingIngestSink(), MqttLimits.defaults(), true,
+        t -> t == MqttTransport.IO_URING
+            ? executor -> {
+                throw new IllegalStateException("io_uring_setup: Cannot allocate memory (test)");
+              }
+            : t.ioHandlerFactory()))
+        .hasStackTraceContaining("io_uring_setup: Cannot allocate memory (test)");
   }
 
   @Test
