@@ -50,17 +50,7 @@ class MqttTransportTest {
     try (MqttTestSupport mqtt = new MqttTestSupport(sink, MqttLimits.defaults(), nativeTransport)) {
       assertThat(mqtt.server.transport()).as(MqttTransport.unavailabilityCauses()).isEqualTo(expected);
 
-      MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-001-" + expected, new MemoryPersistence());
-      c.setTimeToWait(10_000);
-      c.connect(MqttServerTest.v3Options("gas-001", "s-gas-001"));
-      try {
-        // publish() of a QoS 1 message returns once its PUBACK came back
-        c.publish("devices/gas-001/telemetry", "{\"values\":{\"gas_lel\":3.5}}".getBytes(StandardCharsets.UTF_8), 1, false);
-      } finally {
-        c.disconnect();
-        c.close(true);
-      }
-      await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-001") == 1);
+      publishOneAndAwaitIt(mqtt, sink, "gas-001", "gas-001-" + expected);
       assertThat(mqtt.registry.get("safegrid.mqtt.puback.latency").timer().count()).isEqualTo(1);
     }
   }
@@ -77,16 +67,7 @@ class MqttTransportTest {
               }
             : t.ioHandlerFactory())) {
       assertThat(mqtt.server.transport()).isEqualTo("epoll");
-      MqttClient c = new MqttClient(mqtt.tcpUrl(), "gas-002", new MemoryPersistence());
-      c.setTimeToWait(10_000);
-      c.connect(MqttServerTest.v3Options("gas-002", "s-gas-002"));
-      try {
-        c.publish("devices/gas-002/telemetry", "{\"values\":{\"gas_lel\":1.5}}".getBytes(StandardCharsets.UTF_8), 1, false);
-      } finally {
-        c.disconnect();
-        c.close(true);
-      }
-      await().atMost(Duration.ofSeconds(5)).until(() -> sink.count("gas-002") == 1);
+      publishOneAndAwaitIt(mqtt, sink, "gas-002", "gas-002");
     }
   }
 
@@ -101,6 +82,23 @@ class MqttTransportTest {
               }
             : t.ioHandlerFactory()))
         .hasStackTraceContaining("io_uring_setup: Cannot allocate memory (test)");
+  }
+
+  /** Device {@code device} publishes one QoS 1 reading (Paho, MQTT 3.1.1); the sink gets it. */
+  private static void publishOneAndAwaitIt(MqttTestSupport mqtt, RecordingIngestSink sink, String device,
+      String clientId) throws Exception {
+    MqttClient c = new MqttClient(mqtt.tcpUrl(), clientId, new MemoryPersistence());
+    c.setTimeToWait(10_000);
+    c.connect(MqttServerTest.v3Options(device, "s-" + device));
+    try {
+      // publish() of a QoS 1 message returns once its PUBACK came back
+      c.publish("devices/" + device + "/telemetry", "{\"values\":{\"gas_lel\":3.5}}".getBytes(StandardCharsets.UTF_8),
+          1, false);
+    } finally {
+      c.disconnect();
+      c.close(true);
+    }
+    await().atMost(Duration.ofSeconds(5)).until(() -> sink.count(device) == 1);
   }
 
   @Test
