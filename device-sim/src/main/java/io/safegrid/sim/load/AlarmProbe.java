@@ -9,6 +9,7 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -75,7 +76,7 @@ public final class AlarmProbe implements AutoCloseable {
   private final AtomicLong unmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
-  private volatile java.io.Writer samplesOut; // written on the reader's event loop only
+  private volatile Writer samplesOut; // written on the reader's event loop only
   private volatile long recordFrom; // System.nanoTime(): crossings published before it are warm-up
   private final LiveStreamReader reader;
   private volatile String lastError;
@@ -123,25 +124,19 @@ public final class AlarmProbe implements AutoCloseable {
    * Schedules the crossings: probe {@code i} of {@code n} crosses at {@code initialDelayMs + i *
    * intervalMs / n} and then every {@code intervalMs}, and clears {@link #clearDelay} after each
    * crossing: about half an interval, half-way between two crossings. (Clearing exactly half an
-   * interval later put, with an even number of probes,
-   * every clear on another probe's crossing in the same millisecond, so half the crossings queued
-   * behind a clear's ledger transaction: the probe timed its own traffic, not the gateway's.) A crossing's clock starts on the scheduler's thread just before the publish: pass
-   * the probe links' Netty event loop (it is a {@link ScheduledExecutorService}) so the PUBLISH is
-   * written on that thread at once, with no hop between the clock's start and the socket.
+   * interval later put, with an even number of probes, every clear on another probe's crossing in
+   * the same millisecond, so half the crossings queued behind a clear's ledger transaction: the
+   * probe timed its own traffic, not the gateway's.) A crossing's clock starts on the scheduler's
+   * thread just before the publish: pass the probe links' Netty event loop (it is a {@link
+   * ScheduledExecutorService}) so the PUBLISH is written on that thread at once, with no hop
+   * between the clock's start and the socket.
+   *
+   * <p>Crossings published in the first {@code warmUpMs} after this call are warm-up: their alarms
+   * are matched and dropped, neither samples nor counted crossings (as the load's PUBACKs of its
+   * warm-up seconds are sent but not timed). They carry the path's first uses in this gateway
+   * (class loading, first compilations, each probe device's first alarm).
    *
    * @param intervalMs one probe's cycle, ms (>= 2: crossing and clear must be distinct readings)
-   */
-  public void start(ScheduledExecutorService scheduler, long initialDelayMs, long intervalMs) {
-    start(scheduler, initialDelayMs, intervalMs, 0);
-  }
-
-  /**
-   * As {@link #start(ScheduledExecutorService, long, long)}, but crossings published in the first
-   * {@code warmUpMs} after this call are warm-up: their alarms are matched and dropped, neither
-   * samples nor counted crossings (as the load's PUBACKs of its warm-up seconds are sent but not
-   * timed). They carry the path's first uses in this gateway (class loading, first compilations,
-   * each probe device's first alarm).
-   *
    * @param warmUpMs ms from now in which crossings are not timed, >= 0
    */
   public void start(ScheduledExecutorService scheduler, long initialDelayMs, long intervalMs, long warmUpMs) {
@@ -257,9 +252,10 @@ public final class AlarmProbe implements AutoCloseable {
       if (since - recordFrom < 0) {
         return; // a warm-up crossing's alarm
       }
-      latencyMicros.recordValue(Math.max(0, (now - since) / 1000));
+      long micros = Math.max(0, (now - since) / 1000);
+      latencyMicros.recordValue(micros);
       samples.incrementAndGet();
-      writeSample(crossingTs, p.deviceId, Math.max(0, (now - since) / 1000));
+      writeSample(crossingTs, p.deviceId, micros);
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
@@ -267,7 +263,7 @@ public final class AlarmProbe implements AutoCloseable {
 
   /** One line of the samples file; after a write error no more (the error is {@link #lastError()}). */
   private void writeSample(long crossingTs, String deviceId, long latencyMicros) {
-    java.io.Writer w = samplesOut;
+    Writer w = samplesOut;
     if (w == null) {
       return;
     }
@@ -295,7 +291,7 @@ public final class AlarmProbe implements AutoCloseable {
   public void close() {
     stop();
     reader.close();
-    java.io.Writer w = samplesOut;
+    Writer w = samplesOut;
     samplesOut = null; // an event still in the reader's loop writes nothing more
     if (w != null) {
       try {

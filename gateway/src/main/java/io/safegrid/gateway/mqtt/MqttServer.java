@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +83,8 @@ public final class MqttServer implements AutoCloseable {
   private final SessionRegistry registry;
   private final int ioThreads;
   private MqttTransport transport; // io_uring may step back to epoll in start()
-  private final java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers;
+  private final boolean transportForced; // safegrid.mqtt.transport is set: no stepping back
+  private final Function<MqttTransport, IoHandlerFactory> ioHandlers;
   private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
   /** One per event loop: store completions handed back in bursts (see {@link LoopCompletions}). */
   private final Map<EventExecutor, LoopCompletions> completions = new ConcurrentHashMap<>();
@@ -107,6 +109,7 @@ public final class MqttServer implements AutoCloseable {
     this.transport = MqttTransport.choose(b.nativeTransport);
     this.ioHandlers = b.ioHandlers;
     String forced = System.getProperty(MqttTransport.PROPERTY);
+    this.transportForced = forced != null;
     if (b.nativeTransport && forced != null) {
       log.info("MQTT: {} asks for {}, using {}", MqttTransport.PROPERTY, forced, transport.label());
     } else if (b.nativeTransport && transport != MqttTransport.IO_URING) {
@@ -136,8 +139,7 @@ public final class MqttServer implements AutoCloseable {
     } catch (RuntimeException e) {
       // Netty's availability probe sets up a one-entry ring; the loops' full-size rings can still
       // fail (a container's memory limit): then epoll, unless io_uring was asked for by name
-      if (transport != MqttTransport.IO_URING || System.getProperty(MqttTransport.PROPERTY) != null
-          || !Epoll.isAvailable()) {
+      if (transport != MqttTransport.IO_URING || transportForced || !Epoll.isAvailable()) {
         throw e;
       }
       log.warn("MQTT: the io_uring event loops could not start ({}); using epoll", e.toString());
@@ -284,7 +286,7 @@ public final class MqttServer implements AutoCloseable {
     private DevicePresenceListener presence = DevicePresenceListener.NONE;
     private int ioThreads;
     private boolean nativeTransport = true;
-    private java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers = MqttTransport::ioHandlerFactory;
+    private Function<MqttTransport, IoHandlerFactory> ioHandlers = MqttTransport::ioHandlerFactory;
 
     private Builder() {}
 
@@ -353,7 +355,7 @@ public final class MqttServer implements AutoCloseable {
     }
 
     /** Tests: the event loops' I/O handler for a transport (default {@link MqttTransport#ioHandlerFactory}). */
-    Builder ioHandlers(java.util.function.Function<MqttTransport, IoHandlerFactory> ioHandlers) {
+    Builder ioHandlers(Function<MqttTransport, IoHandlerFactory> ioHandlers) {
       this.ioHandlers = Objects.requireNonNull(ioHandlers);
       return this;
     }
