@@ -43,7 +43,9 @@ import org.slf4j.LoggerFactory;
  * service's own thread (see {@link #addListener}).
  *
  * <p>Round trips: a rule transition takes two (the per-key lock with the select, then every write,
- * the events and the COMMIT; docs/alerting.md "Group commit"), and commits with {@code
+ * the events and the COMMIT; docs/alerting.md "Group commit"), or one when this ledger wrote the
+ * alarm last and nobody changed it since ({@link KnownAlarms}: the lock and a version check go with
+ * the writes; docs/alerting.md "One round trip"), and commits with {@code
  * synchronous_commit} off (docs/alerting.md "Durability of rule transitions"). New alarms take
  * their ids with the lock-and-select round trip.
  *
@@ -82,6 +84,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final AtomicLong alarmIdFloor = new AtomicLong();
   private final AtomicLong eventIdFloor = new AtomicLong();
   private final Counter groupRetries;
+  /** The alarms this ledger wrote last, for one-round-trip transitions (docs/alerting.md "One round trip"). */
+  private final KnownAlarms known = new KnownAlarms();
+  private final Counter knownUsed;
+  private final Counter knownChanged;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -118,6 +124,12 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     this.groupRetries = Counter.builder("safegrid.alarms.ledger.group.retries")
         .description("group commits redone transition by transition (savepoints) after one failed")
         .register(registry);
+    this.knownUsed = Counter.builder("safegrid.alarms.ledger.known")
+        .description("rule transitions written from the alarm as this ledger last wrote it, in one round trip")
+        .tag("outcome", "used").register(registry);
+    this.knownChanged = Counter.builder("safegrid.alarms.ledger.known")
+        .description("rule transition groups redone with the select because an alarm changed since this ledger wrote it")
+        .tag("outcome", "changed").register(registry);
     this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
 
@@ -177,7 +189,19 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     try {
       try {
         return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
-      } catch (RuntimeException first) {
+      } catch (RuntimeException firstTry) {
+        RuntimeException first = firstTry;
+        transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId())); // whatever failed, read the rows again
+        if (rowChanged(first)) {
+          // an officer, an escalation step or another gateway changed an alarm since this ledger
+          // wrote it: the redo selects it (its entry is forgotten), as a ledger without memory would
+          knownChanged.increment();
+          try {
+            return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
+          } catch (RuntimeException again) {
+            first = again;
+          }
+        }
         if (transitions.size() == 1) {
           return List.of(TransitionOutcome.failed(transitions.get(0), first));
         }
@@ -186,6 +210,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         try {
           return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos, true);
         } catch (RuntimeException whole) {
+          transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId()));
           List<TransitionOutcome> out = new ArrayList<>(transitions.size());
           transitions.forEach(t -> out.add(TransitionOutcome.failed(t, whole)));
           return out;
@@ -198,9 +223,23 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
   }
 
+  /** Whether a ledger error is {@code safegrid_lock_unchanged_alarm}'s: a known alarm changed. */
+  private static boolean rowChanged(Throwable e) {
+    SQLException sql = sqlCause(e);
+    return sql != null && KnownAlarms.CHANGED_SQLSTATE.equals(sql.getSQLState());
+  }
+
+  /**
+   * The transitions of a group, in order. Without savepoints (the normal case), a transition whose
+   * (device, rule) this ledger wrote last and which is the first of its key in the group is
+   * written from that memory ({@link KnownAlarms}: one round trip for the whole transition), the
+   * others after the lock-and-select; after commit every alarm written is remembered with its row
+   * version. With savepoints (the redo after a failure) nothing is taken from or kept in memory.
+   */
   private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints) {
     List<TransitionOutcome> out = new ArrayList<>(transitions.size());
     Set<String> failedKeys = savepoints ? new java.util.HashSet<>() : Set.of();
+    Set<String> touched = new java.util.HashSet<>();
     if (savepoints) {
       try {
         tx.sendDeferred(); // the transaction's settings, outside every savepoint (a rollback to one would undo them)
@@ -210,7 +249,13 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
     for (AlarmTransition t : transitions) {
       if (!savepoints) {
-        out.add(TransitionOutcome.applied(t, applyOne(tx, t)));
+        boolean firstOfKey = touched.add(KnownAlarms.key(t.deviceId(), t.ruleId()));
+        Optional<Alarm> a = applyOne(tx, t, firstOfKey ? known.get(t.deviceId(), t.ruleId()) : Optional.empty());
+        a.ifPresent(written -> {
+          tx.readVersionAtCommit(written.id());
+          tx.afterCommit(() -> remember(tx, written));
+        });
+        out.add(TransitionOutcome.applied(t, a));
         continue;
       }
       String key = t.deviceId() + "\u0000" + t.ruleId();
@@ -227,7 +272,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       }
       int mark = tx.mark();
       try {
-        Optional<Alarm> a = applyOne(tx, t);
+        Optional<Alarm> a = applyOne(tx, t, Optional.empty());
         tx.sendDeferred(); // its writes' errors are its own
         c.releaseSavepoint(sp);
         out.add(TransitionOutcome.applied(t, a));
@@ -244,6 +289,17 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       }
     }
     return out;
+  }
+
+  /** After commit: keeps the alarm as written, with its row version and escalation columns. */
+  private void remember(LedgerTx tx, Alarm written) {
+    Optional<Long> version = tx.version(written.id());
+    Optional<LedgerTx.EscalationState> escalation = tx.escalation(written.id());
+    if (version.isPresent() && escalation.isPresent()) {
+      known.remember(new KnownAlarms.Known(written, escalation.get(), version.get()));
+    } else {
+      known.forget(written.deviceId(), written.ruleId());
+    }
   }
 
   /** Device id of the JIT warm-up's synthetic transitions (never committed). */
@@ -350,8 +406,22 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private static final String NEW_ALARM_ID = "SELECT nextval('alarms_id_seq') WHERE NOT EXISTS (SELECT 1"
       + " FROM alarms WHERE device_id = ? AND rule_id = ? AND (state <> 'closed' OR cleared_at >= ?))";
 
-  /** One transition inside a transaction (see {@link #LOCK_AND_SELECT}). */
-  private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t) {
+  /**
+   * One transition inside a transaction. With a {@code remembered} alarm (what this ledger last
+   * committed for the key, not closed), no round trip of its own: {@link
+   * KnownAlarms#LOCK_UNCHANGED} (the per-key lock, then the row locked and found at the version
+   * written) is queued ahead of the transition's writes and goes with the transaction's next round
+   * trip, and the change is computed from the remembered row. Otherwise the lock-and-select
+   * ({@link #LOCK_AND_SELECT}) first.
+   */
+  private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t, Optional<KnownAlarms.Known> remembered) {
+    if (remembered.isPresent()) {
+      KnownAlarms.Known k = remembered.get();
+      tx.deferQuery(KnownAlarms.LOCK_UNCHANGED, t.deviceId(), t.ruleId(), k.alarm().id(), k.version());
+      tx.escalationWritten(k.alarm().id(), k.escalation());
+      knownUsed.increment();
+      return change(tx, t, Optional.of(k.alarm()), -1);
+    }
     Alarm[] row = new Alarm[1];
     long[] newId = {-1};
     boolean raise = t.kind() != AlarmTransition.Kind.CLEAR;
@@ -379,13 +449,22 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     } catch (SQLException e) {
       throw new AlarmStoreException("cannot look up " + t.deviceId() + "/" + t.ruleId() + ": " + e.getMessage(), e);
     }
-    Optional<Alarm> found = Optional.ofNullable(row[0]);
+    return change(tx, t, Optional.ofNullable(row[0]), newId[0]);
+  }
+
+  /**
+   * The change a transition makes to what the lock-and-select found (or the remembered alarm).
+   *
+   * @param found the open alarm of the key, else its latest closed within the reopen window
+   * @param newId the id a new alarm gets (taken with the lock-and-select), or -1
+   */
+  private Optional<Alarm> change(LedgerTx tx, AlarmTransition t, Optional<Alarm> found, long newId) {
     Optional<Alarm> open = found.filter(a -> a.state() != AlarmState.CLOSED);
     return switch (t.kind()) {
       case CLEAR -> open.flatMap(a -> clear(tx, a, t));
       case RAISE, SEVERITY_CHANGE -> Optional.of(
           open.isPresent() ? raiseOnOpen(tx, open.get(), t)
-              : found.isPresent() ? reopen(tx, found.get(), t) : raiseNew(tx, t, newId[0]));
+              : found.isPresent() ? reopen(tx, found.get(), t) : raiseNew(tx, t, newId));
     };
   }
 
@@ -672,6 +751,11 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             }
             // committed: the events go to the listeners as written, no read back
             dispatcher.offer(written, committedAt, decidedAtNanos);
+          }
+          tx.committed();
+          if (!asyncCommit) {
+            // an officer action or escalation step: the rule transitions' memory of these rows is stale
+            written.forEach(e -> known.forgetAlarm(e.alarmId()));
           }
           for (AlarmEvent e : written) {
             transitions.computeIfAbsent(e.type(), type -> Counter.builder("safegrid.alarms.transitions")

@@ -26,7 +26,9 @@ import java.util.Optional;
  * transaction's next statement (the next transition's lock and select in a group; {@link
  * #connection()} sends them first, so a read always sees them) or with the events and the COMMIT.
  * A rule transition (a raise, even of a new alarm, a repeat, a clear) takes two round trips: the
- * per-key lock with the select of the alarm, then everything else with the COMMIT.
+ * per-key lock with the select of the alarm, then everything else with the COMMIT; one when the
+ * ledger remembers the alarm ({@link KnownAlarms}: its lock and version check are a {@link
+ * #deferQuery deferred query} sent with everything else).
  */
 public final class LedgerTx {
   /** Advisory lock key (single bigint key space) that orders event ids by commit. */
@@ -46,6 +48,9 @@ public final class LedgerTx {
   /** Rule transitions' setting (see {@link #commitWithoutWaitingForFlush()}). */
   private static final String ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
 
+  /** The version of an {@code alarms} row: the transaction that wrote it last ({@code xmin}). */
+  private static final String ROW_VERSION = "SELECT xmin::text::bigint FROM alarms WHERE id = ?";
+
   private static final String INSERT_EVENT =
       "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
           + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb)) RETURNING id";
@@ -56,6 +61,11 @@ public final class LedgerTx {
   private final Map<Long, EscalationState> escalation = new HashMap<>();
   private final List<String> deferredSql = new ArrayList<>();
   private final List<Object> deferredParams = new ArrayList<>();
+  /** Result sets the deferred statements return (skipped: nobody reads them). */
+  private int deferredResultSets;
+  /** Alarm ids whose row version the committing round trip reads, and what it read. */
+  private final Map<Long, Long> versions = new java.util.LinkedHashMap<>();
+  private final List<Runnable> afterCommit = new ArrayList<>();
   private boolean asyncCommit;
   private long eventIdFloor;
   private boolean settingsSent;
@@ -98,6 +108,18 @@ public final class LedgerTx {
   }
 
   /**
+   * Like {@link #defer}, for a statement that returns one result set nobody reads (a check that
+   * fails with an error, a lock function): it is skipped.
+   *
+   * @param sql one statement with {@code ?} parameters, returning exactly one result set
+   * @param params as for {@link #defer}
+   */
+  void deferQuery(String sql, Object... params) {
+    defer(sql, params);
+    deferredResultSets++;
+  }
+
+  /**
    * Sends what is queued now, in one round trip: the transaction's settings (first round trip
    * only) and the deferred writes.
    */
@@ -130,8 +152,9 @@ public final class LedgerTx {
 
   /**
    * One round trip (one pgjdbc execute, statements run in order): the settings (first round trip
-   * only), the deferred writes, then {@code sql}. The deferred writes and the settings return no
-   * rows, so every result set comes from {@code sql}; each is handed to {@code rows} in order.
+   * only), the deferred writes, then {@code sql}. The settings and the deferred writes return no
+   * rows and the {@link #deferQuery deferred queries}' result sets are skipped, so every result
+   * set handed to {@code rows} comes from {@code sql}, in order.
    *
    * @param sql one or more statements separated by {@code ;}, or null for none
    * @param params the parameters of {@code sql}, in order
@@ -158,6 +181,8 @@ public final class LedgerTx {
       text.append(sql);
     }
     settingsSent = settingsSent || asyncCommit;
+    int skip = deferredResultSets;
+    deferredResultSets = 0;
     try (PreparedStatement ps = connection.prepareStatement(text.toString())) {
       int k = bind(ps, deferredParams, 1);
       bind(ps, params, k);
@@ -166,7 +191,10 @@ public final class LedgerTx {
       int resultSets = 0;
       boolean isResultSet = ps.execute();
       while (true) {
-        if (isResultSet) {
+        if (isResultSet && skip > 0) {
+          ps.getResultSet().close();
+          skip--;
+        } else if (isResultSet) {
           try (ResultSet rs = ps.getResultSet()) {
             if (rows != null) {
               rows.accept(resultSets, rs);
@@ -278,14 +306,21 @@ public final class LedgerTx {
     pending.subList(mark, pending.size()).clear();
     deferredSql.clear();
     deferredParams.clear();
+    deferredResultSets = 0;
     escalation.clear(); // the rolled-back change may have written escalation columns
+  }
+
+  /** The highest event id the ledger has told (0: none): this transaction's event ids exceed it. */
+  void eventIdFloor(long floor) {
+    this.eventIdFloor = floor;
   }
 
   /**
    * Writes the deferred writes and the queued events, and with {@code commit} the COMMIT, all in
    * one round trip: the deferred writes, the event-order lock, one {@code INSERT ... RETURNING id}
    * per event (statements run in order, so the ids increase in record order, and the lock is held
-   * until commit, so they increase in commit order), then {@code COMMIT}. If a statement fails,
+   * until commit, so they increase in commit order), the {@link #readVersionAtCommit row versions}
+   * asked for, then {@code COMMIT}. If a statement fails,
    * PostgreSQL skips the rest of the round trip (the COMMIT included) and the transaction is
    * aborted: the caller rolls back and nothing of it is kept. After a successful commit the
    * server reports the session idle and pgjdbc's {@link Connection#commit()} sends nothing.
@@ -293,35 +328,21 @@ public final class LedgerTx {
    * @param commit whether the COMMIT goes with it (false for the warm-up, which rolls back)
    * @return the events as written, ids ascending, their maps as {@code eventsAfter} reads them back
    */
-  /** The highest event id the ledger has told (0: none): this transaction's event ids exceed it. */
-  void eventIdFloor(long floor) {
-    this.eventIdFloor = floor;
-  }
-
   List<AlarmEvent> flush(boolean commit) throws SQLException {
     int n = pending.size();
     List<AlarmEvent> written = new ArrayList<>(n);
-    if (n == 0) {
-      if (commit) {
-        roundTrip("COMMIT", List.of(), null);
-      } else {
-        sendDeferred();
-      }
-      return written;
+    int head = n == 0 ? 0 : 2; // the event-order lock's and the id floor's result sets
+    StringBuilder sql = new StringBuilder();
+    List<Object> params = new ArrayList<>(3 + 9 * n + versions.size());
+    if (n > 0) {
+      sql.append(LOCK_EVENT_ORDER).append(";\n").append(EVENT_ID_FLOOR);
+      params.add(EVENT_ORDER_LOCK);
+      params.add(eventIdFloor);
+      params.add(eventIdFloor);
     }
-    StringBuilder sql = new StringBuilder(LOCK_EVENT_ORDER).append(";\n").append(EVENT_ID_FLOOR);
-    for (int i = 0; i < n; i++) {
-      sql.append(";\n").append(INSERT_EVENT);
-    }
-    if (commit) {
-      sql.append(";\nCOMMIT");
-    }
-    List<Object> params = new ArrayList<>(1 + 9 * n);
-    params.add(EVENT_ORDER_LOCK);
-    params.add(eventIdFloor);
-    params.add(eventIdFloor);
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
+      sql.append(";\n").append(INSERT_EVENT);
       params.add(p.after.id());
       params.add(p.type);
       params.add(p.from == null ? null : p.from.wireName());
@@ -332,17 +353,33 @@ public final class LedgerTx {
       params.add(Json.write(p.details));
       params.add(Json.write(Json.alarmToMap(p.after)));
     }
+    List<Long> versionIds = new ArrayList<>(versions.keySet());
+    for (Long id : versionIds) {
+      sql.append(sql.length() == 0 ? "" : ";\n").append(ROW_VERSION);
+      params.add(id);
+    }
+    if (commit) {
+      sql.append(sql.length() == 0 ? "" : ";\n").append("COMMIT");
+    }
+    if (sql.length() == 0) {
+      sendDeferred();
+      return written;
+    }
     long[] ids = new long[n];
     int resultSets = roundTrip(sql.toString(), params, (index, rs) -> {
-      if (index > 1) { // the first two result sets are the lock's and the id floor's
+      if (index >= head && index < head + n) {
         if (!rs.next()) {
           throw new SQLException("event insert returned no id");
         }
-        ids[index - 2] = rs.getLong(1);
+        ids[index - head] = rs.getLong(1);
+      } else if (index >= head + n) {
+        Long id = versionIds.get(index - head - n);
+        versions.put(id, rs.next() ? rs.getLong(1) : null); // null: the row is gone
       }
     });
-    if (resultSets != n + 2) {
-      throw new SQLException("expected " + (n + 2) + " result sets (event-order lock, id floor, events), got " + resultSets);
+    if (resultSets != head + n + versionIds.size()) {
+      throw new SQLException("expected " + (head + n + versionIds.size())
+          + " result sets (event-order lock, id floor, events, row versions), got " + resultSets);
     }
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
@@ -352,6 +389,29 @@ public final class LedgerTx {
     }
     pending.clear();
     return written;
+  }
+
+  /**
+   * Asks the committing round trip ({@link #flush}) to read the version of an {@code alarms} row
+   * as this transaction leaves it (after all its writes): {@link #version} gives it after commit.
+   */
+  void readVersionAtCommit(long alarmId) {
+    versions.putIfAbsent(alarmId, null);
+  }
+
+  /** The row version read by the committing round trip; empty before it, or when the row is gone. */
+  Optional<Long> version(long alarmId) {
+    return Optional.ofNullable(versions.get(alarmId));
+  }
+
+  /** Runs {@code r} once this transaction has committed (never when it rolls back). */
+  void afterCommit(Runnable r) {
+    afterCommit.add(r);
+  }
+
+  /** Called by the ledger once the COMMIT succeeded: runs the {@link #afterCommit} actions, in order. */
+  void committed() {
+    afterCommit.forEach(Runnable::run);
   }
 
   /**
