@@ -6,6 +6,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
 /**
@@ -39,6 +40,7 @@ public final class Pacer<T> implements Runnable {
   private final double perNano;
   private final long maxCatchUp;
   private final int burst;
+  private final LongSupplier nanoClock;
   private final AtomicLong issued = new AtomicLong();
   private final AtomicLong skippedBusy = new AtomicLong();
   private final AtomicLong skippedLate = new AtomicLong();
@@ -70,6 +72,16 @@ public final class Pacer<T> implements Runnable {
    */
   public Pacer(List<T> devices, Predicate<T> ready, Consumer<T> issue, double ratePerS, long maxCatchUpMillis,
       int burst) {
+    this(devices, ready, issue, ratePerS, maxCatchUpMillis, burst, System::nanoTime);
+  }
+
+  /**
+   * As above, on the clock {@code nanoClock} ({@link System#nanoTime()} in a run; a test's manual
+   * clock, ticked by calling {@link #run()} after {@link #startAt()}, so that what is due is exact).
+   */
+  Pacer(List<T> devices, Predicate<T> ready, Consumer<T> issue, double ratePerS, long maxCatchUpMillis,
+      int burst, LongSupplier nanoClock) {
+    this.nanoClock = nanoClock;
     if (burst < 1) {
       throw new IllegalArgumentException("burst must be >= 1, was " + burst);
     }
@@ -94,9 +106,14 @@ public final class Pacer<T> implements Runnable {
    */
   public Pacer<T> start(ScheduledExecutorService executor, long tickMicros) {
     this.executor = executor;
-    executor.execute(() -> startNanos = System.nanoTime());
+    executor.execute(this::startAt);
     task = executor.scheduleAtFixedRate(this, tickMicros, tickMicros, TimeUnit.MICROSECONDS);
     return this;
+  }
+
+  /** Counts from now on the pacer's clock (on the thread that will tick it). */
+  void startAt() {
+    startNanos = nanoClock.getAsLong();
   }
 
   /** Stops issuing (the current tick finishes). */
@@ -125,7 +142,7 @@ public final class Pacer<T> implements Runnable {
     if (stopped) {
       return;
     }
-    long due = (long) ((System.nanoTime() - startNanos) * perNano) - accounted;
+    long due = (long) ((nanoClock.getAsLong() - startNanos) * perNano) - accounted;
     if (due <= 0) {
       return;
     }
