@@ -31,14 +31,14 @@ final class Mosquitto implements AutoCloseable {
       conf.append("allow_anonymous true\n");
     } else {
       Path passwords = dir.resolve("passwords");
-      Files.writeString(passwords, "");
-      for (Map.Entry<String, String> u : users.entrySet()) {
-        Process p = new ProcessBuilder("mosquitto_passwd", "-b", passwords.toString(), u.getKey(), u.getValue())
-            .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-          throw new IllegalStateException("mosquitto_passwd failed: " + out);
-        }
+      StringBuilder plain = new StringBuilder();
+      users.forEach((user, password) -> plain.append(user).append(':').append(password).append('\n'));
+      Files.writeString(passwords, plain);
+      // one process hashes the whole file in place (-U), however many users
+      Process p = new ProcessBuilder("mosquitto_passwd", "-U", passwords.toString()).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes());
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("mosquitto_passwd failed: " + out);
       }
       // the test's temporary directory is private: keep the broker's user (it drops root
       // privileges to user mosquitto by default and could not read the file then)

@@ -16,6 +16,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.californium.core.network.Endpoint;
 
@@ -51,6 +52,8 @@ public final class ScenarioRunner {
         return t;
       });
   private Endpoint sharedCoap;
+  /** The simulated clock, seconds since the start (written by the clock thread only). */
+  private volatile double simS;
 
   /** Messages sent, acknowledged, refused by the far end, failed (no answer, not connected). */
   public final AtomicLong sent = new AtomicLong();
@@ -66,6 +69,8 @@ public final class ScenarioRunner {
     DeviceLink link;
     final AtomicBoolean connecting = new AtomicBoolean();
     long seq;
+    /** Successful connects (CONNACK; CoAP has no connection); more than one: it came back after a drop. */
+    final AtomicInteger connects = new AtomicInteger();
     double nextDueS;
     double silentUntilS = -1;
     double duplicatesUntilS = -1;
@@ -112,6 +117,19 @@ public final class ScenarioRunner {
     stopped.set(true);
   }
 
+  /** Simulated minutes played so far (the scenario's clock, which waits when the machine stalls). */
+  public double simulatedMinutes() {
+    return simS / 60;
+  }
+
+  /**
+   * Times an MQTT device connected again after losing its link (the reconnect storm, or the far
+   * end dropping it), over all devices: each device's successful connects after its first.
+   */
+  public long reconnects() {
+    return devices.values().stream().mapToLong(d -> Math.max(0, d.connects.get() - 1)).sum();
+  }
+
   /** Connects every device, plays the scenario, disconnects. */
   public void run() throws InterruptedException {
     out.printf("scenario %s: %d devices, speed x%.0f, %s simulated minutes, MQTT %s, CoAP %s%n",
@@ -132,6 +150,7 @@ public final class ScenarioRunner {
     long last = System.nanoTime();
     long lastStatus = last;
     double simS = 0;
+    this.simS = 0;
     int nextEntry = 0;
     List<TimelineEntry> timeline = spec.timeline();
     try {
@@ -141,6 +160,7 @@ public final class ScenarioRunner {
         // MAX_STEP_MS of real time, so every report and timeline entry still happens, a bit late
         simS += Math.min(tickStart - last, TimeUnit.MILLISECONDS.toNanos(MAX_STEP_MS)) / 1e9 * spec.speed();
         last = tickStart;
+        this.simS = simS;
         if (spec.durationMin() > 0 && simS >= spec.durationMin() * 60) {
           break;
         }
@@ -205,7 +225,9 @@ public final class ScenarioRunner {
         .thenCompose(f -> f)
         .whenComplete((v, e) -> {
       d.connecting.set(false);
-      if (e != null) {
+      if (e == null) {
+        d.connects.incrementAndGet();
+      } else {
         out.printf("  %s: connect failed: %s%n", d.device.id(), e.getMessage());
       }
     }).exceptionally(e -> null);
@@ -278,6 +300,9 @@ public final class ScenarioRunner {
 
   private void fire(TimelineEntry e, double simS) {
     DeviceState d = e.device() == null ? null : devices.get(e.device());
+    if (e.action().equals("reconnect_storm")) {
+      status(simS); // the counts before it: what fails after it is the storm's (sent while reconnecting)
+    }
     out.printf("[sim %s +%.0f min] %s%s%n", signals.timeOfDay(simS).withNano(0), simS / 60,
         e.action(), d == null ? "" : " " + d.device.id() + " (" + d.device.name() + ")");
     long now = System.currentTimeMillis();
