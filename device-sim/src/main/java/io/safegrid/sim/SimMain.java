@@ -32,7 +32,7 @@ import picocli.CommandLine.Parameters;
  *      [--mqtt URI] [--coap URI] [--site FILE] [--api http://...] [--token T] [--summary FILE]
  *      [--mqtt-client netty|paho] [--io-threads 2] [--max-in-flight 16]
  *      [--probe-devices N | --probe-device ID,...] [--probe-interval-ms MS]
- * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--keepalive 60]
+ * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--mqtt-version v3|v5] [--keepalive 60]
  * </pre>
  *
  * Exit codes: 0 done, 1 bad input or run failure, 2 usage error (picocli: the message and the
@@ -42,10 +42,13 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "safegrid-sim",
     mixinStandardHelpOptions = true,
-    version = "SafeGrid device simulator 0.1",
+    version = SimMain.VERSION,
     description = "Plays SafeGrid devices against a gateway or any MQTT broker.",
     subcommands = {SimMain.Scenario.class, SimMain.Load.class, SimMain.Hold.class})
 public final class SimMain implements Callable<Integer> {
+
+  /** What {@code -V} / {@code --version} prints, on every command. */
+  static final String VERSION = "SafeGrid device simulator 0.1";
 
   public static void main(String[] args) {
     System.exit(run(args));
@@ -68,7 +71,7 @@ public final class SimMain implements Callable<Integer> {
   }
 
   /** {@code scenario NAME}: plays the site with the scenario's timeline. */
-  @Command(name = "scenario", mixinStandardHelpOptions = true,
+  @Command(name = "scenario", mixinStandardHelpOptions = true, showDefaultValues = true, version = VERSION,
       description = "Play every device of the site with realistic signals and the scenario's timeline "
           + "(config/scenario-NAME.yaml unless --timeline is given).")
   static final class Scenario implements Callable<Integer> {
@@ -130,7 +133,7 @@ public final class SimMain implements Callable<Integer> {
   }
 
   /** {@code load}: N devices at a target rate; figures to stdout and a JSON summary. */
-  @Command(name = "load", mixinStandardHelpOptions = true,
+  @Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true, version = VERSION,
       description = "Load test: N devices publish at a target rate; measures acked msg/s, PUBACK latency "
           + "and (with --api) publish-to-alarm latency. Works against any MQTT broker too.")
   static final class Load implements Callable<Integer> {
@@ -149,7 +152,8 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--payload-bytes", defaultValue = "100", description = "telemetry payload size, bytes")
     int payloadBytes;
 
-    @Option(names = "--mix", defaultValue = "1:0:0", description = "weights of MQTT v3 : MQTT v5 : CoAP devices")
+    @Option(names = "--mix", defaultValue = "1:0:0",
+        description = "weights of MQTT v3 : MQTT v5 : CoAP devices, e.g. 1:1:0 for half 3.1.1, half 5")
     String mix;
 
     @Option(names = "--mqtt", defaultValue = "tcp://127.0.0.1:1883", description = "MQTT gateway or broker")
@@ -169,18 +173,20 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--token", defaultValue = "demo-viewer-token", description = "bearer token for /api/live")
     String token;
 
-    @Option(names = "--probe-device", split = ",",
-        description = "probe gas alarm id(s) that cross 25 %%LEL (default: the last --probe-devices gas alarms of the site)")
+    @Option(names = "--probe-device", split = ",", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+        description = "device id(s) of the gas alarms used as probes, which cross 25 %%LEL (default: the site's last "
+            + "--probe-devices gas alarms; these are devices, not alarm ids)")
     List<String> probeIds = new ArrayList<>();
 
     @Option(names = "--probe-devices", defaultValue = "1",
-        description = "how many probe gas alarms when --probe-device is not given")
+        description = "how many gas alarm devices serve as probes when --probe-device is not given")
     int probeDevices;
 
     @Option(names = "--probe-transport", defaultValue = "v3", description = "how the probe talks: v3, v5 or coap")
     String probeTransport;
 
-    @Option(names = "--probe-interval", description = "seconds between one probe device's crossings (default 10)")
+    @Option(names = "--probe-interval", description = "seconds between one probe device's crossings (10 unless "
+        + "--probe-interval-ms is given)")
     Integer probeIntervalS;
 
     @Option(names = "--probe-interval-ms", description = "ms between one probe device's crossings (overrides --probe-interval)")
@@ -262,7 +268,7 @@ public final class SimMain implements Callable<Integer> {
   }
 
   /** {@code hold}: N devices connected and idle (keepalive only) for a while. */
-  @Command(name = "hold", mixinStandardHelpOptions = true,
+  @Command(name = "hold", mixinStandardHelpOptions = true, showDefaultValues = true, version = VERSION,
       description = "Connect N MQTT devices (Netty, shared event loops), publish one QoS 1 reading each, then keep "
           + "them connected with keepalive only for --hold-s seconds. Prints 'READY connected=N acked=M failed=F "
           + "connect_s=S' when the handshakes are done and 'HELD connected=K of N' at the end.")
@@ -283,8 +289,8 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--id-prefix", defaultValue = "", description = "only the site's devices whose id starts with this")
     String idPrefix;
 
-    @Option(names = "--version", defaultValue = "v3", description = "MQTT version: v3 (3.1.1) or v5")
-    String version;
+    @Option(names = "--mqtt-version", defaultValue = "v3", description = "MQTT version: v3 (3.1.1) or v5")
+    String mqttVersion;
 
     @Option(names = "--keepalive", defaultValue = "60", description = "MQTT keepalive, seconds")
     int keepalive;
@@ -303,10 +309,10 @@ public final class SimMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-      MqttVersion v = switch (Transport.parse(version)) {
+      MqttVersion v = switch (Transport.parse(mqttVersion)) {
         case V3 -> MqttVersion.MQTT_3_1_1;
         case V5 -> MqttVersion.MQTT_5;
-        case COAP -> throw new IllegalArgumentException("hold is MQTT only: --version v3 or v5");
+        case COAP -> throw new IllegalArgumentException("hold is MQTT only: --mqtt-version v3 or v5");
       };
       HoldRunner runner = new HoldRunner(new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive,
           ioThreads, connectConcurrency, connectBudgetS, !noPublish), System.out);

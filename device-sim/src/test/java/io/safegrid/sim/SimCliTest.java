@@ -61,6 +61,45 @@ class SimCliTest {
     }
   }
 
+  /** Every command answers --help / -h with its usage, and -V / --version with the program's version. */
+  @Test
+  void everyCommandHasHelpAndVersion() {
+    for (String command : List.of("scenario", "load", "hold")) {
+      for (String help : List.of("--help", "-h")) {
+        String[] r = run(command, help);
+        assertThat(r[0]).as("%s %s", command, help).isEqualTo("0");
+        assertThat(r[1]).as("%s %s", command, help).contains("Usage: safegrid-sim " + command).contains("--help");
+        assertThat(r[2]).isEmpty();
+      }
+      for (String version : List.of("--version", "-V")) {
+        String[] r = run(command, version);
+        assertThat(r[0]).as("%s %s", command, version).isEqualTo("0");
+        assertThat(r[1].strip()).isEqualTo(SimMain.VERSION).isEqualTo("SafeGrid device simulator 0.1");
+      }
+    }
+    // hold's MQTT version is --mqtt-version (it was --version, which then meant no program version)
+    assertThat(run("hold", "--help")[1]).contains("--mqtt-version=<mqttVersion>").contains("MQTT version: v3 (3.1.1) or v5");
+  }
+
+  /** The help shows each option's default, so that a bare {@code sim load} is predictable. */
+  @Test
+  void theHelpShowsTheDefaults() {
+    String load = run("load", "--help")[1].replaceAll("\\s+", " ");
+    assertThat(load).contains("--devices=<devices> simulated devices Default: 100",
+        "--rate=<rate> target messages per second, all devices Default: 1000",
+        "--duration=<duration> seconds of publishing Default: 30",
+        "--qos=<qos> MQTT QoS 0..2 (CoAP: 0 = NON, else CON) Default: 1",
+        "--mqtt=<mqtt> MQTT gateway or broker Default: tcp://127.0.0.1:1883",
+        "Default: 1:0:0", "Default: demo-viewer-token", "Default: 16");
+    assertThat(load.replace(" ", "")).contains("e.g.1:1:0").doesNotContain("Default:[]");
+    assertThat(load).contains("these are devices, not alarm ids");
+    String hold = run("hold", "--help")[1].replaceAll("\\s+", " ");
+    assertThat(hold).contains("--devices=<devices> devices to connect Default: 1000",
+        "--hold-s=<holdS> seconds to stay connected (0 = until stopped) Default: 30", "Default: v3");
+    assertThat(run("scenario", "--help")[1].replaceAll("\\s+", " "))
+        .contains("--site=<site> site file with the devices Default: config/dongnan.yaml");
+  }
+
   /**
    * Dead CoAP devices (nothing listens at --coap): their unanswered messages count as failed during
    * the run, in the progress lines, not only in the summary at the end.
