@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * declared fields, reserved flag bits, a QoS 3, packet id 0. This handler turns that into the
  * protocol's answer: MQTT 5 DISCONNECT 0x95 (packet too large) or 0x81 (malformed packet), CONNACK
  * 0x01 / 0x02 for a bad protocol version / client id, then close; counted as rejects {@code
- * packet_too_large} or {@code malformed}. An oversize PUBLISH of a connected device is kept as a
+ * packet_too_large} or {@code malformed}. A malformed packet of a connected device is kept as a
+ * dead letter (source {@code mqtt:malformed}) with its first {@link #KEPT_PACKET_BYTES} bytes as far
+ * as they had arrived ({@link OversizeCapture#packetStart}, located by the bytes the packets before
+ * it took) and the decoder's reason. An oversize PUBLISH of a connected device is kept as a
  * dead letter first: the connection stays open (its bytes read and discarded) until {@link
  * OversizeCapture} has its first 8 KiB or {@link #CAPTURE_WAIT_MILLIS} pass, then the start of its
  * payload goes to {@link PublishHandler} as a user event and the connection ends as above.
@@ -50,10 +53,17 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
    */
   static final long CAPTURE_WAIT_MILLIS = 1000;
 
-  private final MqttMetrics metrics;
+  /** Bytes of a malformed packet kept in {@code dead_letters}: as many as of an oversize payload. */
+  static final int KEPT_PACKET_BYTES = OversizeCapture.KEPT_PAYLOAD_BYTES;
 
-  MalformedPacketHandler(MqttMetrics metrics) {
+  private final MqttMetrics metrics;
+  private final DeadLetters deadLetters;
+  /** Bytes of the stream taken by the packets decoded so far: where the next packet starts. */
+  private long decodedBytes;
+
+  MalformedPacketHandler(MqttMetrics metrics, DeadLetters deadLetters) {
     this.metrics = metrics;
+    this.deadLetters = deadLetters;
   }
 
   @Override
@@ -63,15 +73,20 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     MqttMessage m = (MqttMessage) msg;
+    DecoderResult result = m.decoderResult();
+    long packetAt = decodedBytes;
+    if ((result == null || result.isSuccess()) && m.fixedHeader() != null) {
+      int rl = m.fixedHeader().remainingLength();
+      decodedBytes += 1 + (rl < 128 ? 1 : rl < 16_384 ? 2 : rl < 2_097_152 ? 3 : 4) + rl;
+    }
     Session session = Session.of(ctx.channel());
     if (session.closing()) {
       ReferenceCountUtil.release(msg);
       return;
     }
-    DecoderResult result = m.decoderResult();
     if (result != null && result.isFailure()) {
       ReferenceCountUtil.release(msg);
-      failed(ctx, session, m, result.cause());
+      failed(ctx, session, m, result.cause(), packetAt);
       return;
     }
     int expected = m.fixedHeader() == null ? -1 : fixedLength(m.fixedHeader().messageType(), session);
@@ -79,6 +94,8 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       metrics.reject("malformed");
       log.info("{}: {} with a body, closing", who(ctx, session), m.fixedHeader().messageType());
+      keep(ctx, session, m, "remaining length " + m.fixedHeader().remainingLength() + ", but a "
+          + m.fixedHeader().messageType() + " has " + expected + " on MQTT " + (session.v5() ? "5" : "3.1.1"), packetAt);
       session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
       return;
     }
@@ -104,7 +121,7 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void failed(ChannelHandlerContext ctx, Session session, MqttMessage m, Throwable cause) {
+  private void failed(ChannelHandlerContext ctx, Session session, MqttMessage m, Throwable cause, long packetAt) {
     if (cause instanceof TooLongFrameException) {
       metrics.reject("packet_too_large");
       log.info("{}: packet too large ({}), closing", who(ctx, session), cause.getMessage());
@@ -147,7 +164,35 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     }
     metrics.reject("malformed");
     log.info("{}: malformed packet ({}), closing", who(ctx, session), cause.toString());
+    keep(ctx, session, m, cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
+        packetAt);
     session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
+  }
+
+  /**
+   * Keeps the first {@link #KEPT_PACKET_BYTES} of a malformed packet of a connected device as a
+   * dead letter (source {@code mqtt:malformed}, reason: the packet type, the decoder's reason and
+   * what the server did), counted as {@code safegrid.mqtt.dead_letters{reason=malformed}}. Before
+   * CONNACK nothing is kept: no device is known, and whoever reaches the port could fill the
+   * table (counted in {@code rejects} and logged only).
+   */
+  private void keep(ChannelHandlerContext ctx, Session session, MqttMessage m, String why, long packetAt) {
+    if (!session.connected || session.deviceId == null) {
+      return;
+    }
+    OversizeCapture capture = ctx.pipeline().get(OversizeCapture.class);
+    byte[] start = capture == null ? new byte[0] : capture.packetStart(packetAt, KEPT_PACKET_BYTES);
+    String type = m.fixedHeader() != null
+        ? m.fixedHeader().messageType().name()
+        : start.length > 0 ? "packet type " + ((start[0] & 0xF0) >> 4) : "packet";
+    if (why.length() > 300) {
+      why = why.substring(0, 300) + "...";
+    }
+    deadLetters.keep(session.deviceId, "mqtt:malformed", start, "malformed",
+        "malformed MQTT packet (" + type + (start.length > 0 ? String.format(", first byte 0x%02X", start[0]) : "")
+            + "): " + why + " ("
+            + (session.v5() ? "MQTT 5.0 4.13: DISCONNECT 0x81" : "MQTT 3.1.1 4.8: connection closed")
+            + "), not processed; kept its first " + start.length + " bytes (at most " + KEPT_PACKET_BYTES + ")");
   }
 
   static String who(ChannelHandlerContext ctx, Session session) {

@@ -80,6 +80,7 @@ public final class MqttServer implements AutoCloseable {
   private final DeviceAuthenticator authenticator;
   private final MqttLimits limits;
   private final MqttMetrics metrics;
+  private final DeadLetters deadLetters;
   private final SessionRegistry registry;
   private final int ioThreads;
   private MqttTransport transport; // io_uring may step back to epoll in start()
@@ -104,6 +105,7 @@ public final class MqttServer implements AutoCloseable {
     this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
     this.limits = Objects.requireNonNull(b.limits, "limits");
     this.metrics = new MqttMetrics(Objects.requireNonNull(b.registry, "meter registry"));
+    this.deadLetters = new DeadLetters(sink, metrics);
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
     this.transport = MqttTransport.choose(b.nativeTransport);
@@ -203,14 +205,14 @@ public final class MqttServer implements AutoCloseable {
                     p.addLast("oversize", new OversizeCapture(limits.maxPacketBytes()));
                     p.addLast("decoder", new MqttDecoder(limits.maxPacketBytes(), 256, true));
                     p.addLast("encoder", MqttEncoder.INSTANCE);
-                    p.addLast("malformed", new MalformedPacketHandler(metrics));
+                    p.addLast("malformed", new MalformedPacketHandler(metrics, deadLetters));
                     p.addLast("messages", messages);
                     p.addLast(IDLE, new IdleStateHandler(limits.connectTimeoutMillis(), 0, 0, TimeUnit.MILLISECONDS));
                     p.addLast("gate", new InboundGate());
                     p.addLast("connect", new ConnectHandler(authenticator, authExecutor, registry, metrics, limits));
                     p.addLast("keepalive", new KeepaliveHandler(metrics));
                     p.addLast("rate", new RateLimitHandler(buckets, limits.messagesPerSecondPerDevice(), metrics));
-                    p.addLast("publish", new PublishHandler(sink, registry, metrics, limits.receiveMaximum(),
+                    p.addLast("publish", new PublishHandler(sink, deadLetters, registry, metrics, limits.receiveMaximum(),
                         loop -> completions.computeIfAbsent(loop, LoopCompletions::new)));
                     p.addLast("subscribe", new SubscribeHandler(metrics));
                     p.addLast("errors", new ProtocolErrorHandler(metrics));

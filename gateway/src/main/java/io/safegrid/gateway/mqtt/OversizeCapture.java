@@ -11,9 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Keeps the start of a PUBLISH over the maximum packet size, so it can be kept as a dead letter
- * (contract "Delivery promise": bad input is kept with the reason) although the MQTT decoder
- * never buffers its body.
+ * Keeps the start of a refused packet below the decoder, so it can be kept as a dead letter
+ * (contract "Delivery promise": bad input is kept with the reason): a PUBLISH over the maximum
+ * packet size, whose body the MQTT decoder never buffers, and a packet the decoder found malformed
+ * ({@link #packetStart}), whose bytes it discards.
  *
  * <p>Sits below the decoder and passes every byte on untouched. It follows the MQTT framing
  * (fixed header: type and flags, then the remaining length as a variable byte integer, MQTT 3.1.1
@@ -22,6 +23,12 @@ import java.util.function.Consumer;
  * it looks at nothing more. {@link MalformedPacketHandler} asks for the result when the decoder
  * refuses the packet ({@link #whenCaptured}). Memory: at most {@link #CAPTURE_BYTES} per
  * connection, only while such a packet is arriving.
+ *
+ * <p>For a malformed packet it holds the read being decoded (retained, no copy) while the decoder
+ * runs, and copies at most {@link #KEPT_PAYLOAD_BYTES} of a packet that is still arriving when a
+ * read ends (most reads end on a packet boundary: nothing is copied), so {@link
+ * MalformedPacketHandler} can ask for the first bytes of the packet that failed by its offset in
+ * the byte stream.
  */
 final class OversizeCapture extends ChannelInboundHandlerAdapter {
 
@@ -60,6 +67,19 @@ final class OversizeCapture extends ChannelInboundHandlerAdapter {
   private Consumer<Captured> waiter;
   private ScheduledFuture<?> timeout;
 
+  // the packet being read, for a malformed packet's dead letter
+  /** Stream offset of the first byte of the next read. */
+  private long offset;
+  /** Stream offset of the first byte of the packet being framed. */
+  private long packetStart;
+  /** The read being decoded now (retained), null between reads. */
+  private ByteBuf reading;
+  private int readingIndex;
+  private long readingStart;
+  /** Bytes of a packet still arriving at the end of earlier reads, from {@link #carryStart}; or null. */
+  private byte[] carry;
+  private long carryStart;
+
   /**
    * @param maxPacketBytes the decoder's maximum remaining length, bytes
    */
@@ -69,14 +89,82 @@ final class OversizeCapture extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (scanning && msg instanceof ByteBuf) {
-      scan((ByteBuf) msg);
+    if (!(msg instanceof ByteBuf)) {
+      ctx.fireChannelRead(msg);
+      return;
     }
-    ctx.fireChannelRead(msg);
+    ByteBuf b = (ByteBuf) msg;
+    int from = b.readerIndex();
+    int length = b.readableBytes();
+    long start = offset;
+    offset += length;
+    if (scanning) {
+      scan(b, start);
+    }
+    // the decoder may merge it into its buffer and release it: held until it is done with it
+    reading = b.retain();
+    readingIndex = from;
+    readingStart = start;
+    try {
+      ctx.fireChannelRead(msg);
+    } finally {
+      reading = null;
+      carryOver(b, from, start, length);
+      b.release();
+    }
   }
 
-  private void scan(ByteBuf b) {
-    int i = b.readerIndex();
+  /** After a read: keeps at most {@link #KEPT_PAYLOAD_BYTES} of a packet that is still arriving. */
+  private void carryOver(ByteBuf b, int from, long start, int length) {
+    boolean midPacket = scanning && (headerBytes > 0 || bodyLeft > 0);
+    if (!midPacket) {
+      carry = null;
+      return;
+    }
+    long end = start + length;
+    if (packetStart >= start) {
+      int n = (int) Math.min(KEPT_PAYLOAD_BYTES, end - packetStart);
+      carry = new byte[n];
+      carryStart = packetStart;
+      b.getBytes(from + (int) (packetStart - start), carry, 0, n);
+    } else if (carry != null && carryStart == packetStart && carry.length < KEPT_PAYLOAD_BYTES
+        && carryStart + carry.length == start) {
+      int n = (int) Math.min(KEPT_PAYLOAD_BYTES - carry.length, length);
+      byte[] more = Arrays.copyOf(carry, carry.length + n);
+      b.getBytes(from, more, carry.length, n);
+      carry = more;
+    }
+  }
+
+  /**
+   * At most {@code max} bytes of the byte stream from offset {@code at} (the start of a packet the
+   * decoder refused), from what is still at hand: the read being decoded and the start of a packet
+   * that began in an earlier read. Empty if none of it is at hand any more.
+   *
+   * @param at stream offset, bytes since the connection opened (after TLS)
+   */
+  byte[] packetStart(long at, int max) {
+    byte[] out = new byte[max];
+    int n = 0;
+    long next = at;
+    if (carry != null && next >= carryStart && next < carryStart + carry.length) {
+      int k = (int) Math.min(max, carryStart + carry.length - next);
+      System.arraycopy(carry, (int) (next - carryStart), out, 0, k);
+      n = k;
+      next += k;
+    }
+    ByteBuf r = reading;
+    if (r != null && n < max && next >= readingStart && next < offset) {
+      int k = (int) Math.min(max - n, offset - next);
+      r.getBytes(readingIndex + (int) (next - readingStart), out, n, k);
+      n += k;
+    }
+    return n == max ? out : Arrays.copyOf(out, n);
+  }
+
+  private void scan(ByteBuf b, long start) {
+    int from = b.readerIndex();
+    int i = from;
     int end = b.writerIndex();
     while (i < end && scanning) {
       if (capture != null) {
@@ -98,6 +186,7 @@ final class OversizeCapture extends ChannelInboundHandlerAdapter {
       }
       int v = b.getUnsignedByte(i++);
       if (headerBytes == 0) {
+        packetStart = start + (i - 1 - from);
         firstByte = v;
         headerBytes = 1;
         remaining = 0;

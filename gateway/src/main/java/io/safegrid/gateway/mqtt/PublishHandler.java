@@ -69,6 +69,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final IngestSink sink;
+  private final DeadLetters deadLetters;
   private final SessionRegistry registry;
   private final MqttMetrics metrics;
   private final int receiveMaximum;
@@ -94,11 +95,13 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
 
   PublishHandler(
       IngestSink sink,
+      DeadLetters deadLetters,
       SessionRegistry registry,
       MqttMetrics metrics,
       int receiveMaximum,
       LoopCompletionsProvider completions) {
     this.sink = sink;
+    this.deadLetters = deadLetters;
     this.registry = registry;
     this.metrics = metrics;
     this.receiveMaximum = receiveMaximum;
@@ -255,26 +258,13 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
   }
 
   /**
-   * Keeps a refused PUBLISH in {@code dead_letters} ({@link IngestSink#refused}) without waiting
-   * for it: the connection is ending, nothing will be acknowledged. Counted in {@code
+   * Keeps a refused PUBLISH in {@code dead_letters} ({@link DeadLetters}) without waiting for it:
+   * the connection is ending, nothing will be acknowledged. Counted in {@code
    * safegrid.mqtt.dead_letters{reason}} once durable; a dead letter storage refuses (e.g.
    * overloaded) is logged and lost.
    */
   private void keep(Session session, String topic, byte[] payload, String tag, String reason) {
-    String deviceId = session.deviceId;
-    CompletableFuture<IngestResult> kept;
-    try {
-      kept = sink.refused(deviceId, payload, source(topic), reason);
-    } catch (RuntimeException e) {
-      kept = CompletableFuture.failedFuture(e);
-    }
-    kept.whenComplete((r, e) -> {
-      if (e == null) {
-        metrics.deadLetter(tag);
-      } else {
-        log.warn("device {}: dead letter ({}) not kept: {}", deviceId, tag, e.toString());
-      }
-    });
+    deadLetters.keep(session.deviceId, source(topic), payload, tag, reason);
   }
 
   /**
@@ -330,14 +320,44 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
       } catch (CompletionException | java.util.concurrent.CancellationException e) {
         error = e;
       }
+      account(session.deviceId, pending, result, error);
       completed(pending, result, error);
       return;
     }
+    String deviceId = session.deviceId;
     future.whenComplete((result, error) -> {
+      account(deviceId, pending, result, error);
       pending.result = result;
       pending.error = error;
       completions.complete(pending);
     });
+  }
+
+  /**
+   * Counts a stored refusal the moment its future completes, on whatever thread completes it, and
+   * not on the event loop when the ack is due: by then a QoS 0 publisher may have gone (e.g.
+   * mosquitto_pub sends PUBLISH and DISCONNECT at once) and the count would be lost while the
+   * row stays (newcomer finding M1). A store push-back ({@link StoreOverloadedException}) is
+   * offered again and counted when it finally completes.
+   */
+  private void account(String deviceId, Pending pending, IngestResult result, Throwable error) {
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof StoreOverloadedException) {
+      return;
+    }
+    if (pending.refusal != null) {
+      deadLetters.counted(deviceId, "acl_publish", cause);
+      return;
+    }
+    if (cause != null || result == null) {
+      return; // store_failed: counted on the loop, where the connection is closed
+    }
+    if (result.status() == IngestResult.Status.INVALID) {
+      metrics.reject("invalid_payload");
+      metrics.deadLetter("invalid_payload");
+    } else if (result.status() == IngestResult.Status.PARTIAL) {
+      metrics.deadLetter("partly_refused");
+    }
   }
 
   private void completed(Pending pending, IngestResult result, Throwable error) {
@@ -363,17 +383,12 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
         session.disconnect(PresenceEvent.Reason.CONNECTION_LOST, MqttReasonCodes.Disconnect.UNSPECIFIED_ERROR);
         return;
       }
-      // the refusal stands (0x87) even if its dead letter could not be kept
-      log.warn("device {}: dead letter (acl_publish) not kept: {}", session.deviceId, cause.toString());
+      // the refusal stands (0x87) even if its dead letter could not be kept (logged by account)
     }
     pending.done = true;
     if (pending.refusal != null) {
-      if (error == null) {
-        metrics.deadLetter("acl_publish");
-      }
       pending.reasonCode = MqttReasonCodes.PubAck.NOT_AUTHORIZED.byteValue();
     } else if (result.status() == IngestResult.Status.INVALID) {
-      metrics.reject("invalid_payload");
       pending.reasonCode = session.v5() ? MqttReasonCodes.PubAck.PAYLOAD_FORMAT_INVALID.byteValue() : 0;
     }
     inflight--;
