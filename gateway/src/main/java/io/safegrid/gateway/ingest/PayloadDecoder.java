@@ -76,6 +76,18 @@ public final class PayloadDecoder {
    */
   public static final long MAX_FUTURE_MILLIS = 24 * 3_600_000L;
 
+  /**
+   * Plausible range of a %LEL reading (metrics ending in {@code _lel}), inclusive: 0-100 %LEL, what
+   * a combustible-gas detector measures (GB 15322.1-2019 point detectors and the GB/T 50493-2019
+   * set-points read 0-100 %LEL; domain brief "What units report: concentration in %LEL
+   * (0.0-100.0)"). Outside it the number is a sensor or encoding fault, not a gas concentration:
+   * the field is refused (kept as a dead letter with the reason), never alarmed on.
+   */
+  public static final double MIN_LEL = 0.0;
+
+  /** See {@link #MIN_LEL}. */
+  public static final double MAX_LEL = 100.0;
+
   private static final int MAX_TEXT = 512;
 
   private final ObjectMapper mapper;
@@ -218,7 +230,7 @@ public final class PayloadDecoder {
               return false;
             }
             double d = p.getDoubleValue();
-            if (!Double.isFinite(d)) return false;
+            if (!Double.isFinite(d) || !plausibleValue(metric, d)) return false;
             for (int i = 0; i < n; i++) {
               if (metrics[i].equals(metric)) return false; // repeated key: the tree keeps the last
             }
@@ -241,6 +253,11 @@ public final class PayloadDecoder {
       out.add(new Reading(deviceId, metrics[i], time, values[i], seq));
     }
     return true;
+  }
+
+  /** False for a %LEL value ({@code *_lel}) outside {@link #MIN_LEL}..{@link #MAX_LEL}. */
+  private static boolean plausibleValue(String metric, double value) {
+    return !metric.endsWith("_lel") || (value >= MIN_LEL && value <= MAX_LEL);
   }
 
   /** {@code [a-z][a-z0-9_]{0,63}} ({@link #METRIC_NAME}) without a regex matcher. */
@@ -301,6 +318,9 @@ public final class PayloadDecoder {
           rejections.add(where + metric + ": " + describe(v) + " is not a number");
         } else if (!Double.isFinite(v.doubleValue())) {
           rejections.add(where + metric + ": " + v.asText() + " is not a finite number");
+        } else if (!plausibleValue(metric, v.doubleValue())) {
+          rejections.add(where + metric + ": " + v.asText() + " %LEL is outside " + (int) MIN_LEL + "-"
+              + (int) MAX_LEL + " %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
         } else {
           readings.add(new Reading(deviceId, metric, time, v.doubleValue(), seq));
         }
@@ -372,7 +392,7 @@ public final class PayloadDecoder {
         throw new InvalidPayload("trailing data after the JSON value");
       }
     } catch (JsonProcessingException e) {
-      throw new InvalidPayload("invalid JSON: " + plainJacksonText(e.getOriginalMessage()) + location(e));
+      throw new InvalidPayload(notJson(e) + location(e));
     } catch (IOException e) {
       throw new InvalidPayload("unreadable payload: " + e.getMessage());
     }
@@ -504,9 +524,89 @@ public final class PayloadDecoder {
   }
 
   private static String location(JsonProcessingException e) {
-    return e.getLocation() == null
+    return e.getLocation() == null || e.getLocation().getLineNr() < 1
         ? ""
-        : " at line " + e.getLocation().getLineNr() + " column " + e.getLocation().getColumnNr();
+        : " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")";
+  }
+
+  private static final Pattern UNRECOGNIZED = Pattern.compile("Unrecognized token '(.*)': was expecting.*", Pattern.DOTALL);
+  private static final Pattern UNEXPECTED_CHAR =
+      Pattern.compile("Unexpected character \\((.+?) \\(code (\\d+)\\)\\)(?:: (?:was )?expect(?:ing|ed) (.*))?", Pattern.DOTALL);
+  private static final Pattern DUPLICATE = Pattern.compile("Duplicate (?:Object property|field) \"?'?(.*?)'?\"?", Pattern.DOTALL);
+  private static final Pattern CTRL_CHAR = Pattern.compile("Illegal unquoted character \\(\\(CTRL-CHAR, code (\\d+)\\)\\).*", Pattern.DOTALL);
+  private static final Pattern CLOSE_MARKER = Pattern.compile("Unexpected close marker '(.)'.*", Pattern.DOTALL);
+
+  /**
+   * A reason a person can read for a payload Jackson could not parse (newcomer note D4): what was
+   * wrong in plain words, without Jackson's internal wording (its "was expecting (JSON String,
+   * Number (or 'NaN'/'+INF'/'-INF'), Array, ...)" suggested NaN was accepted, which it is not).
+   * Starts with {@code "not JSON: "} ({@code "ambiguous JSON: "} for a key twice in one object,
+   * which RFC 8259 4 allows but leaves undefined); the caller adds the position.
+   */
+  static String notJson(JsonProcessingException e) {
+    String m = plainJacksonText(e.getOriginalMessage()).trim();
+    java.util.regex.Matcher x;
+    if ((x = DUPLICATE.matcher(m)).matches()) {
+      return "ambiguous JSON: the key \"" + abbreviate(x.group(1)) + "\" appears twice in one object";
+    }
+    if (e instanceof com.fasterxml.jackson.core.exc.StreamConstraintsException) {
+      if (m.contains("nesting depth")) {
+        return "not JSON this gateway reads: nested deeper than 16 levels";
+      }
+      if (m.contains("Number value length")) {
+        return "not JSON this gateway reads: a number longer than 64 characters";
+      }
+      return "not JSON this gateway reads: " + abbreviate(m);
+    }
+    if ((x = UNRECOGNIZED.matcher(m)).matches()) {
+      return "not JSON: unexpected word '" + abbreviate(x.group(1))
+          + "' (a JSON value is an object, array, string, number, true, false or null)";
+    }
+    if ((x = UNEXPECTED_CHAR.matcher(m)).matches()) {
+      int code = Integer.parseInt(x.group(2));
+      String ch = code < 0x20 || code == 0x7F ? String.format("U+%04X", code) : x.group(1);
+      return "not JSON: unexpected character " + ch + (x.group(3) == null ? "" : ", expected " + expected(x.group(3)));
+    }
+    if ((x = CTRL_CHAR.matcher(m)).matches()) {
+      return String.format("not JSON: control character U+%04X inside a string (must be escaped)",
+          Integer.parseInt(x.group(1)));
+    }
+    if ((x = CLOSE_MARKER.matcher(m)).matches()) {
+      return "not JSON: unexpected '" + x.group(1) + "' (brackets do not match)";
+    }
+    if (m.startsWith("Unexpected end-of-input")) {
+      return "not JSON: the text ends before the JSON value is complete";
+    }
+    if (m.startsWith("Invalid UTF-8")) {
+      return "not JSON: bytes that are not UTF-8 text (" + abbreviate(m) + ")";
+    }
+    int cut = m.indexOf(": was expecting");
+    return "not JSON: " + abbreviate(cut > 0 ? m.substring(0, cut) : m);
+  }
+
+  /** Jackson's "was expecting ..." in plain words. */
+  private static String expected(String what) {
+    String w = what.trim();
+    if (w.startsWith("double-quote to start field name")) {
+      return "a key in double quotes";
+    }
+    if (w.startsWith("comma to separate Object entries")) {
+      return "',' or '}'";
+    }
+    if (w.startsWith("comma to separate Array entries")) {
+      return "',' or ']'";
+    }
+    if (w.startsWith("a colon to separate field name and value")) {
+      return "':' after the key";
+    }
+    if (w.startsWith("a valid value") || w.startsWith("(JSON String")) {
+      return "a JSON value (object, array, string, number, true, false or null)";
+    }
+    if (w.startsWith("closing quote")) {
+      return "the closing quote";
+    }
+    int paren = w.indexOf(" (");
+    return abbreviate(paren > 0 ? w.substring(0, paren) : w);
   }
 
   /** A reason a payload or a part of it is refused. */

@@ -88,7 +88,7 @@ class PayloadDecoderTest {
     // {"values": low, "values": 99}: taking the last raised a critical alarm (newcomer finding P3)
     DecodedMessage m = telemetry("{\"values\": {\"gas_lel\": 1.6}, \"values\": {\"gas_lel\": 99}}");
     assertThat(m.invalid()).isTrue();
-    assertThat(m.error()).contains("invalid JSON").contains("values");
+    assertThat(m.error()).isEqualTo("ambiguous JSON: the key \"values\" appears twice in one object (line 1, column 38)");
     assertThat(telemetry("{\"values\": {\"gas_lel\": 1, \"gas_lel\": 2}}").invalid()).isTrue();
   }
 
@@ -106,16 +106,67 @@ class PayloadDecoderTest {
 
   @Test
   void garbageIsInvalidWithAReasonThatSaysWhere() {
-    assertThat(telemetry("{\"values\": {\"gas_lel\": 1").error()).startsWith("invalid JSON").contains("line 1");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1").error()).startsWith("not JSON").contains("line 1");
     assertThat(telemetry("{\"values\": {\"gas_lel\": 1").error())
         .as("a dead letter's reason carries no Jackson internals")
         .doesNotContain("Source").doesNotContain("StreamReadFeature").doesNotContain("REDACTED");
-    assertThat(telemetry("not json").error()).startsWith("invalid JSON");
+    assertThat(telemetry("not json").error()).startsWith("not JSON");
     assertThat(telemetry("42").error()).contains("expected a JSON object");
     assertThat(telemetry("[]").error()).isEqualTo("empty array");
     assertThat(telemetry("").error()).isEqualTo("empty payload");
     assertThat(telemetry("{\"values\": {}} {}").error()).contains("trailing data");
     assertThat(telemetry("{\"values\": {\"gas_lel\": NaN}}").error()).startsWith("no usable value: gas_lel: NaN");
+  }
+
+  /**
+   * Newcomer note D4: reasons in plain words with the position, none of Jackson's wording (its
+   * "was expecting (JSON String, Number (or 'NaN'/'+INF'/'-INF'), ..." suggested NaN is accepted).
+   */
+  @Test
+  void notJsonReasonsArePlainWordsWithThePosition() {
+    assertThat(telemetry("not json").error()).isEqualTo(
+        "not JSON: unexpected word 'not' (a JSON value is an object, array, string, number, true, false or null)"
+            + " (line 1, column 1)");
+    assertThat(telemetry("{values: 1}").error())
+        .isEqualTo("not JSON: unexpected character 'v', expected a key in double quotes (line 1, column 2)");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1").error())
+        .isEqualTo("not JSON: the text ends before the JSON value is complete (line 1, column 25)");
+    assertThat(telemetry("{\"values\" {}}").error())
+        .isEqualTo("not JSON: unexpected character '{', expected ':' after the key (line 1, column 11)");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1 \"x_v\": 2}}").error())
+        .isEqualTo("not JSON: unexpected character '\"', expected ',' or '}' (line 1, column 26)");
+    assertThat(telemetry("[{\"values\": {\"gas_lel\": 1}}}").error()).startsWith("not JSON: unexpected '}'");
+    assertThat(decoder.decodeTelemetry("gas-001", new byte[] {'{', '"', (byte) 0xFF, '"', ':', '1', '}'}, NOW).error())
+        .startsWith("not JSON: bytes that are not UTF-8 text");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 1}, \"text\": \"a\u0001b\"}").error())
+        .startsWith("not JSON: control character U+0001 inside a string (must be escaped)");
+    for (String bad : new String[] {"not json", "{values: 1}", "{\"values\": [1,}", "\u0000", "{\"a\":tru}",
+        "[".repeat(40) + "]".repeat(40), "{\"values\":{\"gas_lel\":" + "1".repeat(80) + "}}"}) {
+      assertThat(telemetry(bad).error()).as(bad)
+          .matches("(not JSON|not JSON this gateway reads|ambiguous JSON): .*")
+          .doesNotContain("was expecting", "NaN", "INF", "Source", "StreamRead", "REDACTED", "JSON String");
+    }
+  }
+
+  /**
+   * Newcomer note P4: a %LEL outside 0-100 (GB 15322 detectors read 0-100 %LEL) is a sensor
+   * fault, refused with its reason, never a reading to alarm on; the rest of the record is kept.
+   */
+  @Test
+  void aLelOutsideZeroToHundredIsRefusedAsImplausible() {
+    DecodedMessage huge = telemetry("{\"values\": {\"gas_lel\": 1e300, \"battery_pct\": 87}}");
+    assertThat(huge.readings()).extracting(Reading::metric).containsExactly("battery_pct");
+    assertThat(huge.rejections()).containsExactly(
+        "gas_lel: 1.0E300 %LEL is outside 0-100 %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
+    DecodedMessage negative = telemetry("{\"values\": {\"gas_lel\": -40}}");
+    assertThat(negative.invalid()).isTrue();
+    assertThat(negative.error()).isEqualTo(
+        "no usable value: gas_lel: -40 %LEL is outside 0-100 %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 100.01}}").invalid()).isTrue();
+    assertThat(telemetry("{\"values\": {\"ch4_lel\": 101}}").invalid()).as("any %LEL metric").isTrue();
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 0, \"lpg_lel\": 100}}").readings()).hasSize(2);
+    assertThat(telemetry("{\"values\": {\"level_m\": 1e6, \"co_ppm\": -1}}").readings())
+        .as("no range for other units (domain.md gives none)").hasSize(2);
   }
 
   @Test
@@ -171,6 +222,10 @@ class PayloadDecoderTest {
       "{\"ts\": " + (NOW + 23 * 3_600_000L) + ", \"values\": {\"gas_lel\": 2.2}}",
       "{\"values\": {\"gas_lel\": 1.6}, \"values\": {\"gas_lel\": 99}}",
       "[{\"ts\": " + (NOW + 25 * 3_600_000L) + ", \"values\": {\"gas_lel\": 1}}, {\"values\": {\"gas_lel\": 2}}]",
+      "{\"values\": {\"gas_lel\": 1e300, \"battery_pct\": 87}}",
+      "{\"values\": {\"gas_lel\": -40}}",
+      "{\"values\": {\"gas_lel\": 100, \"lpg_lel\": 0}}",
+      "[{\"values\": {\"gas_lel\": 100.5}}, {\"values\": {\"gas_lel\": 3}}]",
     };
     for (String json : payloads) {
       byte[] bytes = json.getBytes(UTF_8);
