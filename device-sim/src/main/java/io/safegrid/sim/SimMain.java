@@ -97,7 +97,7 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--duration-min", description = "simulated minutes to run (0 = until Ctrl-C; default: the file's)")
     Double durationMin;
 
-    @Option(names = "--fault", description = "extra fault NAME[:DEVICE][@MINUTE], e.g. garbage:gas-001@2; "
+    @Option(names = "--fault", showDefaultValue = CommandLine.Help.Visibility.NEVER, description = "extra fault NAME[:DEVICE][@MINUTE], e.g. garbage:gas-001@2; "
         + "silence, reconnect_storm, backlog_burst, duplicates, out_of_order, clock_skew, garbage, wrong_secret")
     List<String> faults = new ArrayList<>();
 
@@ -286,7 +286,8 @@ public final class SimMain implements Callable<Integer> {
         + "(needed against the gateway); without it devices are hold-00001.. (for a broker without auth)")
     Path site;
 
-    @Option(names = "--id-prefix", defaultValue = "", description = "only the site's devices whose id starts with this")
+    @Option(names = "--id-prefix", defaultValue = "", showDefaultValue = CommandLine.Help.Visibility.NEVER,
+        description = "only the site's devices whose id starts with this (default: all, in file order)")
     String idPrefix;
 
     @Option(names = "--mqtt-version", defaultValue = "v3", description = "MQTT version: v3 (3.1.1) or v5")

@@ -103,7 +103,9 @@ public final class HoldRunner {
       out.printf("READY connected=%d acked=%d failed=%d connect_s=%.1f%n", conn.connected(), acked, conn.failed(),
           conn.seconds());
       out.flush();
-      long end = options.holdS() == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(options.holdS());
+      // nothing connected: nothing to hold (with --hold-s 0 a script would wait forever)
+      long end = conn.connected() == 0 ? 0
+          : options.holdS() == 0 ? Long.MAX_VALUE : System.nanoTime() + TimeUnit.SECONDS.toNanos(options.holdS());
       long nextReport = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!stopped && System.nanoTime() < end) {
         Thread.sleep(200);
