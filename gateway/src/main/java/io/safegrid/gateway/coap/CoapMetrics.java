@@ -16,6 +16,10 @@ import java.util.concurrent.TimeUnit;
  *       plain_not_allowed | too_large | invalid_payload | overloaded | store_failed | not_found
  *       (4.04: no such resource) | method_not_allowed (4.05) | dtls_handshake (a CoAPS handshake
  *       failed: wrong PSK, unknown identity, peer gone mid-handshake): requests not answered 2.04
+ *   <li>{@code safegrid.coap.dead_letters} counter, tag {@code reason} = invalid_payload |
+ *       partly_refused | forbidden | plain_not_allowed | too_large: rows kept in {@code
+ *       dead_letters} for CoAP requests, one count per row once it is durable (its sum equals the
+ *       rows with source {@code coap:...} or {@code coaps:...})
  *   <li>{@code safegrid.coap.bytes} distribution summary (bytes), tag {@code resource}: request
  *       body sizes
  *   <li>{@code safegrid.coap.response.latency} timer, tag {@code type}: from the request reaching
@@ -48,6 +52,14 @@ final class CoapMetrics {
   void reject(String reason) {
     Counter.builder("safegrid.coap.rejects")
         .description("CoAP requests not answered 2.04, by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+  }
+
+  void deadLetter(String reason) {
+    Counter.builder("safegrid.coap.dead_letters")
+        .description("rows kept in dead_letters for CoAP requests, by reason")
         .tag("reason", reason)
         .register(registry)
         .increment();

@@ -77,6 +77,13 @@ final class DeviceAuthenticator {
     return allowed ? Verdict.OK : Verdict.PLAIN_NOT_ALLOWED;
   }
 
+  /** The DTLS PSK identity of a CoAPS request (the proven device id), or null on plain CoAP. */
+  static String pskIdentity(Request request) {
+    Principal peer =
+        request.getSourceContext() == null ? null : request.getSourceContext().getPeerIdentity();
+    return peer instanceof PreSharedKeyIdentity psk ? psk.getIdentity() : null;
+  }
+
   /** The secret from option 65003, else from the query {@code s=}, else null. */
   static byte[] presentedSecret(Request request) {
     Option option = request.getOptions().getOtherOption(DeviceSecretOption.NUMBER);

@@ -24,9 +24,14 @@ import org.slf4j.LoggerFactory;
  *   <li>2.04 Changed once the sink's future completes (durable, per the contract's delivery
  *       promise); a PARTIAL result carries the refused fields as text.
  *   <li>4.00 Bad Request with a diagnostic text for an INVALID result (already in dead_letters).
- *   <li>4.01 Unauthorized, 4.03 Forbidden: see {@link DeviceAuthenticator}.
- *   <li>4.13 Request Entity Too Large above the body bound (block1 transfers are cut off earlier,
- *       by Californium's blockwise layer).
+ *   <li>4.01 Unauthorized, 4.03 Forbidden: see {@link DeviceAuthenticator}. A 4.03 body is kept
+ *       in {@code dead_letters} (CoAPS: under the PSK identity that sent it); a 4.01 is not (no
+ *       device is proven, and a datagram's source can be forged).
+ *   <li>4.13 Request Entity Too Large above the body bound, its first {@link #KEPT_BYTES} kept in
+ *       {@code dead_letters} (block1 transfers are cut off earlier, by Californium's blockwise
+ *       layer, and not kept).
+ *   <li>Each row kept in {@code dead_letters} for a request is counted in {@code
+ *       safegrid.coap.dead_letters{reason}} once durable ({@link CoapMetrics}).
  *   <li>5.03 Service Unavailable with Max-Age when storage pushes back: {@link
  *       IngestSink#acceptingMore()} is false or the future fails with {@link
  *       StoreOverloadedException}.
@@ -52,6 +57,9 @@ final class IngestResource extends CoapResource {
       this.path = path;
     }
   }
+
+  /** Bytes of an oversize body kept in {@code dead_letters}, as MQTT keeps of an oversize PUBLISH. */
+  static final int KEPT_BYTES = 4096;
 
   private final Kind kind;
   private final IngestSink sink;
@@ -89,19 +97,26 @@ final class IngestResource extends CoapResource {
     byte[] payload = request.getPayloadSize() == 0 ? new byte[0] : request.getPayload();
     metrics.message(con, kind.path, payload.length);
 
+    String source = request.getScheme() + ":/" + String.join("/", path);
     switch (authenticator.check(request, deviceId)) {
       case UNAUTHORIZED -> {
+        // not kept: no device is proven, and anyone can send a datagram (with a forged source)
         reject(exchange, ResponseCode.UNAUTHORIZED, "unauthorized",
             "device secret missing or wrong (CoAPS: DTLS PSK; plain CoAP: option "
                 + DeviceSecretOption.NUMBER + " or ?s=)", startNanos, con);
         return;
       }
       case FOREIGN_RESOURCE -> {
+        String sender = DeviceAuthenticator.pskIdentity(request);
+        keep(sender, payload, source, "forbidden", "CoAPS POST by device " + sender + " to another device's "
+            + "resource (a device may post only to /devices/{its id}/...): 4.03 Forbidden, not stored");
         reject(exchange, ResponseCode.FORBIDDEN, "forbidden",
             "a device may post only to /devices/{its id}/...", startNanos, con);
         return;
       }
       case PLAIN_NOT_ALLOWED -> {
+        keep(deviceId, payload, source, "plain_not_allowed",
+            "plain CoAP is switched off for this device's type: 4.03 Forbidden, not stored (use CoAPS)");
         reject(exchange, ResponseCode.FORBIDDEN, "plain_not_allowed",
             "plain CoAP is switched off for this device type: use CoAPS", startNanos, con);
         return;
@@ -117,6 +132,10 @@ final class IngestResource extends CoapResource {
     }
     if (payload.length > maxBodyBytes) {
       // counted as too_large by the endpoint interceptor, like blockwise 4.13s
+      keep(deviceId, java.util.Arrays.copyOf(payload, Math.min(payload.length, KEPT_BYTES)), source, "too_large",
+          "CoAP body of " + payload.length + " bytes over the maximum of " + maxBodyBytes
+              + " bytes: 4.13 Request Entity Too Large, not stored; kept the first "
+              + Math.min(payload.length, KEPT_BYTES) + " bytes (at most " + KEPT_BYTES + ")");
       Response tooLarge = new Response(ResponseCode.REQUEST_ENTITY_TOO_LARGE);
       tooLarge.getOptions().setSize1(maxBodyBytes);
       exchange.respond(tooLarge);
@@ -127,7 +146,6 @@ final class IngestResource extends CoapResource {
       overloaded(exchange, startNanos, con);
       return;
     }
-    String source = request.getScheme() + ":/" + String.join("/", path);
     CompletableFuture<IngestResult> stored;
     try {
       long now = System.currentTimeMillis();
@@ -155,10 +173,14 @@ final class IngestResource extends CoapResource {
       reject(exchange, ResponseCode.INTERNAL_SERVER_ERROR, "store_failed",
           "storage failed; retry later", startNanos, con);
     } else if (result.status() == IngestResult.Status.INVALID) {
+      metrics.deadLetter("invalid_payload");
       reject(exchange, ResponseCode.BAD_REQUEST, "invalid_payload",
           String.join("; ", result.rejections()), startNanos, con);
     } else {
       Response changed = new Response(ResponseCode.CHANGED);
+      if (result.status() == IngestResult.Status.PARTIAL) {
+        metrics.deadLetter("partly_refused");
+      }
       if (!result.rejections().isEmpty()) {
         text(changed, "stored " + result.stored() + "; refused: "
             + String.join("; ", result.rejections()));
@@ -166,6 +188,30 @@ final class IngestResource extends CoapResource {
       exchange.respond(changed);
       metrics.latency(con, System.nanoTime() - startNanos);
     }
+  }
+
+  /**
+   * Keeps a refused request's body in {@code dead_letters} ({@link IngestSink#refused}) without
+   * waiting for it, counted in {@code safegrid.coap.dead_letters{reason}} once durable; an empty
+   * body keeps nothing.
+   */
+  private void keep(String deviceId, byte[] payload, String source, String tag, String reason) {
+    if (payload.length == 0) {
+      return;
+    }
+    CompletableFuture<IngestResult> kept;
+    try {
+      kept = sink.refused(deviceId, payload, source, reason);
+    } catch (RuntimeException e) {
+      kept = CompletableFuture.failedFuture(e);
+    }
+    kept.whenComplete((r, e) -> {
+      if (e == null) {
+        metrics.deadLetter(tag);
+      } else {
+        log.warn("device {}: dead letter ({}) not kept: {}", deviceId, tag, e.toString());
+      }
+    });
   }
 
   private void overloaded(CoapExchange exchange, long startNanos, boolean con) {
