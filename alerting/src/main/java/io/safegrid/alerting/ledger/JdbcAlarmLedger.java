@@ -44,13 +44,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Round trips: a rule transition takes two (the per-key lock with the select, then every write,
  * the events and the COMMIT; docs/alerting.md "Group commit"), or one when this ledger wrote the
- * alarm last and nobody changed it since ({@link KnownAlarms}: the lock and a version check go with
+ * alarm last and nobody changed it since ({@link KnownAlarms}: the lock and a check of its content go with
  * the writes; docs/alerting.md "One round trip"), and commits with {@code
  * synchronous_commit} off (docs/alerting.md "Durability of rule transitions"). New alarms take
  * their ids with the lock-and-select round trip.
  *
  * <p>Metrics: {@code safegrid.alarms.transitions} (counter, tag {@code type}), {@code
- * safegrid.alarms.open} (gauge, tag {@code severity}: alarms not closed).
+ * safegrid.alarms.open} (gauge, tag {@code severity}: alarms not closed), {@code
+ * safegrid.alarms.ledger.memory.used} (rule transitions committed from memory) and {@code
+ * .memory.stale} (groups redone because a remembered alarm had changed).
  *
  * <p>Lifecycle: construct, {@link #start()} (starts listener dispatch), {@link #close()}. Calls
  * made before {@code start} work; their events reach listeners once started.
@@ -86,8 +88,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final Counter groupRetries;
   /** The alarms this ledger wrote last, for one-round-trip transitions (docs/alerting.md "One round trip"). */
   private final KnownAlarms known = new KnownAlarms();
-  private final Counter knownUsed;
-  private final Counter knownChanged;
+  private final Counter memoryUsed;
+  private final Counter memoryStale;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -124,12 +126,12 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     this.groupRetries = Counter.builder("safegrid.alarms.ledger.group.retries")
         .description("group commits redone transition by transition (savepoints) after one failed")
         .register(registry);
-    this.knownUsed = Counter.builder("safegrid.alarms.ledger.known")
-        .description("rule transitions written from the alarm as this ledger last wrote it, in one round trip")
-        .tag("outcome", "used").register(registry);
-    this.knownChanged = Counter.builder("safegrid.alarms.ledger.known")
-        .description("rule transition groups redone with the select because an alarm changed since this ledger wrote it")
-        .tag("outcome", "changed").register(registry);
+    this.memoryUsed = Counter.builder("safegrid.alarms.ledger.memory.used")
+        .description("rule transitions committed from the alarm as this ledger last wrote it (one round trip)")
+        .register(registry);
+    this.memoryStale = Counter.builder("safegrid.alarms.ledger.memory.stale")
+        .description("rule transition groups redone with the select because a remembered alarm had changed")
+        .register(registry);
     this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
 
@@ -195,7 +197,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         if (rowChanged(first)) {
           // an officer, an escalation step or another gateway changed an alarm since this ledger
           // wrote it: the redo selects it (its entry is forgotten), as a ledger without memory would
-          knownChanged.increment();
+          memoryStale.increment();
           try {
             return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
           } catch (RuntimeException again) {
@@ -234,7 +236,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * (device, rule) this ledger wrote last and which is the first of its key in the group is
    * written from that memory ({@link KnownAlarms}: one round trip for the whole transition), the
    * others after the lock-and-select; after commit every alarm written is remembered with its row
-   * version. With savepoints (the redo after a failure) nothing is taken from or kept in memory.
+   * fingerprint. With savepoints (the redo after a failure) nothing is taken from or kept in memory.
    */
   private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints) {
     List<TransitionOutcome> out = new ArrayList<>(transitions.size());
@@ -250,9 +252,13 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     for (AlarmTransition t : transitions) {
       if (!savepoints) {
         boolean firstOfKey = touched.add(KnownAlarms.key(t.deviceId(), t.ruleId()));
-        Optional<Alarm> a = applyOne(tx, t, firstOfKey ? known.get(t.deviceId(), t.ruleId()) : Optional.empty());
+        Optional<KnownAlarms.Known> memory = firstOfKey ? known.get(t.deviceId(), t.ruleId()) : Optional.empty();
+        Optional<Alarm> a = applyOne(tx, t, memory);
+        if (memory.isPresent()) {
+          tx.afterCommit(memoryUsed::increment);
+        }
         a.ifPresent(written -> {
-          tx.readVersionAtCommit(written.id());
+          tx.readFingerprintAtCommit(written.id());
           tx.afterCommit(() -> remember(tx, written));
         });
         out.add(TransitionOutcome.applied(t, a));
@@ -291,15 +297,24 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return out;
   }
 
-  /** After commit: keeps the alarm as written, with its row version and escalation columns. */
+  /** After commit: keeps the alarm as written, with its row fingerprint and escalation columns. */
   private void remember(LedgerTx tx, Alarm written) {
-    Optional<Long> version = tx.version(written.id());
-    Optional<LedgerTx.EscalationState> escalation = tx.escalation(written.id());
-    if (version.isPresent() && escalation.isPresent()) {
-      known.remember(new KnownAlarms.Known(written, escalation.get(), version.get()));
+    Optional<KnownAlarms.Known> k = knownAsLeftBy(tx, written);
+    if (k.isPresent()) {
+      known.remember(k.get());
     } else {
       known.forget(written.deviceId(), written.ruleId());
     }
+  }
+
+  /** The alarm as {@code tx} leaves it, when the flush read its fingerprint and its escalation is known. */
+  private static Optional<KnownAlarms.Known> knownAsLeftBy(LedgerTx tx, Alarm written) {
+    Optional<String> fingerprint = tx.fingerprint(written.id());
+    Optional<LedgerTx.EscalationState> escalation = tx.escalation(written.id());
+    if (fingerprint.isEmpty() || escalation.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new KnownAlarms.Known(written, escalation.get(), fingerprint.get()));
   }
 
   /** Device id of the JIT warm-up's synthetic transitions (never committed). */
@@ -309,7 +324,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * Warms the JIT up for the rule-transition path on a daemon thread {@code safegrid-ledger-warmup}:
    * {@code cycles} times, a synthetic device ({@value #WARM_UP_DEVICE}) is raised critical, raised
    * again, cleared and re-opened in one transaction with every hook (escalation, outbox) and the
-   * events written, and the transaction is <em>rolled back</em>: nothing is committed and no
+   * events written, then cleared once more from the alarm as the transaction left it (the
+   * one-round-trip path: {@link KnownAlarms}), and the transaction is <em>rolled back</em>: nothing is committed and no
    * listener is told (ids taken from the sequences are burned; dispatch reads the table once to
    * step over the gap). Why: a site raises a few alarms a minute, so without it the alarm path
    * runs interpreted or C1-compiled for hours; {@code bench/ledger_path.sh 100 0 0 N} measured the
@@ -364,8 +380,16 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       try {
         LedgerTx tx = new LedgerTx(c, clock.instant());
         tx.commitWithoutWaitingForFlush(); // the same statements as applyAll's
-        applyEach(tx, cycle, false);
-        tx.flush(false); // never the COMMIT: rolled back below
+        List<TransitionOutcome> out = applyEach(tx, cycle, false);
+        tx.flush(false); // the writes, events and row fingerprints; never the COMMIT: rolled back below
+        // and the one-round-trip path most transitions take: a clear from the alarm as this
+        // transaction left it (remembered), with safegrid_lock_unchanged_alarm on this backend
+        Optional<KnownAlarms.Known> left = knownAsLeftBy(tx, out.get(out.size() - 1).alarm().orElseThrow());
+        if (left.isPresent()) {
+          applyOne(tx, new AlarmTransition(WARM_UP_DEVICE, "gas-lel-threshold", AlarmTransition.Kind.CLEAR,
+              Severity.CRITICAL, now, "warm-up 0.0 %LEL", evidence), left);
+          tx.flush(false);
+        }
       } finally {
         c.rollback();
       }
@@ -409,7 +433,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   /**
    * One transition inside a transaction. With a {@code remembered} alarm (what this ledger last
    * committed for the key, not closed), no round trip of its own: {@link
-   * KnownAlarms#LOCK_UNCHANGED} (the per-key lock, then the row locked and found at the version
+   * KnownAlarms#LOCK_UNCHANGED} (the per-key lock, then the row locked and found with the content
    * written) is queued ahead of the transition's writes and goes with the transaction's next round
    * trip, and the change is computed from the remembered row. Otherwise the lock-and-select
    * ({@link #LOCK_AND_SELECT}) first.
@@ -417,9 +441,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private Optional<Alarm> applyOne(LedgerTx tx, AlarmTransition t, Optional<KnownAlarms.Known> remembered) {
     if (remembered.isPresent()) {
       KnownAlarms.Known k = remembered.get();
-      tx.deferQuery(KnownAlarms.LOCK_UNCHANGED, t.deviceId(), t.ruleId(), k.alarm().id(), k.version());
+      tx.deferQuery(KnownAlarms.LOCK_UNCHANGED, t.deviceId(), t.ruleId(), k.alarm().id(), k.fingerprint());
       tx.escalationWritten(k.alarm().id(), k.escalation());
-      knownUsed.increment();
       return change(tx, t, Optional.of(k.alarm()), -1);
     }
     Alarm[] row = new Alarm[1];

@@ -27,7 +27,7 @@ import java.util.Optional;
  * #connection()} sends them first, so a read always sees them) or with the events and the COMMIT.
  * A rule transition (a raise, even of a new alarm, a repeat, a clear) takes two round trips: the
  * per-key lock with the select of the alarm, then everything else with the COMMIT; one when the
- * ledger remembers the alarm ({@link KnownAlarms}: its lock and version check are a {@link
+ * ledger remembers the alarm ({@link KnownAlarms}: its lock and content check are a {@link
  * #deferQuery deferred query} sent with everything else).
  */
 public final class LedgerTx {
@@ -48,8 +48,11 @@ public final class LedgerTx {
   /** Rule transitions' setting (see {@link #commitWithoutWaitingForFlush()}). */
   private static final String ASYNC_COMMIT = "SET LOCAL synchronous_commit TO off";
 
-  /** The version of an {@code alarms} row: the transaction that wrote it last ({@code xmin}). */
-  private static final String ROW_VERSION = "SELECT xmin::text::bigint FROM alarms WHERE id = ?";
+  /**
+   * The fingerprints of {@code alarms} rows: md5 of the whole row's text (what {@code
+   * safegrid_lock_unchanged_alarm} of migration V3 compares), one statement for all of them.
+   */
+  private static final String ROW_FINGERPRINTS = "SELECT a.id, md5(a::text) FROM alarms a WHERE a.id = ANY(?)";
 
   private static final String INSERT_EVENT =
       "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
@@ -63,8 +66,8 @@ public final class LedgerTx {
   private final List<Object> deferredParams = new ArrayList<>();
   /** Result sets the deferred statements return (skipped: nobody reads them). */
   private int deferredResultSets;
-  /** Alarm ids whose row version the committing round trip reads, and what it read. */
-  private final Map<Long, Long> versions = new java.util.LinkedHashMap<>();
+  /** Alarm ids whose row fingerprint the committing round trip reads, and what it read. */
+  private final Map<Long, String> fingerprints = new java.util.LinkedHashMap<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private boolean asyncCommit;
   private long eventIdFloor;
@@ -319,8 +322,8 @@ public final class LedgerTx {
    * Writes the deferred writes and the queued events, and with {@code commit} the COMMIT, all in
    * one round trip: the deferred writes, the event-order lock, one {@code INSERT ... RETURNING id}
    * per event (statements run in order, so the ids increase in record order, and the lock is held
-   * until commit, so they increase in commit order), the {@link #readVersionAtCommit row versions}
-   * asked for, then {@code COMMIT}. If a statement fails,
+   * until commit, so they increase in commit order), the {@link #readFingerprintAtCommit row
+   * fingerprints} asked for, then {@code COMMIT}. If a statement fails,
    * PostgreSQL skips the rest of the round trip (the COMMIT included) and the transaction is
    * aborted: the caller rolls back and nothing of it is kept. After a successful commit the
    * server reports the session idle and pgjdbc's {@link Connection#commit()} sends nothing.
@@ -333,7 +336,7 @@ public final class LedgerTx {
     List<AlarmEvent> written = new ArrayList<>(n);
     int head = n == 0 ? 0 : 2; // the event-order lock's and the id floor's result sets
     StringBuilder sql = new StringBuilder();
-    List<Object> params = new ArrayList<>(3 + 9 * n + versions.size());
+    List<Object> params = new ArrayList<>(4 + 9 * n);
     if (n > 0) {
       sql.append(LOCK_EVENT_ORDER).append(";\n").append(EVENT_ID_FLOOR);
       params.add(EVENT_ORDER_LOCK);
@@ -353,10 +356,10 @@ public final class LedgerTx {
       params.add(Json.write(p.details));
       params.add(Json.write(Json.alarmToMap(p.after)));
     }
-    List<Long> versionIds = new ArrayList<>(versions.keySet());
-    for (Long id : versionIds) {
-      sql.append(sql.length() == 0 ? "" : ";\n").append(ROW_VERSION);
-      params.add(id);
+    boolean readFingerprints = !fingerprints.isEmpty();
+    if (readFingerprints) {
+      sql.append(sql.length() == 0 ? "" : ";\n").append(ROW_FINGERPRINTS);
+      params.add(fingerprints.keySet().toArray(new Long[0]));
     }
     if (commit) {
       sql.append(sql.length() == 0 ? "" : ";\n").append("COMMIT");
@@ -372,14 +375,17 @@ public final class LedgerTx {
           throw new SQLException("event insert returned no id");
         }
         ids[index - head] = rs.getLong(1);
-      } else if (index >= head + n) {
-        Long id = versionIds.get(index - head - n);
-        versions.put(id, rs.next() ? rs.getLong(1) : null); // null: the row is gone
+      } else if (index == head + n) {
+        fingerprints.replaceAll((id, old) -> null); // a row that is gone has none
+        while (rs.next()) {
+          fingerprints.put(rs.getLong(1), rs.getString(2));
+        }
       }
     });
-    if (resultSets != head + n + versionIds.size()) {
-      throw new SQLException("expected " + (head + n + versionIds.size())
-          + " result sets (event-order lock, id floor, events, row versions), got " + resultSets);
+    int expected = head + n + (readFingerprints ? 1 : 0);
+    if (resultSets != expected) {
+      throw new SQLException("expected " + expected
+          + " result sets (event-order lock, id floor, events, row fingerprints), got " + resultSets);
     }
     for (int i = 0; i < n; i++) {
       Pending p = pending.get(i);
@@ -392,16 +398,19 @@ public final class LedgerTx {
   }
 
   /**
-   * Asks the committing round trip ({@link #flush}) to read the version of an {@code alarms} row
-   * as this transaction leaves it (after all its writes): {@link #version} gives it after commit.
+   * Asks the committing round trip ({@link #flush}) to read the fingerprint of an {@code alarms}
+   * row as this transaction leaves it (after all its writes): {@link #fingerprint} gives it then.
    */
-  void readVersionAtCommit(long alarmId) {
-    versions.putIfAbsent(alarmId, null);
+  void readFingerprintAtCommit(long alarmId) {
+    fingerprints.putIfAbsent(alarmId, null);
   }
 
-  /** The row version read by the committing round trip; empty before it, or when the row is gone. */
-  Optional<Long> version(long alarmId) {
-    return Optional.ofNullable(versions.get(alarmId));
+  /**
+   * The row's fingerprint (md5 of the row's text, 32 hex digits) read by the committing round
+   * trip; empty before it, or when the row is gone.
+   */
+  Optional<String> fingerprint(long alarmId) {
+    return Optional.ofNullable(fingerprints.get(alarmId));
   }
 
   /** Runs {@code r} once this transaction has committed (never when it rolls back). */
