@@ -77,16 +77,20 @@ public final class PayloadDecoder {
   public static final long MAX_FUTURE_MILLIS = 24 * 3_600_000L;
 
   /**
-   * Plausible range of a %LEL reading (metrics ending in {@code _lel}), inclusive: 0-100 %LEL, what
-   * a combustible-gas detector measures (GB 15322.1-2019 point detectors and the GB/T 50493-2019
-   * set-points read 0-100 %LEL; domain brief "What units report: concentration in %LEL
-   * (0.0-100.0)"). Outside it the number is a sensor or encoding fault, not a gas concentration:
-   * the field is refused (kept as a dead letter with the reason), never alarmed on.
+   * Plausible range of a %LEL reading (metrics ending in {@code _lel}), inclusive. Below 0 %LEL the
+   * number is a sensor or encoding fault. Above 100 %LEL it is NOT refused: a detector over its
+   * range (GB 15322.1-2019 point detectors and the GB/T 50493-2019 set-points read 0-100 %LEL;
+   * domain brief "What units report: concentration in %LEL (0.0-100.0)") may report more, and
+   * that means gas at or above its lower explosive limit: the most urgent reading there is, so it
+   * reaches the rules and raises the level 2 alarm. Only what no gas mixture can read is refused:
+   * 100 %vol of the lightest-LEL gas on the site, LPG (propane, LEL 2.1 %vol), is 4,762 %LEL, so
+   * above {@value #MAX_LEL} %LEL the number is an encoding fault. Refused fields are kept as dead
+   * letters with the reason, never alarmed on.
    */
   public static final double MIN_LEL = 0.0;
 
-  /** See {@link #MIN_LEL}. */
-  public static final double MAX_LEL = 100.0;
+  /** See {@link #MIN_LEL}: 100 %vol propane is 4,762 %LEL (LEL 2.1 %vol), rounded up. */
+  public static final double MAX_LEL = 5_000.0;
 
   private static final int MAX_TEXT = 512;
 
@@ -320,7 +324,7 @@ public final class PayloadDecoder {
           rejections.add(where + metric + ": " + v.asText() + " is not a finite number");
         } else if (!plausibleValue(metric, v.doubleValue())) {
           rejections.add(where + metric + ": " + v.asText() + " %LEL is outside " + (int) MIN_LEL + "-"
-              + (int) MAX_LEL + " %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
+              + (int) MAX_LEL + " %LEL, what any gas mixture can read: a sensor or encoding fault, not a reading");
         } else {
           readings.add(new Reading(deviceId, metric, time, v.doubleValue(), seq));
         }

@@ -95,8 +95,8 @@ class CoapRefusalsTest {
         .contains("not JSON: unexpected word 'not'");
     assertThat(plain("gas-001", "demo-gas-001", "{\"values\":{\"gas_lel\":NaN}}")).contains("4.00")
         .contains("gas_lel: NaN is not a finite number");
-    assertThat(plain("gas-001", "demo-gas-001", "{\"values\":{\"gas_lel\":150}}")).contains("4.00")
-        .contains("gas_lel: 150 %LEL is outside 0-100 %LEL");
+    assertThat(plain("gas-001", "demo-gas-001", "{\"values\":{\"gas_lel\":-40}}")).contains("4.00")
+        .contains("gas_lel: -40 %LEL is outside 0-5000 %LEL");
     // oversize: 4.13, the first bytes kept
     String big = "{\"values\":{\"gas_lel\":1},\"text\":\"" + "x".repeat(700) + "\"}";
     assertThat(plain("gas-001", "demo-gas-001", big)).contains("4.13");

@@ -149,22 +149,25 @@ class PayloadDecoderTest {
   }
 
   /**
-   * Newcomer note P4: a %LEL outside 0-100 (GB 15322 detectors read 0-100 %LEL) is a sensor
-   * fault, refused with its reason, never a reading to alarm on; the rest of the record is kept.
+   * Newcomer note P4: a %LEL no gas mixture can read (below 0, above 5,000: 100 %vol propane is
+   * 4,762 %LEL) is a sensor or encoding fault, refused with its reason, never a reading to alarm
+   * on; the rest of the record is kept. Over the detector's 0-100 range is gas at or above its
+   * lower explosive limit: accepted, so the level 2 alarm is raised.
    */
   @Test
-  void aLelOutsideZeroToHundredIsRefusedAsImplausible() {
+  void aLelNoGasCanReadIsRefusedAnOverRangeLelIsAReading() {
+    String why = " %LEL is outside 0-5000 %LEL, what any gas mixture can read: a sensor or encoding fault, not a reading";
     DecodedMessage huge = telemetry("{\"values\": {\"gas_lel\": 1e300, \"battery_pct\": 87}}");
     assertThat(huge.readings()).extracting(Reading::metric).containsExactly("battery_pct");
-    assertThat(huge.rejections()).containsExactly(
-        "gas_lel: 1.0E300 %LEL is outside 0-100 %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
+    assertThat(huge.rejections()).containsExactly("gas_lel: 1.0E300" + why);
     DecodedMessage negative = telemetry("{\"values\": {\"gas_lel\": -40}}");
     assertThat(negative.invalid()).isTrue();
-    assertThat(negative.error()).isEqualTo(
-        "no usable value: gas_lel: -40 %LEL is outside 0-100 %LEL, the range of a gas detector (GB 15322): a sensor fault, not a reading");
-    assertThat(telemetry("{\"values\": {\"gas_lel\": 100.01}}").invalid()).isTrue();
-    assertThat(telemetry("{\"values\": {\"ch4_lel\": 101}}").invalid()).as("any %LEL metric").isTrue();
-    assertThat(telemetry("{\"values\": {\"gas_lel\": 0, \"lpg_lel\": 100}}").readings()).hasSize(2);
+    assertThat(negative.error()).isEqualTo("no usable value: gas_lel: -40" + why);
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 5000.01}}").invalid()).isTrue();
+    assertThat(telemetry("{\"values\": {\"ch4_lel\": -0.5}}").invalid()).as("any %LEL metric").isTrue();
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 100.01}}").readings())
+        .as("over the detector's range: gas above its LEL, alarmed on").extracting(Reading::value).containsExactly(100.01);
+    assertThat(telemetry("{\"values\": {\"gas_lel\": 0, \"lpg_lel\": 100, \"ch4_lel\": 5000}}").readings()).hasSize(3);
     assertThat(telemetry("{\"values\": {\"level_m\": 1e6, \"co_ppm\": -1}}").readings())
         .as("no range for other units (domain.md gives none)").hasSize(2);
   }
