@@ -52,6 +52,8 @@ final class EventDispatcher implements AutoCloseable {
   /** Held while telling listeners and while touching {@link #waiting} and {@link #lastId}. */
   private final java.util.concurrent.locks.ReentrantLock telling = new java.util.concurrent.locks.ReentrantLock();
   private final TreeMap<Long, AlarmEvent> waiting = new TreeMap<>();
+  /** Event ids this ledger's rolled-back transactions took (the warm-up): never committed. Under {@link #telling}. */
+  private final java.util.TreeSet<Long> burned = new java.util.TreeSet<>();
   private final Semaphore wake = new Semaphore(0);
   private final ArrayDeque<Handoff> inbox = new ArrayDeque<>();
   private final LongFunction<List<AlarmEvent>> fetchAfter;
@@ -111,6 +113,7 @@ final class EventDispatcher implements AutoCloseable {
   void offer(List<AlarmEvent> events, long committedAtNanos, long decidedAtNanos) {
     if (running && telling.tryLock()) {
       try {
+        skipBurned();
         if (running && events.get(0).id() == lastId + 1) {
           for (AlarmEvent e : events) {
             tell(e);
@@ -141,6 +144,35 @@ final class EventDispatcher implements AutoCloseable {
       inbox.add(new Handoff(events, committedAtNanos, decidedAtNanos));
     }
     wake.release();
+  }
+
+  /**
+   * Event ids a rolled-back transaction of this ledger took from {@code alarm_events_id_seq}
+   * (the warm-up's): no event will ever have them, so the next event may follow them and still be
+   * handed over directly instead of after a read of the table. Call only after the rollback.
+   */
+  void burned(List<AlarmEvent> rolledBack) {
+    telling.lock();
+    try {
+      for (AlarmEvent e : rolledBack) {
+        if (e.id() > lastId) {
+          burned.add(e.id());
+        }
+      }
+      skipBurned();
+    } finally {
+      telling.unlock();
+    }
+  }
+
+  /** Under {@link #telling}: steps the last id told over burned ids that follow it. */
+  private void skipBurned() {
+    while (!burned.isEmpty() && burned.first() <= lastId + 1) {
+      long id = burned.pollFirst();
+      if (id == lastId + 1) {
+        lastId = id;
+      }
+    }
   }
 
   /** Something may have committed that was not offered: read the table now. */
@@ -220,6 +252,7 @@ final class EventDispatcher implements AutoCloseable {
           }
         }
       }
+      skipBurned();
       while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
         tell(waiting.pollFirstEntry().getValue());
       }
@@ -303,6 +336,7 @@ final class EventDispatcher implements AutoCloseable {
       }
     }
     lastId = e.id();
+    skipBurned();
   }
 
   @Override

@@ -90,6 +90,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final KnownAlarms known = new KnownAlarms();
   private final Counter memoryUsed;
   private final Counter memoryStale;
+  /** {@code memoryUsed::increment}, made once (see the commit path in {@code inTransaction}). */
+  private final Runnable countMemoryUse;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -132,6 +134,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     this.memoryStale = Counter.builder("safegrid.alarms.ledger.memory.stale")
         .description("rule transition groups redone with the select because a remembered alarm had changed")
         .register(registry);
+    this.countMemoryUse = memoryUsed::increment;
     this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
 
@@ -255,7 +258,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         Optional<KnownAlarms.Known> memory = firstOfKey ? known.get(t.deviceId(), t.ruleId()) : Optional.empty();
         Optional<Alarm> a = applyOne(tx, t, memory);
         if (memory.isPresent()) {
-          tx.afterCommit(memoryUsed::increment);
+          tx.afterCommit(countMemoryUse);
         }
         a.ifPresent(written -> {
           tx.readFingerprintAtCommit(written.id());
@@ -327,7 +330,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * events written, then cleared once more from the alarm as the transaction left it (the
    * one-round-trip path: {@link KnownAlarms}), and the transaction is <em>rolled back</em>: nothing is committed and no
    * listener is told (ids taken from the sequences are burned; dispatch reads the table once to
-   * step over the gap). Why: a site raises a few alarms a minute, so without it the alarm path
+   * step over the gap; the dispatcher is told the ids burned, so the next real event is handed over
+   * directly). Why: a site raises a few alarms a minute, so without it the alarm path
    * runs interpreted or C1-compiled for hours; {@code bench/ledger_path.sh 100 0 0 N} measured the
    * first 100 alarms (raise to listener, commit included) at p50 10.1 / p99 114 / max 1,697 ms
    * with N = 0 against 2.0 / 16 / 20 ms with N = 3,000 (load average 10; 1,000 cycles gave 8.5 /
@@ -375,24 +379,29 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             now, "warm-up 0.0 %LEL", evidence),
         new AlarmTransition(WARM_UP_DEVICE, "gas-lel-threshold", AlarmTransition.Kind.RAISE, Severity.CRITICAL,
             now, "warm-up 60.0 %LEL", evidence));
+    List<AlarmEvent> burned = new ArrayList<>();
     try (Connection c = dataSource.getConnection()) {
       c.setAutoCommit(false);
       try {
         LedgerTx tx = new LedgerTx(c, clock.instant());
         tx.commitWithoutWaitingForFlush(); // the same statements as applyAll's
         List<TransitionOutcome> out = applyEach(tx, cycle, false);
-        tx.flush(false); // the writes, events and row fingerprints; never the COMMIT: rolled back below
+        // the writes, events and row fingerprints; never the COMMIT: rolled back below
+        burned.addAll(tx.flush(false));
         // and the one-round-trip path most transitions take: a clear from the alarm as this
         // transaction left it (remembered), with safegrid_lock_unchanged_alarm on this backend
         Optional<KnownAlarms.Known> left = knownAsLeftBy(tx, out.get(out.size() - 1).alarm().orElseThrow());
         if (left.isPresent()) {
           applyOne(tx, new AlarmTransition(WARM_UP_DEVICE, "gas-lel-threshold", AlarmTransition.Kind.CLEAR,
               Severity.CRITICAL, now, "warm-up 0.0 %LEL", evidence), left);
-          tx.flush(false);
+          burned.addAll(tx.flush(false));
         }
       } finally {
         c.rollback();
       }
+      // rolled back: no event will ever have these ids, so the next real one may follow them
+      // straight to the listeners (else the first alarm after a start went by a table read)
+      dispatcher.burned(burned);
       return true;
     } catch (SQLException | RuntimeException e) {
       log.debug("alarm path warm-up stopped: {}", e.toString());
@@ -767,23 +776,24 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           c.commit(); // pgjdbc sends nothing: the COMMIT went with the flush and the server says idle
           long committedAt = System.nanoTime();
           commitTimer.record(committedAt - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
+          // no lambda or method reference from here to the listeners: each links (a few ms under
+          // C1) on its first run, and the rolled-back warm-up never gets here, so the first real
+          // alarm after a start would pay for them (docs/performance.md "Round 5")
           if (!written.isEmpty()) {
             for (AlarmEvent e : written) {
-              eventIdFloor.accumulateAndGet(e.id(), Math::max);
-              alarmIdFloor.accumulateAndGet(e.alarmId(), Math::max);
+              eventIdFloor.accumulateAndGet(e.id(), MAX);
+              alarmIdFloor.accumulateAndGet(e.alarmId(), MAX);
             }
             // committed: the events go to the listeners as written, no read back
             dispatcher.offer(written, committedAt, decidedAtNanos);
           }
           tx.committed();
-          if (!asyncCommit) {
-            // an officer action or escalation step: the rule transitions' memory of these rows is stale
-            written.forEach(e -> known.forgetAlarm(e.alarmId()));
-          }
           for (AlarmEvent e : written) {
-            transitions.computeIfAbsent(e.type(), type -> Counter.builder("safegrid.alarms.transitions")
-                .description("alarm ledger events by type").tag("type", type).register(registry))
-                .increment();
+            if (!asyncCommit) {
+              // an officer action or escalation step: the rule transitions' memory of this row is stale
+              known.forgetAlarm(e.alarmId());
+            }
+            transitionCounter(e.type()).increment();
           }
           return result;
         } catch (RuntimeException | SQLException e) {
@@ -805,6 +815,19 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         throw new AlarmStoreException("ledger database unreachable: " + e.getMessage(), e);
       }
     }
+  }
+
+  private static final java.util.function.LongBinaryOperator MAX = Math::max;
+
+  /** The counter {@code safegrid.alarms.transitions} of an event type (registered on first use). */
+  private Counter transitionCounter(String type) {
+    Counter c = transitions.get(type);
+    if (c == null) {
+      c = Counter.builder("safegrid.alarms.transitions").description("alarm ledger events by type")
+          .tag("type", type).register(registry);
+      transitions.put(type, c);
+    }
+    return c;
   }
 
   private static boolean retryable(SQLException e) {

@@ -420,7 +420,9 @@ public final class LedgerTx {
 
   /** Called by the ledger once the COMMIT succeeded: runs the {@link #afterCommit} actions, in order. */
   void committed() {
-    afterCommit.forEach(Runnable::run);
+    for (Runnable r : afterCommit) { // a loop, not a method reference: see JdbcAlarmLedger's commit path
+      r.run();
+    }
   }
 
   /**
