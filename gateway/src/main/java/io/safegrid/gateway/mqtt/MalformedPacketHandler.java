@@ -95,11 +95,28 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       metrics.reject("malformed");
       log.info("{}: {} with a body, closing", who(ctx, session), m.fixedHeader().messageType());
       keep(ctx, session, m, "remaining length " + m.fixedHeader().remainingLength() + ", but a "
-          + m.fixedHeader().messageType() + " has " + expected + " on MQTT " + (session.v5() ? "5" : "3.1.1"), packetAt);
+          + m.fixedHeader().messageType() + " has " + expected + " on MQTT " + (session.v5() ? "5" : "3.1.1"), packetAt,
+          "malformed");
       session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
       return;
     }
+    if (session.connected && serverToClientOnly(m.fixedHeader().messageType())) {
+      // MQTT 5.0 4.13.2 / 3.1.1 4.8: a packet only a server sends is a protocol error from a client
+      ReferenceCountUtil.release(msg);
+      metrics.reject("protocol_error");
+      log.info("{}: {} from a client, closing", who(ctx, session), m.fixedHeader().messageType());
+      keep(ctx, session, m, "a " + m.fixedHeader().messageType() + " goes from a server to a client, never to a server",
+          packetAt, "protocol_error");
+      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+      return;
+    }
     ctx.fireChannelRead(msg);
+  }
+
+  /** Packet types a server sends and never accepts (MQTT 3.1.1 2.2.1, 5.0 2.1.2). */
+  private static boolean serverToClientOnly(MqttMessageType type) {
+    return type == MqttMessageType.CONNACK || type == MqttMessageType.SUBACK
+        || type == MqttMessageType.UNSUBACK || type == MqttMessageType.PINGRESP;
   }
 
   /** The only remaining length a packet type may have, or -1 if it varies. */
@@ -165,18 +182,20 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     metrics.reject("malformed");
     log.info("{}: malformed packet ({}), closing", who(ctx, session), cause.toString());
     keep(ctx, session, m, cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
-        packetAt);
+        packetAt, "malformed");
     session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
   }
 
   /**
-   * Keeps the first {@link #KEPT_PACKET_BYTES} of a malformed packet of a connected device as a
-   * dead letter (source {@code mqtt:malformed}, reason: the packet type, the decoder's reason and
-   * what the server did), counted as {@code safegrid.mqtt.dead_letters{reason=malformed}}. Before
+   * Keeps the first {@link #KEPT_PACKET_BYTES} of a malformed packet (or, {@code tag} {@code
+   * protocol_error}, one only a server sends) of a connected device as a dead letter (source {@code
+   * mqtt:TAG}, reason: the packet type, why and what the server did), counted as {@code
+   * safegrid.mqtt.dead_letters{reason=TAG}}. Before
    * CONNACK nothing is kept: no device is known, and whoever reaches the port could fill the
    * table (counted in {@code rejects} and logged only).
    */
-  private void keep(ChannelHandlerContext ctx, Session session, MqttMessage m, String why, long packetAt) {
+  private void keep(ChannelHandlerContext ctx, Session session, MqttMessage m, String why, long packetAt,
+      String tag) {
     if (!session.connected || session.deviceId == null) {
       return;
     }
@@ -188,10 +207,11 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     if (why.length() > 300) {
       why = why.substring(0, 300) + "...";
     }
-    deadLetters.keep(session.deviceId, "mqtt:malformed", start, "malformed",
-        "malformed MQTT packet (" + type + (start.length > 0 ? String.format(", first byte 0x%02X", start[0]) : "")
-            + "): " + why + " ("
-            + (session.v5() ? "MQTT 5.0 4.13: DISCONNECT 0x81" : "MQTT 3.1.1 4.8: connection closed")
+    boolean malformed = tag.equals("malformed");
+    deadLetters.keep(session.deviceId, "mqtt:" + tag, start, tag,
+        (malformed ? "malformed MQTT packet (" : "MQTT protocol error (") + type
+            + (start.length > 0 ? String.format(", first byte 0x%02X", start[0]) : "") + "): " + why + " ("
+            + (session.v5() ? "MQTT 5.0 4.13: DISCONNECT " + (malformed ? "0x81" : "0x82") : "MQTT 3.1.1 4.8: connection closed")
             + "), not processed; kept its first " + start.length + " bytes (at most " + KEPT_PACKET_BYTES + ")");
   }
 

@@ -28,10 +28,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       packet_too_large}, {@code invalid_payload};
  *   <li>{@code safegrid.mqtt.dead_letters} counter, tag {@code reason} = {@code acl_publish}|{@code
  *       packet_too_large}|{@code retain_not_supported}|{@code malformed}|{@code
- *       invalid_payload}|{@code partly_refused}: rows kept in {@code dead_letters} for MQTT input,
- *       one count per row, once the row is durable whatever became of the connection ({@link
- *       DeadLetters}); a refusal whose dead letter could not be stored counts in {@code rejects}
- *       only;
+ *       protocol_error}|{@code invalid_payload}|{@code partly_refused}: rows kept in {@code
+ *       dead_letters} for MQTT input, one count per row, once the row is durable whatever became
+ *       of the connection ({@link DeadLetters}); a refusal whose dead letter could not be stored
+ *       counts in {@code rejects} only;
  *   <li>{@code safegrid.mqtt.throttled} counter, tag {@code reason} = {@code rate}|{@code
  *       inflight}|{@code storage}: times a socket was paused;
  *   <li>{@code safegrid.mqtt.puback.latency} timer: from a QoS 1/2 PUBLISH received to its PUBACK

@@ -11,8 +11,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Last in the pipeline: a packet no handler took is one a client must not send to this server
- * (PUBACK, PUBREC, PUBCOMP for messages never sent to it, CONNACK, SUBACK, AUTH...): a protocol
- * error, the connection closes (reject {@code protocol_error}). Exceptions close the connection.
+ * (PUBACK, PUBREC, PUBCOMP for messages never sent to it, AUTH...): a protocol error, the
+ * connection closes (reject {@code protocol_error}). Packets only a server sends (CONNACK, SUBACK,
+ * UNSUBACK, PINGRESP) are refused, and kept as dead letters, earlier by {@link
+ * MalformedPacketHandler}, while their bytes are still at hand. Exceptions close the connection.
  */
 final class ProtocolErrorHandler extends ChannelInboundHandlerAdapter {
 

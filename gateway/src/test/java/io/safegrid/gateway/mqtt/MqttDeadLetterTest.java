@@ -297,6 +297,28 @@ class MqttDeadLetterTest {
   }
 
   /**
+   * A packet only a server sends (CONNACK, SUBACK, UNSUBACK, PINGRESP) from a connected device is
+   * a protocol error (MQTT 5.0 4.13.2: DISCONNECT 0x82; 3.1.1 4.8: closed), counted and kept.
+   */
+  @Test
+  void packetsOnlyAServerSendsAreProtocolErrorsAndKept() throws Exception {
+    double rejectsBefore = counter("safegrid.mqtt.rejects", "protocol_error");
+    byte[] connack = bytes(0x20, 0x02, 0x00, 0x00);
+    byte[] pingresp = bytes(0xD0, 0x00);
+    byte[] suback5 = bytes(0x90, 0x04, 0x00, 0x01, 0x00, 0x00);
+    assertThat(sendConnected("gas-208", 4, connack)).isEmpty();
+    assertThat(sendConnected("gas-208", 4, concat(bytes(0xC0, 0x00), pingresp))).containsExactly(0xD0, 0x00);
+    assertThat(sendConnected("gas-208", 5, suback5)).startsWith(0xE0, 0x02, 0x82);
+    await().atMost(Duration.ofSeconds(10)).until(() -> payloads("gas-208", "mqtt:protocol_error").size() == 3);
+    assertThat(payloads("gas-208", "mqtt:protocol_error")).containsExactly(connack, pingresp, suback5);
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:protocol_error'"
+        + " AND reason LIKE 'MQTT protocol error (%): a % goes from a server to a client, never to a server%'"))
+        .isEqualTo(3);
+    assertThat(counter("safegrid.mqtt.rejects", "protocol_error") - rejectsBefore).isEqualTo(3);
+    counterMatchesTable();
+  }
+
+  /**
    * Before CONNACK no device is known: a malformed packet (here garbage in the same write as the
    * CONNECT, decoded before the credentials are checked) is counted and closes the connection, but
    * nothing is kept, so neither the CONNECT's password nor an anonymous sender's bytes reach the
@@ -306,16 +328,15 @@ class MqttDeadLetterTest {
   void garbageBeforeConnackIsCountedButNotKept() throws Exception {
     double rejectsBefore = counter("safegrid.mqtt.rejects", "malformed");
     try (Socket s = new Socket("127.0.0.1", server.port())) {
-      s.getOutputStream().write(concat(RawMqtt.connectPacket("gas-208", "demo-gas-208", 60, 4),
+      s.getOutputStream().write(concat(RawMqtt.connectPacket("gas-204", "demo-gas-204", 60, 4),
           "garbage".getBytes(StandardCharsets.US_ASCII)));
       RawMqtt.readUntilClosed(s, 5000);
     }
     await().atMost(Duration.ofSeconds(3)).until(() ->
         counter("safegrid.mqtt.rejects", "malformed") - rejectsBefore == 1);
     Thread.sleep(300);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-208' OR device_id IS NULL"))
-        .isZero();
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-208', 'UTF8') in payload) > 0"))
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id IS NULL")).isZero();
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-204', 'UTF8') in payload) > 0"))
         .isZero();
   }
 }
