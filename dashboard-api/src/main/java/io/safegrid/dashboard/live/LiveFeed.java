@@ -83,7 +83,7 @@ public final class LiveFeed {
    */
   public void alarmEvent(AlarmEvent event) {
     lastAlarmEventId.accumulateAndGet(event.id(), Math::max);
-    fanOut(LiveEvent.alarm(event.id(), Json.write(AlarmJson.event(event))));
+    fanOut(alarmFrame(event));
     Timer age = alarmAge;
     if (age != null && event.details().get("eventTime") instanceof String t) {
       long at = epochMillis(t);
@@ -94,6 +94,11 @@ public final class LiveFeed {
         }
       } // else not a rule transition's event time: nothing to measure
     }
+  }
+
+  /** The {@code event: alarm} frame of a ledger event (also what {@link LiveWarmUp} serialises). */
+  static LiveEvent alarmFrame(AlarmEvent event) {
+    return LiveEvent.alarm(event.id(), Json.write(AlarmJson.event(event)));
   }
 
   /**

@@ -174,7 +174,7 @@ public final class LiveStream {
                                         + " alarm events missed; reload /api/live/snapshot"))));
               } else {
                 for (AlarmEvent e : events) {
-                  replay.add(LiveEvent.alarm(e.id(), Json.write(AlarmJson.event(e))));
+                  replay.add(LiveFeed.alarmFrame(e));
                 }
               }
               client.finishReplay(replay);

@@ -72,7 +72,8 @@ import org.slf4j.LoggerFactory;
  * JdbcAlarmLedger}) inside alerting ({@link Alerting}: routing through the grid, escalation,
  * outbox to the emergency network's MQTT broker and webhooks); the dashboard ({@link
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
- * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); durable storage
+ * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); the first-alarm
+ * warm-up ({@link AlarmPathWarmUp}: rules, writer and live feed with throwaway sinks); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
  * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}; device presence to the live page
  * through {@link CoapPresence}); MQTT ({@link MqttServer}; device presence to the live page). {@link #close()} stops
@@ -96,6 +97,7 @@ public final class Gateway implements AutoCloseable {
   private Alerting alerting;
   private JdbcAlarmLedger ledger;
   private ShardedRuleEngine rules;
+  private RuleBook ruleBook;
   private IngestSink ingest;
   private volatile TimescaleReadingStore store;
   private int mqttPort = -1;
@@ -208,6 +210,8 @@ public final class Gateway implements AutoCloseable {
     clock.scheduleAtFixedRate(
         () -> rules.advanceTo(System.currentTimeMillis()), 250, 250, TimeUnit.MILLISECONDS);
     started.push(new Part("rule clock", clock::shutdownNow));
+    this.ruleBook = ruleBook;
+    warmUpAlarmPath(); // before the transports listen: no real alarm can wait behind it
 
     TimescaleReadingStore store = openReadingStore(gc);
     this.store = store;
@@ -237,6 +241,14 @@ public final class Gateway implements AutoCloseable {
     ports = new BoundPorts(mqttPort, coapPort, coapsPort, dashboard.port());
     log.info("started in {} ms", (System.nanoTime() - t0) / 1_000_000);
     log.info(ports.listeningLine());
+  }
+
+  /**
+   * Warms the alarm path outside the ledger (rule transitions, alarm writer, live feed) with
+   * synthetic devices and throwaway sinks: see {@link AlarmPathWarmUp}. Leaves nothing a user sees.
+   */
+  AlarmPathWarmUp.Result warmUpAlarmPath() {
+    return AlarmPathWarmUp.run(ruleBook, dashboard.vertx(), AlarmPathWarmUp.CYCLES);
   }
 
   // ---- parts ----
