@@ -67,7 +67,7 @@ final class AlarmPathWarmUp {
 
   private static final Logger log = LoggerFactory.getLogger(AlarmPathWarmUp.class);
 
-  /** Cycles the gateway runs at start (about 0.2-0.4 s of one core on the 2-core bench machine). */
+  /** Cycles the gateway runs at start: 0.4-0.6 s of the main thread on the 2-core bench machine (docs/performance.md "Round 5"). */
   static final int CYCLES = 300;
 
   private static final String GAS_A = LiveWarmUp.DEVICE + "-gas-a";
