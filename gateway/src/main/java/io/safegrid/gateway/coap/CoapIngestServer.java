@@ -61,6 +61,16 @@ public final class CoapIngestServer implements AutoCloseable {
     DtlsConfig.register();
   }
 
+  /**
+   * Largest UDP datagram the plain CoAP endpoint receives (Californium {@code
+   * UdpConfig.UDP_DATAGRAM_SIZE}): 65,535 bytes, the UDP length field's maximum (RFC 768), so no
+   * datagram is ever cut by the receive buffer (IPv4 carries at most 65,507 bytes of payload).
+   * One buffer of this size per UDP receiver thread. CoAPS is bounded by DTLS instead: one record
+   * carries at most 16,384 bytes of plaintext (RFC 6347 4.1.1, RFC 5246 6.2.1), which Scandium
+   * receives whole by default; a larger body needs block1 there.
+   */
+  static final int MAX_UDP_DATAGRAM_BYTES = 65_535;
+
   private final CoapSettings settings;
   private final CoapServer server;
   private final CoapEndpoint plainEndpoint;
@@ -181,6 +191,11 @@ public final class CoapIngestServer implements AutoCloseable {
   private static Configuration configuration(int maxBodyBytes) {
     Configuration config = Configuration.createStandardWithoutFile();
     config.set(CoapConfig.MAX_RESOURCE_BODY_SIZE, maxBodyBytes);
+    // Receive any datagram UDP can carry. Californium's default UDP_DATAGRAM_SIZE (2,048 bytes)
+    // discarded a larger single-datagram request (a device's cached backlog, no block1) before any
+    // layer saw it: no answer, no count, no log (newcomer5 F2). With the whole UDP size, a body up
+    // to maxBodyBytes is stored and one above it reaches IngestResource: 4.13, counted and kept.
+    config.set(UdpConfig.UDP_DATAGRAM_SIZE, MAX_UDP_DATAGRAM_BYTES);
     // take block1 transfers in the 1 KiB blocks devices send, rather than asking for 512 bytes
     config.set(CoapConfig.PREFERRED_BLOCK_SIZE, 1024);
     config.set(DtlsConfig.DTLS_ROLE, DtlsRole.SERVER_ONLY);

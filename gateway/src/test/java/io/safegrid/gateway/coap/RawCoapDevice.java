@@ -49,6 +49,7 @@ final class RawCoapDevice implements AutoCloseable {
       if (message instanceof Response response) {
         if (response.getType() == Type.CON) {
           EmptyMessage ack = EmptyMessage.newACK(response);
+          ack.setToken(Token.EMPTY); // an empty ACK carries no token (RFC 7252 4.1)
           byte[] ackBytes = serializer.getByteArray(ack);
           socket.send(new DatagramPacket(ackBytes, ackBytes.length));
         }
