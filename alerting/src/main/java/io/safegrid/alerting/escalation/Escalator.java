@@ -30,11 +30,15 @@ import java.util.Optional;
  * {@code escalation_step} and {@code next_escalation_at}.
  *
  * <ul>
- *   <li>Raised or re-opened: notify the grid recipient at the severity's starting level, the
- *       responders of the alarm's kind and, when critical, the report-upward recipients (向上抄告:
- *       sub-district duty leader, district emergency management bureau); deadline = now + T.
+ *   <li>Raised, or re-opened after an acknowledgement: notify the grid recipient at the
+ *       severity's starting level, the responders of the alarm's kind and, when critical, the
+ *       report-upward recipients (向上抄告: sub-district duty leader, district emergency
+ *       management bureau); deadline = now + T.
+ *   <li>Re-opened before anyone acknowledged it: the running escalation goes on (level and
+ *       deadline kept, nobody notified again), so a flapping alarm still climbs.
  *   <li>Severity rises: if the new start level is above the current one, jump there and notify it;
- *       becoming critical also reports upward; deadline = now + T(new severity).
+ *       becoming critical also reports upward; deadline = now + T(new severity), or the running
+ *       deadline when it is sooner and nothing jumped.
  *   <li>Deadline passes unacknowledged ({@link #runDue()}): go one level up and notify it; at the
  *       top, re-notify the top every T.
  *   <li>Acknowledge or close: the ledger clears the deadline; nothing more is sent.
@@ -74,7 +78,14 @@ public final class Escalator implements LedgerHook {
   @Override
   public void onChange(LedgerTx tx, String type, Alarm before, Alarm after) {
     switch (type) {
-      case "raised", "reopened" -> start(tx, after);
+      case "raised" -> start(tx, after);
+      case "reopened" -> {
+        if (before != null && before.state() == AlarmState.CLEARED_UNACKED) {
+          stillUnacknowledged(tx, before, after);
+        } else {
+          start(tx, after); // acknowledged (or closed) since: a new occurrence, from the first level
+        }
+      }
       case "repeated", "severity_changed" -> {
         if (before != null && after.severity().compareTo(before.severity()) > 0) {
           severityRose(tx, before, after);
@@ -105,6 +116,24 @@ public final class Escalator implements LedgerHook {
         details(route, route.startIndex(), step, told, deadline));
   }
 
+  /**
+   * Re-opened before anyone acknowledged it: the escalation that is running goes on, at its level
+   * and its deadline; nobody is notified again (they were, and have not acknowledged; the live
+   * dashboard shows it back). Restarting at the first level with a fresh deadline, as a new
+   * occurrence does, let a flapping alarm nobody acknowledged never climb (newcomer5 F3). A
+   * severity rise on the way back is taken as one.
+   */
+  private void stillUnacknowledged(LedgerTx tx, Alarm before, Alarm after) {
+    if (after.severity().compareTo(before.severity()) > 0) {
+      severityRose(tx, before, after);
+      return;
+    }
+    if (tx.escalation(after.id()).map(LedgerTx.EscalationState::deadline).isEmpty()) {
+      EscState s = state(tx, after.id()); // no deadline running (not expected while unacknowledged): set one
+      save(tx, after.id(), s.level, s.step, tx.now().plus(config.timeout(after.severity())));
+    }
+  }
+
   private void severityRose(LedgerTx tx, Alarm before, Alarm after) {
     Route route = router.route(after.deviceId(), after.ruleId(), after.severity());
     EscState s = state(tx, after.id());
@@ -113,7 +142,9 @@ public final class Escalator implements LedgerHook {
     boolean jump = unacked && route.startIndex() > s.level;
     if (!jump && !reportUp) {
       if (unacked) {
-        save(tx, after.id(), s.level, s.step, tx.now().plus(config.timeout(after.severity())));
+        // the new severity's wait, unless the deadline already running is sooner: never later
+        Instant sooner = tx.now().plus(config.timeout(after.severity()));
+        save(tx, after.id(), s.level, s.step, s.deadline.isBefore(sooner) ? s.deadline : sooner);
       }
       return;
     }

@@ -184,6 +184,44 @@ class EscalationOverMqttTest {
     alerting.alarms().acknowledge(a.id(), "officer", null);
   }
 
+  /**
+   * newcomer5 F3: each re-open restarted escalation at the first level with a fresh deadline, so a
+   * gas alarm flapping every 20 s that nobody acknowledged never reached the next level. Now a
+   * re-open before any acknowledgement keeps the running escalation (and notifies nobody again);
+   * one after an acknowledgement is a new occurrence and starts over.
+   */
+  @Test
+  void aFlappingAlarmNobodyAcknowledgesStillClimbsAndOneAcknowledgedStartsOver() throws Exception {
+    Alarm a = flap(AlarmTransition.Kind.RAISE, 55.0);
+    assertThat(sub.take(3, WAIT)).extracting(Received::recipient)
+        .containsExactlyInAnyOrder("nmxc", "gas-company", "market-supervision");
+    for (int i = 0; i < 8; i++) { // 160 s of flapping, the 3-minute major deadline still ahead
+      clock.advance(Duration.ofSeconds(10));
+      flap(AlarmTransition.Kind.CLEAR, 3.0);
+      clock.advance(Duration.ofSeconds(10));
+      assertThat(flap(AlarmTransition.Kind.RAISE, 55.0).count()).isEqualTo(i + 2);
+    }
+    assertThat(sub.next(QUIET)).as("re-opened, still unacknowledged: nobody is told again").isNull();
+    clock.advance(Duration.ofSeconds(20)); // 3 min after the raise
+    Received up = sub.take(1, WAIT).get(0);
+    assertThat(up.recipient()).as("it climbs at the raise's deadline").isEqualTo("nanmen-community");
+    assertThat(up.json().path("reason").asText()).isEqualTo("escalation");
+
+    alerting.alarms().acknowledge(a.id(), "officer-li", "on my way");
+    clock.advance(Duration.ofSeconds(10));
+    flap(AlarmTransition.Kind.CLEAR, 3.0);
+    clock.advance(Duration.ofSeconds(10));
+    flap(AlarmTransition.Kind.RAISE, 56.0);
+    assertThat(sub.take(3, WAIT)).as("acknowledged, then back: a new occurrence, from the first level")
+        .extracting(Received::recipient).containsExactlyInAnyOrder("nmxc", "gas-company", "market-supervision");
+    alerting.alarms().acknowledge(a.id(), "officer-li", null);
+  }
+
+  private Alarm flap(AlarmTransition.Kind kind, double lel) {
+    return alerting.alarms().apply(new AlarmTransition("gas-001", "gas-lel-flapping", kind, Severity.MAJOR,
+        clock.millis(), "gas " + lel + " %LEL", Map.of("gas_lel", lel))).orElseThrow();
+  }
+
   @Test
   void restartInTheMiddleOfAnEscalationContinuesWhereItWasAndSendsNothingTwice() throws Exception {
     Alarm a = raise("gas-003", Severity.MAJOR);
