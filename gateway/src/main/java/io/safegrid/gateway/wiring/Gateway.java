@@ -86,6 +86,12 @@ import org.slf4j.LoggerFactory;
 public final class Gateway implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(Gateway.class);
+  /**
+   * Rule engine shards unless {@code -Dsafegrid.rules.shards} says otherwise: each is a {@code
+   * RuleEngine} and an idle thread; a device always goes to the same one. 16 (was the number of
+   * cores, at most 4): see the rule engine's call below.
+   */
+  static final int RULE_SHARDS = 16;
 
   private final LoadedConfig config;
   private final Deque<Part> started = new ArrayDeque<>();
@@ -186,7 +192,10 @@ public final class Gateway implements AutoCloseable {
         ruleBook,
         directory,
         System::currentTimeMillis,
-        Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())),
+        // many more shards than transport threads, so that two event loops rarely want the same
+        // shard at once (the second hands its reading over and waits for the first to be
+        // scheduled again): 16 against 2 cut hand-offs 20-fold (docs/performance.md "Round 5")
+        Integer.getInteger("safegrid.rules.shards", RULE_SHARDS),
         writer,
         (Flag f) -> flags.tag("reason", f.kind().reason()).register(registry).increment());
     started.push(new Part("rule engine", rules));
