@@ -96,7 +96,13 @@ final class EventDispatcher implements AutoCloseable {
     if (running) {
       return;
     }
-    lastId = fromId;
+    telling.lock();
+    try {
+      lastId = fromId;
+      skipBurned(); // lastId moves here and in tell(); burned() steps over what follows it
+    } finally {
+      telling.unlock();
+    }
     running = true;
     afterBatchAt = System.nanoTime() - AFTER_BATCH_EVERY_NANOS;
     thread = new Thread(this::loop, "safegrid-alarm-events");
@@ -113,7 +119,6 @@ final class EventDispatcher implements AutoCloseable {
   void offer(List<AlarmEvent> events, long committedAtNanos, long decidedAtNanos) {
     if (running && telling.tryLock()) {
       try {
-        skipBurned();
         if (running && events.get(0).id() == lastId + 1) {
           for (AlarmEvent e : events) {
             tell(e);
@@ -252,7 +257,6 @@ final class EventDispatcher implements AutoCloseable {
           }
         }
       }
-      skipBurned();
       while (!waiting.isEmpty() && waiting.firstKey() == lastId + 1) {
         tell(waiting.pollFirstEntry().getValue());
       }

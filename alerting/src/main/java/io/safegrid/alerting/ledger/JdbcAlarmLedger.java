@@ -215,7 +215,6 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         try {
           return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos, true);
         } catch (RuntimeException whole) {
-          transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId()));
           List<TransitionOutcome> out = new ArrayList<>(transitions.size());
           transitions.forEach(t -> out.add(TransitionOutcome.failed(t, whole)));
           return out;
@@ -267,7 +266,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         out.add(TransitionOutcome.applied(t, a));
         continue;
       }
-      String key = t.deviceId() + "\u0000" + t.ruleId();
+      String key = KnownAlarms.key(t.deviceId(), t.ruleId());
       if (failedKeys.contains(key)) {
         out.add(TransitionOutcome.notTried(t));
         continue;
