@@ -80,7 +80,9 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       decodedBytes += 1 + (rl < 128 ? 1 : rl < 16_384 ? 2 : rl < 2_097_152 ? 3 : 4) + rl;
     }
     Session session = Session.of(ctx.channel());
-    if (session.closing()) {
+    if (session.closing) {
+      // the server decided to end the connection; packets decoded as the client closed (the
+      // last bytes at EOF) are still judged and passed on (InboundGate)
       ReferenceCountUtil.release(msg);
       return;
     }

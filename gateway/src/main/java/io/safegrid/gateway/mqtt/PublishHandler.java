@@ -363,6 +363,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
   private void completed(Pending pending, IngestResult result, Throwable error) {
     Session session = Session.of(ctx.channel());
     if (!ctx.channel().isActive()) {
+      closedCompleted(session, pending, error);
       return;
     }
     if (error != null) {
@@ -396,6 +397,26 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     if (inflight < receiveMaximum) {
       gate().resume(InboundGate.Pause.INFLIGHT);
     }
+  }
+
+  /**
+   * A PUBLISH received before the connection closed ({@link InboundGate} still hands those on)
+   * completed: no ack can be sent any more, but a store push-back is offered again until it is
+   * stored, and any other store failure is counted ({@code store_failed}) and logged, since the
+   * client will not be told (QoS 0) or will resend (QoS 1/2, no PUBACK went out).
+   */
+  private void closedCompleted(Session session, Pending pending, Throwable error) {
+    if (error == null || pending.refusal != null) {
+      return;
+    }
+    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+    if (cause instanceof StoreOverloadedException) {
+      ctx.executor().schedule(() -> submit(session, pending), STORAGE_RETRY_MILLIS, TimeUnit.MILLISECONDS);
+      return;
+    }
+    metrics.reject("store_failed");
+    log.error("device {}: storing a QoS {} PUBLISH received before the connection closed failed; not stored",
+        session.deviceId, pending.qos, cause);
   }
 
   /**

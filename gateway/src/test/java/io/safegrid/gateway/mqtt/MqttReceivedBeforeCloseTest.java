@@ -1,0 +1,112 @@
+package io.safegrid.gateway.mqtt;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.safegrid.gateway.config.ConfigLoader;
+import io.safegrid.gateway.config.EmergencyNetworkConfig;
+import io.safegrid.gateway.config.GatewayConfig;
+import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.gateway.wiring.Gateway;
+import io.safegrid.testing.TestDatabase;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Newcomer finding F1 (docs/mqtt.md "received before a disconnect"): {@code mosquitto_pub -q 0 -l}
+ * of 100 telemetry lines, the last at 60 %LEL, sends them all and disconnects at once. The gateway
+ * (the shipped Dongnan site: 50 messages/s per device, receive maximum 32, on a real TimescaleDB)
+ * holds most of them behind its inflight and rate limits when the client closes; it used to drop
+ * those silently (32 stored, no alarm). Every reading received must be stored and the last one
+ * must raise the critical gas alarm, on MQTT 3.1.1 and 5.
+ */
+class MqttReceivedBeforeCloseTest {
+
+  @RegisterExtension static final TestDatabase db = new TestDatabase();
+
+  @TempDir static Path dir;
+
+  static Gateway gateway;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Map<String, String> env = Map.of(
+        "SAFEGRID_DB_URL", db.jdbcUrl(),
+        "SAFEGRID_DB_USER", db.user(),
+        "SAFEGRID_DB_PASSWORD", db.password(),
+        "SAFEGRID_MQTT_PORT", "0",
+        "SAFEGRID_COAP_PORT", "0",
+        "SAFEGRID_COAPS_PORT", "0",
+        "SAFEGRID_HTTP_PORT", "0");
+    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    GatewayConfig gc = shipped.gateway()
+        .withEmergencyNetwork(new EmergencyNetworkConfig(null, "safegrid-f1", "safegrid/notify/", null, null))
+        .withStorage(new io.safegrid.gateway.config.StorageConfig(dir.resolve("spool").toString(), 64L << 20, 5000, 10));
+    gateway = Gateway.start(new LoadedConfig(shipped.file(), shipped.site(), gc));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (gateway != null) {
+      gateway.close();
+    }
+  }
+
+  private static long count(String sql, String device) throws Exception {
+    try (Connection c = db.connect(); PreparedStatement st = c.prepareStatement(sql)) {
+      st.setString(1, device);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource({"mqttv311, gas-030", "mqttv5, gas-031"})
+  void qos0LinesSentJustBeforeADisconnectAreAllStoredAndTheLastRaisesTheAlarm(String version, String device)
+      throws Exception {
+    long base = System.currentTimeMillis() - 100 * 100;
+    StringBuilder lines = new StringBuilder();
+    for (int i = 0; i < 100; i++) {
+      double lel = i == 99 ? 60.0 : 1.0;
+      lines.append("{\"ts\":").append(base + i * 100L).append(",\"seq\":").append(i + 1)
+          .append(",\"values\":{\"gas_lel\":").append(lel).append("}}\n");
+    }
+    Path file = dir.resolve(device + ".txt");
+    Files.writeString(file, lines, StandardCharsets.UTF_8);
+    Process p = new ProcessBuilder(List.of("mosquitto_pub", "-h", "127.0.0.1", "-p",
+        String.valueOf(gateway.ports().mqtt()), "-V", version, "-q", "0", "-u", device, "-P", "demo-" + device,
+        "-t", "devices/" + device + "/telemetry", "-l"))
+        .redirectInput(file.toFile()).redirectErrorStream(true).start();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isZero();
+
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+        assertThat(count("SELECT count(*) FROM readings WHERE device_id = ? AND metric = 'gas_lel'", device))
+            .as("readings stored of the 100 received (refused ones kept: %d)",
+                count("SELECT count(*) FROM dead_letters WHERE device_id = ?", device))
+            .isEqualTo(100));
+    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = ?", device)).isZero();
+    assertThat(count("SELECT count(*) FROM readings WHERE device_id = ? AND metric = 'gas_lel' AND value = 60", device))
+        .isEqualTo(1);
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        assertThat(count("SELECT count(*) FROM alarms WHERE device_id = ? AND severity = 'critical'"
+            + " AND state = 'active_unacked'", device))
+            .as("the 60 %LEL reading raised the critical gas alarm").isEqualTo(1));
+  }
+}
