@@ -3,9 +3,9 @@ package io.safegrid.gateway.coap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.gateway.config.ShippedConfig;
 import io.safegrid.gateway.config.StorageConfig;
 import io.safegrid.gateway.wiring.Gateway;
 import io.safegrid.testing.TestDatabase;
@@ -18,7 +18,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.Map;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.Request;
 import org.eclipse.californium.core.coap.Response;
@@ -41,15 +40,7 @@ class CoapSingleDatagramBacklogTest {
 
   @Test
   void aBacklogInOneDatagramOver2KiBIsStoredAndRaisesTheAlarm(@TempDir Path spool) throws Exception {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", db.jdbcUrl(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    LoadedConfig shipped = ShippedConfig.onTestDatabase(db);
     LoadedConfig config = new LoadedConfig(shipped.file(), shipped.site(), shipped.gateway()
         .withStorage(new StorageConfig(spool.toString(), 64L << 20, 5000, 10))
         .withEmergencyNetwork(new EmergencyNetworkConfig(null, "safegrid-test", "safegrid/notify/", null, null)));

@@ -3,10 +3,10 @@ package io.safegrid.gateway.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.GatewayConfig;
 import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.gateway.config.ShippedConfig;
 import io.safegrid.gateway.wiring.Gateway;
 import io.safegrid.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +17,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,15 +43,7 @@ class MqttReceivedBeforeCloseTest {
 
   @BeforeAll
   static void start() throws Exception {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", db.jdbcUrl(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    LoadedConfig shipped = ShippedConfig.onTestDatabase(db);
     GatewayConfig gc = shipped.gateway()
         .withEmergencyNetwork(new EmergencyNetworkConfig(null, "safegrid-f1", "safegrid/notify/", null, null))
         .withStorage(new io.safegrid.gateway.config.StorageConfig(dir.resolve("spool").toString(), 64L << 20, 5000, 10));

@@ -3,10 +3,10 @@ package io.safegrid.gateway.wiring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.GatewayConfig;
 import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.gateway.config.ShippedConfig;
 import io.safegrid.testing.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,7 +18,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -45,15 +44,7 @@ class AlarmPathWarmUpTest {
 
   @Test
   void warmUpShowsNothingToAConnectedClientAndStoresNothing(@TempDir Path spool) throws Exception {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", db.jdbcUrl(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    LoadedConfig shipped = ShippedConfig.onTestDatabase(db);
     GatewayConfig gc = shipped.gateway()
         // no broker: notifications stay in the outbox table, where this test can see them
         .withEmergencyNetwork(new EmergencyNetworkConfig(null, null, null, null, null))

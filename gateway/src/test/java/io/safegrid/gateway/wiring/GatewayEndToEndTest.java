@@ -5,10 +5,10 @@ import static org.awaitility.Awaitility.await;
 
 import io.safegrid.alerting.testsupport.Mosquitto;
 import io.safegrid.alerting.testsupport.NotificationSubscriber;
-import io.safegrid.gateway.config.ConfigLoader;
 import io.safegrid.gateway.config.EmergencyNetworkConfig;
 import io.safegrid.gateway.config.GatewayConfig;
 import io.safegrid.gateway.config.LoadedConfig;
+import io.safegrid.gateway.config.ShippedConfig;
 import io.safegrid.testing.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,7 +21,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP;
@@ -71,15 +70,7 @@ class GatewayEndToEndTest {
 
   @Test
   void aLeakPostedOverCoapIsStoredRaisedShownAndNotified(@TempDir Path spool) throws Exception {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", db.jdbcUrl(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(Path.of("../config/dongnan.yaml"), env);
+    LoadedConfig shipped = ShippedConfig.onTestDatabase(db);
     GatewayConfig gc = shipped.gateway()
         .withEmergencyNetwork(new EmergencyNetworkConfig(broker.uri(), "safegrid-e2e", "safegrid/notify/", null, null))
         .withStorage(new io.safegrid.gateway.config.StorageConfig(spool.toString(), 64L << 20, 5000, 10));
