@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code safegrid.coap.dead_letters} counter, tag {@code reason} = invalid_payload |
  *       partly_refused | forbidden | plain_not_allowed | too_large: rows kept in {@code
  *       dead_letters} for CoAP requests, one count per row once it is durable (its sum equals the
- *       rows with source {@code coap:...} or {@code coaps:...})
+ *       rows with source {@code coap:...} or {@code coaps:...}); counted where the rows are
+ *       written ({@link io.safegrid.gateway.ingest.IngestService}), not here
  *   <li>{@code safegrid.coap.bytes} distribution summary (bytes), tag {@code resource}: request
  *       body sizes
  *   <li>{@code safegrid.coap.response.latency} timer, tag {@code type}: from the request reaching
@@ -52,14 +53,6 @@ final class CoapMetrics {
   void reject(String reason) {
     Counter.builder("safegrid.coap.rejects")
         .description("CoAP requests not answered 2.04, by reason")
-        .tag("reason", reason)
-        .register(registry)
-        .increment();
-  }
-
-  void deadLetter(String reason) {
-    Counter.builder("safegrid.coap.dead_letters")
-        .description("rows kept in dead_letters for CoAP requests, by reason")
         .tag("reason", reason)
         .register(registry)
         .increment();

@@ -1,5 +1,6 @@
 package io.safegrid.gateway.coap;
 
+import io.safegrid.gateway.ingest.DeadLetters;
 import io.safegrid.gateway.ingest.IngestResult;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.storage.StoreOverloadedException;
@@ -31,7 +32,8 @@ import org.slf4j.LoggerFactory;
  *       {@code dead_letters} (block1 transfers are cut off earlier, by Californium's blockwise
  *       layer, and not kept).
  *   <li>Each row kept in {@code dead_letters} for a request is counted in {@code
- *       safegrid.coap.dead_letters{reason}} once durable ({@link CoapMetrics}).
+ *       safegrid.coap.dead_letters{reason}} once durable, by the sink that writes it ({@link
+ *       io.safegrid.gateway.ingest.IngestService}).
  *   <li>5.03 Service Unavailable with Max-Age when storage pushes back: {@link
  *       IngestSink#acceptingMore()} is false or the future fails with {@link
  *       StoreOverloadedException}.
@@ -63,6 +65,7 @@ final class IngestResource extends CoapResource {
 
   private final Kind kind;
   private final IngestSink sink;
+  private final DeadLetters deadLetters;
   private final DeviceAuthenticator authenticator;
   private final CoapMetrics metrics;
   private final int maxBodyBytes;
@@ -81,6 +84,7 @@ final class IngestResource extends CoapResource {
     this.presence = presence;
     this.kind = kind;
     this.sink = sink;
+    this.deadLetters = new DeadLetters(sink);
     this.authenticator = authenticator;
     this.metrics = metrics;
     this.maxBodyBytes = maxBodyBytes;
@@ -173,14 +177,10 @@ final class IngestResource extends CoapResource {
       reject(exchange, ResponseCode.INTERNAL_SERVER_ERROR, "store_failed",
           "storage failed; retry later", startNanos, con);
     } else if (result.status() == IngestResult.Status.INVALID) {
-      metrics.deadLetter("invalid_payload");
       reject(exchange, ResponseCode.BAD_REQUEST, "invalid_payload",
           String.join("; ", result.rejections()), startNanos, con);
     } else {
       Response changed = new Response(ResponseCode.CHANGED);
-      if (result.status() == IngestResult.Status.PARTIAL) {
-        metrics.deadLetter("partly_refused");
-      }
       if (!result.rejections().isEmpty()) {
         text(changed, "stored " + result.stored() + "; refused: "
             + String.join("; ", result.rejections()));
@@ -191,27 +191,15 @@ final class IngestResource extends CoapResource {
   }
 
   /**
-   * Keeps a refused request's body in {@code dead_letters} ({@link IngestSink#refused}) without
-   * waiting for it, counted in {@code safegrid.coap.dead_letters{reason}} once durable; an empty
-   * body keeps nothing.
+   * Keeps a refused request's body in {@code dead_letters} ({@link DeadLetters}) without waiting
+   * for it, counted by the sink in {@code safegrid.coap.dead_letters{reason=tag}} once durable; an
+   * empty body keeps nothing.
    */
   private void keep(String deviceId, byte[] payload, String source, String tag, String reason) {
     if (payload.length == 0) {
       return;
     }
-    CompletableFuture<IngestResult> kept;
-    try {
-      kept = sink.refused(deviceId, payload, source, reason);
-    } catch (RuntimeException e) {
-      kept = CompletableFuture.failedFuture(e);
-    }
-    kept.whenComplete((r, e) -> {
-      if (e == null) {
-        metrics.deadLetter(tag);
-      } else {
-        log.warn("device {}: dead letter ({}) not kept: {}", deviceId, tag, e.toString());
-      }
-    });
+    deadLetters.keep(deviceId, source, payload, tag, reason);
   }
 
   private void overloaded(CoapExchange exchange, long startNanos, boolean con) {

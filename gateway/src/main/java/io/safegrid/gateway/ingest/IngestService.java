@@ -19,9 +19,17 @@ import org.slf4j.LoggerFactory;
  * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
  * a dead letter naming the refused fields; its future completes when both are durable.
  *
+ * <p>Every {@code dead_letters} row of a transport is written here and counted here,
+ * once durable: {@code safegrid.mqtt.dead_letters{reason}} for a source {@code mqtt:...}, {@code
+ * safegrid.coap.dead_letters{reason}} for {@code coap:} / {@code coaps:} ({@link DeadLetterCounts}),
+ * {@code reason} = {@code invalid_payload} (nothing decodable, or a status payload that says
+ * neither online nor offline), {@code partly_refused} (some fields or records refused, the rest
+ * stored), or the tag the transport gave {@link #refused}. So a counter's sum equals its rows, on
+ * every path and whatever the device did meanwhile. A row storage could not keep is not counted.
+ *
  * <p>Metrics: {@code safegrid.ingest.messages} (tags {@code kind} = telemetry|events|status|refused, {@code
  * outcome} = accepted|partial|invalid), {@code safegrid.ingest.readings}, {@code
- * safegrid.ingest.rejected.fields}.
+ * safegrid.ingest.rejected.fields}, and the dead-letter counters above.
  */
 public final class IngestService implements IngestSink {
 
@@ -29,6 +37,11 @@ public final class IngestService implements IngestSink {
 
   /** Dead letters keep at most this much of the payload (bytes). */
   public static final int DEAD_LETTER_MAX_BYTES = 64 * 1024;
+
+  /** The dead-letter {@code reason} tag of a message nothing could be decoded of. */
+  static final String INVALID_PAYLOAD = "invalid_payload";
+  /** The dead-letter {@code reason} tag of a message some fields or records of were refused. */
+  static final String PARTLY_REFUSED = "partly_refused";
 
   private final PayloadDecoder decoder;
   private final ReadingStore store;
@@ -38,6 +51,7 @@ public final class IngestService implements IngestSink {
   /** {@code safegrid.ingest.messages} by kind and outcome, registered once (not per message). */
   private final Map<String, Counter> messageCounters = new HashMap<>();
   private final Counter telemetryAccepted;
+  private final DeadLetterCounts deadLetterCounts;
 
   /**
    * @param store durable storage
@@ -59,6 +73,7 @@ public final class IngestService implements IngestSink {
       }
     }
     this.telemetryAccepted = messageCounters.get("telemetry/accepted");
+    this.deadLetterCounts = new DeadLetterCounts(registry);
   }
 
   @Override
@@ -66,7 +81,7 @@ public final class IngestService implements IngestSink {
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
     DecodedMessage decoded = decoder.decodeTelemetry(deviceId, payload, receivedAtMillis);
     if (decoded.invalid()) {
-      return invalid("telemetry", deviceId, payload, source, decoded.error());
+      return invalid("telemetry", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
     }
     notifyListener(() -> listener.onReadings(decoded.readings()));
     readingsCounter.increment(decoded.readings().size());
@@ -78,7 +93,7 @@ public final class IngestService implements IngestSink {
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
     DecodedMessage decoded = decoder.decodeEvents(deviceId, payload, receivedAtMillis);
     if (decoded.invalid()) {
-      return invalid("events", deviceId, payload, source, decoded.error());
+      return invalid("events", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
     }
     notifyListener(() -> listener.onEvents(decoded.events()));
     CompletableFuture<?>[] stored =
@@ -91,22 +106,26 @@ public final class IngestService implements IngestSink {
     return store.acceptingMore();
   }
 
-  /** Counted as {@code safegrid.ingest.messages{kind=status, outcome=invalid}}. */
+  /**
+   * Counted as {@code safegrid.ingest.messages{kind=status, outcome=invalid}} and, once durable,
+   * as a dead letter with {@code reason=invalid_payload}.
+   */
   @Override
   public CompletableFuture<IngestResult> rejected(
       String deviceId, byte[] payload, String source, String reason) {
-    return invalid("status", deviceId, payload, source, reason);
+    return invalid("status", deviceId, payload, source, INVALID_PAYLOAD, reason);
   }
 
   /**
-   * A message the transport refused (topic ACL, size, retain): kept in {@code dead_letters},
-   * counted as {@code safegrid.ingest.messages{kind=refused, outcome=invalid}}; payload bounded to
-   * {@link #DEAD_LETTER_MAX_BYTES}.
+   * A message the transport refused (topic ACL, size, retain, malformed): kept in {@code
+   * dead_letters}, counted as {@code safegrid.ingest.messages{kind=refused, outcome=invalid}} and,
+   * once durable, as a dead letter with {@code reason} = {@code tag}; payload bounded to {@link
+   * #DEAD_LETTER_MAX_BYTES}.
    */
   @Override
   public CompletableFuture<IngestResult> refused(
-      String deviceId, byte[] payload, String source, String reason) {
-    return invalid("refused", deviceId, payload, source, reason);
+      String deviceId, byte[] payload, String source, String tag, String reason) {
+    return invalid("refused", deviceId, payload, source, tag, reason);
   }
 
   private CompletableFuture<IngestResult> finish(
@@ -123,18 +142,27 @@ public final class IngestService implements IngestSink {
     count(kind, "partial");
     rejectedFields.increment(decoded.rejections().size());
     String reason = "partly refused: " + String.join("; ", decoded.rejections());
-    CompletableFuture<Void> kept = store.deadLetter(deviceId, source, truncate(reason), bound(payload));
+    CompletableFuture<Void> kept = keep(deviceId, source, PARTLY_REFUSED, reason, payload);
     return stored
         .thenCombine(kept, (a, b) -> b)
         .thenApply(v -> new IngestResult(IngestResult.Status.PARTIAL, decoded.size(), decoded.rejections()));
   }
 
   private CompletableFuture<IngestResult> invalid(
-      String kind, String deviceId, byte[] payload, String source, String reason) {
+      String kind, String deviceId, byte[] payload, String source, String tag, String reason) {
     count(kind, "invalid");
-    return store
-        .deadLetter(deviceId, source, truncate(reason), bound(payload))
+    return keep(deviceId, source, tag, reason, payload)
         .thenApply(v -> new IngestResult(IngestResult.Status.INVALID, 0, List.of(reason)));
+  }
+
+  /**
+   * The one place a transport's dead letter is written: stored (reason cut to 2,000 characters,
+   * payload to {@link #DEAD_LETTER_MAX_BYTES}) and counted once durable, before the returned
+   * future completes.
+   */
+  private CompletableFuture<Void> keep(String deviceId, String source, String tag, String reason, byte[] payload) {
+    CompletableFuture<Void> stored = store.deadLetter(deviceId, source, truncate(reason), bound(payload));
+    return stored.thenRun(() -> deadLetterCounts.kept(source, tag));
   }
 
   private void count(String kind, String outcome) {

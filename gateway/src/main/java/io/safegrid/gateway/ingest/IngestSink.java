@@ -50,22 +50,26 @@ public interface IngestSink {
    * Keeps a message the transport refused before decoding it, in {@code dead_letters} with the
    * reason: a PUBLISH to a topic the device may not use (the contract's topic rules, "Devices"), a
    * packet over the maximum size (kept bounded by the caller: see {@code docs/mqtt.md}), an MQTT 5
-   * PUBLISH with RETAIN=1 (MQTT 5.0 3.3.1.3). The contract's delivery promise: bad input is kept
-   * with the reason, not dropped silently.
+   * PUBLISH with RETAIN=1 (MQTT 5.0 3.3.1.3), a malformed packet, a CoAP body over the bound. The
+   * contract's delivery promise: bad input is kept with the reason, not dropped silently.
+   * Transports call it through {@link DeadLetters} (or directly when they wait for the row, e.g.
+   * to send MQTT 5 PUBACK 0x87).
    *
    * <p>The default calls {@link #rejected}; {@link IngestService} counts it apart ({@code
-   * safegrid.ingest.messages{kind=refused, outcome=invalid}}).
+   * safegrid.ingest.messages{kind=refused, outcome=invalid}}) and, once durable, in the
+   * transport's {@code dead_letters} counter with {@code reason} = {@code tag}.
    *
    * @param deviceId the authenticated device that sent it
    * @param payload what is kept of the payload (the caller bounds it)
    * @param source where it came from, e.g. {@code mqtt:devices/gas-002/telemetry}
+   * @param tag the {@code reason} tag it is counted under, e.g. {@code acl_publish}
    * @param reason why it was refused, one sentence
    * @return completes with {@link IngestResult.Status#INVALID} once the dead letter is durable;
    *     exceptionally with {@link io.safegrid.gateway.storage.StoreOverloadedException} when
    *     storage pushes back
    */
   default CompletableFuture<IngestResult> refused(
-      String deviceId, byte[] payload, String source, String reason) {
+      String deviceId, byte[] payload, String source, String tag, String reason) {
     return rejected(deviceId, payload, source, reason);
   }
 

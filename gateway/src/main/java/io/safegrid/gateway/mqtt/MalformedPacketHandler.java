@@ -14,6 +14,7 @@ import io.netty.handler.codec.mqtt.MqttMessageType;
 import io.netty.handler.codec.mqtt.MqttReasonCodes;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.netty.util.ReferenceCountUtil;
+import io.safegrid.gateway.ingest.DeadLetters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -191,8 +192,8 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
   /**
    * Keeps the first {@link #KEPT_PACKET_BYTES} of a malformed packet (or, {@code tag} {@code
    * protocol_error}, one only a server sends) of a connected device as a dead letter (source {@code
-   * mqtt:TAG}, reason: the packet type, why and what the server did), counted as {@code
-   * safegrid.mqtt.dead_letters{reason=TAG}}. Before
+   * mqtt:TAG}, reason: the packet type, why and what the server did), counted (once durable) as
+   * {@code safegrid.mqtt.dead_letters{reason=TAG}}. Before
    * CONNACK nothing is kept: no device is known, and whoever reaches the port could fill the
    * table (counted in {@code rejects} and logged only).
    */

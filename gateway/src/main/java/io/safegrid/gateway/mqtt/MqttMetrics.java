@@ -30,8 +30,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       packet_too_large}|{@code retain_not_supported}|{@code malformed}|{@code
  *       protocol_error}|{@code invalid_payload}|{@code partly_refused}: rows kept in {@code
  *       dead_letters} for MQTT input, one count per row, once the row is durable whatever became
- *       of the connection ({@link DeadLetters}); a refusal whose dead letter could not be stored
- *       counts in {@code rejects} only;
+ *       of the connection; counted where the rows are written ({@link
+ *       io.safegrid.gateway.ingest.IngestService}), not here; a refusal whose dead letter could not
+ *       be stored counts in {@code rejects} only;
  *   <li>{@code safegrid.mqtt.throttled} counter, tag {@code reason} = {@code rate}|{@code
  *       inflight}|{@code storage}: times a socket was paused;
  *   <li>{@code safegrid.mqtt.puback.latency} timer: from a QoS 1/2 PUBLISH received to its PUBACK
@@ -49,7 +50,6 @@ final class MqttMetrics {
   private final Map<MqttMessageType, Counter> sent = new EnumMap<>(MqttMessageType.class);
   private final Map<String, Counter> rejects = new ConcurrentHashMap<>();
   private final Map<String, Counter> throttles = new ConcurrentHashMap<>();
-  private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
 
   MqttMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -94,12 +94,6 @@ final class MqttMetrics {
   void reject(String reason) {
     rejects
         .computeIfAbsent(reason, r -> Counter.builder("safegrid.mqtt.rejects").tag("reason", r).register(registry))
-        .increment();
-  }
-
-  void deadLetter(String reason) {
-    deadLetters
-        .computeIfAbsent(reason, r -> Counter.builder("safegrid.mqtt.dead_letters").tag("reason", r).register(registry))
         .increment();
   }
 

@@ -20,6 +20,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.safegrid.gateway.ingest.DeadLetters;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
 import java.net.InetSocketAddress;
@@ -105,7 +106,7 @@ public final class MqttServer implements AutoCloseable {
     this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
     this.limits = Objects.requireNonNull(b.limits, "limits");
     this.metrics = new MqttMetrics(Objects.requireNonNull(b.registry, "meter registry"));
-    this.deadLetters = new DeadLetters(sink, metrics);
+    this.deadLetters = new DeadLetters(sink);
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
     this.transport = MqttTransport.choose(b.nativeTransport);

@@ -15,6 +15,7 @@ import io.netty.handler.codec.mqtt.MqttPubReplyMessageVariableHeader;
 import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttQoS;
 import io.netty.handler.codec.mqtt.MqttReasonCodes;
+import io.safegrid.gateway.ingest.DeadLetters;
 import io.safegrid.gateway.ingest.IngestResult;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.storage.StoreOverloadedException;
@@ -299,7 +300,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     String source = "mqtt:" + pending.topic;
     try {
       future = pending.refusal != null
-          ? sink.refused(session.deviceId, pending.payload, source(pending.topic), pending.refusal)
+          ? sink.refused(session.deviceId, pending.payload, source(pending.topic), "acl_publish", pending.refusal)
           : switch (pending.kind) {
             case TELEMETRY -> sink.telemetry(session.deviceId, pending.payload, pending.receivedMillis, source);
             case EVENTS -> sink.events(session.deviceId, pending.payload, pending.receivedMillis, source);
@@ -334,11 +335,13 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
   }
 
   /**
-   * Counts a stored refusal the moment its future completes, on whatever thread completes it, and
-   * not on the event loop when the ack is due: by then a QoS 0 publisher may have gone (e.g.
-   * mosquitto_pub sends PUBLISH and DISCONNECT at once) and the count would be lost while the
-   * row stays (newcomer finding M1). A store push-back ({@link StoreOverloadedException}) is
-   * offered again and counted when it finally completes.
+   * Counts an undecodable payload in {@code rejects} the moment its future completes, on whatever
+   * thread completes it, and not on the event loop when the ack is due: by then a QoS 0 publisher
+   * may have gone (e.g. mosquitto_pub sends PUBLISH and DISCONNECT at once) and the count would be
+   * lost (newcomer finding M1). Its dead letter, and every other, is counted by the sink that
+   * keeps it ({@link io.safegrid.gateway.ingest.IngestService}). A dead letter of an ACL refusal
+   * that was not kept is logged here; a store push-back ({@link StoreOverloadedException}) is
+   * offered again.
    */
   private void account(String deviceId, Pending pending, IngestResult result, Throwable error) {
     Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
@@ -346,7 +349,9 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
       return;
     }
     if (pending.refusal != null) {
-      deadLetters.counted(deviceId, "acl_publish", cause);
+      if (cause != null) {
+        log.warn("device {}: dead letter (acl_publish) not kept: {}", deviceId, cause.toString());
+      }
       return;
     }
     if (cause != null || result == null) {
@@ -354,9 +359,6 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     }
     if (result.status() == IngestResult.Status.INVALID) {
       metrics.reject("invalid_payload");
-      metrics.deadLetter("invalid_payload");
-    } else if (result.status() == IngestResult.Status.PARTIAL) {
-      metrics.deadLetter("partly_refused");
     }
   }
 

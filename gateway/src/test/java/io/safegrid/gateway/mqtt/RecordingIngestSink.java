@@ -18,10 +18,10 @@ final class RecordingIngestSink implements IngestSink {
   record Received(String kind, String deviceId, String payload, String source) {}
 
   final ConcurrentLinkedQueue<Received> received = new ConcurrentLinkedQueue<>();
-  /** Dead letters of refused messages ({@link IngestSink#refused}); payload as text, reason. */
+  /** Dead letters of refused messages ({@link IngestSink#refused}): payload, the counter's tag, reason. */
   final ConcurrentLinkedQueue<Refused> refused = new ConcurrentLinkedQueue<>();
 
-  record Refused(String deviceId, byte[] payload, String source, String reason) {
+  record Refused(String deviceId, byte[] payload, String source, String tag, String reason) {
     String text() {
       return new String(payload, StandardCharsets.UTF_8);
     }
@@ -64,8 +64,9 @@ final class RecordingIngestSink implements IngestSink {
   }
 
   @Override
-  public CompletableFuture<IngestResult> refused(String deviceId, byte[] payload, String source, String reason) {
-    refused.add(new Refused(deviceId, payload, source, reason));
+  public CompletableFuture<IngestResult> refused(
+      String deviceId, byte[] payload, String source, String tag, String reason) {
+    refused.add(new Refused(deviceId, payload, source, tag, reason));
     return CompletableFuture.completedFuture(new IngestResult(IngestResult.Status.INVALID, 0, List.of(reason)));
   }
 
