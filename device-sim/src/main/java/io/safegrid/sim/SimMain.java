@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * The device simulator's command line ({@code bin/safegrid sim ...}):
@@ -35,9 +37,20 @@ import picocli.CommandLine.Parameters;
  * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--mqtt-version v3|v5] [--keepalive 60]
  * </pre>
  *
- * Exit codes: 0 done, 1 bad input or run failure, 2 usage error (picocli: the message and the
- * usage on stderr), e.g. a {@code load} probe option ({@code --probe-devices}, ...) without {@code
- * --api}.
+ * Exit codes (docs/simulator.md "Exit codes"; bench scripts and {@code bin/safegrid demo} treat
+ * anything but 0 as a failure):
+ *
+ * <ul>
+ *   <li>{@link #EXIT_OK} 0: the run ended and the far end acknowledged messages (scenario, load)
+ *       or devices connected (hold); also {@code --help} and {@code --version};
+ *   <li>{@link #EXIT_RUN_FAILED} 1: the run failed: nothing acknowledged / no device connected, a
+ *       file it names (site, scenario) missing or invalid, or any other error while running
+ *       ({@code error: ...} on stderr);
+ *   <li>{@link #EXIT_USAGE} 2: the command line is wrong and nothing was started: an unknown
+ *       command or option, a value that is not a number, a value out of range (a negative or zero
+ *       duration, rate, device count, interval ...), a probe option without {@code --api}
+ *       (picocli: the message, then the usage, on stderr).
+ * </ul>
  */
 @Command(
     name = "safegrid-sim",
@@ -47,6 +60,15 @@ import picocli.CommandLine.Parameters;
     subcommands = {SimMain.Scenario.class, SimMain.Load.class, SimMain.Hold.class})
 public final class SimMain implements Callable<Integer> {
 
+  /** Exit code: the run ended and did what was asked. */
+  public static final int EXIT_OK = 0;
+
+  /** Exit code: the run failed (nothing acknowledged, nothing connected, a bad file, an error). */
+  public static final int EXIT_RUN_FAILED = 1;
+
+  /** Exit code: the command line is wrong; nothing was started (picocli's usage exit code). */
+  public static final int EXIT_USAGE = CommandLine.ExitCode.USAGE;
+
   /** What {@code -V} / {@code --version} prints, on every command. */
   static final String VERSION = "SafeGrid device simulator 0.1";
 
@@ -54,12 +76,15 @@ public final class SimMain implements Callable<Integer> {
     System.exit(run(args));
   }
 
-  /** Runs the command line and returns the exit code (for tests). */
+  /**
+   * Runs the command line and returns the exit code (for tests): {@link #EXIT_OK}, {@link
+   * #EXIT_RUN_FAILED} or {@link #EXIT_USAGE}.
+   */
   public static int run(String... args) {
     return new CommandLine(new SimMain())
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           cmd.getErr().println("error: " + e.getMessage());
-          return 1;
+          return EXIT_RUN_FAILED;
         })
         .execute(args);
   }
@@ -67,7 +92,40 @@ public final class SimMain implements Callable<Integer> {
   @Override
   public Integer call() {
     new CommandLine(this).usage(System.out);
-    return 2;
+    return EXIT_USAGE;
+  }
+
+  /**
+   * Runs {@code check}, turning the {@link IllegalArgumentException} it throws for a bad option
+   * value into picocli's usage error (the message and the usage on stderr, exit code 2), so that a
+   * wrong command line never starts anything.
+   */
+  static <T> T usageChecked(CommandSpec spec, java.util.function.Supplier<T> check) {
+    try {
+      return check.get();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code parser} applied to an option's value; an {@link IllegalArgumentException} it throws
+   * comes out with the option's name in front, unless its message already names it.
+   */
+  static <T> T parsed(String option, String value, java.util.function.Function<String, T> parser) {
+    try {
+      return parser.apply(value);
+    } catch (IllegalArgumentException e) {
+      String message = String.valueOf(e.getMessage());
+      throw new IllegalArgumentException(message.contains(option) ? message : option + ": " + message, e);
+    }
+  }
+
+  /** Throws picocli's usage error with {@code message} unless {@code ok}. */
+  static void require(CommandSpec spec, boolean ok, String message) {
+    if (!ok) {
+      throw new CommandLine.ParameterException(spec.commandLine(), message);
+    }
   }
 
   /** {@code scenario NAME}: plays the site with the scenario's timeline. */
@@ -101,8 +159,19 @@ public final class SimMain implements Callable<Integer> {
         + "silence, reconnect_storm, backlog_burst, duplicates, out_of_order, clock_skew, garbage, wrong_secret")
     List<String> faults = new ArrayList<>();
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
+      // the command line first: a wrong value is a usage error before any file is read
+      require(spec, speed == null || speed > 0 && !speed.isInfinite(),
+          "--speed must be a number > 0 (simulated seconds per real second), was " + speed);
+      require(spec, durationMin == null || durationMin >= 0 && !durationMin.isInfinite(),
+          "--duration-min must be a number >= 0 (simulated minutes; 0 = until Ctrl-C), was " + durationMin);
+      for (String f : faults) {
+        usageChecked(spec, () -> ScenarioSpec.parseFault(f, "-"));
+      }
       Path file = timeline != null ? timeline : Path.of("config", "scenario-" + name + ".yaml");
       if (!Files.isReadable(file)) {
         throw new IllegalArgumentException("no scenario file " + file + " (give --timeline FILE)");
@@ -126,9 +195,9 @@ public final class SimMain implements Callable<Integer> {
         // nothing the far end took: say so in the exit code, so scripts and CI see it
         System.err.println("scenario: no message was acknowledged (" + runner.sent.get()
             + " sent): is the gateway running at " + mqtt + " / " + coap + "?");
-        return 1;
+        return EXIT_RUN_FAILED;
       }
-      return 0;
+      return EXIT_OK;
     }
   }
 
@@ -227,8 +296,8 @@ public final class SimMain implements Callable<Integer> {
         description = "first seconds left out of the latency percentiles (messages still counted; the probe crosses from 2 s, timed after these)")
     int warmup;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+    @Spec
+    CommandSpec spec;
 
     /** The probe's options: each means nothing without {@code --api}. */
     static final List<String> PROBE_OPTIONS =
@@ -247,13 +316,15 @@ public final class SimMain implements Callable<Integer> {
           }
         }
       }
+      require(spec, probeIntervalMs != null || probeIntervalS == null || probeIntervalS >= 1,
+          "--probe-interval must be >= 1 s, was " + probeIntervalS);
       long intervalMs = probeIntervalMs != null ? probeIntervalMs
           : (probeIntervalS != null ? probeIntervalS : 10) * 1000L;
-      LoadOptions options = new LoadOptions(devices, rate, qos, duration, payloadBytes,
+      LoadOptions options = usageChecked(spec, () -> new LoadOptions(devices, rate, qos, duration, payloadBytes,
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
-          Transport.parse(probeTransport), intervalMs, summary, drain, warmup,
-          MqttClientKind.parse(mqttClient), ioThreads, maxInFlight, keepalive, connectConcurrency, burst,
-          probeSamples);
+          parsed("--probe-transport", probeTransport, Transport::parse), intervalMs, summary, drain, warmup,
+          parsed("--mqtt-client", mqttClient, MqttClientKind::parse), ioThreads, maxInFlight, keepalive, connectConcurrency, burst,
+          probeSamples));
       LoadSummary result = new LoadRunner(options, System.out).run();
       if (result.acked() == 0) {
         // nothing the far end took (no connection, refused credentials, no CoAP server): a load
@@ -261,9 +332,9 @@ public final class SimMain implements Callable<Integer> {
         System.err.printf("sim load: nothing was acknowledged (connected %d of %d devices, sent %d,"
             + " refused %d, failed %d): check --mqtt/--coap, --site and the far end%n",
             result.connected(), devices, result.sent(), result.refused(), result.failed());
-        return 1;
+        return EXIT_RUN_FAILED;
       }
-      return 0;
+      return EXIT_OK;
     }
   }
 
@@ -308,19 +379,25 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--no-publish", description = "do not publish the one QoS 1 reading per device")
     boolean noPublish;
 
+    @Spec
+    CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
-      MqttVersion v = switch (Transport.parse(mqttVersion)) {
-        case V3 -> MqttVersion.MQTT_3_1_1;
-        case V5 -> MqttVersion.MQTT_5;
-        case COAP -> throw new IllegalArgumentException("hold is MQTT only: --mqtt-version v3 or v5");
-      };
-      HoldRunner runner = new HoldRunner(new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive,
-          ioThreads, connectConcurrency, connectBudgetS, !noPublish), System.out);
+      HoldOptions options = usageChecked(spec, () -> {
+        MqttVersion v = switch (parsed("--mqtt-version", mqttVersion, Transport::parse)) {
+          case V3 -> MqttVersion.MQTT_3_1_1;
+          case V5 -> MqttVersion.MQTT_5;
+          case COAP -> throw new IllegalArgumentException("hold is MQTT only: --mqtt-version v3 or v5");
+        };
+        return new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive, ioThreads, connectConcurrency,
+            connectBudgetS, !noPublish);
+      });
+      HoldRunner runner = new HoldRunner(options, System.out);
       // Ctrl-C: the HELD line still comes (the JVM waits for the hook, not for run())
       Runtime.getRuntime().addShutdownHook(new Thread(() -> runner.stopAndReport(5_000)));
       HoldRunner.Result r = runner.run();
-      return r.connected() == 0 ? 1 : 0;
+      return r.connected() == 0 ? EXIT_RUN_FAILED : EXIT_OK;
     }
   }
 }

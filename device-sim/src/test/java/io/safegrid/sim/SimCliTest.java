@@ -61,6 +61,56 @@ class SimCliTest {
     }
   }
 
+  /**
+   * A value out of range is a usage error (exit 2, the message naming the option, then the usage,
+   * on stderr) and nothing starts: {@code scenario --duration-min -3} used to run without end, and
+   * {@code hold --devices 0} exited 1 like a failed run. Each case would hang (scenario) or connect
+   * (load, hold: to a closed port, exit 1) if the value were let through.
+   */
+  @Test
+  @org.junit.jupiter.api.Timeout(120)
+  void outOfRangeValuesAreUsageErrorsAndNothingStarts() throws Exception {
+    int port = closedPort();
+    String mqtt = "tcp://127.0.0.1:" + port;
+    String[] scenario = {"scenario", "dongnan", "--timeline", ScenarioSpecTest.SCENARIO.toString(),
+        "--site", ScenarioSpecTest.SITE.toString(), "--mqtt", mqtt, "--coap", "coap://127.0.0.1:" + port};
+    String[] load = {"load", "--devices", "2", "--rate", "10", "--duration", "2", "--warmup", "0", "--drain", "1",
+        "--mqtt", mqtt};
+    String[] hold = {"hold", "--devices", "2", "--hold-s", "1", "--mqtt", mqtt};
+    List<String[]> cases = List.of(
+        plus(scenario, "--duration-min", "-3"), plus(scenario, "--duration-min", "NaN"),
+        plus(scenario, "--duration-min", "Infinity"), plus(scenario, "--speed", "0"), plus(scenario, "--speed", "-60"),
+        plus(scenario, "--fault", "bogus"), plus(scenario, "--fault", "garbage@-1"), plus(scenario, "--fault", "garbage@x"),
+        plus(load, "--duration", "-3"), plus(load, "--duration", "0"), plus(load, "--rate", "0"),
+        plus(load, "--rate", "-5"), plus(load, "--rate", "NaN"), plus(load, "--rate", "Infinity"),
+        plus(load, "--devices", "0"), plus(load, "--devices", "-1"), plus(load, "--qos", "3"),
+        plus(load, "--payload-bytes", "-1"), plus(load, "--drain", "-1"), plus(load, "--keepalive", "0"),
+        plus(load, "--keepalive", "70000"), plus(load, "--io-threads", "0"), plus(load, "--max-in-flight", "0"),
+        plus(load, "--warmup", "-1"), plus(load, "--connect-concurrency", "0"), plus(load, "--burst", "0"),
+        plus(load, "--mix", "1:x:0"), plus(load, "--mix", "0:0:0"), plus(load, "--mqtt-client", "mosquitto"),
+        plus(load, "--api", "http://127.0.0.1:" + port, "--probe-interval", "0"),
+        plus(load, "--api", "http://127.0.0.1:" + port, "--probe-interval-ms", "-2000"),
+        plus(load, "--api", "http://127.0.0.1:" + port, "--probe-devices", "0"),
+        plus(load, "--api", "http://127.0.0.1:" + port, "--probe-transport", "zigbee"),
+        plus(hold, "--devices", "0"), plus(hold, "--hold-s", "-1"), plus(hold, "--keepalive", "-1"),
+        plus(hold, "--io-threads", "0"), plus(hold, "--connect-concurrency", "0"),
+        plus(hold, "--connect-budget-s", "0"), plus(hold, "--mqtt-version", "coap"));
+    for (String[] c : cases) {
+      String option = c[c.length - 2];
+      String[] r = run(c);
+      String what = String.join(" ", c);
+      assertThat(r[0]).as("exit code of %s%n%s", what, r[2]).isEqualTo(String.valueOf(SimMain.EXIT_USAGE)).isEqualTo("2");
+      assertThat(r[2]).as(what).contains(option).contains("Usage: safegrid-sim").doesNotContain("error:");
+      assertThat(r[1]).as("nothing ran: %s", what).isEmpty();
+    }
+  }
+
+  private static String[] plus(String[] base, String... more) {
+    String[] all = java.util.Arrays.copyOf(base, base.length + more.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
+  }
+
   /** Every command answers --help / -h with its usage, and -V / --version with the program's version. */
   @Test
   void everyCommandHasHelpAndVersion() {

@@ -35,16 +35,30 @@ public record HoldOptions(
     int connectBudgetS,
     boolean publishOnce) {
 
-  /** Validates. @throws IllegalArgumentException naming the bad option */
+  /**
+   * Validates every value against what it means (the simulator turns the exception into a usage
+   * error, exit code 2, before anything connects).
+   *
+   * @throws IllegalArgumentException naming the bad option and the value given
+   */
   public HoldOptions {
     if (devices < 1) {
-      throw new IllegalArgumentException("--devices must be >= 1");
+      throw new IllegalArgumentException("--devices must be >= 1, was " + devices);
     }
     if (holdS < 0) {
-      throw new IllegalArgumentException("--hold-s must be >= 0");
+      throw new IllegalArgumentException("--hold-s must be >= 0 (0 = until stopped), was " + holdS);
     }
-    if (connectConcurrency < 1 || connectBudgetS < 1) {
-      throw new IllegalArgumentException("--connect-concurrency and --connect-budget-s must be >= 1");
+    if (keepAliveS < 1 || keepAliveS > 65_535) {
+      throw new IllegalArgumentException("--keepalive must be 1..65535 s, was " + keepAliveS);
+    }
+    if (ioThreads < 1) {
+      throw new IllegalArgumentException("--io-threads must be >= 1, was " + ioThreads);
+    }
+    if (connectConcurrency < 1) {
+      throw new IllegalArgumentException("--connect-concurrency must be >= 1, was " + connectConcurrency);
+    }
+    if (connectBudgetS < 1) {
+      throw new IllegalArgumentException("--connect-budget-s must be >= 1, was " + connectBudgetS);
     }
     idPrefix = idPrefix == null ? "" : idPrefix;
   }

@@ -70,19 +70,33 @@ public record LoadOptions(
     int burst,
     Path probeSamples) {
 
-  /** Validates. @throws IllegalArgumentException naming the bad option */
+  /**
+   * Validates every value against what it means (the simulator turns the exception into a usage
+   * error, exit code 2, before anything connects).
+   *
+   * @throws IllegalArgumentException naming the bad option and the value given
+   */
   public LoadOptions {
     if (devices < 1) {
-      throw new IllegalArgumentException("--devices must be >= 1");
+      throw new IllegalArgumentException("--devices must be >= 1, was " + devices);
     }
-    if (ratePerS <= 0) {
-      throw new IllegalArgumentException("--rate must be > 0");
+    if (!(ratePerS > 0) || Double.isInfinite(ratePerS)) {
+      throw new IllegalArgumentException("--rate must be a number > 0 (messages per second), was " + ratePerS);
     }
     if (qos < 0 || qos > 2) {
-      throw new IllegalArgumentException("--qos must be 0, 1 or 2");
+      throw new IllegalArgumentException("--qos must be 0, 1 or 2, was " + qos);
     }
     if (durationS < 1) {
-      throw new IllegalArgumentException("--duration must be >= 1 s");
+      throw new IllegalArgumentException("--duration must be >= 1 s, was " + durationS);
+    }
+    if (payloadBytes < 0 || payloadBytes > MAX_PAYLOAD_BYTES) {
+      throw new IllegalArgumentException("--payload-bytes must be 0.." + MAX_PAYLOAD_BYTES + ", was " + payloadBytes);
+    }
+    if (drainS < 0) {
+      throw new IllegalArgumentException("--drain must be >= 0 s, was " + drainS);
+    }
+    if (keepAliveS < 1 || keepAliveS > 65_535) {
+      throw new IllegalArgumentException("--keepalive must be 1..65535 s, was " + keepAliveS);
     }
     if (warmupS < 0 || warmupS >= durationS) {
       throw new IllegalArgumentException("--warmup must be >= 0 and shorter than --duration");
@@ -92,34 +106,45 @@ public record LoadOptions(
     }
     probeIds = probeIds == null ? List.of() : List.copyOf(probeIds);
     if (probeDevices < 1) {
-      throw new IllegalArgumentException("--probe-devices must be >= 1");
+      throw new IllegalArgumentException("--probe-devices must be >= 1, was " + probeDevices);
     }
     if (probeIntervalMs < 2) {
-      throw new IllegalArgumentException("--probe-interval-ms must be >= 2");
+      throw new IllegalArgumentException("--probe-interval-ms must be >= 2 (--probe-interval >= 1), was " + probeIntervalMs);
     }
     if (ioThreads < 1) {
-      throw new IllegalArgumentException("--io-threads must be >= 1");
+      throw new IllegalArgumentException("--io-threads must be >= 1, was " + ioThreads);
     }
     if (maxInFlight < 1) {
-      throw new IllegalArgumentException("--max-in-flight must be >= 1");
+      throw new IllegalArgumentException("--max-in-flight must be >= 1, was " + maxInFlight);
     }
     if (burst < 1 || burst > maxInFlight) {
       throw new IllegalArgumentException("--burst must be 1..--max-in-flight, was " + burst);
     }
     if (connectConcurrency < 1) {
-      throw new IllegalArgumentException("--connect-concurrency must be >= 1");
+      throw new IllegalArgumentException("--connect-concurrency must be >= 1, was " + connectConcurrency);
     }
   }
 
-  /** Parses {@code v3:v5:coap} weights, e.g. {@code 2:1:1}. */
+  /** The largest {@code --payload-bytes}: MQTT's largest packet (remaining length 268,435,455 bytes). */
+  public static final int MAX_PAYLOAD_BYTES = 268_435_455;
+
+  /**
+   * Parses {@code v3:v5:coap} weights, e.g. {@code 2:1:1}.
+   *
+   * @throws IllegalArgumentException when it is not three whole numbers separated by colons
+   */
   public static int[] parseMix(String mix) {
-    String[] parts = mix.split(":");
+    String[] parts = mix.split(":", -1);
     if (parts.length != 3) {
       throw new IllegalArgumentException("--mix must be v3:v5:coap weights, e.g. 1:1:0, was " + mix);
     }
     int[] w = new int[3];
     for (int i = 0; i < 3; i++) {
-      w[i] = Integer.parseInt(parts[i].trim());
+      try {
+        w[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--mix must be v3:v5:coap whole-number weights, e.g. 1:1:0, was " + mix);
+      }
     }
     return w;
   }

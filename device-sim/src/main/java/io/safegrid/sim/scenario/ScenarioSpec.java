@@ -32,6 +32,28 @@ public record ScenarioSpec(
     JsonNode signals,
     List<TimelineEntry> timeline) {
 
+  /**
+   * Checks the clock's two numbers, wherever they come from (file, {@code --speed},
+   * {@code --duration-min}).
+   *
+   * @throws IllegalArgumentException on a speed-up that is not a finite number > 0, or a duration
+   *     that is not a finite number >= 0 (a negative one used to run without end, as 0 does)
+   */
+  public ScenarioSpec {
+    if (!(speed > 0) || Double.isInfinite(speed)) {
+      throw new IllegalArgumentException("speed must be a number > 0 (simulated seconds per real second), was " + speed);
+    }
+    if (!(durationMin >= 0) || Double.isInfinite(durationMin)) {
+      throw new IllegalArgumentException("duration must be a number of simulated minutes >= 0 (0 = until stopped), was "
+          + durationMin);
+    }
+  }
+
+  /** The actions that break something (the rest play an incident): what {@code --fault} is for. */
+  public static final Set<String> FAULTS =
+      Set.of("silence", "reconnect_storm", "backlog_burst", "duplicates", "out_of_order", "clock_skew",
+          "garbage", "wrong_secret");
+
   /** Every action a timeline entry may name. */
   public static final Set<String> ACTIONS =
       Set.of("leak", "fire", "reset", "mains_fault", "mains_restored", "flood", "silence",
@@ -72,28 +94,42 @@ public record ScenarioSpec(
       timeline.add(new TimelineEntry(e.get("at_min").asDouble(), action, device, e));
     }
     timeline.sort(Comparator.comparingDouble(TimelineEntry::atMin));
-    double speed = root.path("speed").asDouble(60);
-    if (speed <= 0) {
-      throw new IllegalArgumentException(file + ": speed must be > 0");
+    try {
+      return new ScenarioSpec(
+          root.path("name").asText(file.getFileName().toString()),
+          LocalTime.parse(root.path("start_time").asText("10:30")),
+          root.path("duration_min").asDouble(120),
+          root.path("speed").asDouble(60),
+          root.path("qos").asInt(1),
+          transports,
+          root.has("signals") ? root.get("signals") : JsonNodeFactory.instance.objectNode(),
+          List.copyOf(timeline));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
-    return new ScenarioSpec(
-        root.path("name").asText(file.getFileName().toString()),
-        LocalTime.parse(root.path("start_time").asText("10:30")),
-        root.path("duration_min").asDouble(120),
-        speed,
-        root.path("qos").asInt(1),
-        transports,
-        root.has("signals") ? root.get("signals") : JsonNodeFactory.instance.objectNode(),
-        List.copyOf(timeline));
   }
 
-  /** A fault given on the command line: {@code NAME[:DEVICE][@MINUTE]}, e.g. {@code garbage:gas-001@2}. */
+  /**
+   * A fault given on the command line: {@code NAME[:DEVICE][@MINUTE]}, e.g. {@code
+   * garbage:gas-001@2}; NAME may also be a timeline action ({@code leak}, {@code fire}, ...).
+   *
+   * @throws IllegalArgumentException on an unknown NAME or a MINUTE that is not a number >= 0
+   */
   public static TimelineEntry parseFault(String spec, String defaultDevice) {
     String rest = spec;
     double at = 1;
     int atSign = rest.indexOf('@');
     if (atSign >= 0) {
-      at = Double.parseDouble(rest.substring(atSign + 1));
+      String minute = rest.substring(atSign + 1);
+      try {
+        at = Double.parseDouble(minute);
+      } catch (NumberFormatException e) {
+        at = Double.NaN;
+      }
+      if (!(at >= 0) || Double.isInfinite(at)) {
+        throw new IllegalArgumentException("--fault " + spec + ": the minute after @ must be a number >= 0, was '"
+            + minute + "'");
+      }
       rest = rest.substring(0, atSign);
     }
     String device = defaultDevice;
@@ -103,7 +139,10 @@ public record ScenarioSpec(
       rest = rest.substring(0, colon);
     }
     if (!ACTIONS.contains(rest)) {
-      throw new IllegalArgumentException("unknown fault '" + rest + "' (one of " + ACTIONS + ")");
+      Set<String> incidents = new java.util.TreeSet<>(ACTIONS);
+      incidents.removeAll(FAULTS);
+      throw new IllegalArgumentException("--fault " + spec + ": unknown fault '" + rest + "' (faults: "
+          + new java.util.TreeSet<>(FAULTS) + "; timeline actions: " + incidents + ")");
     }
     ObjectNode params = JsonNodeFactory.instance.objectNode();
     params.put("at_min", at).put("action", rest);
@@ -121,11 +160,12 @@ public record ScenarioSpec(
     return new ScenarioSpec(name, startTime, durationMin, speed, qos, transports, signals, List.copyOf(all));
   }
 
-  /** A copy with another speed-up factor. */
+  /**
+   * A copy with another speed-up factor.
+   *
+   * @throws IllegalArgumentException when {@code newSpeed} is not a finite number > 0
+   */
   public ScenarioSpec withSpeed(double newSpeed) {
-    if (newSpeed <= 0) {
-      throw new IllegalArgumentException("speed must be > 0");
-    }
     return new ScenarioSpec(name, startTime, durationMin, newSpeed, qos, transports, signals, timeline);
   }
 
@@ -136,7 +176,11 @@ public record ScenarioSpec(
     return new ScenarioSpec(name, startTime, durationMin, speed, qos, Map.copyOf(t), signals, timeline);
   }
 
-  /** A copy with another duration (simulated minutes; 0 = until stopped). */
+  /**
+   * A copy with another duration (simulated minutes; 0 = until stopped).
+   *
+   * @throws IllegalArgumentException when {@code minutes} is negative or not finite
+   */
   public ScenarioSpec withDuration(double minutes) {
     return new ScenarioSpec(name, startTime, minutes, speed, qos, transports, signals, timeline);
   }
