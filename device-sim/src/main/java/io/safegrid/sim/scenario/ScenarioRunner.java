@@ -392,11 +392,14 @@ public final class ScenarioRunner {
     CompletableFuture<Void> attempt = d.transport == Transport.COAP
         ? impostor.publish("telemetry", bytes(record(d, 0, System.currentTimeMillis())), 1)
         : impostor.connect();
-    attempt.whenComplete((v, e) -> {
+    // closed on a connector thread: on Paho's callback thread (where the attempt completes) its
+    // disconnect is refused (32107) and close(true) then refuses a connected client, which left an
+    // accepted impostor connected, holding the device's client id
+    attempt.whenCompleteAsync((v, e) -> {
       out.printf("  %s with a wrong secret: %s%n", d.device.id(),
           e == null ? "ACCEPTED (the far end does not check secrets)" : "refused (" + e.getMessage() + ")");
       impostor.close();
-    });
+    }, connector);
   }
 
   /** Every MQTT device loses its link at once and reconnects at once. */
