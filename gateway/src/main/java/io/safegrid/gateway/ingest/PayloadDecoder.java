@@ -94,6 +94,9 @@ public final class PayloadDecoder {
 
   private static final int MAX_TEXT = 512;
 
+  /** A telemetry record without a {@code values} member, e.g. {@code {}} (newcomer5 F7). */
+  private static final String NO_VALUES = "no \"values\" object";
+
   private final ObjectMapper mapper;
 
   /** A decoder with the contract's rules. */
@@ -307,7 +310,11 @@ public final class PayloadDecoder {
         continue;
       }
       JsonNode values = record.get("values");
-      if (values == null || !values.isObject()) {
+      if (values == null) {
+        rejections.add(where + NO_VALUES);
+        continue;
+      }
+      if (!values.isObject()) {
         rejections.add(where + "\"values\" must be an object of metric name to number");
         continue;
       }
@@ -332,7 +339,10 @@ public final class PayloadDecoder {
     }
     if (readings.isEmpty()) {
       return DecodedMessage.invalid(
-          rejections.isEmpty() ? "no values in message" : "no usable value: " + String.join("; ", rejections));
+          rejections.isEmpty() ? "no values in message"
+              : rejections.size() == 1 && rejections.get(0).equals(NO_VALUES) ? "no values in message: " + NO_VALUES
+                  + ", e.g. {\"values\": {\"gas_lel\": 12.5}}"
+              : "no usable value: " + String.join("; ", rejections));
     }
     return new DecodedMessage(readings, List.of(), rejections, null);
   }

@@ -11,6 +11,7 @@ import io.netty.handler.codec.mqtt.MqttIdentifierRejectedException;
 import io.netty.handler.codec.mqtt.MqttMessage;
 import io.netty.handler.codec.mqtt.MqttMessageBuilders;
 import io.netty.handler.codec.mqtt.MqttMessageType;
+import io.netty.handler.codec.mqtt.MqttPublishMessage;
 import io.netty.handler.codec.mqtt.MqttReasonCodes;
 import io.netty.handler.codec.mqtt.MqttUnacceptableProtocolVersionException;
 import io.netty.util.ReferenceCountUtil;
@@ -35,6 +36,12 @@ import org.slf4j.LoggerFactory;
  * dead letter first: the connection stays open (its bytes read and discarded) until {@link
  * OversizeCapture} has its first 8 KiB or {@link #CAPTURE_WAIT_MILLIS} pass, then the start of its
  * payload goes to {@link PublishHandler} as a user event and the connection ends as above.
+ *
+ * <p>Two packets the decoder accepts are judged here too, while their bytes are at hand, so that a
+ * connected device's are kept like any malformed packet: a second CONNECT (a protocol error, MQTT
+ * 3.1.1 / 5.0 3.1.0-2: reject and dead letter {@code protocol_error}, MQTT 5 DISCONNECT 0x82) and a
+ * PUBLISH with an empty topic (3.1.1 4.7.3-1, 5.0 3.3.2.1: reject and dead letter {@code
+ * malformed}, MQTT 5 DISCONNECT 0x82).
  *
  * <p>Checked in netty-codec-mqtt 4.2.18 (EmbeddedChannel, 2026-11-29): a PINGREQ with a body
  * ({@code C0 02 D0 00}) already fails in the decoder ("non-zero remaining payload bytes"). Added
@@ -93,27 +100,62 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int expected = m.fixedHeader() == null ? -1 : fixedLength(m.fixedHeader().messageType(), session);
+    MqttMessageType type = m.fixedHeader() == null ? null : m.fixedHeader().messageType();
     if (expected >= 0 && m.fixedHeader().remainingLength() != expected) {
-      ReferenceCountUtil.release(msg);
-      metrics.reject("malformed");
-      log.info("{}: {} with a body, closing", who(ctx, session), m.fixedHeader().messageType());
-      keep(ctx, session, m, "remaining length " + m.fixedHeader().remainingLength() + ", but a "
-          + m.fixedHeader().messageType() + " has " + expected + " on MQTT " + (session.v5() ? "5" : "3.1.1"), packetAt,
-          "malformed");
-      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
+      refuse(ctx, session, m, packetAt, "malformed", type + " with a body",
+          "remaining length " + m.fixedHeader().remainingLength() + ", but a " + type + " has " + expected
+              + " on MQTT " + (session.v5() ? "5" : "3.1.1"),
+          MqttReasonCodes.Disconnect.MALFORMED_PACKET);
       return;
     }
-    if (session.connected && serverToClientOnly(m.fixedHeader().messageType())) {
+    if (session.connected && serverToClientOnly(type)) {
       // MQTT 5.0 4.13.2 / 3.1.1 4.8: a packet only a server sends is a protocol error from a client
-      ReferenceCountUtil.release(msg);
-      metrics.reject("protocol_error");
-      log.info("{}: {} from a client, closing", who(ctx, session), m.fixedHeader().messageType());
-      keep(ctx, session, m, "a " + m.fixedHeader().messageType() + " goes from a server to a client, never to a server",
-          packetAt, "protocol_error");
-      session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+      refuse(ctx, session, m, packetAt, "protocol_error", type + " from a client",
+          "a " + type + " goes from a server to a client, never to a server", MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+      return;
+    }
+    if (session.connected && type == MqttMessageType.CONNECT) {
+      // MQTT 3.1.1 3.1.0-2 / 5.0 3.1.0-2: a second CONNECT is a protocol error. Judged here, while
+      // the packet's bytes are at hand, to keep them; one in the same read as the first CONNECT
+      // (before CONNACK) goes on to ConnectHandler, which refuses it without keeping it.
+      refuse(ctx, session, m, packetAt, "protocol_error", "second CONNECT",
+          "a second CONNECT on a connected session (MQTT 3.1.1 3.1.0-2, MQTT 5.0 3.1.0-2)",
+          MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
+      return;
+    }
+    if (session.connected && emptyTopic(m)) {
+      // MQTT 3.1.1 4.7.3-1: a topic name has at least one character; MQTT 5.0 3.3.2.1: a zero
+      // length topic without a Topic Alias (not supported: Topic Alias Maximum 0) is a protocol
+      // error. Judged here, while the packet's bytes are at hand, to keep them (PublishHandler
+      // refuses one that came before CONNACK, without keeping it).
+      refuse(ctx, session, m, packetAt, "malformed", "PUBLISH with an empty topic",
+          "PUBLISH with an empty topic name (MQTT 3.1.1 4.7.3-1; MQTT 5.0 3.3.2.1, no Topic Alias)",
+          MqttReasonCodes.Disconnect.PROTOCOL_ERROR);
       return;
     }
     ctx.fireChannelRead(msg);
+  }
+
+  /**
+   * Ends the connection on a decoded packet the server refuses: counted in {@code rejects{reason=
+   * tag}}, logged, kept as a dead letter ({@link #keep}), MQTT 5 DISCONNECT {@code code} (3.1.1:
+   * closed).
+   */
+  private void refuse(ChannelHandlerContext ctx, Session session, MqttMessage m, long packetAt, String tag,
+      String what, String why, MqttReasonCodes.Disconnect code) {
+    ReferenceCountUtil.release(m);
+    metrics.reject(tag);
+    log.info("{}: {}, closing", who(ctx, session), what);
+    keep(ctx, session, m, why, packetAt, tag, code);
+    session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, code);
+  }
+
+  private static boolean emptyTopic(MqttMessage m) {
+    if (!(m instanceof MqttPublishMessage)) {
+      return false;
+    }
+    String topic = ((MqttPublishMessage) m).variableHeader().topicName();
+    return topic == null || topic.isEmpty();
   }
 
   /** Packet types a server sends and never accepts (MQTT 3.1.1 2.2.1, 5.0 2.1.2). */
@@ -185,25 +227,30 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     metrics.reject("malformed");
     log.info("{}: malformed packet ({}), closing", who(ctx, session), cause.toString());
     keep(ctx, session, m, cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage(),
-        packetAt, "malformed");
+        packetAt, "malformed", MqttReasonCodes.Disconnect.MALFORMED_PACKET);
     session.disconnect(PresenceEvent.Reason.PROTOCOL_ERROR, MqttReasonCodes.Disconnect.MALFORMED_PACKET);
   }
 
   /**
    * Keeps the first {@link #KEPT_PACKET_BYTES} of a malformed packet (or, {@code tag} {@code
-   * protocol_error}, one only a server sends) of a connected device as a dead letter (source {@code
+   * protocol_error}, one only a server sends, or a second CONNECT) of a connected device as a dead letter (source {@code
    * mqtt:TAG}, reason: the packet type, why and what the server did), counted (once durable) as
    * {@code safegrid.mqtt.dead_letters{reason=TAG}}. Before
    * CONNACK nothing is kept: no device is known, and whoever reaches the port could fill the
    * table (counted in {@code rejects} and logged only).
    */
   private void keep(ChannelHandlerContext ctx, Session session, MqttMessage m, String why, long packetAt,
-      String tag) {
+      String tag, MqttReasonCodes.Disconnect v5Disconnect) {
     if (!session.connected || session.deviceId == null) {
       return;
     }
     OversizeCapture capture = ctx.pipeline().get(OversizeCapture.class);
     byte[] start = capture == null ? new byte[0] : capture.packetStart(packetAt, KEPT_PACKET_BYTES);
+    String secretsLeftOut = "";
+    if (m.fixedHeader() != null && m.fixedHeader().messageType() == MqttMessageType.CONNECT) {
+      start = java.util.Arrays.copyOf(start, connectHeaderLength(start));
+      secretsLeftOut = ", its header only: client id, will, user name and password are not kept";
+    }
     String type = m.fixedHeader() != null
         ? m.fixedHeader().messageType().name()
         : start.length > 0 ? "packet type " + ((start[0] & 0xF0) >> 4) : "packet";
@@ -214,8 +261,28 @@ final class MalformedPacketHandler extends ChannelInboundHandlerAdapter {
     deadLetters.keep(session.deviceId, "mqtt:" + tag, start, tag,
         (malformed ? "malformed MQTT packet (" : "MQTT protocol error (") + type
             + (start.length > 0 ? String.format(", first byte 0x%02X", start[0]) : "") + "): " + why + " ("
-            + (session.v5() ? "MQTT 5.0 4.13: DISCONNECT " + (malformed ? "0x81" : "0x82") : "MQTT 3.1.1 4.8: connection closed")
-            + "), not processed; kept its first " + start.length + " bytes (at most " + KEPT_PACKET_BYTES + ")");
+            + (session.v5() ? String.format("MQTT 5.0 4.13: DISCONNECT 0x%02X", v5Disconnect.byteValue() & 0xFF) : "MQTT 3.1.1 4.8: connection closed")
+            + "), not processed; kept its first " + start.length + " bytes (at most " + KEPT_PACKET_BYTES
+            + secretsLeftOut + ")");
+  }
+
+  /**
+   * How many of a CONNECT's first bytes to keep: its fixed header, protocol name, level, flags
+   * and keepalive (MQTT 3.1.1 3.1.2, 5.0 3.1.2), not the MQTT 5 properties (authentication data)
+   * nor the payload (client id, will, user name, password: a secret must not reach {@code
+   * dead_letters}). At most {@code packet.length}.
+   */
+  static int connectHeaderLength(byte[] packet) {
+    int i = 1;
+    while (i < packet.length && i < 4 && (packet[i] & 0x80) != 0) {
+      i++;
+    }
+    i++; // the remaining length's last byte
+    if (i + 2 > packet.length) {
+      return Math.min(i, packet.length);
+    }
+    int nameLength = ((packet[i] & 0xFF) << 8) | (packet[i + 1] & 0xFF);
+    return Math.min(i + 2 + nameLength + 4, packet.length); // name, level, flags, keepalive
   }
 
   static String who(ChannelHandlerContext ctx, Session session) {

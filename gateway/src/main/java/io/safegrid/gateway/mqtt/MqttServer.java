@@ -82,6 +82,8 @@ public final class MqttServer implements AutoCloseable {
   private final MqttLimits limits;
   private final MqttMetrics metrics;
   private final DeadLetters deadLetters;
+  /** The log of ACL-refused PUBLISH packets, limited per device (shared by all connections). */
+  private final AclRefusalLog aclRefusals = new AclRefusalLog();
   private final SessionRegistry registry;
   private final int ioThreads;
   private MqttTransport transport; // io_uring may step back to epoll in start()
@@ -213,7 +215,7 @@ public final class MqttServer implements AutoCloseable {
                     p.addLast("connect", new ConnectHandler(authenticator, authExecutor, registry, metrics, limits));
                     p.addLast("keepalive", new KeepaliveHandler(metrics));
                     p.addLast("rate", new RateLimitHandler(buckets, limits.messagesPerSecondPerDevice(), metrics));
-                    p.addLast("publish", new PublishHandler(sink, deadLetters, registry, metrics, limits.receiveMaximum(),
+                    p.addLast("publish", new PublishHandler(sink, deadLetters, aclRefusals, registry, metrics, limits.receiveMaximum(),
                         loop -> completions.computeIfAbsent(loop, LoopCompletions::new)));
                     p.addLast("subscribe", new SubscribeHandler(metrics));
                     p.addLast("errors", new ProtocolErrorHandler(metrics));

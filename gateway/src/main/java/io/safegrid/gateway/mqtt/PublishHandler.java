@@ -71,6 +71,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
 
   private final IngestSink sink;
   private final DeadLetters deadLetters;
+  private final AclRefusalLog aclRefusals;
   private final SessionRegistry registry;
   private final MqttMetrics metrics;
   private final int receiveMaximum;
@@ -97,12 +98,14 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
   PublishHandler(
       IngestSink sink,
       DeadLetters deadLetters,
+      AclRefusalLog aclRefusals,
       SessionRegistry registry,
       MqttMetrics metrics,
       int receiveMaximum,
       LoopCompletionsProvider completions) {
     this.sink = sink;
     this.deadLetters = deadLetters;
+    this.aclRefusals = aclRefusals;
     this.registry = registry;
     this.metrics = metrics;
     this.receiveMaximum = receiveMaximum;
@@ -210,7 +213,7 @@ final class PublishHandler extends ChannelInboundHandlerAdapter implements LoopC
     TopicAcl.Kind kind = TopicAcl.publishKind(session.deviceId, topic);
     if (kind == null) {
       metrics.reject("acl_publish");
-      log.info("device {}: PUBLISH to {} refused (not its topic)", session.deviceId, topic);
+      aclRefusals.refused(session.deviceId, topic, ctx.executor());
       String reason = "PUBLISH to a topic device " + session.deviceId + " may not use (contract \"Devices\":"
           + " only devices/" + session.deviceId + "/telemetry, /events, /status): ";
       if (!session.v5()) {

@@ -37,6 +37,19 @@ class PayloadDecoderTest {
     assertThat(beijing.readings().get(0).timeMillis()).isEqualTo(expected);
   }
 
+  /** Newcomer5 F7: {@code {}} is refused as having no values, not as a "values" of the wrong shape. */
+  @Test
+  void anObjectWithoutValuesSaysSoPlainly() {
+    assertThat(telemetry("{}").error())
+        .isEqualTo("no values in message: no \"values\" object, e.g. {\"values\": {\"gas_lel\": 12.5}}");
+    assertThat(telemetry("{\"ts\": 1764403200000}").error()).startsWith("no values in message: no \"values\" object");
+    assertThat(telemetry("{\"values\": {}}").error()).isEqualTo("no values in message");
+    assertThat(telemetry("{\"values\": 3}").error())
+        .isEqualTo("no usable value: \"values\" must be an object of metric name to number");
+    assertThat(telemetry("[{}, {}]").error())
+        .isEqualTo("no usable value: record 0: no \"values\" object; record 1: no \"values\" object");
+  }
+
   @Test
   void missingTimeTakesReceiveTime() {
     assertThat(telemetry("{\"values\": {\"level_m\": 268.4}}").readings().get(0).timeMillis()).isEqualTo(NOW);

@@ -3,6 +3,9 @@ package io.safegrid.gateway.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.safegrid.gateway.ingest.IngestListener;
@@ -30,6 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every refusal of the MQTT server that keeps a row in {@code dead_letters} is counted in {@code
@@ -52,8 +56,8 @@ class MqttDeadLetterTest {
   static void start() {
     store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
     Map<String, String> secrets = new HashMap<>();
-    for (int i = 1; i <= 9; i++) {
-      secrets.put("gas-20" + i, "demo-gas-20" + i);
+    for (int i = 201; i <= 212; i++) {
+      secrets.put("gas-" + i, "demo-gas-" + i);
     }
     server =
         MqttServer.builder()
@@ -239,16 +243,19 @@ class MqttDeadLetterTest {
     assertThat(sendConnected("gas-206", 5, garbage)).startsWith(0xE0, 0x02, 0x81);
 
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed'") == 8);
+        rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+        + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')") == 8);
     assertThat(payloads("gas-203", "mqtt:malformed"))
         .containsExactly(badLength, notUtf8Topic, reservedType);
     assertThat(payloads("gas-204", "mqtt:malformed")).containsExactly(garbage);
     assertThat(payloads("gas-205", "mqtt:malformed")).containsExactly(notUtf8Topic);
     assertThat(payloads("gas-206", "mqtt:malformed")).containsExactly(badLength, notUtf8TopicV5, garbage);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed'"
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+        + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')"
         + " AND reason LIKE 'malformed MQTT packet (%): %not processed; kept its first % bytes (at most 4096)'"))
         .isEqualTo(8);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed'"
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+        + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')"
         + " AND reason LIKE '%MQTT 5.0 4.13: DISCONNECT 0x81%'")).isEqualTo(3);
     assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-205'"))
         .as("the good PUBLISH before the malformed one is stored").isEqualTo(1);
@@ -311,10 +318,90 @@ class MqttDeadLetterTest {
     assertThat(sendConnected("gas-208", 5, suback5)).startsWith(0xE0, 0x02, 0x82);
     await().atMost(Duration.ofSeconds(10)).until(() -> payloads("gas-208", "mqtt:protocol_error").size() == 3);
     assertThat(payloads("gas-208", "mqtt:protocol_error")).containsExactly(connack, pingresp, suback5);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:protocol_error'"
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:protocol_error' AND device_id = 'gas-208'"
         + " AND reason LIKE 'MQTT protocol error (%): a % goes from a server to a client, never to a server%'"))
         .isEqualTo(3);
     assertThat(counter("safegrid.mqtt.rejects", "protocol_error") - rejectsBefore).isEqualTo(3);
+    counterMatchesTable();
+  }
+
+  /**
+   * Newcomer5 F5: a second CONNECT (a protocol error, MQTT 3.1.1 / 5.0 3.1.0-2) and a PUBLISH with
+   * an empty topic (3.1.1 4.7.3-1, 5.0 3.3.2.1) from a connected device close the connection (MQTT
+   * 5: DISCONNECT 0x82) and are counted and kept like any malformed packet, with their first bytes;
+   * of the CONNECT only its header, never the password it carries.
+   */
+  @Test
+  void aSecondConnectAndAnEmptyTopicAreKeptWithTheirFirstBytes() throws Exception {
+    double protocolBefore = counter("safegrid.mqtt.rejects", "protocol_error");
+    double malformedBefore = counter("safegrid.mqtt.rejects", "malformed");
+    byte[] connect4 = RawMqtt.connectPacket("gas-210", "demo-gas-210", 60, 4);
+    byte[] connect5 = RawMqtt.connectPacket("gas-210", "demo-gas-210", 60, 5);
+    byte[] reading = "{\"values\":{\"gas_lel\":3}}".getBytes(StandardCharsets.UTF_8);
+    byte[] emptyTopic4 = RawMqtt.publish(new byte[0], 1, 7, reading, false);
+    byte[] emptyTopic5 = RawMqtt.publish(new byte[0], 1, 7, reading, true);
+
+    assertThat(sendConnected("gas-210", 4, connect4)).isEmpty();
+    assertThat(sendConnected("gas-210", 5, connect5)).startsWith(0xE0, 0x02, 0x82);
+    assertThat(sendConnected("gas-210", 4, emptyTopic4)).as("no PUBACK, closed").isEmpty();
+    assertThat(sendConnected("gas-210", 5, emptyTopic5)).startsWith(0xE0, 0x02, 0x82);
+
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        payloads("gas-210", "mqtt:protocol_error").size() == 2 && payloads("gas-210", "mqtt:malformed").size() == 2);
+    // fixed header, protocol name, level, flags, keepalive: 12 bytes; no client id, user name or password
+    assertThat(payloads("gas-210", "mqtt:protocol_error"))
+        .containsExactly(java.util.Arrays.copyOf(connect4, 12), java.util.Arrays.copyOf(connect5, 12));
+    assertThat(payloads("gas-210", "mqtt:malformed")).containsExactly(emptyTopic4, emptyTopic5);
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
+        + " 'MQTT protocol error (CONNECT, first byte 0x10): a second CONNECT on a connected session%"
+        + "kept its first 12 bytes (at most 4096, its header only: client id, will, user name and password are not kept)'"))
+        .isEqualTo(2);
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
+        + " 'malformed MQTT packet (PUBLISH, first byte 0x32): PUBLISH with an empty topic name%'")).isEqualTo(2);
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210'"
+        + " AND reason LIKE '%MQTT 5.0 4.13: DISCONNECT 0x82%'")).isEqualTo(2);
+    assertThat(rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-210', 'UTF8') in payload) > 0"))
+        .as("no secret in dead_letters").isZero();
+    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-210'")).isZero();
+    await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
+      assertThat(counter("safegrid.mqtt.rejects", "protocol_error") - protocolBefore).isEqualTo(2);
+      assertThat(counter("safegrid.mqtt.rejects", "malformed") - malformedBefore).isEqualTo(2);
+    });
+    counterMatchesTable();
+  }
+
+  /**
+   * Newcomer5 F6: a device sending 300 PUBLISH packets to another device's topic gets each one
+   * counted and kept, but one INFO line, not 300 (the rest go into a summary line a minute).
+   */
+  @Test
+  void aclRefusalsAreAllCountedAndKeptButLoggedOncePerDevice() throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(AclRefusalLog.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    try {
+      double before = counter("safegrid.mqtt.rejects", "acl_publish");
+      ByteArrayOutputStream burst = new ByteArrayOutputStream();
+      for (int i = 0; i < 300; i++) {
+        burst.writeBytes(RawMqtt.publish("devices/gas-201/telemetry".getBytes(StandardCharsets.UTF_8), 0, 0,
+            ("{\"values\":{\"gas_lel\":" + i + "}}").getBytes(StandardCharsets.UTF_8), true));
+      }
+      burst.writeBytes(bytes(0xC0, 0x00)); // PINGREQ: answered once the 300 before it were taken
+      try (Socket s = RawMqtt.connect(server.port(), "gas-211", "demo-gas-211", 60, 5)) {
+        s.getOutputStream().write(burst.toByteArray());
+        assertThat(RawMqtt.readPacket(s.getInputStream())).as("MQTT 5: refused, the connection stays")
+            .containsExactly(0xD0, 0x00);
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> rows("SELECT count(*) FROM dead_letters"
+          + " WHERE device_id = 'gas-211' AND source = 'mqtt:devices/gas-201/telemetry'") == 300);
+      await().atMost(Duration.ofSeconds(3)).until(() -> counter("safegrid.mqtt.rejects", "acl_publish") - before == 300);
+      assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("gas-211")).singleElement()
+          .satisfies(e -> assertThat(e.getFormattedMessage())
+              .startsWith("device gas-211: PUBLISH to devices/gas-201/telemetry refused (not its topic)"));
+    } finally {
+      logger.detachAppender(lines);
+    }
     counterMatchesTable();
   }
 
