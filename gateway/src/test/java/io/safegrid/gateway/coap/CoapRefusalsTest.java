@@ -3,17 +3,9 @@ package io.safegrid.gateway.coap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.safegrid.gateway.ingest.IngestListener;
-import io.safegrid.gateway.ingest.IngestService;
-import io.safegrid.gateway.storage.StorageConfig;
-import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.testing.TestDatabase;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -35,47 +27,20 @@ class CoapRefusalsTest {
   @TempDir static Path spool;
 
   private static final int MAX_BODY = 512;
-  private static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private static TimescaleReadingStore store;
+  private static IngestOnTestDatabase ingest;
   private static CoapIngestServer server;
 
   @BeforeAll
   static void start() {
     Assumptions.assumeTrue(LibcoapClientTest.coapClient() != null, "libcoap3-bin coap-client installed");
-    store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
-    server = new CoapIngestServer(
-        CoapSettings.defaults().onLoopbackFreePorts().withMaxBodyBytes(MAX_BODY),
-        new IngestService(store, IngestListener.NONE, registry),
-        TestDevices::secret,
-        TestDevices::type,
-        registry);
-    server.start();
+    ingest = new IngestOnTestDatabase(db, spool);
+    server = TestDevices.server(CoapSettings.defaults().onLoopbackFreePorts().withMaxBodyBytes(MAX_BODY), ingest);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (store != null) {
-      store.close();
-    }
-  }
-
-  private static double counter(String name, String reason) {
-    Counter c = registry.find(name).tag("reason", reason).counter();
-    return c == null ? 0 : c.count();
-  }
-
-  private static long rows(String sql, Object... args) throws Exception {
-    try (Connection c = db.connect(); PreparedStatement st = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        st.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    if (ingest != null) {
+      ingest.close(); // the server, then the store
     }
   }
 
@@ -89,7 +54,7 @@ class CoapRefusalsTest {
     // unknown device, wrong secret: 4.01, counted, nothing kept
     assertThat(plain("gas-999", "demo-gas-999", "{\"values\":{\"gas_lel\":1}}")).contains("4.01");
     assertThat(plain("gas-001", "guess", "{\"values\":{\"gas_lel\":1}}")).contains("4.01");
-    assertThat(counter("safegrid.coap.rejects", "unauthorized")).isEqualTo(2);
+    assertThat(ingest.counter("safegrid.coap.rejects", "unauthorized")).isEqualTo(2);
     // bad JSON, NaN, an implausible %LEL: 4.00 with the reason in plain words, kept, counted
     assertThat(plain("gas-001", "demo-gas-001", "not json")).contains("4.00")
         .contains("not JSON: unexpected word 'not'");
@@ -111,30 +76,29 @@ class CoapRefusalsTest {
     assertThat(LibcoapClientTest.run("-m", "post", "-B", "3", "-e", "{}", base + "/devices/gas-001/status").out())
         .contains("4.04");
 
-    await().atMost(Duration.ofSeconds(10)).until(() -> rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'") == 5);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
+    await().atMost(Duration.ofSeconds(10)).until(() -> ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'") == 5);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
         + " AND source = 'coap:/devices/gas-001/telemetry'")).isEqualTo(4);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
         + " AND reason LIKE 'CoAP body of " + big.length() + " bytes over the maximum of 512 bytes%'"
         + " AND payload = convert_to(?, 'UTF8')", big)).isEqualTo(1);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-001'"
         + " AND source = 'coaps:/devices/gas-002/telemetry' AND reason LIKE '%another device''s resource%4.03%'"
         + " AND payload = convert_to('{\"values\":{\"gas_lel\":44}}', 'UTF8')")).isEqualTo(1);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id IS NULL OR device_id = 'gas-999'")).isZero();
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id IN ('gas-001', 'gas-002')")).isZero();
-    assertThat(counter("safegrid.coap.rejects", "invalid_payload")).isEqualTo(3);
-    assertThat(counter("safegrid.coap.rejects", "too_large")).isEqualTo(1);
-    assertThat(counter("safegrid.coap.rejects", "forbidden")).isEqualTo(1);
-    assertThat(counter("safegrid.coap.rejects", "method_not_allowed")).isEqualTo(1);
-    assertThat(counter("safegrid.coap.rejects", "not_found")).isEqualTo(1);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id IS NULL OR device_id = 'gas-999'")).isZero();
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id IN ('gas-001', 'gas-002')")).isZero();
+    assertThat(ingest.counter("safegrid.coap.rejects", "invalid_payload")).isEqualTo(3);
+    assertThat(ingest.counter("safegrid.coap.rejects", "too_large")).isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "forbidden")).isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "method_not_allowed")).isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "not_found")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      assertThat(counter("safegrid.coap.dead_letters", "invalid_payload")).isEqualTo(3);
-      assertThat(counter("safegrid.coap.dead_letters", "too_large")).isEqualTo(1);
-      assertThat(counter("safegrid.coap.dead_letters", "forbidden")).isEqualTo(1);
-      double counted = registry.find("safegrid.coap.dead_letters").counters().stream()
-          .mapToDouble(Counter::count).sum();
+      assertThat(ingest.counter("safegrid.coap.dead_letters", "invalid_payload")).isEqualTo(3);
+      assertThat(ingest.counter("safegrid.coap.dead_letters", "too_large")).isEqualTo(1);
+      assertThat(ingest.counter("safegrid.coap.dead_letters", "forbidden")).isEqualTo(1);
+      double counted = ingest.sum("safegrid.coap.dead_letters");
       assertThat((long) counted).as("counter and table agree")
-          .isEqualTo(rows("SELECT count(*) FROM dead_letters WHERE source LIKE 'coap%'"));
+          .isEqualTo(ingest.rows("SELECT count(*) FROM dead_letters WHERE source LIKE 'coap%'"));
     });
   }
 
@@ -145,9 +109,9 @@ class CoapRefusalsTest {
         "-e", "{\"values\":{\"water_level_m\":268.2,\"battery_pct\":\"low\"}}",
         "coap://127.0.0.1:" + server.coapPort() + "/devices/jl-gauge-1/telemetry").out();
     assertThat(out).contains("stored 1; refused: battery_pct: the string \"low\" is not a number");
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'jl-gauge-1'")).isEqualTo(1);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'jl-gauge-1'"
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'jl-gauge-1'")).isEqualTo(1);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'jl-gauge-1'"
         + " AND reason LIKE 'partly refused: battery_pct%'")).isEqualTo(1);
-    assertThat(counter("safegrid.coap.dead_letters", "partly_refused")).isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.dead_letters", "partly_refused")).isEqualTo(1);
   }
 }

@@ -3,12 +3,7 @@ package io.safegrid.gateway.coap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.safegrid.gateway.ingest.IngestListener;
-import io.safegrid.gateway.ingest.IngestService;
-import io.safegrid.gateway.storage.StorageConfig;
-import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.testing.TestDatabase;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,35 +33,20 @@ class CoapSingleDatagramTooLargeTest {
   @TempDir static Path spool;
 
   private static final int MAX_BODY = 6_000;
-  private static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private static TimescaleReadingStore store;
+  private static IngestOnTestDatabase ingest;
   private static CoapIngestServer server;
 
   @BeforeAll
   static void start() {
-    store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
-    server = new CoapIngestServer(
-        CoapSettings.defaults().onLoopbackFreePorts().withMaxBodyBytes(MAX_BODY),
-        new IngestService(store, IngestListener.NONE, registry),
-        TestDevices::secret,
-        TestDevices::type,
-        registry);
-    server.start();
+    ingest = new IngestOnTestDatabase(db, spool);
+    server = TestDevices.server(CoapSettings.defaults().onLoopbackFreePorts().withMaxBodyBytes(MAX_BODY), ingest);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
+    if (ingest != null) {
+      ingest.close(); // the server, then the store
     }
-    if (store != null) {
-      store.close();
-    }
-  }
-
-  private static double counter(String name, String reason) {
-    Counter c = registry.find(name).tag("reason", reason).counter();
-    return c == null ? 0 : c.count();
   }
 
   private static Response post(String body) throws Exception {
@@ -94,7 +74,7 @@ class CoapSingleDatagramTooLargeTest {
     assertThat(refused).as("an answer to one 9,000-byte body over the 6,000-byte bound").isNotNull();
     assertThat(refused.getCode()).isEqualTo(ResponseCode.REQUEST_ENTITY_TOO_LARGE);
     assertThat(refused.getOptions().getSize1()).isEqualTo(MAX_BODY);
-    assertThat(counter("safegrid.coap.rejects", "too_large")).isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "too_large")).isEqualTo(1);
 
     byte[] firstBytes = Arrays.copyOf(over.getBytes(StandardCharsets.UTF_8), 4096);
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
@@ -107,7 +87,7 @@ class CoapSingleDatagramTooLargeTest {
         assertThat(rs.getBytes(2)).isEqualTo(firstBytes);
         assertThat(rs.next()).as("kept once").isFalse();
       }
-      assertThat(counter("safegrid.coap.dead_letters", "too_large")).isEqualTo(1);
+      assertThat(ingest.counter("safegrid.coap.dead_letters", "too_large")).isEqualTo(1);
     });
     try (Connection c = db.connect();
         PreparedStatement ps = c.prepareStatement(

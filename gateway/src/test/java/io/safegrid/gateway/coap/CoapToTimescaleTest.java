@@ -4,11 +4,7 @@ import static io.safegrid.gateway.coap.CoapClients.post;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.safegrid.gateway.ingest.IngestListener;
-import io.safegrid.gateway.ingest.IngestService;
-import io.safegrid.gateway.storage.StorageConfig;
-import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.testing.TestDatabase;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -33,27 +29,20 @@ class CoapToTimescaleTest {
   @RegisterExtension static final TestDatabase db = new TestDatabase();
   @TempDir static Path spool;
 
-  private static TimescaleReadingStore store;
+  private static IngestOnTestDatabase ingest;
   private static CoapIngestServer server;
 
   @BeforeAll
   static void start() {
-    SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    store = new TimescaleReadingStore(
-        StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
-    server = new CoapIngestServer(
-        CoapSettings.defaults().onLoopbackFreePorts(),
-        new IngestService(store, IngestListener.NONE, registry),
-        TestDevices::secret,
-        TestDevices::type,
-        registry);
-    server.start();
+    ingest = new IngestOnTestDatabase(db, spool);
+    server = TestDevices.server(CoapSettings.defaults().onLoopbackFreePorts(), ingest);
   }
 
   @AfterAll
   static void stop() {
-    server.close();
-    store.close();
+    if (ingest != null) {
+      ingest.close(); // the server, then the store
+    }
   }
 
   @Test

@@ -1,5 +1,8 @@
 package io.safegrid.gateway.coap;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
+import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.model.DeviceType;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -23,6 +26,21 @@ final class TestDevices {
 
   static Optional<DeviceType> type(String id) {
     return Optional.ofNullable(TYPES.get(id));
+  }
+
+  /**
+   * A started server for these devices in front of the real ingest path, its meters in the same
+   * registry; {@code ingest.close()} closes it.
+   */
+  static CoapIngestServer server(CoapSettings settings, IngestOnTestDatabase ingest) {
+    return ingest.closing(server(settings, ingest.sink, ingest.registry));
+  }
+
+  /** A started server for these devices with {@code settings}, in front of {@code sink}. */
+  static CoapIngestServer server(CoapSettings settings, IngestSink sink, MeterRegistry registry) {
+    CoapIngestServer server = new CoapIngestServer(settings, sink, TestDevices::secret, TestDevices::type, registry);
+    server.start();
+    return server;
   }
 
   private TestDevices() {}

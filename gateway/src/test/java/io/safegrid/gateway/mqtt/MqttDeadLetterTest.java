@@ -6,13 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.safegrid.gateway.ingest.IngestListener;
-import io.safegrid.gateway.ingest.IngestService;
-import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
-import io.safegrid.gateway.storage.StorageConfig;
-import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.testing.TestDatabase;
 import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
@@ -24,9 +18,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,53 +40,23 @@ class MqttDeadLetterTest {
 
   @TempDir static Path spool;
 
-  static TimescaleReadingStore store;
+  static IngestOnTestDatabase ingest;
   static MqttServer server;
-  static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeAll
   static void start() {
-    store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
-    Map<String, String> secrets = new HashMap<>();
-    for (int i = 201; i <= 212; i++) {
-      secrets.put("gas-" + i, "demo-gas-" + i);
+    ingest = new IngestOnTestDatabase(db, spool);
+    String[] devices = new String[12];
+    for (int i = 0; i < devices.length; i++) {
+      devices[i] = "gas-" + (201 + i);
     }
-    server =
-        MqttServer.builder()
-            .host("127.0.0.1")
-            .port(0)
-            .ingest(new IngestService(store, IngestListener.NONE, registry))
-            .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
-            .limits(MqttLimits.defaults())
-            .meterRegistry(registry)
-            .build()
-            .start();
+    server = MqttTestSupport.onTestDatabase(ingest, MqttLimits.defaults(), devices);
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (store != null) {
-      store.close();
-    }
-  }
-
-  private static double counter(String name, String reason) {
-    Counter c = registry.find(name).tag("reason", reason).counter();
-    return c == null ? 0 : c.count();
-  }
-
-  private static long rows(String sql, Object... args) throws Exception {
-    try (Connection c = db.connect(); PreparedStatement st = c.prepareStatement(sql)) {
-      for (int i = 0; i < args.length; i++) {
-        st.setObject(i + 1, args[i]);
-      }
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
+    if (ingest != null) {
+      ingest.close(); // the server, then the store
     }
   }
 
@@ -117,9 +79,8 @@ class MqttDeadLetterTest {
   /** The counter and the table agree: one count per row MQTT input left in dead_letters. */
   private static void counterMatchesTable() {
     await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
-      double counted = registry.find("safegrid.mqtt.dead_letters").counters().stream()
-          .mapToDouble(Counter::count).sum();
-      assertThat((long) counted).isEqualTo(rows("SELECT count(*) FROM dead_letters WHERE source LIKE 'mqtt:%'"));
+      double counted = ingest.sum("safegrid.mqtt.dead_letters");
+      assertThat((long) counted).isEqualTo(ingest.rows("SELECT count(*) FROM dead_letters WHERE source LIKE 'mqtt:%'"));
     });
   }
 
@@ -138,9 +99,9 @@ class MqttDeadLetterTest {
    */
   @Test
   void aclAndPayloadRefusalsAreCountedAsTheyAreKeptAtEveryQosAndVersion() throws Exception {
-    double aclBefore = counter("safegrid.mqtt.dead_letters", "acl_publish");
-    double invalidBefore = counter("safegrid.mqtt.dead_letters", "invalid_payload");
-    double invalidRejectsBefore = counter("safegrid.mqtt.rejects", "invalid_payload");
+    double aclBefore = ingest.counter("safegrid.mqtt.dead_letters", "acl_publish");
+    double invalidBefore = ingest.counter("safegrid.mqtt.dead_letters", "invalid_payload");
+    double invalidRejectsBefore = ingest.counter("safegrid.mqtt.rejects", "invalid_payload");
     for (String version : new String[] {"mqttv5", "mqttv311"}) {
       for (String qos : new String[] {"0", "1"}) {
         mosquittoPub("-V", version, "-q", qos, "-u", "gas-201", "-P", "demo-gas-201",
@@ -150,10 +111,10 @@ class MqttDeadLetterTest {
       }
     }
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-201'"
+        ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-201'"
             + " AND source = 'mqtt:devices/gas-209/telemetry'") == 4
-        && rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202'") == 4);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202' AND reason LIKE"
+        && ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202'") == 4);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202' AND reason LIKE"
         + " 'not JSON: unexpected word ''not'' (a JSON value is an object, array, string, number, true, false or null)"
         + " (line 1, column 1)'")).as("newcomer note D4: a reason in plain words").isEqualTo(4);
     // newcomer note P4: an implausible %LEL is refused with its reason, the rest stored
@@ -162,16 +123,16 @@ class MqttDeadLetterTest {
     mosquittoPub("-V", "mqttv5", "-q", "1", "-u", "gas-202", "-P", "demo-gas-202",
         "-t", "devices/gas-202/telemetry", "-m", "{\"values\":{\"gas_lel\":-40}}");
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202'"
+        ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-202'"
             + " AND reason LIKE '%gas_lel: % %LEL is outside 0-5000 %LEL, what any gas mixture can read%'") == 2);
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-202'")).isEqualTo(1);
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-202' AND metric = 'battery_pct'")).isEqualTo(1);
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-202'")).isEqualTo(1);
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-202' AND metric = 'battery_pct'")).isEqualTo(1);
     await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
-      assertThat(counter("safegrid.mqtt.dead_letters", "partly_refused")).isEqualTo(1);
-      assertThat(counter("safegrid.mqtt.dead_letters", "acl_publish") - aclBefore)
+      assertThat(ingest.counter("safegrid.mqtt.dead_letters", "partly_refused")).isEqualTo(1);
+      assertThat(ingest.counter("safegrid.mqtt.dead_letters", "acl_publish") - aclBefore)
           .as("one count per kept ACL refusal, QoS 0 on MQTT 5 included").isEqualTo(4);
-      assertThat(counter("safegrid.mqtt.dead_letters", "invalid_payload") - invalidBefore).isEqualTo(5);
-      assertThat(counter("safegrid.mqtt.rejects", "invalid_payload") - invalidRejectsBefore).isEqualTo(5);
+      assertThat(ingest.counter("safegrid.mqtt.dead_letters", "invalid_payload") - invalidBefore).isEqualTo(5);
+      assertThat(ingest.counter("safegrid.mqtt.rejects", "invalid_payload") - invalidRejectsBefore).isEqualTo(5);
     });
     counterMatchesTable();
   }
@@ -225,8 +186,8 @@ class MqttDeadLetterTest {
     byte[] pingreq = bytes(0xC0, 0x00);
     byte[] good = RawMqtt.publish("devices/gas-205/telemetry".getBytes(StandardCharsets.UTF_8), 0, 0,
         "{\"values\":{\"gas_lel\":2}}".getBytes(StandardCharsets.UTF_8), false);
-    double rejectsBefore = counter("safegrid.mqtt.rejects", "malformed");
-    double keptBefore = counter("safegrid.mqtt.dead_letters", "malformed");
+    double rejectsBefore = ingest.counter("safegrid.mqtt.rejects", "malformed");
+    double keptBefore = ingest.counter("safegrid.mqtt.dead_letters", "malformed");
 
     // MQTT 3.1.1: closed, nothing sent back
     assertThat(sendConnected("gas-203", 4, badLength)).isEmpty();
@@ -243,25 +204,25 @@ class MqttDeadLetterTest {
     assertThat(sendConnected("gas-206", 5, garbage)).startsWith(0xE0, 0x02, 0x81);
 
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+        ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
         + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')") == 8);
     assertThat(payloads("gas-203", "mqtt:malformed"))
         .containsExactly(badLength, notUtf8Topic, reservedType);
     assertThat(payloads("gas-204", "mqtt:malformed")).containsExactly(garbage);
     assertThat(payloads("gas-205", "mqtt:malformed")).containsExactly(notUtf8Topic);
     assertThat(payloads("gas-206", "mqtt:malformed")).containsExactly(badLength, notUtf8TopicV5, garbage);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
         + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')"
         + " AND reason LIKE 'malformed MQTT packet (%): %not processed; kept its first % bytes (at most 4096)'"))
         .isEqualTo(8);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
         + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')"
         + " AND reason LIKE '%MQTT 5.0 4.13: DISCONNECT 0x81%'")).isEqualTo(3);
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-205'"))
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-205'"))
         .as("the good PUBLISH before the malformed one is stored").isEqualTo(1);
     await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
-      assertThat(counter("safegrid.mqtt.dead_letters", "malformed") - keptBefore).isEqualTo(8);
-      assertThat(counter("safegrid.mqtt.rejects", "malformed") - rejectsBefore).isEqualTo(8);
+      assertThat(ingest.counter("safegrid.mqtt.dead_letters", "malformed") - keptBefore).isEqualTo(8);
+      assertThat(ingest.counter("safegrid.mqtt.rejects", "malformed") - rejectsBefore).isEqualTo(8);
     });
     counterMatchesTable();
   }
@@ -309,7 +270,7 @@ class MqttDeadLetterTest {
    */
   @Test
   void packetsOnlyAServerSendsAreProtocolErrorsAndKept() throws Exception {
-    double rejectsBefore = counter("safegrid.mqtt.rejects", "protocol_error");
+    double rejectsBefore = ingest.counter("safegrid.mqtt.rejects", "protocol_error");
     byte[] connack = bytes(0x20, 0x02, 0x00, 0x00);
     byte[] pingresp = bytes(0xD0, 0x00);
     byte[] suback5 = bytes(0x90, 0x04, 0x00, 0x01, 0x00, 0x00);
@@ -318,10 +279,10 @@ class MqttDeadLetterTest {
     assertThat(sendConnected("gas-208", 5, suback5)).startsWith(0xE0, 0x02, 0x82);
     await().atMost(Duration.ofSeconds(10)).until(() -> payloads("gas-208", "mqtt:protocol_error").size() == 3);
     assertThat(payloads("gas-208", "mqtt:protocol_error")).containsExactly(connack, pingresp, suback5);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:protocol_error' AND device_id = 'gas-208'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:protocol_error' AND device_id = 'gas-208'"
         + " AND reason LIKE 'MQTT protocol error (%): a % goes from a server to a client, never to a server%'"))
         .isEqualTo(3);
-    assertThat(counter("safegrid.mqtt.rejects", "protocol_error") - rejectsBefore).isEqualTo(3);
+    assertThat(ingest.counter("safegrid.mqtt.rejects", "protocol_error") - rejectsBefore).isEqualTo(3);
     counterMatchesTable();
   }
 
@@ -333,8 +294,8 @@ class MqttDeadLetterTest {
    */
   @Test
   void aSecondConnectAndAnEmptyTopicAreKeptWithTheirFirstBytes() throws Exception {
-    double protocolBefore = counter("safegrid.mqtt.rejects", "protocol_error");
-    double malformedBefore = counter("safegrid.mqtt.rejects", "malformed");
+    double protocolBefore = ingest.counter("safegrid.mqtt.rejects", "protocol_error");
+    double malformedBefore = ingest.counter("safegrid.mqtt.rejects", "malformed");
     byte[] connect4 = RawMqtt.connectPacket("gas-210", "demo-gas-210", 60, 4);
     byte[] connect5 = RawMqtt.connectPacket("gas-210", "demo-gas-210", 60, 5);
     byte[] reading = "{\"values\":{\"gas_lel\":3}}".getBytes(StandardCharsets.UTF_8);
@@ -352,20 +313,20 @@ class MqttDeadLetterTest {
     assertThat(payloads("gas-210", "mqtt:protocol_error"))
         .containsExactly(java.util.Arrays.copyOf(connect4, 12), java.util.Arrays.copyOf(connect5, 12));
     assertThat(payloads("gas-210", "mqtt:malformed")).containsExactly(emptyTopic4, emptyTopic5);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
         + " 'MQTT protocol error (CONNECT, first byte 0x10): a second CONNECT on a connected session%"
         + "kept its first 12 bytes (at most 4096, its header only: client id, will, user name and password are not kept)'"))
         .isEqualTo(2);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210' AND reason LIKE"
         + " 'malformed MQTT packet (PUBLISH, first byte 0x32): PUBLISH with an empty topic name%'")).isEqualTo(2);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-210'"
         + " AND reason LIKE '%MQTT 5.0 4.13: DISCONNECT 0x82%'")).isEqualTo(2);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-210', 'UTF8') in payload) > 0"))
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-210', 'UTF8') in payload) > 0"))
         .as("no secret in dead_letters").isZero();
-    assertThat(rows("SELECT count(*) FROM readings WHERE device_id = 'gas-210'")).isZero();
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-210'")).isZero();
     await().atMost(Duration.ofSeconds(3)).untilAsserted(() -> {
-      assertThat(counter("safegrid.mqtt.rejects", "protocol_error") - protocolBefore).isEqualTo(2);
-      assertThat(counter("safegrid.mqtt.rejects", "malformed") - malformedBefore).isEqualTo(2);
+      assertThat(ingest.counter("safegrid.mqtt.rejects", "protocol_error") - protocolBefore).isEqualTo(2);
+      assertThat(ingest.counter("safegrid.mqtt.rejects", "malformed") - malformedBefore).isEqualTo(2);
     });
     counterMatchesTable();
   }
@@ -381,7 +342,7 @@ class MqttDeadLetterTest {
     lines.start();
     logger.addAppender(lines);
     try {
-      double before = counter("safegrid.mqtt.rejects", "acl_publish");
+      double before = ingest.counter("safegrid.mqtt.rejects", "acl_publish");
       ByteArrayOutputStream burst = new ByteArrayOutputStream();
       for (int i = 0; i < 300; i++) {
         burst.writeBytes(RawMqtt.publish("devices/gas-201/telemetry".getBytes(StandardCharsets.UTF_8), 0, 0,
@@ -393,9 +354,9 @@ class MqttDeadLetterTest {
         assertThat(RawMqtt.readPacket(s.getInputStream())).as("MQTT 5: refused, the connection stays")
             .containsExactly(0xD0, 0x00);
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> rows("SELECT count(*) FROM dead_letters"
+      await().atMost(Duration.ofSeconds(10)).until(() -> ingest.rows("SELECT count(*) FROM dead_letters"
           + " WHERE device_id = 'gas-211' AND source = 'mqtt:devices/gas-201/telemetry'") == 300);
-      await().atMost(Duration.ofSeconds(3)).until(() -> counter("safegrid.mqtt.rejects", "acl_publish") - before == 300);
+      await().atMost(Duration.ofSeconds(3)).until(() -> ingest.counter("safegrid.mqtt.rejects", "acl_publish") - before == 300);
       assertThat(lines.list).filteredOn(e -> e.getFormattedMessage().contains("gas-211")).singleElement()
           .satisfies(e -> assertThat(e.getFormattedMessage())
               .startsWith("device gas-211: PUBLISH to devices/gas-201/telemetry refused (not its topic)"));
@@ -413,17 +374,17 @@ class MqttDeadLetterTest {
    */
   @Test
   void garbageBeforeConnackIsCountedButNotKept() throws Exception {
-    double rejectsBefore = counter("safegrid.mqtt.rejects", "malformed");
+    double rejectsBefore = ingest.counter("safegrid.mqtt.rejects", "malformed");
     try (Socket s = new Socket("127.0.0.1", server.port())) {
       s.getOutputStream().write(concat(RawMqtt.connectPacket("gas-204", "demo-gas-204", 60, 4),
           "garbage".getBytes(StandardCharsets.US_ASCII)));
       RawMqtt.readUntilClosed(s, 5000);
     }
     await().atMost(Duration.ofSeconds(3)).until(() ->
-        counter("safegrid.mqtt.rejects", "malformed") - rejectsBefore == 1);
+        ingest.counter("safegrid.mqtt.rejects", "malformed") - rejectsBefore == 1);
     Thread.sleep(300);
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE device_id IS NULL")).isZero();
-    assertThat(rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-204', 'UTF8') in payload) > 0"))
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id IS NULL")).isZero();
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE position(convert_to('demo-gas-204', 'UTF8') in payload) > 0"))
         .isZero();
   }
 }

@@ -3,23 +3,13 @@ package io.safegrid.gateway.mqtt;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.safegrid.gateway.ingest.IngestListener;
-import io.safegrid.gateway.ingest.IngestService;
-import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
-import io.safegrid.gateway.storage.StorageConfig;
-import io.safegrid.gateway.storage.TimescaleReadingStore;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.testing.TestDatabase;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.MqttConnectOptions;
@@ -34,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Readings published over MQTT end in the real {@code readings} hypertable: the MQTT server, the
- * lead's {@link IngestService} and the {@link TimescaleReadingStore}, on a fresh database.
+ * lead's {@link io.safegrid.gateway.ingest.IngestService} and the {@link
+ * io.safegrid.gateway.storage.TimescaleReadingStore}, on a fresh database ({@link
+ * IngestOnTestDatabase}).
  */
 class MqttEndToEndTest {
 
@@ -42,48 +34,25 @@ class MqttEndToEndTest {
 
   @TempDir static Path spool;
 
-  static TimescaleReadingStore store;
+  static IngestOnTestDatabase ingest;
   static MqttServer server;
-  static final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeAll
   static void start() {
-    store = new TimescaleReadingStore(StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spool), registry);
-    Map<String, String> secrets = new HashMap<>();
-    for (String id : new String[] {"gas-101", "gas-102", "gas-103", "gas-104", "gas-105", "gas-106", "gas-107"}) {
-      secrets.put(id, "demo-" + id);
-    }
-    server =
-        MqttServer.builder()
-            .host("127.0.0.1")
-            .port(0)
-            .ingest(new IngestService(store, IngestListener.NONE, registry))
-            .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
-            .limits(MqttLimits.defaults().withMessagesPerSecondPerDevice(2_000))
-            .meterRegistry(registry)
-            .build()
-            .start();
+    ingest = new IngestOnTestDatabase(db, spool);
+    server = MqttTestSupport.onTestDatabase(ingest, MqttLimits.defaults().withMessagesPerSecondPerDevice(2_000),
+        "gas-101", "gas-102", "gas-103", "gas-104", "gas-105", "gas-106", "gas-107");
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (store != null) {
-      store.close();
+    if (ingest != null) {
+      ingest.close(); // the server, then the store
     }
   }
 
   private static String reading(long ts, double lel) {
     return "{\"ts\":" + ts + ",\"values\":{\"gas_lel\":" + lel + "}}";
-  }
-
-  private static long count(String sql) throws Exception {
-    try (Connection c = db.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-      rs.next();
-      return rs.getLong(1);
-    }
   }
 
   @Test
@@ -130,34 +99,34 @@ class MqttEndToEndTest {
       }
     }
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
-      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND metric = 'gas_lel'")).isEqualTo(3);
-      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-102'")).isEqualTo(3);
-      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-103'")).isEqualTo(6);
+      assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND metric = 'gas_lel'")).isEqualTo(3);
+      assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-102'")).isEqualTo(3);
+      assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-103'")).isEqualTo(6);
     });
-    assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND value = 12 "
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-101' AND value = 12 "
         + "AND time = to_timestamp(" + (ts + 2) + " / 1000.0)")).isEqualTo(1);
   }
 
   /** Contract, delivery promise: an undecodable status payload is kept too, not only logged. */
   @Test
   void anUndecodableStatusPayloadIsADeadLetterAndAGoodOneIsNot() throws Exception {
-    long before = count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'");
+    long before = ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'");
     try (Socket s = RawMqtt.connect(server.port(), "gas-103", "demo-gas-103", 60)) {
       s.getOutputStream().write(RawMqtt.publish("devices/gas-103/status", 1, 11, "maybe"));
       s.getOutputStream().write(RawMqtt.publish("devices/gas-103/status", 1, 12, "online"));
       assertThat(RawMqtt.readPacket(s.getInputStream())).containsExactly(0x40, 0x02, 0x00, 11);
       assertThat(RawMqtt.readPacket(s.getInputStream())).containsExactly(0x40, 0x02, 0x00, 12);
     }
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'"
         + " AND source = 'mqtt:devices/gas-103/status' AND payload = 'maybe'::bytea"
         + " AND reason LIKE 'status payload is neither online nor offline%'") )
         .as("kept once, after the PUBACK").isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'") - before).isEqualTo(1);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-103'") - before).isEqualTo(1);
   }
 
   @Test
   void thousandUndecodableMessagesFromOneDeviceThenAGoodOneFromAnother() throws Exception {
-    long deadBefore = count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'");
+    long deadBefore = ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'");
     try (Socket bad = RawMqtt.connect(server.port(), "gas-104", "demo-gas-104", 60)) {
       OutputStream out = bad.getOutputStream();
       for (int i = 1; i <= 1000; i++) {
@@ -171,7 +140,7 @@ class MqttEndToEndTest {
         assertThat(puback).containsExactly(0x40, 0x02, 0x00, 0x07);
       }
       assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
-      assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-105' AND value = 42.5")).isEqualTo(1);
+      assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-105' AND value = 42.5")).isEqualTo(1);
       // every bad one was answered (plain PUBACK on 3.1.1) and kept as a dead letter
       for (int i = 1; i <= 1000; i++) {
         byte[] ack = RawMqtt.readPacket(bad.getInputStream());
@@ -179,8 +148,8 @@ class MqttEndToEndTest {
         assertThat(((ack[2] & 0xFF) << 8) | (ack[3] & 0xFF)).isEqualTo(i);
       }
     }
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'") - deadBefore).isEqualTo(1000);
-    assertThat(count("SELECT count(*) FROM readings WHERE device_id = 'gas-104'")).isZero();
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-104'") - deadBefore).isEqualTo(1000);
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-104'")).isZero();
   }
   /**
    * Contract, delivery promise: a PUBLISH refused by the topic ACL, with RETAIN=1 on MQTT 5, or
@@ -230,21 +199,21 @@ class MqttEndToEndTest {
       }
     }
     await().atMost(Duration.ofSeconds(10)).until(() ->
-        count("SELECT count(*) FROM dead_letters WHERE device_id IN ('gas-106', 'gas-107')") == 4);
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
+        ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id IN ('gas-106', 'gas-107')") == 4);
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
         + " AND source = 'mqtt:devices/gas-101/telemetry' AND reason LIKE '%may not use%0x87%'"
         + " AND payload = convert_to('" + reading(1_764_403_300_000L, 77.5) + "', 'UTF8')")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
         + " AND source = 'mqtt:sensors/gas-107' AND reason LIKE '%may not use%3.1.1 connection closed%'")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-106'"
         + " AND source = 'mqtt:devices/gas-106/telemetry' AND reason LIKE '%RETAIN=1%0x9A%'")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
+    assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE device_id = 'gas-107'"
         + " AND source = 'mqtt:devices/gas-107/telemetry' AND reason LIKE 'PUBLISH of " + (2 + 25 + 2 + big.length)
         + " bytes%over the maximum packet size of 65536 bytes%'"
         + " AND octet_length(payload) = 4096 AND payload = convert_to(repeat('x', 4096), 'UTF8')")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM readings WHERE device_id IN ('gas-101', 'gas-106', 'gas-107')"
+    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id IN ('gas-101', 'gas-106', 'gas-107')"
         + " AND value IN (77.5, 5)")).isZero();
-    assertThat(registry.get("safegrid.ingest.messages").tag("kind", "refused").tag("outcome", "invalid")
+    assertThat(ingest.registry.get("safegrid.ingest.messages").tag("kind", "refused").tag("outcome", "invalid")
         .counter().count()).isEqualTo(4);
   }
 }

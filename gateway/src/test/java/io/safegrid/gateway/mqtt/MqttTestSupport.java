@@ -1,6 +1,7 @@
 package io.safegrid.gateway.mqtt;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.auth.Pbkdf2DeviceAuthenticator;
 import java.util.List;
@@ -44,6 +45,27 @@ final class MqttTestSupport implements AutoCloseable {
             .nativeTransport(nativeTransport)
             .build()
             .start();
+  }
+
+  /**
+   * A started server on a free loopback port in front of the real ingest path, its meters in the
+   * same registry, for devices {@code ids} with the demo secrets ({@code demo-ID}); {@code
+   * ingest.close()} closes it.
+   */
+  static MqttServer onTestDatabase(IngestOnTestDatabase ingest, MqttLimits limits, String... ids) {
+    Map<String, String> secrets = new java.util.HashMap<>();
+    for (String id : ids) {
+      secrets.put(id, "demo-" + id);
+    }
+    return ingest.closing(MqttServer.builder()
+        .host("127.0.0.1")
+        .port(0)
+        .ingest(ingest.sink)
+        .authenticator(Pbkdf2DeviceAuthenticator.fromSecrets(secrets))
+        .limits(limits)
+        .meterRegistry(ingest.registry)
+        .build()
+        .start());
   }
 
   String tcpUrl() {
