@@ -2,6 +2,7 @@ package io.safegrid.gateway.mqtt;
 
 import io.safegrid.gateway.ingest.IngestResult;
 import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.storage.StoreOverloadedException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,12 @@ final class RecordingIngestSink implements IngestSink {
   final AtomicInteger maxOutstanding = new AtomicInteger();
   volatile boolean hold;
   volatile boolean accepting = true;
+  /**
+   * A payload containing one of these is pushed back once ({@link StoreOverloadedException}, as
+   * storage does when its spool is full), not recorded; the marker is then forgotten.
+   */
+  final java.util.Set<String> pushBackOnce = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  final AtomicInteger pushedBack = new AtomicInteger();
 
   @Override
   public CompletableFuture<IngestResult> telemetry(String deviceId, byte[] payload, long at, String source) {
@@ -44,6 +51,12 @@ final class RecordingIngestSink implements IngestSink {
 
   private CompletableFuture<IngestResult> take(String kind, String deviceId, byte[] payload, String source) {
     String text = new String(payload, StandardCharsets.UTF_8);
+    for (String marker : pushBackOnce) {
+      if (text.contains(marker) && pushBackOnce.remove(marker)) {
+        pushedBack.incrementAndGet();
+        return CompletableFuture.failedFuture(new StoreOverloadedException("pushed back by the test"));
+      }
+    }
     received.add(new Received(kind, deviceId, text, source));
     boolean valid = text.startsWith("{") || text.startsWith("[");
     IngestResult result = valid
