@@ -6,10 +6,12 @@ import io.safegrid.alerting.channel.webhook.WebhookChannel;
 import io.safegrid.alerting.channel.webhook.WebhookConfig;
 import io.safegrid.alerting.escalation.EscalationScheduler;
 import io.safegrid.alerting.escalation.Escalator;
+import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.ledger.AlarmService;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
 import io.safegrid.alerting.outbox.Channel;
 import io.safegrid.alerting.outbox.ChannelSelector;
+import io.safegrid.alerting.outbox.OutboxConfig;
 import io.safegrid.alerting.outbox.OutboxDispatcher;
 import io.safegrid.alerting.outbox.OutboxWriter;
 import io.safegrid.alerting.routing.GridDirectory;
@@ -18,6 +20,8 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import javax.sql.DataSource;
 
 /**
@@ -96,12 +100,52 @@ public final class Alerting implements AutoCloseable {
         new Router(grid, config.escalation().startLevels()), new OutboxWriter(selector), config.escalation());
     OutboxDispatcher dispatcher =
         new OutboxDispatcher(dataSource, clock, channels, config.outbox(), ledger, registry);
-    // once per committed transaction, after every event listener (the live feed): waking the
-    // outbox thread (and its query) before the live feed was told cost the alarm path a context
-    // switch on a busy core, once per event
-    ledger.addAfterToldListener(dispatcher::wake);
+    // once per committed transaction that wrote notifications, after every event listener (the
+    // live feed): waking the outbox thread (and its query) before the live feed was told cost the
+    // alarm path a context switch on a busy core, once per event; waking it for every transaction
+    // cost a futex wake on the alarm writer, the outbox thread's run and its query on PostgreSQL
+    // for each rule transition, nearly all of which notify nobody (a clear, a re-open before an
+    // acknowledgement)
+    OutboxWaker waker = new OutboxWaker(dispatcher);
+    ledger.addListener(waker);
+    ledger.addAfterToldListener(waker);
     EscalationScheduler scheduler = new EscalationScheduler(escalator, config.escalation(), dispatcher::wake);
     return new Alerting(ledger, escalator, scheduler, dispatcher);
+  }
+
+  /**
+   * Wakes the outbox dispatcher after a batch of told events that holds an escalation event
+   * ({@code notified}, {@code escalated}: actor {@link Escalator#ACTOR}). Escalation writes every
+   * outbox row ({@code OutboxWriter} in a ledger transaction) together with such an event, so a
+   * batch without one committed no row and the dispatcher is not woken for it (its poll, {@link
+   * OutboxConfig#pollInterval()}, still runs). A class, not lambdas:
+   * nothing links on the first real alarm after a start.
+   */
+  private static final class OutboxWaker implements Consumer<AlarmEvent>,
+      Runnable {
+    private final OutboxDispatcher dispatcher;
+    /** An escalation event was told since the last wake. */
+    private final AtomicBoolean rowsCommitted = new AtomicBoolean();
+
+    OutboxWaker(OutboxDispatcher dispatcher) {
+      this.dispatcher = dispatcher;
+    }
+
+    /** Event listener: notes an escalation event. */
+    @Override
+    public void accept(AlarmEvent e) {
+      if (Escalator.ACTOR.equals(e.actor())) {
+        rowsCommitted.set(true);
+      }
+    }
+
+    /** After-told callback: wakes the dispatcher when the batch held an escalation event. */
+    @Override
+    public void run() {
+      if (rowsCommitted.get() && rowsCommitted.getAndSet(false)) {
+        dispatcher.wake();
+      }
+    }
   }
 
   /** Starts listener dispatch, escalation polling and outbox delivery. */

@@ -98,22 +98,21 @@ public final class Escalator implements LedgerHook {
   private void start(LedgerTx tx, Alarm a) {
     Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
     int step = state(tx, a.id()).step + 1;
-    List<String> told = new ArrayList<>();
-    List<OutboxWriter.Notification> out = new ArrayList<>();
+    Notices n = new Notices(tx, a, route, step);
     RecipientGroup first = route.chain().get(route.startIndex());
-    notify(tx, a, route, step, first, "alarm", told, out);
+    n.notify(first, "alarm");
     for (RecipientGroup r : route.responders()) {
-      notify(tx, a, route, step, r, "responder", told, out);
+      n.notify(r, "responder");
     }
     for (RecipientGroup r : route.reportUpward()) {
-      notify(tx, a, route, step, r, "report_upward", told, out);
+      n.notify(r, "report_upward");
     }
-    outbox.enqueueAll(tx, a.id(), out);
+    outbox.enqueueAll(tx, a.id(), n.out);
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
         "notified " + first.name() + (route.reportUpward().isEmpty() ? "" : "; reported upward"),
-        details(route, route.startIndex(), step, told, deadline));
+        details(route, route.startIndex(), step, n.told, deadline));
   }
 
   /**
@@ -150,21 +149,20 @@ public final class Escalator implements LedgerHook {
     }
     int step = s.step + 1;
     int level = jump ? route.startIndex() : s.level;
-    List<String> told = new ArrayList<>();
-    List<OutboxWriter.Notification> out = new ArrayList<>();
+    Notices n = new Notices(tx, after, route, step);
     if (jump) {
-      notify(tx, after, route, step, route.chain().get(level), "alarm", told, out);
+      n.notify(route.chain().get(level), "alarm");
     }
     if (reportUp) {
       for (RecipientGroup r : route.reportUpward()) {
-        notify(tx, after, route, step, r, "report_upward", told, out);
+        n.notify(r, "report_upward");
       }
     }
-    outbox.enqueueAll(tx, after.id(), out);
+    outbox.enqueueAll(tx, after.id(), n.out);
     Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
     save(tx, after.id(), level, step, deadline);
     tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
-        "severity rose to " + after.severity().wireName(), details(route, level, step, told, deadline));
+        "severity rose to " + after.severity().wireName(), details(route, level, step, n.told, deadline));
   }
 
   /**
@@ -203,10 +201,9 @@ public final class Escalator implements LedgerHook {
     boolean up = level > s.level;
     int step = s.step + 1;
     RecipientGroup r = route.chain().get(level);
-    List<String> told = new ArrayList<>();
-    List<OutboxWriter.Notification> out = new ArrayList<>();
-    notify(tx, a, route, step, r, up ? "escalation" : "renotify", told, out);
-    outbox.enqueueAll(tx, a.id(), out);
+    Notices n = new Notices(tx, a, route, step);
+    n.notify(r, up ? "escalation" : "renotify");
+    outbox.enqueueAll(tx, a.id(), n.out);
     Instant deadline = s.deadline.plus(config.timeout(a.severity()));
     if (!deadline.isAfter(tx.now())) {
       deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps
@@ -219,28 +216,59 @@ public final class Escalator implements LedgerHook {
             + DateTimeFormatter.ISO_LOCAL_TIME.format(s.deadline.atOffset(ZoneOffset.UTC).toLocalTime().withNano(0))
             + " UTC: "
             + (up ? "escalated to " : "re-notified ") + r.name(),
-        details(route, level, step, told, deadline));
+        details(route, level, step, n.told, deadline));
   }
 
-  private static void notify(LedgerTx tx, Alarm a, Route route, int step, RecipientGroup r, String reason,
-      List<String> told, List<OutboxWriter.Notification> out) {
-    Map<String, Object> p = new LinkedHashMap<>();
-    p.put("alarmId", a.id());
-    p.put("deviceId", a.deviceId());
-    p.put("ruleId", a.ruleId());
-    p.put("kind", route.kind().wireName());
-    p.put("place", route.place());
-    p.put("severity", a.severity().wireName());
-    p.put("state", a.state().wireName());
-    p.put("message", a.message());
-    p.put("count", a.count());
-    p.put("level", r.level() == null ? null : r.level().wireName());
-    p.put("reason", reason);
-    p.put("step", step);
-    p.put("raisedAt", a.raisedAt().toString());
-    p.put("at", tx.now().toString());
-    out.add(new OutboxWriter.Notification("a" + a.id() + "-s" + step + "-" + r.id(), r, p));
-    told.add(r.id());
+  /**
+   * The notifications of one escalation step: one payload per recipient, in the order notified.
+   * What every payload of the step shares (the alarm's fields, the step, the times as ISO-8601
+   * text) is worked out once per step, not once per recipient.
+   */
+  private static final class Notices {
+    final List<String> told = new ArrayList<>(8);
+    final List<OutboxWriter.Notification> out = new ArrayList<>(8);
+    private final Alarm a;
+    private final Route route;
+    private final int step;
+    private final String keyPrefix;
+    private final String kind;
+    private final String severity;
+    private final String state;
+    private final String raisedAt;
+    private final String at;
+
+    Notices(LedgerTx tx, Alarm a, Route route, int step) {
+      this.a = a;
+      this.route = route;
+      this.step = step;
+      this.keyPrefix = "a" + a.id() + "-s" + step + "-";
+      this.kind = route.kind().wireName();
+      this.severity = a.severity().wireName();
+      this.state = a.state().wireName();
+      this.raisedAt = a.raisedAt().toString();
+      this.at = tx.now().toString();
+    }
+
+    /** Notifies {@code r} (the payload of docs/alerting.md's notifications) for {@code reason}. */
+    void notify(RecipientGroup r, String reason) {
+      Map<String, Object> p = new LinkedHashMap<>(32); // 14 entries without a resize
+      p.put("alarmId", a.id());
+      p.put("deviceId", a.deviceId());
+      p.put("ruleId", a.ruleId());
+      p.put("kind", kind);
+      p.put("place", route.place());
+      p.put("severity", severity);
+      p.put("state", state);
+      p.put("message", a.message());
+      p.put("count", a.count());
+      p.put("level", r.level() == null ? null : r.level().wireName());
+      p.put("reason", reason);
+      p.put("step", step);
+      p.put("raisedAt", raisedAt);
+      p.put("at", at);
+      out.add(new OutboxWriter.Notification(keyPrefix + r.id(), r, p));
+      told.add(r.id());
+    }
   }
 
   private static Map<String, Object> details(Route route, int level, int step, List<String> told, Instant deadline) {

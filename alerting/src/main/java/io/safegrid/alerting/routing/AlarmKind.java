@@ -14,6 +14,13 @@ public enum AlarmKind {
   /** SafeGrid itself (e.g. a dead notification channel): the grid only. */
   SYSTEM;
 
+  /** {@link #wireName()}, worked out once (escalation writes it into every notification). */
+  private final String wireName;
+
+  AlarmKind() {
+    this.wireName = name().toLowerCase(Locale.ROOT);
+  }
+
   /** The kind of alarm a device type raises. */
   public static AlarmKind of(DeviceType type) {
     return switch (type) {
@@ -25,6 +32,6 @@ public enum AlarmKind {
 
   /** Lower-case name used in payloads. */
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 }

@@ -19,9 +19,16 @@ public enum GridLevel {
   /** 街道: the sub-district duty officer (working committee). */
   SUB_DISTRICT;
 
+  /** {@link #wireName()}, worked out once (escalation writes it into every notification). */
+  private final String wireName;
+
+  GridLevel() {
+    this.wireName = name().toLowerCase(Locale.ROOT);
+  }
+
   /** Lower-case name used in configs and payloads, e.g. {@code sub_district}. */
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 
   /**

@@ -24,6 +24,14 @@ public record LiveEvent(String event, long alarmEventId, String deviceId, String
     return new LiveEvent("alarm", id, null, "id: " + id + "\nevent: alarm\ndata: " + json + "\n\n");
   }
 
+  /**
+   * An alarm event frame written by the caller: {@code id: <id>\nevent: alarm\ndata: <json>\n\n},
+   * as {@link #alarm} makes it.
+   */
+  static LiveEvent alarmFrame(long id, String frame) {
+    return new LiveEvent("alarm", id, null, frame);
+  }
+
   /** A device online/offline frame, no id. */
   static LiveEvent device(String deviceId, String json) {
     return new LiveEvent("device", 0, deviceId, "event: device\ndata: " + json + "\n\n");
