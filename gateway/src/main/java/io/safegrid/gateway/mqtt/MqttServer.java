@@ -87,7 +87,7 @@ public final class MqttServer implements AutoCloseable {
   private final SessionRegistry registry;
   private final int ioThreads;
   private MqttTransport transport; // io_uring may step back to epoll in start()
-  private final boolean transportForced; // safegrid.mqtt.transport is set: no stepping back
+  private final boolean transportForced; // asked for by name (builder or property): no stepping back
   private final Function<MqttTransport, IoHandlerFactory> ioHandlers;
   private final Map<String, RateLimitHandler.TokenBucket> buckets = RateLimitHandler.newBuckets();
   /** One per event loop: store completions handed back in bursts (see {@link LoopCompletions}). */
@@ -111,12 +111,14 @@ public final class MqttServer implements AutoCloseable {
     this.deadLetters = new DeadLetters(sink);
     this.registry = new SessionRegistry(Objects.requireNonNull(b.presence, "presence listener"), sink);
     this.ioThreads = b.ioThreads;
-    this.transport = MqttTransport.choose(b.nativeTransport);
+    // the builder's choice, else the operator's JVM-wide one (the system property)
+    String source = b.transport != null ? "MQTT server transport" : MqttTransport.PROPERTY;
+    String forced = b.transport != null ? b.transport : System.getProperty(MqttTransport.PROPERTY);
+    this.transport = MqttTransport.choose(b.nativeTransport, forced, source);
     this.ioHandlers = b.ioHandlers;
-    String forced = System.getProperty(MqttTransport.PROPERTY);
     this.transportForced = forced != null;
     if (b.nativeTransport && forced != null) {
-      log.info("MQTT: {} asks for {}, using {}", MqttTransport.PROPERTY, forced, transport.label());
+      log.info("MQTT: {} asks for {}, using {}", source, forced, transport.label());
     } else if (b.nativeTransport && transport != MqttTransport.IO_URING) {
       log.info("MQTT: using {} ({})", transport.label(), MqttTransport.unavailabilityCauses());
     }
@@ -291,6 +293,7 @@ public final class MqttServer implements AutoCloseable {
     private DevicePresenceListener presence = DevicePresenceListener.NONE;
     private int ioThreads;
     private boolean nativeTransport = true;
+    private String transport; // null: safegrid.mqtt.transport, else the default order
     private Function<MqttTransport, IoHandlerFactory> ioHandlers = MqttTransport::ioHandlerFactory;
 
     private Builder() {}
@@ -356,6 +359,20 @@ public final class MqttServer implements AutoCloseable {
      */
     public Builder nativeTransport(boolean nativeTransport) {
       this.nativeTransport = nativeTransport;
+      return this;
+    }
+
+    /**
+     * Forces this server's socket transport by name: {@code io_uring}, {@code epoll} or {@code
+     * nio} (any case), as the system property {@code safegrid.mqtt.transport} does for the whole
+     * JVM, which this wins over; null (the default) leaves the choice to the property, else to the
+     * default order ({@link #nativeTransport}). A native transport asked for but not available
+     * falls back as without it; io_uring named here does not step back to epoll when its loops
+     * cannot start. A name that is none of the three makes {@link #build} throw {@link
+     * IllegalArgumentException}.
+     */
+    public Builder transport(String transport) {
+      this.transport = transport;
       return this;
     }
 

@@ -27,7 +27,8 @@ import java.util.Locale;
  *
  * <p>The system property {@code safegrid.mqtt.transport} ({@code io_uring}, {@code epoll} or
  * {@code nio}) forces one, e.g. to compare them or to step back from io_uring on a kernel that
- * misbehaves; a forced native transport that is not available falls back as above.
+ * misbehaves; a forced native transport that is not available falls back as above. {@link
+ * MqttServer.Builder#transport} forces one for a single server (it wins over the property).
  */
 enum MqttTransport {
   /** Netty's io_uring transport (Linux 5.14+). */
@@ -41,22 +42,35 @@ enum MqttTransport {
   static final String PROPERTY = "safegrid.mqtt.transport";
 
   /**
-   * The transport to use: NIO if {@code nativeWanted} is false or the property says {@code nio};
-   * else io_uring if available and not forced to epoll, else epoll if available, else NIO.
+   * The transport to use, as the system property {@link #PROPERTY} asks: {@link #choose(boolean,
+   * String, String)} with the property's value.
    *
    * @throws IllegalArgumentException if the property names no transport
    */
   static MqttTransport choose(boolean nativeWanted) {
+    return choose(nativeWanted, System.getProperty(PROPERTY), PROPERTY);
+  }
+
+  /**
+   * The transport to use: NIO if {@code nativeWanted} is false or {@code forced} says {@code nio};
+   * else io_uring if available and not forced to epoll, else epoll if available, else NIO.
+   *
+   * @param forced {@code io_uring}, {@code epoll} or {@code nio} (any case), or null / blank for
+   *     the default order
+   * @param source where {@code forced} came from, for the error message (the property's name, or
+   *     the server builder's {@code transport})
+   * @throws IllegalArgumentException if {@code forced} names no transport
+   */
+  static MqttTransport choose(boolean nativeWanted, String forced, String source) {
     if (!nativeWanted) {
       return NIO;
     }
-    String forced = System.getProperty(PROPERTY);
     MqttTransport wanted = IO_URING;
     if (forced != null && !forced.isBlank()) {
       try {
         wanted = valueOf(forced.trim().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException(PROPERTY + " must be io_uring, epoll or nio: " + forced, e);
+        throw new IllegalArgumentException(source + " must be io_uring, epoll or nio: " + forced, e);
       }
     }
     if (wanted == IO_URING && IoUring.isAvailable()) {

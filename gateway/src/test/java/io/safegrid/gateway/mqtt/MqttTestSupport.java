@@ -31,6 +31,16 @@ final class MqttTestSupport implements AutoCloseable {
   /** @param ioHandlers the event loops' I/O handler per transport ({@link MqttServer.Builder#ioHandlers}) */
   MqttTestSupport(IngestSink sink, MqttLimits limits, boolean nativeTransport,
       java.util.function.Function<MqttTransport, io.netty.channel.IoHandlerFactory> ioHandlers) {
+    this(sink, limits, nativeTransport, null, ioHandlers);
+  }
+
+  /**
+   * @param transport a transport forced by name ({@link MqttServer.Builder#transport}: this server
+   *     only, no JVM-wide property), or null
+   * @param ioHandlers the event loops' I/O handler per transport ({@link MqttServer.Builder#ioHandlers})
+   */
+  MqttTestSupport(IngestSink sink, MqttLimits limits, boolean nativeTransport, String transport,
+      java.util.function.Function<MqttTransport, io.netty.channel.IoHandlerFactory> ioHandlers) {
     server =
         MqttServer.builder()
             .ioHandlers(ioHandlers)
@@ -43,6 +53,7 @@ final class MqttTestSupport implements AutoCloseable {
             .presence(presence::add)
             .ioThreads(2)
             .nativeTransport(nativeTransport)
+            .transport(transport)
             .build()
             .start();
   }

@@ -10,15 +10,18 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.eclipse.paho.client.mqttv3.MqttClient;
 import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The MQTT server on each socket transport ({@link MqttTransport}): io_uring (the default where
- * the kernel allows it), epoll (forced by {@code safegrid.mqtt.transport}) and NIO (forced by
- * the builder): a QoS 1 PUBLISH reaches the sink and is acknowledged on each.
+ * the kernel allows it), epoll and NIO (forced by name with the builder's {@code transport}, or
+ * NIO by {@code nativeTransport(false)}): a QoS 1 PUBLISH reaches the sink and is acknowledged on
+ * each. The operator's system property {@code safegrid.mqtt.transport} is read only when the
+ * builder names none: these tests set no JVM-wide property (which leaked into every other test in
+ * the same JVM), and fail if one is set.
  */
 class MqttTransportTest {
 
@@ -26,18 +29,16 @@ class MqttTransportTest {
   private static final boolean LINUX_X64 = System.getProperty("os.name").startsWith("Linux")
       && System.getProperty("os.arch").matches("amd64|x86_64");
 
-  @AfterEach
-  void clearProperty() {
-    System.clearProperty(MqttTransport.PROPERTY);
+  @BeforeEach
+  void noJvmWideTransport() {
+    // what these tests expect holds only when no one forces a transport for the whole JVM
+    assertThat(System.getProperty(MqttTransport.PROPERTY)).as(MqttTransport.PROPERTY).isNull();
   }
 
   @ParameterizedTest
   @CsvSource({"true,", "true,epoll", "true,nio", "false,"})
   void aQos1PublishIsStoredAndAcknowledgedOnEachTransport(boolean nativeTransport, String forced)
       throws Exception {
-    if (forced != null) {
-      System.setProperty(MqttTransport.PROPERTY, forced);
-    }
     String expected;
     if (!nativeTransport || "nio".equals(forced) || !LINUX_X64) {
       expected = "nio";
@@ -47,7 +48,8 @@ class MqttTransportTest {
       expected = "io_uring";
     }
     RecordingIngestSink sink = new RecordingIngestSink();
-    try (MqttTestSupport mqtt = new MqttTestSupport(sink, MqttLimits.defaults(), nativeTransport)) {
+    try (MqttTestSupport mqtt = new MqttTestSupport(sink, MqttLimits.defaults(), nativeTransport, forced,
+        MqttTransport::ioHandlerFactory)) {
       assertThat(mqtt.server.transport()).as(MqttTransport.unavailabilityCauses()).isEqualTo(expected);
 
       publishOneAndAwaitIt(mqtt, sink, "gas-001", "gas-001-" + expected);
@@ -74,8 +76,7 @@ class MqttTransportTest {
   @Test
   void ioUringAskedForByNameDoesNotStepBack() {
     assumeTrue(LINUX_X64 && IoUring.isAvailable(), "io_uring is not the default here");
-    System.setProperty(MqttTransport.PROPERTY, "io_uring");
-    assertThatThrownBy(() -> new MqttTestSupport(new RecordingIngestSink(), MqttLimits.defaults(), true,
+    assertThatThrownBy(() -> new MqttTestSupport(new RecordingIngestSink(), MqttLimits.defaults(), true, "io_uring",
         t -> t == MqttTransport.IO_URING
             ? executor -> {
                 throw new IllegalStateException("io_uring_setup: Cannot allocate memory (test)");
@@ -103,9 +104,27 @@ class MqttTransportTest {
 
   @Test
   void anUnknownForcedTransportIsAClearError() {
-    System.setProperty(MqttTransport.PROPERTY, "kqueue");
-    assertThatThrownBy(() -> MqttTransport.choose(true))
+    assertThatThrownBy(() -> MqttServer.builder().ingest(new RecordingIngestSink()).authenticator(MqttTestSupport.AUTH)
+        .meterRegistry(new io.micrometer.core.instrument.simple.SimpleMeterRegistry()).transport("kqueue").build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("MQTT server transport must be io_uring, epoll or nio: kqueue");
+    // the operator's switch names itself in the same error
+    assertThatThrownBy(() -> MqttTransport.choose(true, "kqueue", MqttTransport.PROPERTY))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("safegrid.mqtt.transport must be io_uring, epoll or nio: kqueue");
+  }
+
+  /**
+   * A transport named for one server: any case and spaces, NIO when native transports are off;
+   * no name and no property (none in these tests): the default order.
+   */
+  @Test
+  void aTransportIsChosenByNameWithoutTheProperty() {
+    assertThat(MqttTransport.choose(true, "nio", "builder")).isEqualTo(MqttTransport.NIO);
+    assertThat(MqttTransport.choose(false, "epoll", "builder")).as("nativeTransport(false) is NIO").isEqualTo(MqttTransport.NIO);
+    assertThat(MqttTransport.choose(true, " EPOLL ", "builder"))
+        .isEqualTo(LINUX_X64 ? MqttTransport.EPOLL : MqttTransport.NIO);
+    assertThat(MqttTransport.choose(true)).as("no property, no name: the default order")
+        .isEqualTo(MqttTransport.choose(true, null, MqttTransport.PROPERTY));
   }
 }
