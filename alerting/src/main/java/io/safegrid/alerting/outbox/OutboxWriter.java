@@ -1,9 +1,14 @@
 package io.safegrid.alerting.outbox;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.safegrid.alerting.json.JsonText;
 import io.safegrid.alerting.ledger.AlarmStoreException;
 import io.safegrid.alerting.ledger.Json;
 import io.safegrid.alerting.ledger.LedgerTx;
 import io.safegrid.alerting.routing.RecipientGroup;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -83,10 +88,10 @@ public final class OutboxWriter {
   private static final java.util.Set<String> ROW_KEYS = java.util.Set.of("idempotencyKey", "recipient", "recipientName", "channel");
 
   /**
-   * The payload's entries as JSON text without the braces ({@code "alarmId":12,...}), or null
-   * when a row's JSON is not the splice of it: a payload with a row key of its own (the
-   * row's map would overwrite it in place), a null payload (the row's map fails as before), or a
-   * value {@link PlainJson} does not write (Jackson writes the row then).
+   * The payload's entries as JSON text without the braces ({@code "alarmId":12,...}), written by
+   * Jackson ({@link JsonText}) once per notification, or null when a row's JSON is not the splice
+   * of it: a payload with a row key of its own (the row's map would overwrite it in place) or a
+   * null payload (the row's map fails as before).
    */
   private static String body(Notification n) {
     Map<String, Object> p = n.payload();
@@ -98,38 +103,39 @@ public final class OutboxWriter {
         return null;
       }
     }
-    StringBuilder out = new StringBuilder(64 + 32 * p.size());
-    if (!PlainJson.append(out, p)) {
-      return null;
-    }
-    return out.substring(1, out.length() - 1); // without { and }
+    String json = JsonText.write(p, 64 + 32 * p.size());
+    return json.substring(1, json.length() - 1); // without { and }
   }
 
   /**
    * A row's payload: the notification's payload with {@code idempotencyKey} first and {@code
    * recipient}, {@code recipientName} and {@code channel} last, as JSON text. The same text as
-   * {@code Json.write(payload(key, n, channel))} (the row's map written by Jackson), spliced from
-   * the payload's {@link #body} ({@code OutboxRowJsonTest} holds the equality); Jackson writes
-   * the row's map when {@code body} is null.
+   * {@code Json.write(payload(key, n, channel))} (the row's map written by Jackson's mapper),
+   * written by Jackson's generator around the payload's {@link #body}, which it takes as raw text
+   * ({@code OutboxRowJsonTest} holds the equality); the mapper writes the row's map when {@code
+   * body} is null.
    */
   static String rowJson(String key, Notification n, String channel, String body) {
     if (body == null) {
       return Json.write(payload(key, n, channel));
     }
     RecipientGroup r = n.recipient();
-    StringBuilder out = new StringBuilder(body.length() + key.length() + r.id().length() + r.name().length() + 96);
-    out.append("{\"idempotencyKey\":");
-    PlainJson.appendString(out, key);
-    if (!body.isEmpty()) {
-      out.append(',').append(body);
+    StringWriter out = new StringWriter(body.length() + key.length() + r.id().length() + r.name().length() + 96);
+    try (JsonGenerator g = JsonText.generator(out)) {
+      g.writeStartObject();
+      g.writeStringField("idempotencyKey", key);
+      if (!body.isEmpty()) {
+        g.writeRaw(',');
+        g.writeRaw(body); // the generator adds the comma before the next field itself
+      }
+      g.writeStringField("recipient", r.id());
+      g.writeStringField("recipientName", r.name());
+      g.writeStringField("channel", channel);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e); // a StringWriter does not fail
     }
-    out.append(",\"recipient\":");
-    PlainJson.appendString(out, r.id());
-    out.append(",\"recipientName\":");
-    PlainJson.appendString(out, r.name());
-    out.append(",\"channel\":");
-    PlainJson.appendString(out, channel);
-    return out.append('}').toString();
+    return out.toString();
   }
 
   /** {@link #rowJson} for one row (tests compare it with {@link #jacksonRowJson}). */

@@ -1,7 +1,7 @@
 package io.safegrid.dashboard.live;
 
 import io.safegrid.alerting.ledger.AlarmEvent;
-import io.safegrid.alerting.outbox.PlainJson;
+import io.safegrid.alerting.json.JsonText;
 import io.safegrid.dashboard.api.AlarmJson;
 import io.safegrid.dashboard.http.Json;
 import io.safegrid.model.Reading;
@@ -99,19 +99,13 @@ public final class LiveFeed {
 
   /**
    * The {@code event: alarm} frame of a ledger event (also what {@link LiveWarmUp} serialises and
-   * the replay sends): {@code data:} is {@link AlarmJson#event}'s map as compact JSON. Written by
-   * {@link PlainJson} into the frame's own builder (the alarm writer thread makes it, on the
-   * publish-to-alarm path); Jackson writes it when the map holds a value {@code PlainJson} does not
-   * write, to the same text ({@code AlarmFrameJsonTest}).
+   * the replay sends): {@code data:} is {@link AlarmJson#event}'s map as compact JSON, written by
+   * Jackson's generator ({@link JsonText}: the mapper's text without its per-value serializer
+   * look-ups, on the alarm writer thread, the publish-to-alarm path; {@code AlarmFrameJsonTest}).
    */
   static LiveEvent alarmFrame(AlarmEvent event) {
-    Map<String, Object> json = AlarmJson.event(event);
-    StringBuilder frame = new StringBuilder(FRAME_CAPACITY);
-    frame.append("id: ").append(event.id()).append("\nevent: alarm\ndata: ");
-    if (!PlainJson.append(frame, json)) {
-      return LiveEvent.alarm(event.id(), Json.write(json));
-    }
-    return LiveEvent.alarmFrame(event.id(), frame.append("\n\n").toString());
+    String json = JsonText.write(Json.MAPPER, AlarmJson.event(event), FRAME_CAPACITY);
+    return LiveEvent.alarmFrame(event.id(), "id: " + event.id() + "\nevent: alarm\ndata: " + json + "\n\n");
   }
 
   /** {@link #alarmFrame}'s first capacity, chars: a rule transition's frame is 0.7-1 k. */

@@ -72,7 +72,7 @@ class AlarmFrameJsonTest {
   }
 
   @Test
-  void valuesPlainJsonDoesNotWriteGoThroughJacksonToTheSameFrame() {
+  void valuesJsonTextHandsToTheMapperComeOutInTheSameFrame() {
     Alarm odd = new Alarm(45, "gas-001", "gas-lel-threshold", Severity.MAJOR, AlarmState.ACTIVE_UNACKED, 1, "m",
         Map.of("amount", new BigDecimal("12.50"), "ratio", 0.5f, "nan", Double.NaN), T, T, null, null, null, null, null);
     AlarmEvent e = new AlarmEvent(1006, 45, "raised", null, AlarmState.ACTIVE_UNACKED, "rules", "m", T, odd, Map.of());

@@ -1,9 +1,11 @@
-package io.safegrid.alerting.outbox;
+package io.safegrid.alerting.json;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.safegrid.alerting.ledger.Json;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,11 +20,11 @@ import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link PlainJson} writes exactly the text Jackson's default {@code ObjectMapper} writes (the
- * ledger's {@link Json#MAPPER}, which wrote outbox payloads and live frames before it), and
- * refuses what it does not write itself.
+ * {@link JsonText} writes exactly the text Jackson's {@code ObjectMapper} writes (the ledger's
+ * {@link Json#MAPPER}, which wrote outbox payloads and live frames before it), for the values it
+ * walks itself and for those it hands to the mapper.
  */
-class PlainJsonTest {
+class JsonTextTest {
   private static final ObjectMapper JACKSON = Json.MAPPER;
 
   @Test
@@ -82,32 +84,36 @@ class PlainJsonTest {
   }
 
   @Test
-  void whatItDoesNotWriteItselfIsRefusedForJacksonToWrite() {
-    for (Object notPlain : List.of(1.5f, Double.NaN, Double.POSITIVE_INFINITY, new BigDecimal("12.50"),
-        Instant.parse("2026-11-30T04:00:00Z"), new TreeSet<>(List.of("a")), new double[] {1.0},
-        new TreeMap<>(Map.of(1, "one")), new Object())) {
+  void whatItDoesNotWalkItselfTheMapperWritesToTheSameText() throws Exception {
+    for (Object other : List.of(1.5f, Double.NaN, Double.POSITIVE_INFINITY, new BigDecimal("12.50"),
+        new TreeSet<>(List.of("a")), new double[] {1.0}, new TreeMap<>(Map.of(1, "one")))) {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("ok", "first");
-      m.put("bad", List.of(Map.of("deep", notPlain)));
-      assertThat(PlainJson.write(m, 16)).as("%s", notPlain.getClass()).isNull();
-      assertThat(PlainJson.append(new StringBuilder(), notPlain)).isFalse();
+      m.put("other", List.of(Map.of("deep", other)));
+      assertSame(m);
+      assertSame(other);
     }
-    Map<String, Object> nullKey = new HashMap<>();
-    nullKey.put(null, 1);
-    assertThat(PlainJson.write(nullKey, 16)).isNull();
     Object deep = "leaf";
     for (int i = 0; i < 150; i++) {
       deep = List.of(deep);
     }
-    assertThat(PlainJson.write(deep, 16)).isNull();
+    assertSame(deep);
+  }
+
+  @Test
+  void whatTheMapperCannotWriteFailsAsTheMapperFails() {
+    Map<String, Object> nullKey = new HashMap<>();
+    nullKey.put(null, 1);
+    for (Object bad : List.of(Instant.parse("2026-11-30T04:00:00Z"), new Object(), nullKey)) {
+      assertThatThrownBy(() -> JACKSON.writeValueAsString(bad)).isInstanceOf(java.io.IOException.class);
+      assertThatThrownBy(() -> JsonText.write(Map.of("v", bad), 16)).isInstanceOf(UncheckedIOException.class);
+    }
   }
 
   private static void assertSame(Object value) throws Exception {
     String expected = JACKSON.writeValueAsString(value);
-    assertThat(PlainJson.write(value, 8)).isEqualTo(expected);
-    StringBuilder out = new StringBuilder("prefix:");
-    assertThat(PlainJson.append(out, value)).isTrue();
-    assertThat(out.toString()).isEqualTo("prefix:" + expected);
+    assertThat(JsonText.write(value, 8)).isEqualTo(expected);
+    assertThat(JsonText.write(JACKSON, value, 8)).isEqualTo(expected);
   }
 
   private static Object randomValue(Random r, int depth) {
