@@ -92,6 +92,23 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final Counter memoryStale;
   /** {@code memoryUsed::increment}, made once (see the commit path in {@code inTransaction}). */
   private final Runnable countMemoryUse;
+  /** The random half of the rule transitions' {@link LedgerTx#token tokens}; the other half counts. */
+  private final long tokenPrefix = new java.security.SecureRandom().nextLong();
+  private final AtomicLong tokenCount = new AtomicLong();
+  /**
+   * Rule-transition transactions whose connection broke during the COMMIT's round trip and whose
+   * outcome could not be found out yet (docs/alerting.md "When the connection breaks during the
+   * commit"): the transitions of their keys fail until it is.
+   */
+  private final List<InDoubt> doubts = new CopyOnWriteArrayList<>();
+  /**
+   * Transitions an {@link InDoubt} transaction turned out to have committed after they had been
+   * reported failed: when the alarm writer hands them in again they are reported applied and not
+   * written twice. Entries are dropped when used or after {@link #COMMITTED_IN_DOUBT_KEPT_NANOS}.
+   */
+  private final Map<AlarmTransition, CommittedInDoubt> committedInDoubt = new LinkedHashMap<>();
+  private static final long COMMITTED_IN_DOUBT_KEPT_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(30);
+  private final Counter outcomeUnknown;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -135,6 +152,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         .description("rule transition groups redone with the select because a remembered alarm had changed")
         .register(registry);
     this.countMemoryUse = memoryUsed::increment;
+    this.outcomeUnknown = Counter.builder("safegrid.alarms.ledger.outcome.unknown")
+        .description("rule transition transactions whose connection broke during their COMMIT's round trip")
+        .register(registry);
     this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
 
@@ -188,42 +208,272 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     if (transitions.isEmpty()) {
       return List.of();
     }
-    transitions.forEach(t -> Objects.requireNonNull(t, "transition"));
+    for (AlarmTransition t : transitions) { // no lambda: see ApplyEach
+      Objects.requireNonNull(t, "transition");
+    }
     long t0 = System.nanoTime();
     applying.incrementAndGet();
     try {
-      try {
-        return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
-      } catch (RuntimeException firstTry) {
-        RuntimeException first = firstTry;
-        transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId())); // whatever failed, read the rows again
-        if (rowChanged(first)) {
-          // an officer, an escalation step or another gateway changed an alarm since this ledger
-          // wrote it: the redo selects it (its entry is forgotten), as a ledger without memory would
-          memoryStale.increment();
-          try {
-            return inTransaction(tx -> applyEach(tx, transitions, false), decidedAtNanos, true);
-          } catch (RuntimeException again) {
-            first = again;
-          }
-        }
-        if (transitions.size() == 1) {
-          return List.of(TransitionOutcome.failed(transitions.get(0), first));
-        }
-        groupRetries.increment();
-        log.debug("group of {} transitions failed ({}); redoing with savepoints", transitions.size(), first.toString());
-        try {
-          return inTransaction(tx -> applyEach(tx, transitions, true), decidedAtNanos, true);
-        } catch (RuntimeException whole) {
-          List<TransitionOutcome> out = new ArrayList<>(transitions.size());
-          transitions.forEach(t -> out.add(TransitionOutcome.failed(t, whole)));
-          return out;
-        }
+      if (doubts.isEmpty() && committedInDoubtIsEmpty()) {
+        return applyGroup(transitions, decidedAtNanos);
       }
+      return applyAroundDoubts(transitions, decidedAtNanos);
     } finally {
       applying.decrementAndGet();
       applyTimer.record(System.nanoTime() - t0, java.util.concurrent.TimeUnit.NANOSECONDS);
       groupSize.record(transitions.size());
+    }
+  }
+
+  /**
+   * The group commit proper: one transaction; if it fails, the redo with the select (a remembered
+   * alarm had changed) or with savepoints; if its connection broke during the COMMIT's round trip,
+   * first finds out whether it committed ({@link #resolve}).
+   */
+  private List<TransitionOutcome> applyGroup(List<AlarmTransition> transitions, long decidedAtNanos) {
+    try {
+      return attempt(transitions, false, decidedAtNanos);
+    } catch (OutcomeUnknownException unknown) {
+      return failedAll(transitions, unknown);
+    } catch (RuntimeException firstTry) {
+      RuntimeException first = firstTry;
+      transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId())); // whatever failed, read the rows again
+      if (rowChanged(first) || first instanceof RolledBackAfterBreak) {
+        // an officer, an escalation step or another gateway changed an alarm since this ledger
+        // wrote it: the redo selects it (its entry is forgotten), as a ledger without memory would;
+        // or the connection broke during the COMMIT and the transaction is known not to have
+        // committed: redo it at once (the database answered the check)
+        if (rowChanged(first)) {
+          memoryStale.increment();
+        }
+        try {
+          return attempt(transitions, false, decidedAtNanos);
+        } catch (OutcomeUnknownException unknown) {
+          return failedAll(transitions, unknown);
+        } catch (RuntimeException again) {
+          first = again;
+        }
+      }
+      if (transitions.size() == 1) {
+        return List.of(TransitionOutcome.failed(transitions.get(0), first));
+      }
+      groupRetries.increment();
+      log.debug("group of {} transitions failed ({}); redoing with savepoints", transitions.size(), first.toString());
+      try {
+        return attempt(transitions, true, decidedAtNanos);
+      } catch (RuntimeException whole) {
+        return failedAll(transitions, whole);
+      }
+    }
+  }
+
+  private static List<TransitionOutcome> failedAll(List<AlarmTransition> transitions, RuntimeException e) {
+    List<TransitionOutcome> out = new ArrayList<>(transitions.size());
+    transitions.forEach(t -> out.add(TransitionOutcome.failed(t, e)));
+    return out;
+  }
+
+  /**
+   * One transaction of the group. When its connection breaks during the COMMIT's round trip, finds
+   * out whether it committed: if so, returns its outcomes (they are committed; nothing is written
+   * again); if not, throws {@link RolledBackAfterBreak} (safe to redo); if that cannot be found
+   * out now, keeps it {@link #doubts in doubt} and throws {@link OutcomeUnknownException} (not to
+   * be redone: the transitions fail and the alarm writer hands them in again later).
+   */
+  @SuppressWarnings("unchecked")
+  private List<TransitionOutcome> attempt(List<AlarmTransition> transitions, boolean savepoints, long decidedAtNanos) {
+    try {
+      return inTransaction(new ApplyEach(transitions, savepoints), decidedAtNanos, true);
+    } catch (OutcomeUnknownException unknown) {
+      transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId()));
+      InDoubt d = unknown.doubt;
+      switch (resolve(d)) {
+        case COMMITTED:
+          return (List<TransitionOutcome>) d.result();
+        case ROLLED_BACK:
+          throw new RolledBackAfterBreak(unknown);
+        default:
+          doubts.add(d);
+          throw unknown;
+      }
+    }
+  }
+
+  /**
+   * With transactions in doubt (or committed in doubt): resolves them first; a transition that a
+   * resolved transaction committed is reported applied, not written again; the transitions of a
+   * (device, rule) still in doubt fail (the first; later ones of the key are not tried); the rest
+   * go through {@link #applyGroup}.
+   */
+  private List<TransitionOutcome> applyAroundDoubts(List<AlarmTransition> transitions, long decidedAtNanos) {
+    Set<String> blocked = resolveDoubts();
+    TransitionOutcome[] out = new TransitionOutcome[transitions.size()];
+    Set<String> failedKeys = new java.util.HashSet<>();
+    List<AlarmTransition> rest = new ArrayList<>();
+    List<Integer> restAt = new ArrayList<>();
+    for (int i = 0; i < transitions.size(); i++) {
+      AlarmTransition t = transitions.get(i);
+      String key = KnownAlarms.key(t.deviceId(), t.ruleId());
+      if (failedKeys.contains(key)) {
+        out[i] = TransitionOutcome.notTried(t);
+      } else if (blocked.contains(key)) {
+        failedKeys.add(key);
+        String why = "an earlier transaction of " + t.deviceId() + "/" + t.ruleId()
+            + " lost its connection during its commit and whether it committed is not known yet";
+        // SQLSTATE 08006 (connection failure): the alarm writer retries it for as long as it lasts
+        out[i] = TransitionOutcome.failed(t, new AlarmStoreException(why,
+            new java.sql.SQLTransientConnectionException(why, "08006")));
+      } else {
+        CommittedInDoubt done = takeCommittedInDoubt(t);
+        if (done != null) {
+          out[i] = done.outcome();
+        } else {
+          rest.add(t);
+          restAt.add(i);
+        }
+      }
+    }
+    if (!rest.isEmpty()) {
+      List<TransitionOutcome> applied = applyGroup(rest, decidedAtNanos);
+      for (int j = 0; j < applied.size(); j++) {
+        out[restAt.get(j)] = applied.get(j);
+      }
+    }
+    return List.of(out);
+  }
+
+  /** Resolves what is in doubt; returns the keys of what still is. */
+  private Set<String> resolveDoubts() {
+    Set<String> blocked = new java.util.HashSet<>();
+    for (InDoubt d : doubts) {
+      switch (resolve(d)) {
+        case COMMITTED -> {
+          doubts.remove(d);
+          @SuppressWarnings("unchecked")
+          List<TransitionOutcome> outcomes = (List<TransitionOutcome>) d.result();
+          synchronized (committedInDoubt) {
+            for (TransitionOutcome o : outcomes) {
+              if (o.applied()) {
+                committedInDoubt.put(o.transition(), new CommittedInDoubt(o, System.nanoTime()));
+              }
+            }
+          }
+        }
+        case ROLLED_BACK -> doubts.remove(d);
+        default -> blocked.addAll(d.keys());
+      }
+    }
+    synchronized (committedInDoubt) {
+      long now = System.nanoTime();
+      committedInDoubt.values().removeIf(c -> now - c.atNanos() > COMMITTED_IN_DOUBT_KEPT_NANOS);
+    }
+    return blocked;
+  }
+
+  private boolean committedInDoubtIsEmpty() {
+    synchronized (committedInDoubt) {
+      return committedInDoubt.isEmpty();
+    }
+  }
+
+  private CommittedInDoubt takeCommittedInDoubt(AlarmTransition t) {
+    synchronized (committedInDoubt) {
+      return committedInDoubt.remove(t);
+    }
+  }
+
+  /** What became of a transaction in doubt, as far as the database can tell now. */
+  private enum Resolution { COMMITTED, ROLLED_BACK, UNKNOWN }
+
+  /**
+   * Ends the broken transaction's backend if it is still there ({@code pg_terminate_backend},
+   * waiting up to 5 s for it to exit: from then on it can never commit), then looks for its token
+   * in {@code alarm_events} ({@code ledger_tx}, migration V4): found = committed. A transaction
+   * that wrote no event is taken as rolled back (redoing it writes nothing anyone can see twice).
+   * When committed, the id floors and the transition counters are brought up to date; its events
+   * reach the listeners by the dispatcher's read of the table (signalled when the break happened).
+   *
+   * @return {@link Resolution#UNKNOWN} when the database cannot be asked or the backend does not exit
+   */
+  private Resolution resolve(InDoubt d) {
+    try (Connection c = dataSource.getConnection()) {
+      try (PreparedStatement ps = c.prepareStatement(TERMINATE_BROKEN)) {
+        ps.setInt(1, d.backendPid());
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next() && !rs.getBoolean(1)) {
+            log.warn("ledger transaction in doubt: its backend {} did not exit within 5 s", d.backendPid());
+            return Resolution.UNKNOWN;
+          }
+        }
+      }
+      if (d.alarmIds().length == 0) {
+        return Resolution.ROLLED_BACK;
+      }
+      List<AlarmEvent> found;
+      try (PreparedStatement ps = c.prepareStatement(
+          "SELECT * FROM alarm_events WHERE alarm_id = ANY(?) AND ledger_tx = ? ORDER BY id")) {
+        ps.setArray(1, c.createArrayOf("bigint", d.alarmIds()));
+        ps.setObject(2, d.token());
+        found = events(ps);
+      }
+      log.warn("ledger transaction {} lost its connection during its commit: it {}", d.token(),
+          found.isEmpty() ? "did not commit (redone)" : "committed (" + found.size() + " events; not redone)");
+      if (found.isEmpty()) {
+        return Resolution.ROLLED_BACK;
+      }
+      for (AlarmEvent e : found) {
+        eventIdFloor.accumulateAndGet(e.id(), MAX);
+        alarmIdFloor.accumulateAndGet(e.alarmId(), MAX);
+        transitionCounter(e.type()).increment();
+      }
+      dispatcher.signal();
+      return Resolution.COMMITTED;
+    } catch (SQLException | RuntimeException e) {
+      log.warn("ledger transaction {} in doubt (its connection broke during its commit), not resolved yet: {}",
+          d.token(), e.toString());
+      return Resolution.UNKNOWN;
+    }
+  }
+
+  /**
+   * Ends a backend of this database user (the broken connection's) and waits up to 5 s for it to
+   * exit; no row when it is gone already. {@code pg_terminate_backend(pid, timeout)}: PostgreSQL 14+.
+   */
+  private static final String TERMINATE_BROKEN = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
+      + " WHERE pid = ? AND usename = current_user AND backend_type = 'client backend'";
+
+  /**
+   * A rule-transition transaction whose connection broke during the round trip carrying its COMMIT.
+   *
+   * @param token what it wrote into {@code alarm_events.ledger_tx}
+   * @param backendPid its PostgreSQL backend's process id
+   * @param alarmIds the alarm ids of the events it wrote
+   * @param keys the (device, rule) keys of its transitions ({@link KnownAlarms#key})
+   * @param result what it would return had the commit been confirmed
+   */
+  private record InDoubt(java.util.UUID token, int backendPid, Long[] alarmIds, Set<String> keys, Object result) {}
+
+  private record CommittedInDoubt(TransitionOutcome outcome, long atNanos) {}
+
+  /** The connection broke during the round trip carrying the COMMIT: committed or not is not known. */
+  static final class OutcomeUnknownException extends AlarmStoreException {
+    private static final long serialVersionUID = 1L;
+    private final transient InDoubt doubt;
+
+    OutcomeUnknownException(InDoubt doubt, Throwable cause) {
+      super("the connection to the database broke during the commit; whether it committed is not known yet: "
+          + cause.getMessage(), cause);
+      this.doubt = doubt;
+    }
+  }
+
+  /** The connection broke during the COMMIT's round trip, and the transaction is known not to have committed. */
+  private static final class RolledBackAfterBreak extends AlarmStoreException {
+    private static final long serialVersionUID = 1L;
+
+    RolledBackAfterBreak(OutcomeUnknownException cause) {
+      super("the connection to the database broke during the commit; it did not commit: "
+          + cause.getCause().getMessage(), cause.getCause());
     }
   }
 
@@ -299,6 +549,27 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return out;
   }
 
+  /**
+   * {@link #applyEach} of a group as a transaction's work: a class, not a lambda, so that the
+   * rolled-back warm-up runs the very same code. A lambda here and one in {@code applyAll} were
+   * linked by the first real transaction after a start (the warm-up never calls {@code applyAll}),
+   * on the alarm writer's thread: {@code -Xlog:class+load} showed both, 2026-11-30.
+   */
+  private final class ApplyEach implements Function<LedgerTx, List<TransitionOutcome>> {
+    private final List<AlarmTransition> transitions;
+    private final boolean savepoints;
+
+    ApplyEach(List<AlarmTransition> transitions, boolean savepoints) {
+      this.transitions = transitions;
+      this.savepoints = savepoints;
+    }
+
+    @Override
+    public List<TransitionOutcome> apply(LedgerTx tx) {
+      return applyEach(tx, transitions, savepoints);
+    }
+  }
+
   /** After commit: keeps the alarm as written, with its row fingerprint and escalation columns. */
   private void remember(LedgerTx tx, Alarm written) {
     Optional<KnownAlarms.Known> k = knownAsLeftBy(tx, written);
@@ -345,7 +616,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     Thread t = new Thread(() -> {
       long t0 = System.nanoTime();
       int done = 0;
+      int backends = 0;
       try {
+        backends = warmUpEveryPooledConnection(WARM_UP_CYCLES_PER_CONNECTION);
         for (; done < cycles && !Thread.currentThread().isInterrupted(); done++) {
           while (applying.get() > 0) {
             Thread.sleep(5); // a real alarm goes first: no wait for the event-order lock behind us
@@ -354,10 +627,18 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             break;
           }
         }
+        // HikariCP checks a connection idle for more than 0.5 s before handing it out (a round
+        // trip, Connection.isValid): the first real alarm after a start always takes that path,
+        // and it was 3 ms of its transaction (0.5 ms of CPU); take it once here
+        Thread.sleep(IDLE_BEFORE_VALIDATION_MS);
+        if (applying.get() == 0) {
+          warmUpOnce();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      log.info("alarm path warm-up: {} rolled-back cycles in {} ms", done, (System.nanoTime() - t0) / 1_000_000);
+      log.info("alarm path warm-up: {} rolled-back cycles in {} ms ({} on each of {} pooled connections first)",
+          done, (System.nanoTime() - t0) / 1_000_000, WARM_UP_CYCLES_PER_CONNECTION, backends);
     }, "safegrid-ledger-warmup");
     t.setDaemon(true);
     t.setPriority(Thread.MIN_PRIORITY);
@@ -366,7 +647,88 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return t;
   }
 
+  /**
+   * Rolled-back cycles per pooled connection before the warm-up's own cycles: pgjdbc prepares a
+   * statement on the server (named, planned once) from its 5th execution on a connection.
+   */
+  static final int WARM_UP_CYCLES_PER_CONNECTION = 5;
+
+  /** Longer than HikariCP's {@code aliveBypassWindowMs} (500 ms): the next borrow validates. */
+  private static final long IDLE_BEFORE_VALIDATION_MS = 600;
+
+  /**
+   * Runs {@code perConnection} rolled-back cycles on each connection of the pool, all borrowed at
+   * once so that each is a different one (HikariCP otherwise hands a thread the connection it
+   * used last, and the warm-up warmed one backend of the pool's eight). Each PostgreSQL backend
+   * plans the ledger's statements, loads PL/pgSQL and compiles {@code
+   * safegrid_lock_unchanged_alarm}, and fills its catalog caches for the tables on first use: on a
+   * fresh backend the first call of that function took 24-35 ms, the first {@code md5(a::text)}
+   * select 10 ms, a first PL/pgSQL call 5 ms (psql, 2026-11-30). The warm-up's own cycles use one
+   * backend; the alarm writer gets another whenever that one is busy, and its first alarm there
+   * paid for it. Takes at most as many
+   * connections as are idle (or not yet opened) now, and stops borrowing when a rule transition
+   * is being applied.
+   *
+   * @return how many connections were warmed (0 when the pool is not HikariCP's)
+   */
+  private int warmUpEveryPooledConnection(int perConnection) {
+    com.zaxxer.hikari.HikariPoolMXBean pool;
+    int max;
+    try {
+      if (!dataSource.isWrapperFor(com.zaxxer.hikari.HikariDataSource.class)) {
+        return 0;
+      }
+      com.zaxxer.hikari.HikariDataSource h = dataSource.unwrap(com.zaxxer.hikari.HikariDataSource.class);
+      pool = h.getHikariPoolMXBean();
+      max = h.getMaximumPoolSize();
+    } catch (SQLException e) {
+      return 0;
+    }
+    if (pool == null) {
+      return 0;
+    }
+    List<Connection> held = new ArrayList<>();
+    try {
+      while (held.size() < max && applying.get() == 0
+          && (pool.getIdleConnections() > 0 || pool.getTotalConnections() < max)) {
+        held.add(dataSource.getConnection());
+      }
+      for (Connection c : held) {
+        for (int i = 0; i < perConnection; i++) {
+          if (!warmUpOn(c)) {
+            return held.size();
+          }
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      log.debug("alarm path warm-up of the pooled connections stopped: {}", e.toString());
+    } finally {
+      for (Connection c : held) {
+        try {
+          c.close();
+        } catch (SQLException ignored) {
+          // returned to the pool or discarded by it
+        }
+      }
+    }
+    return held.size();
+  }
+
   private boolean warmUpOnce() {
+    try (Connection c = dataSource.getConnection()) {
+      return warmUpOn(c);
+    } catch (SQLException | RuntimeException e) {
+      log.debug("alarm path warm-up stopped: {}", e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * One rolled-back cycle ({@link #warmUpInBackground}) on {@code c}.
+   *
+   * @return false when it failed (the warm-up stops)
+   */
+  private boolean warmUpOn(Connection c) {
     long now = clock.millis();
     Map<String, Object> evidence = Map.of("gas_lel", 60.0, "threshold", 50.0);
     List<AlarmTransition> cycle = List.of(
@@ -379,12 +741,14 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         new AlarmTransition(WARM_UP_DEVICE, "gas-lel-threshold", AlarmTransition.Kind.RAISE, Severity.CRITICAL,
             now, "warm-up 60.0 %LEL", evidence));
     List<AlarmEvent> burned = new ArrayList<>();
-    try (Connection c = dataSource.getConnection()) {
+    try {
       c.setAutoCommit(false);
       try {
         LedgerTx tx = new LedgerTx(c, clock.instant());
         tx.commitWithoutWaitingForFlush(); // the same statements as applyAll's
-        List<TransitionOutcome> out = applyEach(tx, cycle, false);
+        tx.token(new java.util.UUID(tokenPrefix, tokenCount.incrementAndGet()));
+        backendPid(c); // as inTransaction's commit path does
+        List<TransitionOutcome> out = new ApplyEach(cycle, false).apply(tx);
         // the writes, events and row fingerprints; never the COMMIT: rolled back below
         burned.addAll(tx.flush(false));
         // and the one-round-trip path most transitions take: a clear from the alarm as this
@@ -762,13 +1126,24 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       try (Connection c = dataSource.getConnection()) {
         c.setAutoCommit(false);
         boolean committing = false;
+        int backendPid = 0;
+        LedgerTx doubtTx = null;
+        Object doubtResult = null;
         try {
           LedgerTx tx = new LedgerTx(c, clock.instant());
           tx.eventIdFloor(eventIdFloor.get());
           if (asyncCommit) {
             tx.commitWithoutWaitingForFlush();
+            tx.token(new java.util.UUID(tokenPrefix, tokenCount.incrementAndGet()));
           }
           T result = work.apply(tx);
+          if (asyncCommit) {
+            // what resolve() needs if the connection breaks in the next round trip (the pid is
+            // cached by pgjdbc: no round trip; HikariCP hides the connection once it is broken)
+            backendPid = backendPid(c);
+            doubtTx = tx;
+            doubtResult = result;
+          }
           committing = true; // from here on the outcome may be unknown (the COMMIT goes with the last writes)
           long commitStart = System.nanoTime();
           List<AlarmEvent> written = tx.flush(true);
@@ -801,6 +1176,12 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             dispatcher.signal(); // the commit's outcome is unknown: let dispatch read the table
           }
           SQLException sql = sqlCause(e);
+          if (committing && doubtTx != null && connectionBroke(sql)) {
+            // the round trip carrying the COMMIT did not come back: applyAll finds out (resolve)
+            outcomeUnknown.increment();
+            throw new OutcomeUnknownException(new InDoubt(doubtTx.tokenValue(), backendPid,
+                doubtTx.pendingAlarmIds(), doubtTx.keys(), doubtResult), e);
+          }
           if (sql != null && retryable(sql) && attempt < 3) {
             log.debug("ledger transaction retried after {}", sql.getSQLState());
             continue;
@@ -827,6 +1208,22 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       transitions.put(type, c);
     }
     return c;
+  }
+
+  /**
+   * Whether the connection itself failed (SQLSTATE class 08, e.g. pgjdbc's 08006 for an I/O error,
+   * or 57P01-57P03: the backend was terminated or the server shut down), so that the client does
+   * not know how far the server got. Any other error was the server's answer to a statement: it
+   * skipped the rest of the round trip, the COMMIT included. HikariCP evicts such connections.
+   */
+  private static boolean connectionBroke(SQLException e) {
+    String s = e == null ? null : e.getSQLState();
+    return s != null && (s.startsWith("08") || s.startsWith("57P"));
+  }
+
+  /** The PostgreSQL backend's process id of a pooled connection (pgjdbc caches it). */
+  private static int backendPid(Connection c) throws SQLException {
+    return c.unwrap(org.postgresql.PGConnection.class).getBackendPID();
   }
 
   private static boolean retryable(SQLException e) {

@@ -54,9 +54,13 @@ public final class LedgerTx {
    */
   private static final String ROW_FINGERPRINTS = "SELECT a.id, md5(a::text) FROM alarms a WHERE a.id = ANY(?)";
 
+  /**
+   * One event; {@code ledger_tx} (migration V4) is the transaction's {@link #token}, null outside
+   * rule transitions.
+   */
   private static final String INSERT_EVENT =
-      "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm)"
-          + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb)) RETURNING id";
+      "INSERT INTO alarm_events (alarm_id, type, from_state, to_state, actor, note, at, details, alarm, ledger_tx)"
+          + " VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS uuid)) RETURNING id";
 
   private final Connection connection;
   private final Instant now;
@@ -70,6 +74,8 @@ public final class LedgerTx {
   private final Map<Long, String> fingerprints = new java.util.LinkedHashMap<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private boolean asyncCommit;
+  /** Written into every event of this transaction (rule transitions only), else null. */
+  private java.util.UUID token;
   private long eventIdFloor;
   private boolean settingsSent;
 
@@ -103,7 +109,8 @@ public final class LedgerTx {
    * before commit, so its error (if any) surfaces there.
    *
    * @param sql one statement with {@code ?} parameters
-   * @param params String, Integer, Long, Boolean, {@link java.time.OffsetDateTime} or null
+   * @param params String, Integer, Long, Boolean, {@link java.time.OffsetDateTime}, {@link
+   *     java.util.UUID} or null
    */
   public void defer(String sql, Object... params) {
     deferredSql.add(sql);
@@ -313,6 +320,35 @@ public final class LedgerTx {
     escalation.clear(); // the rolled-back change may have written escalation columns
   }
 
+  /**
+   * Rule transitions: a token unique to this transaction, written into each of its events
+   * ({@code alarm_events.ledger_tx}, migration V4), by which the ledger finds out afterwards
+   * whether it committed when the connection broke during its COMMIT (docs/alerting.md "When the
+   * connection breaks during the commit").
+   */
+  void token(java.util.UUID token) {
+    this.token = token;
+  }
+
+  /** The token given with {@link #token(java.util.UUID)}, or null. */
+  java.util.UUID tokenValue() {
+    return token;
+  }
+
+  /** The (device, rule) keys ({@link KnownAlarms#key}) of the alarms of the events queued. */
+  java.util.Set<String> keys() {
+    java.util.Set<String> keys = new java.util.HashSet<>();
+    for (Pending p : pending) {
+      keys.add(KnownAlarms.key(p.after.deviceId(), p.after.ruleId()));
+    }
+    return keys;
+  }
+
+  /** The alarm ids of the events queued and not yet written (ascending, no duplicates). */
+  Long[] pendingAlarmIds() {
+    return pending.stream().map(p -> p.after.id()).distinct().sorted().toArray(Long[]::new);
+  }
+
   /** The highest event id the ledger has told (0: none): this transaction's event ids exceed it. */
   void eventIdFloor(long floor) {
     this.eventIdFloor = floor;
@@ -336,7 +372,7 @@ public final class LedgerTx {
     List<AlarmEvent> written = new ArrayList<>(n);
     int head = n == 0 ? 0 : 2; // the event-order lock's and the id floor's result sets
     StringBuilder sql = new StringBuilder();
-    List<Object> params = new ArrayList<>(4 + 9 * n);
+    List<Object> params = new ArrayList<>(4 + 10 * n);
     if (n > 0) {
       sql.append(LOCK_EVENT_ORDER).append(";\n").append(EVENT_ID_FLOOR);
       params.add(EVENT_ORDER_LOCK);
@@ -355,6 +391,7 @@ public final class LedgerTx {
       params.add(AlarmRows.ts(now));
       params.add(Json.write(p.details));
       params.add(Json.write(Json.alarmToMap(p.after)));
+      params.add(token);
     }
     boolean readFingerprints = !fingerprints.isEmpty();
     if (readFingerprints) {

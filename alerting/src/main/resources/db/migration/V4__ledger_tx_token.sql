@@ -1,0 +1,11 @@
+-- SafeGrid alerting: which ledger transaction wrote an event (docs/alerting.md "When the
+-- connection breaks during the commit"). A rule transition's transaction sends its writes, its
+-- events and its COMMIT in one round trip; when the connection breaks during that round trip the
+-- gateway cannot know whether it committed. Each rule transition's transaction writes a token of
+-- its own (a uuid, unique per transaction) into every event it appends; after such a break the
+-- ledger ends the old backend (pg_terminate_backend: an uncommitted transaction can then never
+-- commit) and looks for its token: found = committed (its transitions are not applied again),
+-- none = rolled back (they are redone). NULL for officer actions and escalation steps and for
+-- events written before this migration. No index: the lookup goes through alarm_events_alarm
+-- (the transaction's alarm ids) and runs only after a broken connection.
+ALTER TABLE alarm_events ADD COLUMN ledger_tx uuid;
