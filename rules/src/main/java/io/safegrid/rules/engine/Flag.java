@@ -23,6 +23,20 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
     FUTURE_TIMESTAMP("future_timestamp"),
     /** The time is below 1e11 ms (before 1973-03-03): epoch seconds sent as milliseconds. */
     SECONDS_AS_MILLIS("seconds_as_millis"),
+    /**
+     * The device's clock is behind the gateway's: a reading older (by the device's clock) than
+     * the newest one of its metric and more than {@code RuleEngine.CLOCK_BEHIND_TOLERANCE_MILLIS}
+     * (5 min) behind the gateway clock, confirmed by a second such reading (clock reset, e.g. to
+     * 2000-01-01 after a power cut, or set back). One flag per reading judged on its arrival time
+     * instead (raises and clears work).
+     */
+    CLOCK_BEHIND("clock_behind"),
+    /**
+     * A late reading (older than the device's newest of its metric) past a setpoint, not covered
+     * by an open alarm: it raised the alarm with its own time, or it was history (older than the
+     * reading that last cleared that alarm). Late readings are checked for raises only.
+     */
+    LATE_READING("late_reading"),
     /** The device is not in the site (first message only; later ones are counted). */
     UNKNOWN_DEVICE("unknown_device"),
     /** The device's rule overrides do not compile (first message only). */

@@ -3,6 +3,7 @@ package io.safegrid.rules.engine;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
+import io.safegrid.rules.LateCheck;
 import io.safegrid.rules.RuleContext;
 import io.safegrid.rules.TransitionSink;
 import io.safegrid.rules.combination.CombinationDetector;
@@ -30,9 +31,29 @@ import java.util.function.LongSupplier;
  * (a reading that changes no alarm). Use {@link ShardedRuleEngine} to share work between threads;
  * use this class directly in tests and benchmarks.
  *
- * <p><b>Order.</b> Event time decides: per device and metric the newest reading is the state. A
- * reading older than it is {@link Outcome#LATE} (history only), one at the same millisecond is a
- * {@link Outcome#DUPLICATE}; neither changes anything, so the same reading twice gives one alarm.
+ * <p><b>Order.</b> Event time decides: per device and metric the newest reading (by the device's
+ * clock) is the state and is evaluated on its own time, so in-order streams and backlogs sent
+ * oldest-first keep their durations. One at the same millisecond as the newest is a {@link
+ * Outcome#DUPLICATE} (nothing changes: the same message twice gives one alarm). One older than
+ * the newest is never ignored:
+ *
+ * <ul>
+ *   <li><b>Late</b> ({@link Outcome#LATE}): within {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} of the
+ *       gateway clock, or in a message with readings at several times (a cached backlog sent
+ *       after a current reading), or the first of a possible clock jump. Checked for raises only
+ *       ({@link io.safegrid.rules.LateCheck}): past a setpoint it raises or escalates with its own
+ *       time and {@code late: true} in the evidence; it never lowers or clears (a newer reading
+ *       decided the present), and one older than the reading that last cleared that alarm is
+ *       history (so a QoS 1 resend never reopens a cleared alarm). Past a setpoint and not
+ *       covered by an open alarm, it gives a {@link Flag.Kind#LATE_READING} flag.
+ *   <li><b>Clock behind</b>: a second single-time reading more than the tolerance behind the
+ *       gateway clock and newer than the first (the device's clock went back: reset to 2000 after
+ *       a power cut, or set 90 minutes behind) starts a new clock epoch for that metric: from
+ *       then on its readings are ordered by the device's clock (duplicates still found) but
+ *       judged on a rule clock advanced by arrival ({@code max(arrival, previous rule time)}), so
+ *       they raise and clear and durations are real; each gives a {@link Flag.Kind#CLOCK_BEHIND}
+ *       flag. The first in-order reading within the tolerance ends it.
+ * </ul>
  *
  * <p><b>Flags.</b> A time more than {@link #MAX_FUTURE_SKEW_MILLIS} ahead of the clock, or below
  * {@link #SECONDS_LIMIT_MILLIS} (epoch seconds sent as milliseconds), gives a {@link Flag} and is
@@ -45,6 +66,12 @@ public final class RuleEngine {
 
   /** Largest accepted clock skew into the future, ms: 5 minutes. */
   public static final long MAX_FUTURE_SKEW_MILLIS = 5 * 60_000L;
+  /**
+   * How far a reading older than the newest one may be behind the gateway clock before the
+   * device's clock is suspected to have gone back, ms: 5 minutes (the same as the future skew).
+   * A clock that went back by less delays clears by at most this long; raises are never delayed.
+   */
+  public static final long CLOCK_BEHIND_TOLERANCE_MILLIS = 5 * 60_000L;
   /** Times below this (1e11 ms, 1973-03-03) are taken for epoch seconds sent as milliseconds. */
   public static final long SECONDS_LIMIT_MILLIS = 100_000_000_000L;
 
@@ -125,13 +152,33 @@ public final class RuleEngine {
       return Outcome.UNKNOWN_DEVICE;
     }
     touch(d, now);
-    return evaluate(d, r, now);
+    return evaluate(d, r, now, false);
   }
 
-  /** Evaluates a batch (e.g. an NB-IoT unit's cached backlog) in the order given. */
+  /**
+   * Evaluates one message's readings in the order given. A message with readings at several
+   * times is a cached backlog (an NB-IoT unit sends 200-600 records when its link returns): its
+   * readings older than the newest are late, never taken for a clock that went back.
+   */
   public void onReadings(List<Reading> readings) {
-    for (int i = 0, n = readings.size(); i < n; i++) {
-      onReading(readings.get(i));
+    int n = readings.size();
+    boolean backlog = false;
+    if (n > 1) {
+      long t0 = readings.get(0).timeMillis();
+      for (int i = 1; i < n && !backlog; i++) {
+        backlog = readings.get(i).timeMillis() != t0;
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      Reading r = readings.get(i);
+      long now = clock.getAsLong();
+      DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
+      if (d == null) {
+        unknown++;
+        continue;
+      }
+      touch(d, now);
+      evaluate(d, r, now, backlog);
     }
   }
 
@@ -246,7 +293,7 @@ public final class RuleEngine {
     for (Reading r : replay) {
       DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
       if (d != null) {
-        evaluate(d, r, now);
+        evaluate(d, r, now, true);
       }
     }
     return (int) (transitions - before);
@@ -307,39 +354,103 @@ public final class RuleEngine {
     return d != null && d.offlineOpen;
   }
 
-  private Outcome evaluate(DeviceRuleState d, Reading r, long now) {
+  private Outcome evaluate(DeviceRuleState d, Reading r, long now, boolean backlog) {
     long t = r.timeMillis();
     if (flagged(d.deviceId, r.metric(), t, now)) {
       return Outcome.FLAGGED;
     }
     MetricState m = d.metric(r.metric());
-    if (t < m.latestTime) {
-      late++;
-      return Outcome.LATE;
-    }
-    if (t == m.latestTime) {
+    long ruleTime;
+    boolean onArrival;
+    if (t > m.latestTime) {
+      // newer by the device's clock (in its current clock epoch): the hot path
+      m.suspectTime = Long.MIN_VALUE;
+      if (m.clockBehind && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
+        onArrival = true;
+        ruleTime = Math.max(now, m.ruleTime);
+      } else {
+        m.clockBehind = false;
+        onArrival = false;
+        ruleTime = Math.max(t, m.ruleTime);
+      }
+    } else if (t == m.latestTime || t == m.suspectTime) {
       duplicates++;
       return Outcome.DUPLICATE;
+    } else if (!backlog && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS
+        && m.suspectTime != Long.MIN_VALUE && t > m.suspectTime) {
+      // a second reading far behind, newer than the first: the device's clock went back
+      m.clockBehind = true;
+      m.suspectTime = Long.MIN_VALUE;
+      for (int i = 0; i < m.thresholds.length; i++) {
+        m.thresholds[i].newClockEpoch();
+      }
+      onArrival = true;
+      ruleTime = Math.max(now, m.ruleTime);
+    } else {
+      boolean suspect = !backlog && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS;
+      if (suspect) {
+        m.suspectTime = t; // maybe a clock that went back: the next such reading tells
+      }
+      return late(d, m, r, now, suspect ? now : t);
+    }
+    if (onArrival) {
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.CLOCK_BEHIND, d.deviceId, r.metric(), t, now,
+          "device clock is " + (now - t) / 1000 + " s behind the gateway clock and went back "
+              + "(older than the newest reading): judged on arrival time"));
     }
     double v = r.value();
     m.latestTime = t;
     m.latestValue = v;
+    m.ruleTime = ruleTime;
     RuleSet.MetricRules rules = m.rules;
     if (rules == null) {
       return Outcome.NO_RULE;
     }
     evaluated++;
     for (int i = 0; i < m.thresholds.length; i++) {
-      m.thresholds[i].evaluate(t, v, ctx);
+      m.thresholds[i].evaluate(ruleTime, t, onArrival, v, ctx);
     }
     for (int i = 0; i < m.rates.length; i++) {
-      m.rates[i].evaluate(t, v, ctx);
+      m.rates[i].evaluate(ruleTime, v, ctx);
     }
     StateCodeRule[] codes = rules.stateCodes();
     for (int i = 0; i < codes.length; i++) {
-      codes[i].evaluate(t, v, d.latches, ctx);
+      codes[i].evaluate(ruleTime, v, d.latches, ctx);
     }
     return Outcome.EVALUATED;
+  }
+
+  /** A late reading: raises only (see the class comment); flagged when past a setpoint and new. */
+  private Outcome late(DeviceRuleState d, MetricState m, Reading r, long now, long atMillis) {
+    late++;
+    RuleSet.MetricRules rules = m.rules;
+    if (rules == null) {
+      return Outcome.LATE;
+    }
+    long t = r.timeMillis();
+    double v = r.value();
+    int raised = 0;
+    int history = 0;
+    for (int i = 0; i < m.thresholds.length; i++) {
+      LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, ctx);
+      raised += c == LateCheck.RAISED ? 1 : 0;
+      history += c == LateCheck.HISTORY ? 1 : 0;
+    }
+    StateCodeRule[] codes = rules.stateCodes();
+    for (int i = 0; i < codes.length; i++) {
+      LateCheck c = codes[i].lateRaise(t, atMillis, v, now, d.latches, ctx);
+      raised += c == LateCheck.RAISED ? 1 : 0;
+      history += c == LateCheck.HISTORY ? 1 : 0;
+    }
+    if (raised + history > 0) {
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.LATE_READING, d.deviceId, r.metric(), t, now,
+          "reading " + (now - t) / 1000 + " s old, older than the newest one ("
+              + (m.latestTime - t) / 1000 + " s): "
+              + (raised > 0 ? "raised with its own time" : "history: older than the last clear")));
+    }
+    return Outcome.LATE;
   }
 
   private boolean flagged(String deviceId, String subject, long t, long now) {

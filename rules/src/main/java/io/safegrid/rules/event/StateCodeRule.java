@@ -102,6 +102,52 @@ public final class StateCodeRule {
     }
   }
 
+  /**
+   * Checks a late reading of the metric (older than the newest one) for a raise only: a code that
+   * asks for an alarm raises it, or escalates an open one, with the reading's own time; it never
+   * clears the family's others, and never lowers a severity. A raise older than the latch's last
+   * change is history (see {@link Latches#raise}). Unknown, normal and neutral codes do nothing.
+   *
+   * @param timeMillis the time the device sent, epoch ms
+   * @param atMillis the transition's time, epoch ms: the reading's own time, or its arrival time
+   *     when the device's clock is suspected to be wrong
+   * @param value the code
+   * @param receivedMillis the engine clock when it arrived, epoch ms (for evidence)
+   */
+  public io.safegrid.rules.LateCheck lateRaise(long timeMillis, long atMillis, double value,
+      long receivedMillis, Latches latches, RuleContext ctx) {
+    Code c = null;
+    for (Code k : codes) {
+      if (k.code() == value) {
+        c = k;
+        break;
+      }
+    }
+    if (c == null || c.ruleId() == null) {
+      return io.safegrid.rules.LateCheck.NOT_PAST_SETPOINT;
+    }
+    if (latches.isOpen(c.ruleId())
+        && latches.get(c.ruleId()).severity().compareTo(c.severity()) >= 0) {
+      return io.safegrid.rules.LateCheck.ALREADY_OPEN;
+    }
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("metric", metric);
+    ev.put("value", value);
+    ev.put("state", c.name());
+    ev.put("reading_time_ms", timeMillis);
+    ev.put("late", true);
+    ev.put("received_ms", receivedMillis);
+    String msg = "device state " + c.name().replace('_', ' ') + " (" + metric + "=" + c.code()
+        + "): late reading sent " + java.time.Instant.ofEpochMilli(timeMillis) + ", received "
+        + java.time.Instant.ofEpochMilli(receivedMillis);
+    if (timeMillis < latches.get(c.ruleId()).changedAtMillis) {
+      return io.safegrid.rules.LateCheck.HISTORY;
+    }
+    return latches.raise(c.ruleId(), c.severity(), atMillis, msg, ev, ctx)
+        ? io.safegrid.rules.LateCheck.RAISED
+        : io.safegrid.rules.LateCheck.HISTORY;
+  }
+
   private boolean anyOpen(Latches latches) {
     for (String r : family) {
       if (latches.isOpen(r)) {

@@ -3,7 +3,9 @@ package io.safegrid.rules.threshold;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.AlarmTransition.Kind;
 import io.safegrid.model.Severity;
+import io.safegrid.rules.LateCheck;
 import io.safegrid.rules.RuleContext;
+import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -173,32 +175,67 @@ public final class ThresholdRule {
     return 0;
   }
 
-  /** Evaluates one accepted (newest) reading against the state; allocation-free unless it emits. */
-  void evaluate(ThresholdState s, long timeMillis, double value, RuleContext ctx) {
+  /**
+   * Evaluates one accepted (newest) reading against the state; allocation-free unless it emits.
+   * Durations (debounce) run on {@code ruleTime}; evidence shows {@code readingTime}.
+   */
+  void evaluate(ThresholdState s, long ruleTime, long readingTime, boolean onArrival, double value,
+      RuleContext ctx) {
     s.lastValue = value;
-    s.lastTimeMillis = timeMillis;
+    s.lastTimeMillis = readingTime;
+    s.lastRuleTimeMillis = ruleTime;
+    s.lastOnArrival = onArrival;
     int target = targetLevel(value, s.level);
     if (target == s.level) {
       s.pendingLevel = -1;
       return;
     }
     if (debounceMillis == 0) {
-      change(s, target, timeMillis, timeMillis, ctx);
+      change(s, target, ruleTime, ruleTime, ctx);
       return;
     }
     boolean sameDirection =
         s.pendingLevel >= 0 && Integer.signum(s.pendingLevel - s.level) == Integer.signum(target - s.level);
     if (!sameDirection) {
       s.pendingLevel = target;
-      s.pendingSinceMillis = timeMillis;
+      s.pendingSinceMillis = ruleTime;
       s.token++;
-      ctx.callBackAt(timeMillis + debounceMillis, s, s.token);
+      ctx.callBackAt(ruleTime + debounceMillis, s, s.token);
       return;
     }
     s.pendingLevel = target;
-    if (timeMillis - s.pendingSinceMillis >= debounceMillis) {
-      change(s, target, timeMillis, s.pendingSinceMillis, ctx);
+    if (ruleTime - s.pendingSinceMillis >= debounceMillis) {
+      change(s, target, ruleTime, s.pendingSinceMillis, ctx);
     }
+  }
+
+  /** See {@link ThresholdState#lateRaise}. */
+  LateCheck lateRaise(ThresholdState s, long readingTime, long atMillis, double value,
+      long receivedMillis, RuleContext ctx) {
+    int target = targetLevel(value, 0);
+    if (target == 0) {
+      return LateCheck.NOT_PAST_SETPOINT;
+    }
+    if (target <= s.level) {
+      return LateCheck.ALREADY_OPEN;
+    }
+    if (readingTime <= s.downTimeMillis) {
+      return LateCheck.HISTORY;
+    }
+    int from = s.level;
+    s.level = target;
+    s.pendingLevel = -1;
+    s.token++;
+    Kind kind = from == 0 ? Kind.RAISE : Kind.SEVERITY_CHANGE;
+    String message = String.format(Locale.ROOT, "%s %s %s %s level %d (%s %s)%s: late reading sent %s, received %s",
+        label, fmt(value), unit, side(), target, fmt(setpoint(target)), unit,
+        from == 0 ? "" : ", was level " + from, Instant.ofEpochMilli(readingTime),
+        Instant.ofEpochMilli(receivedMillis));
+    Map<String, Object> ev = evidence(value, readingTime, target, from);
+    ev.put("late", true);
+    ev.put("received_ms", receivedMillis);
+    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity(target), atMillis, message, ev));
+    return LateCheck.RAISED;
   }
 
   /** The deadline call for a pending change. */
@@ -218,6 +255,9 @@ public final class ThresholdRule {
     s.level = target;
     s.pendingLevel = -1;
     s.token++;
+    if (target < from) {
+      s.downTimeMillis = s.lastTimeMillis;
+    }
     Kind kind;
     Severity severity;
     String message;
@@ -237,22 +277,34 @@ public final class ThresholdRule {
       message = String.format(Locale.ROOT, "%s %s %s now level %d (%s %s), was level %d",
           label, fmt(s.lastValue), unit, target, fmt(setpoint(target)), unit, from);
     }
+    Map<String, Object> ev = evidence(s.lastValue, s.lastTimeMillis, target, from);
+    if (debounceMillis > 0) {
+      ev.put("debounce_ms", debounceMillis);
+      ev.put("held_since_ms", sinceMillis);
+    }
+    if (s.lastOnArrival) {
+      // the device's clock is behind (reset, or far off): judged on the time it arrived
+      message += ": device clock wrong (sent " + Instant.ofEpochMilli(s.lastTimeMillis)
+          + "), judged on arrival";
+      ev.put("device_clock", "behind");
+      ev.put("rule_time_ms", s.lastRuleTimeMillis);
+    }
+    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity, atMillis, message, ev));
+  }
+
+  private Map<String, Object> evidence(double value, long readingTime, int target, int from) {
     Map<String, Object> ev = new LinkedHashMap<>();
     ev.put("metric", metric);
-    ev.put("value", s.lastValue);
+    ev.put("value", value);
     ev.put("unit", unit);
-    ev.put("reading_time_ms", s.lastTimeMillis);
+    ev.put("reading_time_ms", readingTime);
     ev.put("level", target);
     ev.put("previous_level", from);
     int shown = target == 0 ? 1 : target;
     ev.put("setpoint", setpoint(shown));
     ev.put("hysteresis", hysteresis);
     ev.put("direction", direction.name().toLowerCase(Locale.ROOT));
-    if (debounceMillis > 0) {
-      ev.put("debounce_ms", debounceMillis);
-      ev.put("held_since_ms", sinceMillis);
-    }
-    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity, atMillis, message, ev));
+    return ev;
   }
 
   private String side() {

@@ -15,16 +15,70 @@ public final class ThresholdState implements RuleContext.Confirmable {
   long pendingSinceMillis;
   long token;
   double lastValue = Double.NaN;
+  /** Device time of the newest in-order reading (its own {@code ts}), for evidence. */
   long lastTimeMillis;
+  /** Rule clock of the newest in-order reading (its arrival time when the clock is behind). */
+  long lastRuleTimeMillis;
+  /** Whether the newest in-order reading was judged on its arrival time (device clock behind). */
+  boolean lastOnArrival;
+  /**
+   * Device time of the newest in-order reading when the level last went down (lowered or
+   * cleared); a late reading older than this is history. Long.MIN_VALUE when never.
+   */
+  long downTimeMillis = Long.MIN_VALUE;
 
   ThresholdState(ThresholdRule rule, String deviceId) {
     this.rule = rule;
     this.deviceId = deviceId;
   }
 
-  /** Evaluates one accepted (newest) reading of the rule's metric. */
+  /**
+   * Evaluates one accepted (newest) reading of the rule's metric on its own time.
+   *
+   * @param timeMillis the reading's time, epoch ms
+   * @param value the value, in the metric's unit
+   */
   public void evaluate(long timeMillis, double value, RuleContext ctx) {
-    rule.evaluate(this, timeMillis, value, ctx);
+    rule.evaluate(this, timeMillis, timeMillis, false, value, ctx);
+  }
+
+  /**
+   * Evaluates one accepted (newest) reading of the rule's metric on the engine's rule clock.
+   *
+   * @param ruleTimeMillis the rule clock, epoch ms: the reading's time, or its arrival time when
+   *     the device's clock is behind; never less than the previous call's
+   * @param readingTimeMillis the time the device sent, epoch ms (shown in evidence)
+   * @param onArrival true when {@code ruleTimeMillis} is the arrival time (device clock behind)
+   * @param value the value, in the metric's unit
+   */
+  public void evaluate(long ruleTimeMillis, long readingTimeMillis, boolean onArrival,
+      double value, RuleContext ctx) {
+    rule.evaluate(this, ruleTimeMillis, readingTimeMillis, onArrival, value, ctx);
+  }
+
+  /**
+   * Checks a late reading (older than the newest one) for a raise only; see {@link
+   * io.safegrid.rules.LateCheck}. No hysteresis or debounce applies: the value must reach the
+   * setpoint itself, and it raises at once with its own time (how long it held is unknown, and a
+   * safety gateway errs towards telling).
+   *
+   * @param readingTimeMillis the time the device sent, epoch ms (compared with the last clear)
+   * @param atMillis the transition's time, epoch ms: the reading's own time, or its arrival
+   *     time when the device's clock is suspected to be wrong
+   * @param value the value, in the metric's unit
+   * @param receivedMillis the engine clock when it arrived, epoch ms (for evidence)
+   */
+  public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
+      long receivedMillis, RuleContext ctx) {
+    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, ctx);
+  }
+
+  /**
+   * Forgets the device time of the last lowering: the device's clock went back, so times of the
+   * old clock cannot be compared with the new one.
+   */
+  public void newClockEpoch() {
+    downTimeMillis = Long.MIN_VALUE;
   }
 
   @Override

@@ -26,7 +26,7 @@ class OrderingAndFlagsTest {
   }
 
   @Test
-  void aLateReadingGoesToHistoryAndNeverOverridesNewerState() {
+  void aLateReadingNeverOverridesNewerStateButItsLeakIsRaisedWithItsOwnTime() {
     Fixture f = Fixture.dongnan().device("gas-001", DeviceType.GAS_ALARM);
     f.clock.set(Fixture.T0 + 2_000);
     RuleEngine e = f.engine();
@@ -40,7 +40,12 @@ class OrderingAndFlagsTest {
       assertThat(v[0]).isEqualTo(Fixture.T0 + 1000);
       assertThat(v[1]).isEqualTo(10.0);
     });
-    assertThat(f.out).as("late high readings raise nothing").isEmpty();
+    assertThat(f.out).as("late high readings raise (never silently ignored), with their own time")
+        .extracting(t -> t.kind(), t -> t.timeMillis())
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(Kind.RAISE, Fixture.T0 + 400),
+            org.assertj.core.groups.Tuple.tuple(Kind.SEVERITY_CHANGE, Fixture.T0 + 700));
+    assertThat(f.flags).extracting(Flag::kind)
+        .containsExactly(Flag.Kind.LATE_READING, Flag.Kind.LATE_READING);
     assertThat(e.stats().late()).isEqualTo(2);
   }
 
