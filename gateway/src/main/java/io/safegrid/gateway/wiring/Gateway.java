@@ -2,7 +2,6 @@ package io.safegrid.gateway.wiring;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -37,7 +36,6 @@ import io.safegrid.gateway.storage.TimescaleReadingStore;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import io.safegrid.rules.config.RuleBook;
-import io.safegrid.rules.engine.Flag;
 import io.safegrid.rules.engine.ShardedRuleEngine;
 import io.safegrid.schema.SchemaMigrator;
 import io.safegrid.site.Device;
@@ -185,8 +183,6 @@ public final class Gateway implements AutoCloseable {
     AlarmWriter writer = new AlarmWriter(ledger, registry);
     started.push(new Part("alarm writer", writer));
     SiteDirectory directory = new SiteDirectory(site);
-    Counter.Builder flags = Counter.builder("safegrid.rules.flags")
-        .description("suspicious input the rule engine did not take as newest state");
     RuleBook ruleBook = RuleBook.fromParameters(site.rules());
     rules = new ShardedRuleEngine(
         ruleBook,
@@ -197,7 +193,7 @@ public final class Gateway implements AutoCloseable {
         // scheduled again): 16 against 2 cut hand-offs 20-fold (docs/performance.md "Round 5")
         Integer.getInteger("safegrid.rules.shards", RULE_SHARDS),
         writer,
-        (Flag f) -> flags.tag("reason", f.kind().reason()).register(registry).increment());
+        new RuleFlags(registry)); // counted by reason; the first of each device and reason logged
     started.push(new Part("rule engine", rules));
     // the rule engine runs a free shard on the transport's own thread (no hop): this shows what is left
     Timer handOff = Timer.builder("safegrid.rules.handoff")

@@ -5,7 +5,7 @@ package io.safegrid.rules.engine;
  * safegrid.rules.readings} with tag {@code outcome}, {@code safegrid.rules.transitions}.
  *
  * @param evaluated readings and events evaluated as newest state
- * @param late readings and events older than the newest state (history only)
+ * @param late readings and events older than the newest state (checked for raises only)
  * @param duplicates readings at the same time as the newest state
  * @param flagged readings and events flagged (future, seconds as millis)
  * @param unknown readings and events of unknown devices

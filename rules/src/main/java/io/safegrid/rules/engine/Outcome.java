@@ -4,7 +4,11 @@ package io.safegrid.rules.engine;
 public enum Outcome {
   /** Taken as the newest state and evaluated. */
   EVALUATED,
-  /** Older than the newest state of that metric: history only, not evaluated. */
+  /**
+   * Older than the newest state of that metric: not taken as the state, checked for raises only
+   * (see {@link io.safegrid.rules.LateCheck}); a reading judged on arrival because the device's
+   * clock is behind is {@link #EVALUATED}.
+   */
   LATE,
   /** Same time as the newest state of that metric: already seen, ignored. */
   DUPLICATE,

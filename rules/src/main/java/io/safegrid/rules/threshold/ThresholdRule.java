@@ -30,6 +30,10 @@ import java.util.Objects;
  * least that much later that still asks for a change in the same direction, or by the engine's
  * deadline call at {@code since + debounce}. A reading that asks for the current level again
  * cancels the pending change, so a value hovering around the setpoint never raises.
+ *
+ * <p>Late readings (older than the newest, see {@link ThresholdState#lateRaise}) may raise or
+ * escalate, never lower or clear; durations run on the engine's rule clock, which is the
+ * reading's own time unless the device's clock is behind (then its arrival time).
  */
 public final class ThresholdRule {
 
