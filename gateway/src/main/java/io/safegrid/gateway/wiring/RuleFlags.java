@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * reason) logged at WARN with its detail, so an operator learns that a device's clock went back
  * without a line per reading (a device with a wrong clock flags every reading). At most {@value
  * #MAX_LOGGED} (device, reason) pairs are remembered; past that, flags are only counted.
- * Thread-safe and allocation-free after the first flag of a pair (called on Netty event loops).
+ * Thread-safe and quick (called on Netty event loops): a counter increment and a set lookup.
  */
 final class RuleFlags implements FlagSink {
 
