@@ -130,6 +130,9 @@ public final class StateCodeRule {
         && latches.get(c.ruleId()).severity().compareTo(c.severity()) >= 0) {
       return io.safegrid.rules.LateCheck.ALREADY_OPEN;
     }
+    if (timeMillis < latches.get(c.ruleId()).changedAtMillis) {
+      return io.safegrid.rules.LateCheck.HISTORY;
+    }
     Map<String, Object> ev = new LinkedHashMap<>();
     ev.put("metric", metric);
     ev.put("value", value);
@@ -140,9 +143,6 @@ public final class StateCodeRule {
     String msg = "device state " + c.name().replace('_', ' ') + " (" + metric + "=" + c.code()
         + "): late reading sent " + java.time.Instant.ofEpochMilli(timeMillis) + ", received "
         + java.time.Instant.ofEpochMilli(receivedMillis);
-    if (timeMillis < latches.get(c.ruleId()).changedAtMillis) {
-      return io.safegrid.rules.LateCheck.HISTORY;
-    }
     return latches.raise(c.ruleId(), c.severity(), atMillis, msg, ev, ctx)
         ? io.safegrid.rules.LateCheck.RAISED
         : io.safegrid.rules.LateCheck.HISTORY;

@@ -144,6 +144,26 @@ class ClockAndLateReadingsTest {
   }
 
   @Test
+  void d_theUnitsOwnHighAlarmStateInALateBacklogIsRaisedToo_andALateNormalStateClearsNothing() {
+    Fixture f = gas("gas-118");
+    f.clock.set(Fixture.T0);
+    f.engine().onReadings(List.of(Reading.of("gas-118", "state", Fixture.T0, 0)));
+    f.engine().onReadings(List.of(
+        Reading.of("gas-118", "state", Fixture.T0 - 3 * MIN, 2),
+        Reading.of("gas-118", "state", Fixture.T0 - 2 * MIN, 0)));
+    assertThat(f.of("gas-device-alarm")).singleElement().satisfies(t -> {
+      assertThat(t.kind()).isEqualTo(Kind.RAISE);
+      assertThat(t.severity()).isEqualTo(Severity.CRITICAL);
+      assertThat(t.timeMillis()).isEqualTo(Fixture.T0 - 3 * MIN);
+      assertThat(t.evidence()).containsEntry("late", true).containsEntry("state", "high_alarm");
+    });
+    f.clock.set(Fixture.T0 + MIN);
+    f.engine().onReadings(List.of(Reading.of("gas-118", "state", Fixture.T0 + MIN, 0)));
+    assertThat(f.of("gas-device-alarm")).extracting(AlarmTransition::kind)
+        .containsExactly(Kind.RAISE, Kind.CLEAR);
+  }
+
+  @Test
   void anOldBacklogAfterACurrentAlarm_neitherClearsItNorIsTakenForAClockJump() {
     Fixture f = gas("gas-114");
     send(f, 0, "gas-114", Fixture.T0, 70.0);
