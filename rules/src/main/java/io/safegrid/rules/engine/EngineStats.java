@@ -7,7 +7,9 @@ package io.safegrid.rules.engine;
  * @param evaluated readings and events evaluated as newest state
  * @param late readings and events older than the newest state (checked for raises only)
  * @param duplicates readings at the same time as the newest state
- * @param flagged readings and events flagged (future, seconds as millis)
+ * @param flagged flags given: readings and events flagged (future, seconds as millis; not
+ *     evaluated), readings judged on arrival (clock behind; also in {@code evaluated}) and late
+ *     readings past a setpoint (also in {@code late})
  * @param unknown readings and events of unknown devices
  * @param transitions alarm transitions emitted (combined ones not included)
  * @param devices devices with state
