@@ -184,8 +184,11 @@ public final class RuleEngine {
 
   /**
    * Evaluates one device event (fire, fault, reset, ...): marks the device seen, then applies the
-   * event rules of its type unless flagged. A raise or clear older than the latch's last change is
-   * history ({@link Outcome#LATE}).
+   * event rules of its type unless flagged. A clear older than the latch's last change is history;
+   * so is a raise, unless the event is more than {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} behind the
+   * gateway clock (the device's clock may have gone back): then it raises at its arrival time
+   * (see {@link io.safegrid.rules.event.EventRule#apply(DeviceEvent, long,
+   * io.safegrid.rules.event.Latches, RuleContext)}).
    */
   public Outcome onEvent(DeviceEvent e) {
     long now = clock.getAsLong();
@@ -198,7 +201,10 @@ public final class RuleEngine {
     if (flagged(d.deviceId, e.event(), e.timeMillis(), now)) {
       return Outcome.FLAGGED;
     }
-    if (!d.rules.events().apply(e, d.latches, ctx)) {
+    // an event far behind the gateway clock may come from a clock that went back: its raise is
+    // never lost as history (judged at arrival); its clears keep its own time
+    long lateRaiseAt = now - e.timeMillis() > CLOCK_BEHIND_TOLERANCE_MILLIS ? now : Long.MIN_VALUE;
+    if (!d.rules.events().apply(e, lateRaiseAt, d.latches, ctx)) {
       return Outcome.NO_RULE;
     }
     evaluated++;

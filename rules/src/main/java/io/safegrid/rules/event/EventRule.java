@@ -106,11 +106,26 @@ public final class EventRule {
   }
 
   /**
-   * Applies one event (not flagged, not a duplicate) to the device's latches.
+   * Applies one event (not flagged, not a duplicate) to the device's latches, on its own time.
    *
    * @return true when the event name is known
    */
   public boolean apply(DeviceEvent e, Latches latches, RuleContext ctx) {
+    return apply(e, Long.MIN_VALUE, latches, ctx);
+  }
+
+  /**
+   * Applies one event to the device's latches. Clears always go by the event's own time (a late
+   * clear never undoes a newer raise). A raise older than its latch's last change is history,
+   * unless {@code lateRaiseAtMillis} is given: then it raises at that time (the arrival time of an
+   * event more than the clock tolerance behind the gateway clock: the device's clock may have
+   * gone back, e.g. a panel reset to 2000 after a power cut, and a fire must not be lost), with
+   * {@code late: true} and {@code received_ms} in the evidence.
+   *
+   * @param lateRaiseAtMillis the arrival time, epoch ms, or {@link Long#MIN_VALUE} for none
+   * @return true when the event name is known
+   */
+  public boolean apply(DeviceEvent e, long lateRaiseAtMillis, Latches latches, RuleContext ctx) {
     Action a = byEvent.get(e.event().toLowerCase(Locale.ROOT));
     if (a == null) {
       return false;
@@ -133,8 +148,20 @@ public final class EventRule {
       latches.clear(r, e.timeMillis(), a.label() + where + text, ev, ctx);
     }
     if (a.raiseRuleId() != null) {
-      latches.raiseDebounced(a.raiseRuleId(), a.severity(), e.timeMillis(), a.debounceMillis(),
-          a.label() + where + text, ev, ctx);
+      long at = e.timeMillis();
+      String message = a.label() + where + text;
+      Latch l = latches.get(a.raiseRuleId());
+      if (lateRaiseAtMillis != Long.MIN_VALUE && at < l.changedAtMillis
+          && !(l.open && l.severity == a.severity())) {
+        at = Math.max(lateRaiseAtMillis, l.changedAtMillis);
+        ev = new LinkedHashMap<>(ev);
+        ev.put("late", true);
+        ev.put("received_ms", lateRaiseAtMillis);
+        message += ": late event sent " + java.time.Instant.ofEpochMilli(e.timeMillis())
+            + ", received " + java.time.Instant.ofEpochMilli(lateRaiseAtMillis);
+      }
+      latches.raiseDebounced(a.raiseRuleId(), a.severity(), at, a.debounceMillis(), message, ev,
+          ctx);
     }
     return true;
   }

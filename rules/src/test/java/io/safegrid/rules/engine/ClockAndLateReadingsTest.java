@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.DeviceType;
 import io.safegrid.model.Reading;
 import io.safegrid.model.Severity;
@@ -161,6 +162,30 @@ class ClockAndLateReadingsTest {
     f.engine().onReadings(List.of(Reading.of("gas-118", "state", Fixture.T0 + MIN, 0)));
     assertThat(f.of("gas-device-alarm")).extracting(AlarmTransition::kind)
         .containsExactly(Kind.RAISE, Kind.CLEAR);
+  }
+
+  @Test
+  void aFirePanelWhoseClockWentBackStillRaisesAFire_butAResendNeverReopensOne() {
+    Fixture f = Fixture.dongnan().device("fire-1", DeviceType.FIRE_PANEL);
+    RuleEngine e = f.engine();
+    f.clock.set(Fixture.T0);
+    e.onEvent(new DeviceEvent("fire-1", Fixture.T0, "fire", 3, 12, null));
+    f.clock.set(Fixture.T0 + MIN);
+    e.onEvent(new DeviceEvent("fire-1", Fixture.T0 + MIN, "reset", null, null, null));
+    f.clock.set(Fixture.T0 + 90_000);
+    e.onEvent(new DeviceEvent("fire-1", Fixture.T0, "fire", 3, 12, null)); // QoS 1 resend
+    assertThat(f.of("fire-panel-fire")).extracting(AlarmTransition::kind)
+        .containsExactly(Kind.RAISE, Kind.CLEAR);
+    // power cut: the panel's clock restarts at 2000 and it reports a fire
+    f.clock.set(Fixture.T0 + 2 * MIN);
+    e.onEvent(new DeviceEvent("fire-1", Y2000 + 5_000, "fire", 4, 1, null));
+    assertThat(f.of("fire-panel-fire")).extracting(AlarmTransition::kind)
+        .containsExactly(Kind.RAISE, Kind.CLEAR, Kind.RAISE);
+    AlarmTransition fire = f.of("fire-panel-fire").get(2);
+    assertThat(fire.severity()).isEqualTo(Severity.CRITICAL);
+    assertThat(fire.timeMillis()).isEqualTo(Fixture.T0 + 2 * MIN);
+    assertThat(fire.evidence()).containsEntry("late", true)
+        .containsEntry("event_time_ms", Y2000 + 5_000).containsEntry("zone", 4);
   }
 
   @Test
