@@ -618,7 +618,6 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       int done = 0;
       int backends = 0;
       try {
-        backends = warmUpEveryPooledConnection(WARM_UP_CYCLES_PER_CONNECTION);
         for (; done < cycles && !Thread.currentThread().isInterrupted(); done++) {
           while (applying.get() > 0) {
             Thread.sleep(5); // a real alarm goes first: no wait for the event-order lock behind us
@@ -627,6 +626,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             break;
           }
         }
+        // after the cycles above, so each takes a few milliseconds (compiled) while it holds the pool
+        backends = warmUpEveryPooledConnection(WARM_UP_CYCLES_PER_CONNECTION);
         // HikariCP checks a connection idle for more than 0.5 s before handing it out (a round
         // trip, Connection.isValid): the first real alarm after a start always takes that path,
         // and it was 3 ms of its transaction (0.5 ms of CPU); take it once here
@@ -637,7 +638,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
-      log.info("alarm path warm-up: {} rolled-back cycles in {} ms ({} on each of {} pooled connections first)",
+      log.info("alarm path warm-up: {} rolled-back cycles in {} ms (then {} on each of {} pooled connections)",
           done, (System.nanoTime() - t0) / 1_000_000, WARM_UP_CYCLES_PER_CONNECTION, backends);
     }, "safegrid-ledger-warmup");
     t.setDaemon(true);
@@ -666,8 +667,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * select 10 ms, a first PL/pgSQL call 5 ms (psql, 2026-11-30). The warm-up's own cycles use one
    * backend; the alarm writer gets another whenever that one is busy, and its first alarm there
    * paid for it. Takes at most as many
-   * connections as are idle (or not yet opened) now, and stops borrowing when a rule transition
-   * is being applied.
+   * connections as are idle (or not yet opened) now, stops when a rule transition is being
+   * applied, and gives each back as soon as its cycles are done. Runs after the JIT cycles, so the
+   * pool is held for a few milliseconds a connection.
    *
    * @return how many connections were warmed (0 when the pool is not HikariCP's)
    */
@@ -693,19 +695,24 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           && (pool.getIdleConnections() > 0 || pool.getTotalConnections() < max)) {
         held.add(dataSource.getConnection());
       }
-      for (Connection c : held) {
-        for (int i = 0; i < perConnection; i++) {
+      for (int k = 0; k < held.size(); k++) {
+        Connection c = held.get(k);
+        for (int i = 0; i < perConnection && applying.get() == 0; i++) {
           if (!warmUpOn(c)) {
             return held.size();
           }
         }
+        c.close(); // back to the pool at once: a real alarm never waits for more than one cycle
+        held.set(k, null);
       }
     } catch (SQLException | RuntimeException e) {
       log.debug("alarm path warm-up of the pooled connections stopped: {}", e.toString());
     } finally {
       for (Connection c : held) {
         try {
-          c.close();
+          if (c != null) {
+            c.close();
+          }
         } catch (SQLException ignored) {
           // returned to the pool or discarded by it
         }
