@@ -206,11 +206,12 @@ class MqttDeadLetterTest {
     await().atMost(Duration.ofSeconds(10)).until(() ->
         ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
         + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')") == 8);
+    // one connection each, kept by whichever storage writer takes it: in any order
     assertThat(payloads("gas-203", "mqtt:malformed"))
-        .containsExactly(badLength, notUtf8Topic, reservedType);
+        .containsExactlyInAnyOrder(badLength, notUtf8Topic, reservedType);
     assertThat(payloads("gas-204", "mqtt:malformed")).containsExactly(garbage);
     assertThat(payloads("gas-205", "mqtt:malformed")).containsExactly(notUtf8Topic);
-    assertThat(payloads("gas-206", "mqtt:malformed")).containsExactly(badLength, notUtf8TopicV5, garbage);
+    assertThat(payloads("gas-206", "mqtt:malformed")).containsExactlyInAnyOrder(badLength, notUtf8TopicV5, garbage);
     assertThat(ingest.rows("SELECT count(*) FROM dead_letters WHERE source = 'mqtt:malformed' AND device_id IN ("
         + " 'gas-203', 'gas-204', 'gas-205', 'gas-206')"
         + " AND reason LIKE 'malformed MQTT packet (%): %not processed; kept its first % bytes (at most 4096)'"))
