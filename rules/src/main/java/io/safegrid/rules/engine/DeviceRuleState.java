@@ -37,6 +37,45 @@ public final class DeviceRuleState {
     this.latches = new Latches(deviceId);
   }
 
+  /**
+   * Keys ({@link #eventKey}) of the last {@link MetricState#SEEN} events judged, for resend
+   * detection (QoS 1 after a lost PUBACK, a session resumed later); null until the first event.
+   */
+  private long[] seenEvents;
+  private int seenEventsCount;
+  private int seenEventsNext;
+
+  /** An event's identity as the device sent it: its time, name, zone, point and text. */
+  static long eventKey(io.safegrid.model.DeviceEvent e) {
+    long h = e.timeMillis();
+    h = h * 1_000_003L + e.event().hashCode();
+    h = h * 1_000_003L + java.util.Objects.hashCode(e.zone());
+    h = h * 1_000_003L + java.util.Objects.hashCode(e.point());
+    return h * 1_000_003L + java.util.Objects.hashCode(e.text());
+  }
+
+  /** Whether an event with this key was judged already (a resend). */
+  boolean eventSeen(long key) {
+    for (int i = 0; i < seenEventsCount; i++) {
+      if (seenEvents[i] == key) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Records that an event with this key was judged. */
+  void rememberEvent(long key) {
+    if (seenEvents == null) {
+      seenEvents = new long[MetricState.SEEN];
+    }
+    seenEvents[seenEventsNext] = key;
+    seenEventsNext = (seenEventsNext + 1) % seenEvents.length;
+    if (seenEventsCount < seenEvents.length) {
+      seenEventsCount++;
+    }
+  }
+
   boolean known() {
     return rules != null;
   }

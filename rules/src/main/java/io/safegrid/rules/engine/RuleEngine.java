@@ -72,6 +72,13 @@ public final class RuleEngine {
    * A clock that went back by less delays clears by at most this long; raises are never delayed.
    */
   public static final long CLOCK_BEHIND_TOLERANCE_MILLIS = 5 * 60_000L;
+  /**
+   * How much further a device's clock may advance than the gateway's between two messages far
+   * behind for them to confirm a clock that went back, ms: 2 s. A clock that went back runs with
+   * the gateway's; a burst of old messages (a backlog uploaded in parts, resends) advances the
+   * device time by minutes in milliseconds of arrival, and is never taken for one.
+   */
+  public static final long CLOCK_CONFIRM_SLACK_MILLIS = 2_000L;
   /** Times below this (1e11 ms, 1973-03-03) are taken for epoch seconds sent as milliseconds. */
   public static final long SECONDS_LIMIT_MILLIS = 100_000_000_000L;
 
@@ -152,25 +159,71 @@ public final class RuleEngine {
       return Outcome.UNKNOWN_DEVICE;
     }
     touch(d, now);
-    return evaluate(d, r, now, false);
+    return evaluate(d, r, now, r.timeMillis(), false, false);
   }
 
   /**
-   * Evaluates one message's readings in the order given. A message with readings at several
-   * times is a cached backlog (an NB-IoT unit sends 200-600 records when its link returns): its
-   * readings older than the newest are late, never taken for a clock that went back.
+   * Evaluates one message's readings. A message with readings at several times (a unit that
+   * sends several samples per upload, or an NB-IoT unit's cached backlog of 200-600 records) is
+   * evaluated oldest first, and is judged as one: by its newest reading of each metric, which
+   * decides whether the message is a resend (that time was judged already), a possible clock that
+   * went back (far behind both the device's newest and the gateway clock), or a backlog (class
+   * comment, "Order").
    */
   public void onReadings(List<Reading> readings) {
     int n = readings.size();
-    boolean backlog = false;
-    if (n > 1) {
-      long t0 = readings.get(0).timeMillis();
-      for (int i = 1; i < n && !backlog; i++) {
-        backlog = readings.get(i).timeMillis() != t0;
+    if (n == 0) {
+      return;
+    }
+    boolean severalTimes = false;
+    boolean ascending = true;
+    long t0 = readings.get(0).timeMillis();
+    for (int i = 1; i < n; i++) {
+      long ti = readings.get(i).timeMillis();
+      severalTimes |= ti != t0;
+      ascending &= ti >= readings.get(i - 1).timeMillis();
+    }
+    if (!severalTimes) {
+      for (int i = 0; i < n; i++) {
+        onReading(readings.get(i)); // the hot path: one time per message
+      }
+      return;
+    }
+    List<Reading> in = readings;
+    if (!ascending) {
+      in = new ArrayList<>(readings);
+      in.sort(Comparator.comparingLong(Reading::timeMillis)); // stable
+    }
+    // per reading: the newest time of its device and metric in this message, and whether that
+    // time was judged before this message (then the whole message is a resend)
+    long[] newest = new long[n];
+    boolean[] resent = new boolean[n];
+    boolean[] done = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      if (done[i]) {
+        continue;
+      }
+      Reading r = in.get(i);
+      int last = i;
+      for (int j = i + 1; j < n; j++) {
+        Reading o = in.get(j);
+        if (o.metric().equals(r.metric()) && o.deviceId().equals(r.deviceId())) {
+          last = j; // ascending: the last of the group is its newest
+        }
+      }
+      long mn = in.get(last).timeMillis();
+      boolean wasSeen = seenBefore(r.deviceId(), r.metric(), mn);
+      for (int j = i; j <= last; j++) {
+        Reading o = in.get(j);
+        if (!done[j] && o.metric().equals(r.metric()) && o.deviceId().equals(r.deviceId())) {
+          newest[j] = mn;
+          resent[j] = wasSeen;
+          done[j] = true;
+        }
       }
     }
     for (int i = 0; i < n; i++) {
-      Reading r = readings.get(i);
+      Reading r = in.get(i);
       long now = clock.getAsLong();
       DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
       if (d == null) {
@@ -178,8 +231,26 @@ public final class RuleEngine {
         continue;
       }
       touch(d, now);
-      evaluate(d, r, now, backlog);
+      evaluate(d, r, now, newest[i], resent[i], false);
     }
+    // the message's newest times are the last remembered: a resend of the whole message is
+    // known by them however long the message was
+    for (int i = 0; i < n; i++) {
+      Reading r = in.get(i);
+      if (r.timeMillis() == newest[i]) {
+        DeviceRuleState d = devices.get(r.deviceId());
+        MetricState m = d == null || !d.known() ? null : d.metrics.get(r.metric());
+        if (m != null) {
+          m.remember(newest[i]);
+        }
+      }
+    }
+  }
+
+  private boolean seenBefore(String deviceId, String metric, long t) {
+    DeviceRuleState d = devices.get(deviceId);
+    MetricState m = d == null || !d.known() ? null : d.metrics.get(metric);
+    return m != null && (t == m.latestTime || m.seen(t));
   }
 
   /**
@@ -201,10 +272,19 @@ public final class RuleEngine {
     if (flagged(d.deviceId, e.event(), e.timeMillis(), now)) {
       return Outcome.FLAGGED;
     }
-    // an event far behind the gateway clock may come from a clock that went back: its raise is
-    // never lost as history (judged at arrival); its clears keep its own time
+    // a resend (QoS 1 after a lost PUBACK, a session resumed minutes later) carries an event the
+    // device sent already: judged once, never again (it would reopen what its reset cleared)
+    long key = DeviceRuleState.eventKey(e);
+    if (d.eventSeen(key)) {
+      duplicates++;
+      return Outcome.DUPLICATE;
+    }
+    d.rememberEvent(key);
+    // an event never seen, far behind the gateway clock, may come from a clock that went back:
+    // its raise is never lost as history (judged at arrival); its clears keep its own time, and
+    // also clear what such a late raise opened when they are not older than it
     long lateRaiseAt = now - e.timeMillis() > CLOCK_BEHIND_TOLERANCE_MILLIS ? now : Long.MIN_VALUE;
-    if (!d.rules.events().apply(e, lateRaiseAt, d.latches, ctx)) {
+    if (!d.rules.events().apply(e, lateRaiseAt, now, d.latches, ctx)) {
       return Outcome.NO_RULE;
     }
     evaluated++;
@@ -299,7 +379,7 @@ public final class RuleEngine {
     for (Reading r : replay) {
       DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
       if (d != null) {
-        evaluate(d, r, now, true);
+        evaluate(d, r, now, r.timeMillis(), false, true);
       }
     }
     return (int) (transitions - before);
@@ -360,7 +440,13 @@ public final class RuleEngine {
     return d != null && d.offlineOpen;
   }
 
-  private Outcome evaluate(DeviceRuleState d, Reading r, long now, boolean backlog) {
+  /**
+   * @param msgNewest the newest time of this device and metric in the reading's message
+   * @param msgResent whether {@code msgNewest} was judged before the message (a resend)
+   * @param replay a restart's replay: never taken for a clock that went back
+   */
+  private Outcome evaluate(DeviceRuleState d, Reading r, long now, long msgNewest,
+      boolean msgResent, boolean replay) {
     long t = r.timeMillis();
     if (flagged(d.deviceId, r.metric(), t, now)) {
       return Outcome.FLAGGED;
@@ -368,7 +454,7 @@ public final class RuleEngine {
     MetricState m = d.metric(r.metric());
     long ruleTime;
     boolean onArrival;
-    if (t > m.latestTime) {
+    if (t > m.latestTime && (t > m.maxSeen || !m.seen(t))) {
       // newer by the device's clock (in its current clock epoch): the hot path
       m.suspectTime = Long.MIN_VALUE;
       if (m.clockBehind && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
@@ -379,25 +465,38 @@ public final class RuleEngine {
         onArrival = false;
         ruleTime = Math.max(t, m.ruleTime);
       }
-    } else if (t == m.latestTime || t == m.suspectTime) {
+    } else if (t == m.latestTime || m.seen(t)) {
+      // a time judged already: a resend (QoS 1 after a lost PUBACK, however much later)
       duplicates++;
       return Outcome.DUPLICATE;
-    } else if (!backlog && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS
-        && m.suspectTime != Long.MIN_VALUE && t > m.suspectTime) {
-      // a second reading far behind, newer than the first: the device's clock went back
-      m.clockBehind = true;
-      m.suspectTime = Long.MIN_VALUE;
-      for (int i = 0; i < m.thresholds.length; i++) {
-        m.thresholds[i].newClockEpoch();
+    } else if (!replay && !msgResent && msgNewest < m.latestTime
+        && now - msgNewest > CLOCK_BEHIND_TOLERANCE_MILLIS) {
+      // never seen, and the message (by its newest) is far behind the device's newest and the
+      // gateway clock: the device's clock may have gone back
+      if (m.suspectTime != Long.MIN_VALUE && msgNewest > m.suspectTime
+          && msgNewest - m.suspectTime <= now - m.suspectArrival + CLOCK_CONFIRM_SLACK_MILLIS) {
+        // a second such message whose device time advanced with the gateway clock (not a burst
+        // of old messages): the device's clock went back
+        m.clockBehind = true;
+        m.suspectTime = Long.MIN_VALUE;
+        for (int i = 0; i < m.thresholds.length; i++) {
+          m.thresholds[i].newClockEpoch();
+        }
+        onArrival = true;
+        ruleTime = Math.max(now, m.ruleTime);
+      } else {
+        if (m.suspectTime != msgNewest) {
+          m.suspectTime = msgNewest; // the next such message tells
+          m.suspectArrival = now;
+        }
+        m.remember(t);
+        // raises are never delayed: judged on arrival, and not history (its time cannot be
+        // compared with the last clear's when the clock went back)
+        return late(d, m, r, now, now, true);
       }
-      onArrival = true;
-      ruleTime = Math.max(now, m.ruleTime);
     } else {
-      boolean suspect = !backlog && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS;
-      if (suspect) {
-        m.suspectTime = t; // maybe a clock that went back: the next such reading tells
-      }
-      return late(d, m, r, now, suspect ? now : t);
+      m.remember(t);
+      return late(d, m, r, now, t, false);
     }
     if (onArrival) {
       flagged++;
@@ -409,6 +508,7 @@ public final class RuleEngine {
     m.latestTime = t;
     m.latestValue = v;
     m.ruleTime = ruleTime;
+    m.remember(t);
     RuleSet.MetricRules rules = m.rules;
     if (rules == null) {
       return Outcome.NO_RULE;
@@ -427,8 +527,14 @@ public final class RuleEngine {
     return Outcome.EVALUATED;
   }
 
-  /** A late reading: raises only (see the class comment); flagged when past a setpoint and new. */
-  private Outcome late(DeviceRuleState d, MetricState m, Reading r, long now, long atMillis) {
+  /**
+   * A late reading: raises only (see the class comment); flagged when past a setpoint and new.
+   *
+   * @param atMillis the raise's time: the reading's own, or its arrival when {@code suspect}
+   * @param suspect the device's clock may have gone back: no history check
+   */
+  private Outcome late(DeviceRuleState d, MetricState m, Reading r, long now, long atMillis,
+      boolean suspect) {
     late++;
     RuleSet.MetricRules rules = m.rules;
     if (rules == null) {
@@ -439,13 +545,13 @@ public final class RuleEngine {
     int raised = 0;
     int history = 0;
     for (int i = 0; i < m.thresholds.length; i++) {
-      LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, ctx);
+      LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, !suspect, ctx);
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
     }
     StateCodeRule[] codes = rules.stateCodes();
     for (int i = 0; i < codes.length; i++) {
-      LateCheck c = codes[i].lateRaise(t, atMillis, v, now, d.latches, ctx);
+      LateCheck c = codes[i].lateRaise(t, atMillis, v, now, !suspect, d.latches, ctx);
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
     }
@@ -454,7 +560,9 @@ public final class RuleEngine {
       flags.accept(new Flag(Flag.Kind.LATE_READING, d.deviceId, r.metric(), t, now,
           "reading " + (now - t) / 1000 + " s old, older than the newest one ("
               + (m.latestTime - t) / 1000 + " s): "
-              + (raised > 0 ? "raised with its own time" : "history: older than the last clear")));
+              + (raised == 0 ? "history: older than the last clear"
+                  : suspect ? "far behind the gateway clock (clock went back?): raised on arrival"
+                  : "raised with its own time")));
     }
     return Outcome.LATE;
   }

@@ -111,21 +111,31 @@ public final class EventRule {
    * @return true when the event name is known
    */
   public boolean apply(DeviceEvent e, Latches latches, RuleContext ctx) {
-    return apply(e, Long.MIN_VALUE, latches, ctx);
+    return apply(e, Long.MIN_VALUE, e.timeMillis(), latches, ctx);
   }
 
   /**
-   * Applies one event to the device's latches. Clears always go by the event's own time (a late
-   * clear never undoes a newer raise). A raise older than its latch's last change is history,
-   * unless {@code lateRaiseAtMillis} is given: then it raises at that time (the arrival time of an
-   * event more than the clock tolerance behind the gateway clock: the device's clock may have
-   * gone back, e.g. a panel reset to 2000 after a power cut, and a fire must not be lost), with
-   * {@code late: true} and {@code received_ms} in the evidence.
+   * Applies one event (not flagged, not a resend: the engine knows the events it judged) to the
+   * device's latches.
+   *
+   * <ul>
+   *   <li>A raise older than its latch's last change is history, unless {@code
+   *       lateRaiseAtMillis} is given: then it raises at that time (the arrival time of an event
+   *       more than the clock tolerance behind the gateway clock: the device's clock may have gone
+   *       back, e.g. a panel reset to 2000 after a power cut, and a fire must not be lost), with
+   *       {@code late: true} and {@code received_ms} in the evidence.
+   *   <li>A clear goes by the event's own time (a late clear never undoes a newer raise), except
+   *       for an alarm opened by such a late raise: a clear whose device time is not older than
+   *       that raise's device time clears it (the panel's own reset after its fire), at {@code
+   *       max(nowMillis, the raise's time)}.
+   * </ul>
    *
    * @param lateRaiseAtMillis the arrival time, epoch ms, or {@link Long#MIN_VALUE} for none
+   * @param nowMillis the engine clock when the event arrived, epoch ms
    * @return true when the event name is known
    */
-  public boolean apply(DeviceEvent e, long lateRaiseAtMillis, Latches latches, RuleContext ctx) {
+  public boolean apply(DeviceEvent e, long lateRaiseAtMillis, long nowMillis, Latches latches,
+      RuleContext ctx) {
     Action a = byEvent.get(e.event().toLowerCase(Locale.ROOT));
     if (a == null) {
       return false;
@@ -145,14 +155,15 @@ public final class EventRule {
     String where = e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
     String text = e.text() == null ? "" : (" (" + e.text() + ")");
     for (String r : a.clearRuleIds()) {
-      latches.clear(r, e.timeMillis(), a.label() + where + text, ev, ctx);
+      latches.clearLate(r, e.timeMillis(), nowMillis, a.label() + where + text, ev, ctx);
     }
     if (a.raiseRuleId() != null) {
       long at = e.timeMillis();
       String message = a.label() + where + text;
       Latch l = latches.get(a.raiseRuleId());
-      if (lateRaiseAtMillis != Long.MIN_VALUE && at < l.changedAtMillis
-          && !(l.open && l.severity == a.severity())) {
+      boolean late = lateRaiseAtMillis != Long.MIN_VALUE && at < l.changedAtMillis
+          && !(l.open && l.severity == a.severity());
+      if (late) {
         at = Math.max(lateRaiseAtMillis, l.changedAtMillis);
         ev = new LinkedHashMap<>(ev);
         ev.put("late", true);
@@ -162,6 +173,9 @@ public final class EventRule {
       }
       latches.raiseDebounced(a.raiseRuleId(), a.severity(), at, a.debounceMillis(), message, ev,
           ctx);
+      if (late) {
+        l.lateRaiseEventMillis = e.timeMillis();
+      }
     }
     return true;
   }

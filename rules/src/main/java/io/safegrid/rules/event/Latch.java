@@ -13,6 +13,12 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
   boolean open;
   Severity severity;
   long changedAtMillis = Long.MIN_VALUE;
+  /**
+   * Device time of the event whose late raise (device clock behind) last opened or re-graded this
+   * latch, or Long.MIN_VALUE: a clear not older than it clears the latch (see {@link
+   * Latches#clearLate}).
+   */
+  long lateRaiseEventMillis = Long.MIN_VALUE;
   // a debounced raise waiting for its time (pendingSeverity null when none)
   Severity pendingSeverity;
   long pendingSinceMillis;

@@ -80,6 +80,30 @@ public final class Latches {
   }
 
   /**
+   * Closes a latch (CLEAR) as {@link #clear} does on the event's own time; and also when the latch
+   * was opened by a late raise (an event judged on arrival because the device's clock went back)
+   * and this clear's device time is not older than that raise's device time: the device's own
+   * clear after its own alarm, both on the clock that went back. That clear's time is {@code
+   * max(nowMillis, the latch's last change)}.
+   *
+   * @param eventMillis the clear's device time, epoch ms
+   * @param nowMillis the engine clock when it arrived, epoch ms
+   * @return true when it emitted
+   */
+  public boolean clearLate(String ruleId, long eventMillis, long nowMillis, String message,
+      Map<String, Object> evidence, RuleContext ctx) {
+    Latch l = byRule.get(ruleId);
+    if (l != null && eventMillis < l.changedAtMillis && (l.open || l.pendingSeverity != null)
+        && l.lateRaiseEventMillis != Long.MIN_VALUE && eventMillis >= l.lateRaiseEventMillis) {
+      Map<String, Object> ev = new java.util.LinkedHashMap<>(evidence);
+      ev.put("late", true);
+      ev.put("received_ms", nowMillis);
+      return clear(ruleId, Math.max(nowMillis, l.changedAtMillis), message, ev, ctx);
+    }
+    return clear(ruleId, eventMillis, message, evidence, ctx);
+  }
+
+  /**
    * Closes a latch (CLEAR). A clear of a closed latch still moves its change time forward, so a
    * late raise from before the clear stays history.
    *
@@ -95,6 +119,7 @@ public final class Latches {
       return false;
     }
     l.changedAtMillis = atMillis;
+    l.lateRaiseEventMillis = Long.MIN_VALUE;
     if (l.pendingSeverity != null) {
       l.pendingSeverity = null; // cleared within the debounce: never raised
       l.token++;

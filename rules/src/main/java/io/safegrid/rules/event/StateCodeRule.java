@@ -116,6 +116,16 @@ public final class StateCodeRule {
    */
   public io.safegrid.rules.LateCheck lateRaise(long timeMillis, long atMillis, double value,
       long receivedMillis, Latches latches, RuleContext ctx) {
+    return lateRaise(timeMillis, atMillis, value, receivedMillis, true, latches, ctx);
+  }
+
+  /**
+   * As {@link #lateRaise(long, long, double, long, Latches, RuleContext)}; with {@code
+   * checkHistory} false a code older than the latch's last change still raises (at {@code
+   * atMillis}, the arrival time): the device's clock may have gone back.
+   */
+  public io.safegrid.rules.LateCheck lateRaise(long timeMillis, long atMillis, double value,
+      long receivedMillis, boolean checkHistory, Latches latches, RuleContext ctx) {
     Code c = null;
     for (Code k : codes) {
       if (k.code() == value) {
@@ -130,7 +140,7 @@ public final class StateCodeRule {
         && latches.get(c.ruleId()).severity().compareTo(c.severity()) >= 0) {
       return io.safegrid.rules.LateCheck.ALREADY_OPEN;
     }
-    if (timeMillis < latches.get(c.ruleId()).changedAtMillis) {
+    if (checkHistory && timeMillis < latches.get(c.ruleId()).changedAtMillis) {
       return io.safegrid.rules.LateCheck.HISTORY;
     }
     Map<String, Object> ev = new LinkedHashMap<>();

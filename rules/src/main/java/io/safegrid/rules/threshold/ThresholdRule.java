@@ -215,7 +215,7 @@ public final class ThresholdRule {
 
   /** See {@link ThresholdState#lateRaise}. */
   LateCheck lateRaise(ThresholdState s, long readingTime, long atMillis, double value,
-      long receivedMillis, RuleContext ctx) {
+      long receivedMillis, boolean checkHistory, RuleContext ctx) {
     int target = targetLevel(value, 0);
     if (target == 0) {
       return LateCheck.NOT_PAST_SETPOINT;
@@ -223,7 +223,7 @@ public final class ThresholdRule {
     if (target <= s.level) {
       return LateCheck.ALREADY_OPEN;
     }
-    if (readingTime <= s.downTimeMillis) {
+    if (checkHistory && readingTime <= s.downTimeMillis) {
       return LateCheck.HISTORY;
     }
     int from = s.level;

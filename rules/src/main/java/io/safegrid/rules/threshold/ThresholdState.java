@@ -70,7 +70,19 @@ public final class ThresholdState implements RuleContext.Confirmable {
    */
   public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
       long receivedMillis, RuleContext ctx) {
-    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, ctx);
+    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, true, ctx);
+  }
+
+  /**
+   * As {@link #lateRaise(long, long, double, long, RuleContext)}; with {@code checkHistory}
+   * false a reading older than the last lowering still raises: the device's clock may have gone
+   * back, so its time cannot be compared with the last clear's (a resend never gets here: the
+   * engine knows the times it judged).
+   */
+  public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
+      long receivedMillis, boolean checkHistory, RuleContext ctx) {
+    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, checkHistory,
+        ctx);
   }
 
   /**
