@@ -79,6 +79,13 @@ public final class RuleEngine {
    * device time by minutes in milliseconds of arrival, and is never taken for one.
    */
   public static final long CLOCK_CONFIRM_SLACK_MILLIS = 2_000L;
+  /**
+   * How far behind the gateway clock a message must be to be taken for a reset clock without the
+   * {@link #CLOCK_CONFIRM_SLACK_MILLIS} check, ms: 30 days. No unit keeps a backlog that old
+   * (NB-IoT units cache 200-600 records, days at most); an RTC reset to its default (2000-01-01,
+   * or the firmware's date) is years behind.
+   */
+  public static final long CLOCK_RESET_MILLIS = 30L * 24 * 3_600_000L;
   /** Times below this (1e11 ms, 1973-03-03) are taken for epoch seconds sent as milliseconds. */
   public static final long SECONDS_LIMIT_MILLIS = 100_000_000_000L;
 
@@ -474,9 +481,11 @@ public final class RuleEngine {
       // never seen, and the message (by its newest) is far behind the device's newest and the
       // gateway clock: the device's clock may have gone back
       if (m.suspectTime != Long.MIN_VALUE && msgNewest > m.suspectTime
-          && msgNewest - m.suspectTime <= now - m.suspectArrival + CLOCK_CONFIRM_SLACK_MILLIS) {
-        // a second such message whose device time advanced with the gateway clock (not a burst
-        // of old messages): the device's clock went back
+          && (now - msgNewest > CLOCK_RESET_MILLIS
+              || msgNewest - m.suspectTime <= now - m.suspectArrival + CLOCK_CONFIRM_SLACK_MILLIS)) {
+        // a second such message, newer than the first, and either so far behind that it is no
+        // backlog (a reset clock) or whose device time advanced with the gateway clock (not a
+        // burst of old messages): the device's clock went back
         m.clockBehind = true;
         m.suspectTime = Long.MIN_VALUE;
         for (int i = 0; i < m.thresholds.length; i++) {

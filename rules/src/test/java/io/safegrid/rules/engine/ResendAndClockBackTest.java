@@ -195,6 +195,20 @@ class ResendAndClockBackTest {
     assertThat(f.flags).isEmpty();
   }
 
+  /**
+   * A clock reset to 2000 is confirmed by the next message even in a burst (a queue flushed at
+   * reconnect): no backlog is 26 years old.
+   */
+  @Test
+  void aClockResetTo2000_isConfirmedEvenByABurst() {
+    Fixture f = gas("gas-207");
+    send(f, 0, "gas-207", Fixture.T0, 1.0);
+    send(f, MIN, "gas-207", Y2000 + 5_000, 70.0);
+    send(f, MIN + 10, "gas-207", Y2000 + 65_000, 72.0);
+    send(f, MIN + 20, "gas-207", Y2000 + 125_000, 1.0);
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@60000", "CLEAR@60020");
+  }
+
   /** review6 5: a backlog sent newest-first is judged oldest-first, so its own clear counts. */
   @Test
   void aBacklogSentNewestFirst_isJudgedOldestFirst() {
