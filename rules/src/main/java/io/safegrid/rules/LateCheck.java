@@ -16,8 +16,9 @@ public enum LateCheck {
   RAISED,
   /**
    * Past a setpoint, but older than the newest reading that lowered or cleared that alarm: the
-   * alarm that covered that time was already raised and cleared, so it is history (this is also
-   * what keeps a QoS 1 resend of an old reading from reopening a cleared alarm).
+   * alarm that covered that time was already raised and cleared, so it is history. (A QoS 1
+   * resend never gets here: the engine knows the device times it judged, a resend is a
+   * duplicate.)
    */
   HISTORY
 }

@@ -26,9 +26,9 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
     /**
      * The device's clock is behind the gateway's: a reading older (by the device's clock) than
      * the newest one of its metric and more than {@code RuleEngine.CLOCK_BEHIND_TOLERANCE_MILLIS}
-     * (5 min) behind the gateway clock, confirmed by a second such reading (clock reset, e.g. to
-     * 2000-01-01 after a power cut, or set back). One flag per reading judged on its arrival time
-     * instead (raises and clears work).
+     * (5 min) behind the gateway clock, confirmed by a second such message (clock reset, e.g. to
+     * 2000-01-01 after a power cut, or set back; see {@code RuleEngine}, "Order"). One flag per
+     * reading judged on its arrival time instead (raises and clears work).
      */
     CLOCK_BEHIND("clock_behind"),
     /**

@@ -10,7 +10,10 @@ public enum Outcome {
    * clock is behind is {@link #EVALUATED}.
    */
   LATE,
-  /** Same time as the newest state of that metric: already seen, ignored. */
+  /**
+   * A device time already judged for that metric (one of the last 32), or an event identical to
+   * one of the device's last 32: a resend, however late, ignored.
+   */
   DUPLICATE,
   /** A {@link Flag} was raised (future time, seconds as millis): not taken as newest state. */
   FLAGGED,

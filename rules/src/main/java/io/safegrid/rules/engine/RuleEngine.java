@@ -32,27 +32,31 @@ import java.util.function.LongSupplier;
  * use this class directly in tests and benchmarks.
  *
  * <p><b>Order.</b> Event time decides: per device and metric the newest reading (by the device's
- * clock) is the state and is evaluated on its own time, so in-order streams and backlogs sent
- * oldest-first keep their durations. One at the same millisecond as the newest is a {@link
- * Outcome#DUPLICATE} (nothing changes: the same message twice gives one alarm). One older than
- * the newest is never ignored:
+ * clock) is the state and is evaluated on its own time, so in-order streams and backlogs keep
+ * their durations. A message with readings at several times is evaluated oldest first, and judged
+ * by its newest reading of each metric (below). docs/rules.md "Time and order" tells the whole.
  *
  * <ul>
- *   <li><b>Late</b> ({@link Outcome#LATE}): within {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} of the
- *       gateway clock, or in a message with readings at several times (a cached backlog sent
- *       after a current reading), or the first of a possible clock jump. Checked for raises only
- *       ({@link io.safegrid.rules.LateCheck}): past a setpoint it raises or escalates with its own
- *       time and {@code late: true} in the evidence; it never lowers or clears (a newer reading
- *       decided the present), and one older than the reading that last cleared that alarm is
- *       history (so a QoS 1 resend never reopens a cleared alarm). Past a setpoint and not
- *       covered by an open alarm, it gives a {@link Flag.Kind#LATE_READING} flag.
- *   <li><b>Clock behind</b>: a second single-time reading more than the tolerance behind the
- *       gateway clock and newer than the first (the device's clock went back: reset to 2000 after
- *       a power cut, or set 90 minutes behind) starts a new clock epoch for that metric: from
- *       then on its readings are ordered by the device's clock (duplicates still found) but
- *       judged on a rule clock advanced by arrival ({@code max(arrival, previous rule time)}), so
- *       they raise and clear and durations are real; each gives a {@link Flag.Kind#CLOCK_BEHIND}
- *       flag. The first in-order reading within the tolerance ends it.
+ *   <li><b>Duplicate</b> ({@link Outcome#DUPLICATE}): a reading at one of the last {@code 32}
+ *       device times judged for its metric, or an event identical to one of the device's last 32
+ *       (a QoS 1 resend, however late): nothing changes.
+ *   <li><b>Late</b> ({@link Outcome#LATE}): older than the newest, its message within {@link
+ *       #CLOCK_BEHIND_TOLERANCE_MILLIS} of the gateway clock or newer than the device's newest (a
+ *       backlog sent with a current reading). Checked for raises only ({@link
+ *       io.safegrid.rules.LateCheck}): past a setpoint it raises or escalates with its own time
+ *       and {@code late: true} in the evidence; it never lowers or clears, and one older than the
+ *       reading that last cleared that alarm is history. Past a setpoint and not covered by an
+ *       open alarm, it gives a {@link Flag.Kind#LATE_READING} flag.
+ *   <li><b>Far behind</b>: older than the newest, its message more than the tolerance behind the
+ *       gateway clock and older than the device's newest: the clock may have gone back. Checked
+ *       for raises only, on its arrival time and with no history check (raises are never
+ *       delayed). The next such message, newer, confirms a <b>clock behind</b> when it is more
+ *       than {@link #CLOCK_RESET_MILLIS} behind or its device time advanced with the gateway clock
+ *       (within {@link #CLOCK_CONFIRM_SLACK_MILLIS}; a burst of old messages never confirms): from
+ *       then on the metric's readings are ordered by the device's clock but judged on a rule clock
+ *       advanced by arrival ({@code max(arrival, previous rule time)}), so they raise and clear
+ *       and durations are real; each gives a {@link Flag.Kind#CLOCK_BEHIND} flag. The first
+ *       in-order reading within the tolerance ends it.
  * </ul>
  *
  * <p><b>Flags.</b> A time more than {@link #MAX_FUTURE_SKEW_MILLIS} ahead of the clock, or below
@@ -69,7 +73,8 @@ public final class RuleEngine {
   /**
    * How far a reading older than the newest one may be behind the gateway clock before the
    * device's clock is suspected to have gone back, ms: 5 minutes (the same as the future skew).
-   * A clock that went back by less delays clears by at most this long; raises are never delayed.
+   * A clock that went back by less delays clears by at most this long; raises are never delayed
+   * (a reading further behind is judged on its arrival, see the class comment).
    */
   public static final long CLOCK_BEHIND_TOLERANCE_MILLIS = 5 * 60_000L;
   /**
