@@ -38,6 +38,7 @@
     selected: null,           // device id of the chart
     filter: null,             // {level, id, name}
     es: null,
+    alertNew: null,           // after event: reset, keys (alarmKey) of the alarms on the board before
     chart: null               // {deviceId, metric, points: [{t, v, min, max}]}
   };
 
@@ -340,6 +341,9 @@
     c.textContent = '● ' + text;
   }
 
+  // an alarm across ledgers: ids restart when the database is recreated, raisedAt tells them apart
+  function alarmKey(a) { return a.id + '@' + a.raisedAt; }
+
   async function loadSnapshot() {
     const s = await api('/api/live/snapshot');
     state.alarms.clear();
@@ -349,6 +353,16 @@
     state.lastEventId = s.lastEventId;
     renderAlarms();
     renderDevices();
+    if (state.alertNew) {
+      const fresh = s.alarms.filter((a) => a.severity === 'critical' && a.state === 'active_unacked' &&
+          !state.alertNew.has(alarmKey(a)));
+      state.alertNew = null;
+      if (fresh.length) {
+        beep();
+        flashTitle('新危急报警 NEW CRITICAL ALARM ' + fresh[0].deviceId);
+      }
+    }
+    if (!hasUnackedCritical()) { stopFlash(); } // e.g. the flashing alarm was another ledger's
     loadHistories(); // not awaited: the board shows at once, escalation fills in
   }
 
@@ -405,7 +419,15 @@
         drawChart();
       }
     });
-    es.addEventListener('reset', () => { state.historyLoaded.clear(); restart(); }); // escalation events were missed too
+    es.addEventListener('reset', () => {
+      // reload the board from the snapshot: escalation events were missed too, and after
+      // reason unknown_event_id (the database was recreated or restored) the ids on the board are
+      // another ledger's; a critical unacknowledged alarm that was not on the board alerts
+      if (!state.alertNew) { state.alertNew = new Set([...state.alarms.values()].map(alarmKey)); }
+      state.historyLoaded.clear();
+      state.esc.clear();
+      restart();
+    });
     es.addEventListener('dropped', () => setConn(false, '重连中 Reconnecting'));
   }
 

@@ -12,33 +12,20 @@ import io.safegrid.alerting.testsupport.TestGrid;
 import io.safegrid.model.Reading;
 import io.safegrid.model.Severity;
 import io.safegrid.testing.TestDatabase;
-import java.io.File;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
-import java.util.logging.Level;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.openqa.selenium.By;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -55,9 +42,8 @@ class DutyPageBrowserTest {
   private static Fixture f;
   private static final ShiftedClock clock = new ShiftedClock();
   private static Escalator escalator;
+  private static HeadlessChromium chromium;
   private static ChromeDriver driver;
-  private static ChromeDriverService service;
-  private static Path profile;
 
   @BeforeAll
   static void start() throws Exception {
@@ -65,47 +51,17 @@ class DutyPageBrowserTest {
     // escalation as the gateway wires it (Alerting.create), minus the outbox delivery: rows wait
     escalator = new Escalator(f.ledger, new Router(TestGrid.directory(), null),
         new OutboxWriter(recipient -> List.of("mqtt")), EscalationConfig.defaults());
-    profile = Files.createTempDirectory("safegrid-chromium-");
-    service =
-        new ChromeDriverService.Builder()
-            .usingDriverExecutable(new File("/usr/bin/chromedriver"))
-            .usingAnyFreePort()
-            .build();
-    ChromeOptions o = new ChromeOptions();
-    o.setBinary("/usr/bin/chromium");
-    o.addArguments(
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        "--lang=zh-CN",
-        "--user-data-dir=" + profile);
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, Level.ALL);
-    o.setCapability("goog:loggingPrefs", logs);
-    driver = new ChromeDriver(service, o);
+    chromium = new HeadlessChromium();
+    driver = chromium.driver;
   }
 
   @AfterAll
   static void stop() throws IOException {
-    if (driver != null) {
-      driver.quit();
-    }
-    if (service != null) {
-      service.stop();
+    if (chromium != null) {
+      chromium.close();
     }
     if (f != null) {
       f.close();
-    }
-    if (profile != null) {
-      try (Stream<Path> s = Files.walk(profile)) {
-        s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
     }
   }
 
@@ -118,10 +74,7 @@ class DutyPageBrowserTest {
   }
 
   private static void screenshot(String name) throws IOException {
-    Path dir = Path.of("target");
-    Files.createDirectories(dir);
-    File shot = driver.getScreenshotAs(OutputType.FILE);
-    Files.copy(shot.toPath(), dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
+    chromium.screenshot(name);
   }
 
   /** A stored gas reading, also published live as the gateway does after storing it. */
@@ -244,11 +197,7 @@ class DutyPageBrowserTest {
     assertThat(f.ledger.find(critical.id()).orElseThrow().closeNote()).contains("valve closed");
     screenshot("duty-page-3-closed.png");
 
-    List<LogEntry> severe =
-        driver.manage().logs().get(LogType.BROWSER).getAll().stream()
-            .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
-            .toList();
-    assertThat(severe).as("no script errors, no blocked (external) loads").isEmpty();
+    assertThat(chromium.severeLog()).as("no script errors, no blocked (external) loads").isEmpty();
   }
 
   @Test

@@ -47,6 +47,11 @@ final class Fixture implements AutoCloseable {
 
   /** With the ledger on {@code clock} (escalation deadlines are taken on the ledger's clock). */
   Fixture(DataSource dataSource, int clientQueue, InstantSource clock) throws SQLException {
+    this(dataSource, clientQueue, clock, 0);
+  }
+
+  /** On HTTP port {@code port} (0: a free one), e.g. a restarted gateway's port. */
+  Fixture(DataSource dataSource, int clientQueue, InstantSource clock, int port) throws SQLException {
     this.dataSource = dataSource;
     seed(dataSource, seededAt);
     ledger = new JdbcAlarmLedger(dataSource, clock, LedgerConfig.defaults(), registry);
@@ -54,7 +59,7 @@ final class Fixture implements AutoCloseable {
     server =
         DashboardServer.builder()
             .host("127.0.0.1")
-            .port(0)
+            .port(port)
             .dataSource(dataSource)
             .alarmService(ledger)
             .tokens(TokenTable.builder().officer(OFFICER, "duty-zhang").viewer(VIEWER, "screen").build())

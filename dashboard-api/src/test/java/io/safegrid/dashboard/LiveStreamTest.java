@@ -191,6 +191,45 @@ class LiveStreamTest {
   }
 
   @Test
+  void anIdAboveTheLedgersNewestIsAnsweredWithResetAndTheStreamGoesOnLive() throws Exception {
+    // the page's id came from a database since dropped and recreated: this ledger never gave it out
+    f.raise("gas-801", Severity.MAJOR, "before the page's id");
+    long fromOldLedger = f.ledger.maxEventId() + 700;
+    Counter resets = f.registry.counter("safegrid.live.resets", "reason", "unknown_event_id");
+    double before = resets.count();
+    int round = 0;
+    for (Map<String, String> header : List.of(Map.of("Last-Event-ID", Long.toString(fromOldLedger)), Map.<String, String>of())) {
+      String device = "gas-81" + round++;
+      long newest = f.ledger.maxEventId();
+      String target = header.isEmpty() ? live("lastEventId=" + fromOldLedger) : live("");
+      try (SseTestClient c = SseTestClient.open(f.port(), target, header)) {
+        assertThat(c.awaitStatus()).isEqualTo(200);
+        Event reset = c.await(e -> "reset".equals(e.event()), WAIT);
+        assertThat(data(reset).path("reason").asText()).isEqualTo("unknown_event_id");
+        assertThat(data(reset).path("detail").asText())
+            .contains(Long.toString(fromOldLedger))
+            .contains("newest alarm event id " + newest)
+            .contains("reload /api/live/snapshot");
+        // a client that does not reload still gets what this ledger raises next, though its id
+        // is below the one it came with
+        Alarm next = f.raise(device, Severity.CRITICAL, "after the database was recreated");
+        Event raised = c.await(e -> e.data().contains("\"alarmId\":" + next.id()), WAIT);
+        assertThat(id(raised)).isLessThan(fromOldLedger);
+        assertThat(c.events("reset")).hasSize(1);
+      }
+    }
+    assertThat(resets.count() - before).isEqualTo(2);
+    // an id this ledger gave out is not reset
+    try (SseTestClient c =
+        SseTestClient.open(f.port(), live(""), Map.of("Last-Event-ID", Long.toString(f.ledger.maxEventId())))) {
+      assertThat(c.awaitStatus()).isEqualTo(200);
+      Alarm next = f.raise("gas-803", Severity.MINOR, "resumed at the newest id");
+      c.await(e -> e.data().contains("\"alarmId\":" + next.id()), WAIT);
+      assertThat(c.events("reset")).isEmpty();
+    }
+  }
+
+  @Test
   void readingsReachOnlyClientsThatAskedForTheDeviceAndDeviceStatesReachAll() throws Exception {
     try (SseTestClient gasOnly = SseTestClient.open(f.port(), live("readings=gas-001,river-jialing-1"), Map.of());
         SseTestClient none = SseTestClient.open(f.port(), live(""), Map.of())) {

@@ -39,8 +39,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code event: device}, no id: {@code {"deviceId","online","since","reason"}}.
  *   <li>{@code event: reading}, no id, only for devices listed in {@code ?readings=a,b} (at most
  *       {@value #MAX_READING_DEVICES}): {@code {"deviceId","metric","time","value"}}.
- *   <li>{@code event: reset}: the client missed more than {@value #REPLAY_LIMIT} alarm events;
- *       reload the snapshot.
+ *   <li>{@code event: reset}, data {@code {"reason","detail"}}: reload the snapshot. Reasons:
+ *       {@code replay_limit} (the client missed more than {@value #REPLAY_LIMIT} alarm events) and
+ *       {@code unknown_event_id} (its Last-Event-ID is above this ledger's newest alarm event id:
+ *       the database was recreated or restored; the stream then goes on live from the ledger's
+ *       newest id).
  *   <li>{@code event: dropped}, data {@code {"reason": "slow_client"}}: the server closes the
  *       stream (the client's queue overflowed, or {@code replay_failed}); reconnect with {@code
  *       Last-Event-ID}.
@@ -144,7 +147,7 @@ public final class LiveStream {
     }
     long after = lastEventId;
     vertx
-        .executeBlocking(() -> alarms.eventsAfter(after, REPLAY_LIMIT + 1), false)
+        .executeBlocking(() -> Replay.read(alarms, lastEventIdProbe, after), false)
         .onComplete(
             ar -> {
               if (client.closed()) {
@@ -155,30 +158,58 @@ public final class LiveStream {
                 client.drop("replay_failed");
                 return;
               }
-              List<AlarmEvent> events = ar.result();
-              List<LiveEvent> replay = new ArrayList<>(events.size());
-              if (events.size() > REPLAY_LIMIT) {
-                Counter.builder("safegrid.live.resets")
-                    .description("resumes that missed more alarm events than the replay limit")
-                    .register(registry)
-                    .increment();
-                client.writeNow(
-                    LiveEvent.control(
-                        "reset",
-                        Json.write(
-                            Map.of(
-                                "reason", "replay_limit",
-                                "detail",
-                                    "more than "
-                                        + REPLAY_LIMIT
-                                        + " alarm events missed; reload /api/live/snapshot"))));
+              Replay r = ar.result();
+              List<LiveEvent> replay = new ArrayList<>(r.events().size());
+              if (r.events().size() > REPLAY_LIMIT) {
+                reset(
+                    client,
+                    "replay_limit",
+                    "more than " + REPLAY_LIMIT + " alarm events missed; reload /api/live/snapshot");
+              } else if (r.newestId() < after) {
+                // an id this ledger never gave out: the database was recreated or restored since
+                // the client's last event; its board is of another ledger
+                reset(
+                    client,
+                    "unknown_event_id",
+                    "Last-Event-ID "
+                        + after
+                        + " is above this ledger's newest alarm event id "
+                        + r.newestId()
+                        + " (the database was recreated or restored); reload /api/live/snapshot");
+                client.resumeAfter(r.newestId());
               } else {
-                for (AlarmEvent e : events) {
+                for (AlarmEvent e : r.events()) {
                   replay.add(LiveFeed.alarmFrame(e));
                 }
               }
               client.finishReplay(replay);
             });
+  }
+
+  /**
+   * What a resume after {@code Last-Event-ID: after} reads from the ledger: the events after it
+   * (at most {@value #REPLAY_LIMIT} + 1), and, when there are none, the ledger's newest committed
+   * event id (to tell "nothing new" from "an id this ledger never gave out"); {@code newestId} is
+   * {@code after} when there are events.
+   */
+  private record Replay(List<AlarmEvent> events, long newestId) {
+    static Replay read(AlarmService alarms, LongSupplier newestProbe, long after) {
+      List<AlarmEvent> events = alarms.eventsAfter(after, REPLAY_LIMIT + 1);
+      // the newest committed id only grows, and a client's id came from a committed event (or a
+      // snapshot's newest id), so this is below `after` only for another ledger's id
+      return new Replay(events, events.isEmpty() ? newestProbe.getAsLong() : after);
+    }
+  }
+
+  /** Tells {@code client} to reload the snapshot ({@code event: reset}) and counts it by reason. */
+  private void reset(SseClient client, String reason, String detail) {
+    Counter.builder("safegrid.live.resets")
+        .description("resumes answered with event: reset (reload the snapshot), by reason")
+        .tag("reason", reason)
+        .register(registry)
+        .increment();
+    log.info("live resume answered with reset: {}", detail);
+    client.writeNow(LiveEvent.control("reset", Json.write(Map.of("reason", reason, "detail", detail))));
   }
 
   /** {@code GET /api/live/snapshot}: open alarms, device states, and the last event id. */

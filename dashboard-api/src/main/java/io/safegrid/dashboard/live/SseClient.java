@@ -105,6 +105,15 @@ final class SseClient implements LiveSubscriber {
     }
   }
 
+  /**
+   * On the client's context, before {@link #finishReplay}: live alarm events with an id above
+   * {@code newestId} are written, whatever Last-Event-ID the client came with (after {@code event:
+   * reset} for an id another ledger gave out).
+   */
+  void resumeAfter(long newestId) {
+    lastAlarmIdWritten = newestId;
+  }
+
   /** On the client's context: writes the replay, then goes live. */
   void finishReplay(List<LiveEvent> replay) {
     for (LiveEvent e : replay) {
