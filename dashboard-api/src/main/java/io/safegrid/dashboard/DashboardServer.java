@@ -20,6 +20,7 @@ import io.safegrid.dashboard.api.DeviceRoutes;
 import io.safegrid.dashboard.auth.BearerAuthHandler;
 import io.safegrid.dashboard.auth.TokenTable;
 import io.safegrid.dashboard.grid.GridNode;
+import io.safegrid.dashboard.http.AllowedMethods;
 import io.safegrid.dashboard.http.ErrorHandler;
 import io.safegrid.dashboard.http.HealthReport;
 import io.safegrid.dashboard.http.Json;
@@ -29,6 +30,7 @@ import io.safegrid.dashboard.live.LiveStream;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.ext.web.Router;
@@ -153,6 +155,14 @@ public final class DashboardServer {
     router.route("/api/*").handler(BearerAuthHandler.create(b.tokens));
     router.post("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
 
+    AllowedMethods resources = new AllowedMethods();
+    for (String path :
+        List.of("/api/health", "/api/devices", "/api/devices/:id", "/api/devices/:id/readings",
+            "/api/alarms", "/api/alarms/:id", "/api/live", "/api/live/snapshot", "/api/me",
+            "/api/grid", "/api/openapi.yaml")) {
+      resources.add(HttpMethod.GET, path);
+    }
+    resources.add(HttpMethod.POST, "/api/alarms/:id/ack").add(HttpMethod.POST, "/api/alarms/:id/close");
     DeviceRoutes devices = new DeviceRoutes(vertx, queries, liveFeed);
     router.get("/api/devices").handler(devices::list);
     router.get("/api/devices/:id").handler(devices::get);
@@ -180,7 +190,8 @@ public final class DashboardServer {
                 ctx.response()
                     .putHeader("Content-Type", "application/yaml; charset=utf-8")
                     .end(openapi));
-    router.route("/api/*").handler(ctx -> ctx.fail(404));
+    // a path no route above took: 405 with Allow when other methods serve it, else 404
+    router.route("/api/*").handler(resources);
     router
         .route("/*")
         .handler(

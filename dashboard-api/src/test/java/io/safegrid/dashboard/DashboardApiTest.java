@@ -121,6 +121,52 @@ class DashboardApiTest {
   }
 
   @Test
+  void aNulInANoteIsStoredAsReplacementCharacterSoTheAcknowledgementAndTheCloseSucceed() throws Exception {
+    // an officer's script sends a NUL (a C string's end, a fixed-width field): PostgreSQL text
+    // cannot hold it; the acknowledgement must not fail, or escalation goes on
+    Alarm a = f.raise("gas-106", Severity.CRITICAL, "gas 60 %LEL above level 2");
+    String base = "/api/alarms/" + a.id();
+    HttpResponse<String> ack = f.post(base + "/ack", Fixture.OFFICER, "{\"note\":\"a\\u0000b\"}");
+    assertThat(ack.statusCode()).as(ack.body()).isEqualTo(200);
+    assertThat(body(ack).path("state").asText()).isEqualTo("active_acked");
+    f.clear("gas-106");
+    HttpResponse<String> close =
+        f.post(base + "/close", Fixture.OFFICER, "{\"note\":\"checked valve \\u0000 nul\"}");
+    assertThat(close.statusCode()).as(close.body()).isEqualTo(200);
+    JsonNode one = body(f.get(base, Fixture.VIEWER));
+    assertThat(one.path("closeNote").asText()).isEqualTo("checked valve \uFFFD nul");
+    assertThat(one.path("history").get(1).path("note").asText()).isEqualTo("a\uFFFDb");
+    assertThat(f.ledger.find(a.id()).orElseThrow().state()).isEqualTo(io.safegrid.alerting.ledger.AlarmState.CLOSED);
+  }
+
+  @Test
+  void aWrongMethodIs405WithAllowAndAnUnknownDeviceTypeIsA400NamingTheTypes() throws Exception {
+    Alarm a = f.raise("gas-107", Severity.MINOR, "battery low");
+    HttpResponse<String> get = f.get("/api/alarms/" + a.id() + "/ack", Fixture.OFFICER);
+    assertError(get, 405, "method_not_allowed");
+    assertThat(get.headers().firstValue("Allow")).hasValue("POST");
+    HttpResponse<String> post = f.post("/api/alarms/" + a.id(), Fixture.OFFICER, "{}");
+    assertError(post, 405, "method_not_allowed");
+    assertThat(post.headers().firstValue("Allow")).hasValue("GET");
+    assertError(f.post("/api/devices", Fixture.OFFICER, "{}"), 405, "method_not_allowed");
+    assertError(f.get("/api/alarms/" + a.id() + "/nothing", Fixture.OFFICER), 404, "not_found");
+    assertError(f.post("/api/nothing-here", Fixture.OFFICER, "{}"), 404, "not_found");
+    assertThat(f.ledger.find(a.id()).orElseThrow().state()).isEqualTo(io.safegrid.alerting.ledger.AlarmState.ACTIVE_UNACKED);
+
+    HttpResponse<String> toaster = f.get("/api/devices?type=toaster", Fixture.VIEWER);
+    assertError(toaster, 400, "bad_type");
+    assertThat(body(toaster).path("detail").asText()).contains("toaster").contains("gas_alarm, fire_panel, river_gauge");
+    assertThat(body(f.get("/api/devices?type=gas_alarm", Fixture.VIEWER)).path("count").asInt()).isEqualTo(2);
+    assertError(f.get("/api/devices?community=a%00b", Fixture.VIEWER), 400, "bad_filter");
+
+    HttpResponse<String> wide =
+        f.get("/api/devices/gas-001/readings?from=2000-01-01T00:00:00Z&to=2026-11-29T00:00:00Z", Fixture.VIEWER);
+    assertError(wide, 400, "range_too_wide");
+    assertThat(body(wide).path("detail").asText())
+        .isEqualTo("the range from 2000-01-01T00:00:00Z to 2026-11-29T00:00:00Z is 9829 days wide, more than 366 days");
+  }
+
+  @Test
   void badIdsTimesAndParametersAreClear400sAndUnknownThingsAre404() throws Exception {
     String t = Fixture.VIEWER;
     assertError(f.get("/api/alarms/abc", t), 400, "bad_alarm_id");

@@ -21,7 +21,10 @@ import java.util.Set;
  * /api/alarms/{id}/ack} (body optional: {@code {"note": "..."}}) and {@code POST
  * /api/alarms/{id}/close} (body {@code {"note": "..."}}, note required: the disposal note of the
  * write-off). Ack and close need the {@code officer} role (403 otherwise); the actor written to
- * the ledger is the token's name. An action the alarm's state forbids is a 409.
+ * the ledger is the token's name. An action the alarm's state forbids is a 409. A U+0000 in a note
+ * (which a PostgreSQL {@code text} cannot hold) is stored as U+FFFD, the rest of the note as sent:
+ * an acknowledgement must not fail, and escalation go on, over a stray NUL (the gateway's ingest
+ * does the same with an event's {@code text}).
  */
 public final class AlarmRoutes {
   /** The longest note accepted, characters. */
@@ -126,6 +129,6 @@ public final class AlarmRoutes {
       throw ApiException.badRequest(
           "note_too_long", "note has " + note.length() + " characters, at most " + MAX_NOTE);
     }
-    return note == null ? null : note.strip();
+    return note == null ? null : note.strip().replace('\u0000', '\uFFFD');
   }
 }

@@ -48,7 +48,7 @@ public final class DeviceRoutes {
     for (String k : List.of("community", "compound", "building", "type")) {
       String v = ctx.request().getParam(k);
       if (v != null) {
-        filter.put(k, v);
+        filter.put(k, k.equals("type") ? Params.deviceType(v) : Params.checkFilter(v, k));
       }
     }
     vertx
@@ -96,22 +96,23 @@ public final class DeviceRoutes {
     Duration range = Duration.between(from, to);
     if (range.compareTo(Duration.ofDays(MAX_RANGE_DAYS)) > 0) {
       throw ApiException.badRequest(
-          "range_too_wide", "the range " + range + " is wider than " + MAX_RANGE_DAYS + " days");
+          "range_too_wide", "the range from " + from + " to " + to + " is " + Params.plain(range) + " wide, more than "
+              + MAX_RANGE_DAYS + " days");
     }
     Duration bucket = Params.bucket(ctx.request().getParam("bucket"));
     if (bucket != null && range.toMillis() / bucket.toMillis() > MAX_POINTS) {
       throw ApiException.badRequest(
           "bucket_too_small",
           "bucket "
-              + bucket
-              + " is too small for the range "
-              + range
+              + Params.plain(bucket)
+              + " is too small for the range of "
+              + Params.plain(range)
               + ": it gives "
               + (range.toMillis() / bucket.toMillis())
               + " buckets, at most "
               + MAX_POINTS
               + "; use a bucket of at least "
-              + Duration.ofMillis((range.toMillis() + MAX_POINTS - 1) / MAX_POINTS));
+              + Params.plain(Duration.ofMillis((range.toMillis() + MAX_POINTS - 1) / MAX_POINTS)));
     }
     vertx
         .executeBlocking(

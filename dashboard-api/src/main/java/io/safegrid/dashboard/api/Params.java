@@ -190,4 +190,62 @@ public final class Params {
     }
     return out;
   }
+
+  /**
+   * A {@code ?type=} filter: a device type's wire name ({@code gas_alarm}, {@code fire_panel},
+   * {@code river_gauge}; {@link io.safegrid.model.DeviceType}).
+   *
+   * @throws ApiException 400 {@code bad_type}, naming the allowed values
+   */
+  public static String deviceType(String raw) {
+    for (io.safegrid.model.DeviceType t : io.safegrid.model.DeviceType.values()) {
+      if (t.wireName().equals(raw)) {
+        return raw;
+      }
+    }
+    throw ApiException.badRequest(
+        "bad_type",
+        "type: '" + raw + "' is not a device type (expected "
+            + java.util.Arrays.stream(io.safegrid.model.DeviceType.values())
+                .map(io.safegrid.model.DeviceType::wireName)
+                .collect(java.util.stream.Collectors.joining(", "))
+            + ")");
+  }
+
+  /**
+   * A grid filter ({@code ?community=}, {@code compound}, {@code building}): any text but U+0000,
+   * which no stored name holds and PostgreSQL cannot take as a parameter.
+   *
+   * @throws ApiException 400 {@code bad_filter}
+   */
+  public static String checkFilter(String raw, String param) {
+    if (raw.indexOf('\u0000') >= 0) {
+      throw ApiException.badRequest("bad_filter", param + ": must not contain U+0000");
+    }
+    return raw;
+  }
+
+  /**
+   * A duration in plain words for messages: {@code 9830.3 days}, {@code 2.5 h}, {@code 15 min},
+   * {@code 0.5 s}, not Java's {@code PT235924H8M13.27S}.
+   */
+  public static String plain(java.time.Duration d) {
+    long ms = d.toMillis();
+    if (ms >= 86_400_000L) {
+      return trim(ms / 86_400_000.0) + " days";
+    }
+    if (ms >= 3_600_000L) {
+      return trim(ms / 3_600_000.0) + " h";
+    }
+    if (ms >= 60_000L) {
+      return trim(ms / 60_000.0) + " min";
+    }
+    return trim(ms / 1_000.0) + " s";
+  }
+
+  /** One decimal, without a trailing {@code .0}. */
+  private static String trim(double v) {
+    String s = String.format(Locale.ROOT, "%.1f", v);
+    return s.endsWith(".0") ? s.substring(0, s.length() - 2) : s;
+  }
 }
