@@ -328,7 +328,7 @@ public final class PayloadDecoder {
         } else if (!v.isNumber()) {
           rejections.add(where + metric + ": " + describe(v) + " is not a number");
         } else if (!Double.isFinite(v.doubleValue())) {
-          rejections.add(where + metric + ": " + v.asText() + " is not a finite number");
+          rejections.add(where + metric + ": " + sentNumber(payload, metric, v) + " is not a finite number");
         } else if (!plausibleValue(metric, v.doubleValue())) {
           rejections.add(where + metric + ": " + v.asText() + " %LEL is outside " + (int) MIN_LEL + "-"
               + (int) MAX_LEL + " %LEL, what any gas mixture can read: a sensor or encoding fault, not a reading");
@@ -376,14 +376,18 @@ public final class PayloadDecoder {
         if (event == null || !event.isTextual() || !EVENT_NAME.matcher(event.asText()).matches()) {
           throw new InvalidPayload("\"event\" must be a name matching [a-z][a-z0-9_]{0,63}");
         }
-        events.add(
-            new DeviceEvent(
-                deviceId,
-                time,
-                event.asText(),
-                smallInt(record.get("zone"), "zone"),
-                smallInt(record.get("point"), "point"),
-                text(record.get("text"))));
+        Integer zone = smallInt(record.get("zone"), "zone");
+        Integer point = smallInt(record.get("point"), "point");
+        String text = text(record.get("text"));
+        if (text != null && text.indexOf('\u0000') >= 0) {
+          // NUL-padded fixed-width text is common in panel firmware; PostgreSQL text cannot hold
+          // U+0000. The event (a fire!) is stored with U+FFFD there, and the payload is kept as
+          // a partly_refused dead letter, so the original text is not lost
+          text = text.replace('\u0000', '\uFFFD');
+          rejections.add(where + "text: U+0000 stored as U+FFFD (a database text cannot hold U+0000;"
+              + " the event is stored, the original text is in this payload)");
+        }
+        events.add(new DeviceEvent(deviceId, time, event.asText(), zone, point, text));
       } catch (InvalidPayload e) {
         rejections.add(where + e.getMessage());
       }
@@ -438,6 +442,10 @@ public final class PayloadDecoder {
       long ms = ts.longValue();
       if (ms < 0) {
         throw new InvalidPayload("ts: negative epoch milliseconds " + ms);
+      }
+      if (ms < MIN_EPOCH_MILLIS / 1000) {
+        throw new InvalidPayload("ts: " + ms + " is not a time (before 1973-03-03 even in seconds); ts is"
+            + " epoch milliseconds (e.g. 1764403200000) or ISO-8601 text");
       }
       if (ms < MIN_EPOCH_MILLIS) {
         throw new InvalidPayload("ts: " + ms + " looks like epoch seconds; ts is epoch milliseconds (e.g. "
@@ -502,15 +510,36 @@ public final class PayloadDecoder {
       throw new InvalidPayload("text: must be a string, got " + describe(n));
     }
     String s = n.asText();
-    if (s.indexOf('\u0000') >= 0) {
-      throw new InvalidPayload("text: contains U+0000");
-    }
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
+  }
+
+  /**
+   * The number as the device sent it: {@code 1e999} rather than the {@code Infinity} it reads as
+   * (the first non-finite value of {@code metric} in the payload), or the value's text.
+   */
+  private String sentNumber(byte[] payload, String metric, JsonNode v) {
+    if (Double.isInfinite(v.doubleValue())) {
+      try (JsonParser p = mapper.getFactory().createParser(payload)) {
+        for (JsonToken t; (t = p.nextToken()) != null; ) {
+          if (t == JsonToken.VALUE_NUMBER_FLOAT || t == JsonToken.VALUE_NUMBER_INT) {
+            if (metric.equals(p.currentName()) && Double.isInfinite(p.getDoubleValue())) {
+              return abbreviate(p.getText());
+            }
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        // the tree's text then
+      }
+    }
+    return v.asText();
   }
 
   private static String describe(JsonNode n) {
     if (n.isTextual()) {
       return "the string " + quote(n.asText());
+    }
+    if (n.isNull()) {
+      return "null";
     }
     return n.getNodeType().name().toLowerCase(java.util.Locale.ROOT) + " " + abbreviate(n.toString());
   }

@@ -251,6 +251,37 @@ class PayloadDecoderTest {
     }
   }
 
+  /**
+   * Newcomer6 F3: a NUL in an event's free text (NUL-padded firmware fields) must not cost the
+   * fire alarm: stored with U+FFFD, and a rejection line so the payload is kept as a dead letter.
+   */
+  @Test
+  void aNulInAnEventsTextIsStoredAsReplacementCharacterAndNoted() {
+    DecodedMessage m = decoder.decodeEvents("fire-nanmen-2",
+        "{\"event\":\"fire\",\"zone\":4,\"point\":4,\"text\":\"smoke\\u0000here\"}".getBytes(UTF_8), NOW);
+    assertThat(m.invalid()).isFalse();
+    assertThat(m.events()).singleElement().satisfies(e -> {
+      assertThat(e.event()).isEqualTo("fire");
+      assertThat(e.text()).isEqualTo("smoke\uFFFDhere");
+    });
+    assertThat(m.rejections()).singleElement().asString().startsWith("text: U+0000 stored as U+FFFD");
+    DecodedMessage clean = decoder.decodeEvents("fire-nanmen-2",
+        "{\"event\":\"fire\",\"text\":\"a\\u0001b\"}".getBytes(UTF_8), NOW);
+    assertThat(clean.rejections()).as("other control characters are kept as they are").isEmpty();
+    assertThat(clean.events().get(0).text()).isEqualTo("a\u0001b");
+  }
+
+  /** Newcomer6 F7: refusal reasons in plain words. */
+  @Test
+  void refusalsQuoteWhatWasSentInPlainWords() {
+    assertThat(telemetry("{\"ts\":0,\"values\":{\"gas_lel\":1}}").error())
+        .contains("ts: 0 is not a time").contains("e.g. 1764403200000").doesNotContain("0000)");
+    assertThat(telemetry("null").error())
+        .isEqualTo("expected a JSON object or an array of objects, got null");
+    DecodedMessage huge = telemetry("{\"values\":{\"gas_lel\":1e999,\"battery_pct\":80}}");
+    assertThat(huge.rejections()).singleElement().asString().isEqualTo("gas_lel: 1e999 is not a finite number");
+  }
+
   @Test
   void eventsDecodeWithZoneAndPoint() {
     DecodedMessage m =

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The shipped site running whole: a gas alarm posts over CoAP, the reading is stored, the rule
  * engine raises the alarm, the dashboard API shows it, and the emergency network broker (a real
  * Mosquitto) gets the notification; a fire panel's event over MQTT 5 is acknowledged once stored
- * and raises the fire alarm.
+ * and raises the fire alarm, also when its free text holds a U+0000.
  */
 class GatewayEndToEndTest {
 
@@ -144,6 +144,40 @@ class GatewayEndToEndTest {
       await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
           assertThat(http.send(alarms, HttpResponse.BodyHandlers.ofString()).body())
               .contains("fire-languang-xiangjiang").contains("panel-fire"));
+
+      // a fire whose free text holds a NUL (NUL-padded fixed-width firmware fields): PostgreSQL
+      // text cannot store U+0000, yet the fire must raise: stored with U+FFFD, the original kept
+      String nul = "{\"event\":\"fire\",\"zone\":4,\"point\":4,\"text\":\"smoke\\u0000here\"}";
+      org.eclipse.paho.mqttv5.client.MqttAsyncClient nanmen =
+          new org.eclipse.paho.mqttv5.client.MqttAsyncClient(mqttUri, "fire-nanmen-2", new MemoryPersistence());
+      MqttConnectionOptions o = new MqttConnectionOptions();
+      o.setUserName("fire-nanmen-2");
+      o.setPassword("demo-fire-nanmen-2".getBytes(StandardCharsets.UTF_8));
+      nanmen.connect(o).waitForCompletion(10_000);
+      org.eclipse.paho.mqttv5.client.IMqttToken sent =
+          nanmen.publish("devices/fire-nanmen-2/events", nul.getBytes(StandardCharsets.UTF_8), 1, false);
+      sent.waitForCompletion(10_000);
+      assertThat(sent.getReasonCodes()).as("PUBACK success, not 0x99").containsOnly(0);
+      nanmen.disconnect().waitForCompletion(10_000);
+      nanmen.close();
+      try (Connection c = db.dataSource().getConnection();
+          PreparedStatement ps = c.prepareStatement(
+              "SELECT text FROM device_events WHERE device_id = 'fire-nanmen-2' AND event = 'fire'")) {
+        ResultSet rs = ps.executeQuery();
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).isEqualTo("smoke\uFFFDhere");
+      }
+      try (Connection c = db.dataSource().getConnection();
+          PreparedStatement ps = c.prepareStatement(
+              "SELECT reason, convert_from(payload, 'UTF8') FROM dead_letters WHERE device_id = 'fire-nanmen-2'")) {
+        ResultSet rs = ps.executeQuery();
+        assertThat(rs.next()).as("the original text is kept").isTrue();
+        assertThat(rs.getString(1)).contains("partly refused").contains("U+0000 stored as U+FFFD");
+        assertThat(rs.getString(2)).isEqualTo(nul);
+      }
+      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+          assertThat(http.send(alarms, HttpResponse.BodyHandlers.ofString()).body())
+              .contains("fire-nanmen-2").contains("panel-fire"));
     }
   }
 }
