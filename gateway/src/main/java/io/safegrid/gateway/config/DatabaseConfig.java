@@ -17,8 +17,37 @@ public record DatabaseConfig(String url, String user, String password, int poolS
   /** The local database's user and password. */
   public static final String LOCAL_USER = "safegrid";
 
+  private static final java.util.regex.Pattern URL_PASSWORD =
+      java.util.regex.Pattern.compile("([?&;]password=)[^&;]*", java.util.regex.Pattern.CASE_INSENSITIVE);
+  private static final java.util.regex.Pattern URL_USER =
+      java.util.regex.Pattern.compile("[?&;]user=([^&;]*)", java.util.regex.Pattern.CASE_INSENSITIVE);
+
+  /**
+   * The URL for messages and logs: a {@code password=} parameter's value shown as {@code ***}
+   * (e.g. {@code jdbc:postgresql://h:5432/x?user=a&password=***}).
+   */
+  public String maskedUrl() {
+    return url == null ? null : URL_PASSWORD.matcher(url).replaceAll("$1***");
+  }
+
+  /**
+   * The user the connection is made as: PgJDBC takes the URL's {@code user=} parameter over the
+   * configured {@link #user} (URL parameters override the connection properties), so that one
+   * when present.
+   */
+  public String effectiveUser() {
+    if (url != null) {
+      java.util.regex.Matcher m = URL_USER.matcher(url);
+      if (m.find()) {
+        return java.net.URLDecoder.decode(m.group(1), java.nio.charset.StandardCharsets.UTF_8);
+      }
+    }
+    return user;
+  }
+
   @Override
   public String toString() {
-    return "DatabaseConfig[url=" + url + ", user=" + user + ", password=***, poolSize=" + poolSize + "]";
+    return "DatabaseConfig[url=" + maskedUrl() + ", user=" + effectiveUser() + ", password=***, poolSize="
+        + poolSize + "]";
   }
 }

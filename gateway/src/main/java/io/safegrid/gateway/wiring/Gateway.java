@@ -271,7 +271,7 @@ public final class Gateway implements AutoCloseable {
       return new HikariDataSource(hc);
     } catch (RuntimeException e) {
       throw new GatewayStartException(
-          "cannot reach the database at " + gc.database().url() + " as " + gc.database().user()
+          "cannot reach the database at " + gc.database().maskedUrl() + " as " + gc.database().effectiveUser()
               + " (start the local one with `bin/safegrid db start`, or set SAFEGRID_DB_URL): "
               + rootMessage(e), e);
     }

@@ -198,6 +198,18 @@ class GatewayTest {
         .hasMessageContaining("bin/safegrid db start");
   }
 
+  /** Newcomer6 F8: the password in the URL stays out of the message; the user named is the one used. */
+  @Test
+  void unreachableDatabaseMessageMasksThePasswordAndNamesTheUrlsUser() {
+    Map<String, String> env = env();
+    env.put("SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:1/x?user=a&password=b3cr3t");
+    LoadedConfig c = new ConfigLoader().load(SHIPPED, env);
+    assertThatThrownBy(() -> Gateway.start(c))
+        .isInstanceOf(GatewayStartException.class)
+        .hasMessageContaining("cannot reach the database at jdbc:postgresql://127.0.0.1:1/x?user=a&password=*** as a ")
+        .message().doesNotContain("b3cr3t").doesNotContain("as safegrid");
+  }
+
   @Test
   void launcherExitsWithTwoOnAConfigurationError(@org.junit.jupiter.api.io.TempDir Path dir)
       throws IOException {
