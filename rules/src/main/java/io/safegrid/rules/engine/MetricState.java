@@ -31,7 +31,7 @@ final class MetricState {
   /** Newest device time ever judged for this metric, in any clock epoch (Long.MIN_VALUE: none). */
   long maxSeen = Long.MIN_VALUE;
   /**
-   * The low 32 bits of the device times of the last {@link #SEEN} readings judged (evaluated,
+   * The low 32 bits of the device times (mixed with the values) of the last {@link #SEEN} readings judged (evaluated,
    * late or suspect): a reading at one of them is a resend (QoS 1 after a lost PUBACK, a
    * persistent session resumed later), never judged twice. 32 = the MQTT Receive Maximum the
    * gateway grants ({@code MqttLimits}), so a whole in-flight window is covered. Two different
@@ -48,12 +48,16 @@ final class MetricState {
   final ThresholdState[] thresholds;
   final RateWindow[] rates;
 
-  /** Whether a reading at device time {@code t} was judged already (a resend). */
-  boolean seen(long t) {
+  /**
+   * Whether a reading at device time {@code t} with value {@code v} was judged already (a resend
+   * carries both; a clock reset twice can give a time again, but with another value when it
+   * matters: a hazardous one).
+   */
+  boolean seen(long t, double v) {
     if (t > maxSeen) {
       return false;
     }
-    int k = (int) t;
+    int k = key(t, v);
     for (int i = 0; i < seenCount; i++) {
       if (seen[i] == k) {
         return true;
@@ -62,9 +66,14 @@ final class MetricState {
     return false;
   }
 
-  /** Records that a reading at device time {@code t} was judged; allocation-free. */
-  void remember(long t) {
-    seen[seenNext] = (int) t;
+  private static int key(long t, double v) {
+    long b = Double.doubleToLongBits(v);
+    return (int) t ^ (int) (b ^ (b >>> 32)) * 0x9E3779B9;
+  }
+
+  /** Records that a reading at device time {@code t} with value {@code v} was judged. */
+  void remember(long t, double v) {
+    seen[seenNext] = key(t, v);
     seenNext = (seenNext + 1) & (SEEN - 1);
     if (seenCount < SEEN) {
       seenCount++;

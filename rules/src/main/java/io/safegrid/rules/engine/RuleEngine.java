@@ -224,7 +224,7 @@ public final class RuleEngine {
         }
       }
       long mn = in.get(last).timeMillis();
-      boolean wasSeen = seenBefore(r.deviceId(), r.metric(), mn);
+      boolean wasSeen = seenBefore(r.deviceId(), r.metric(), mn, in.get(last).value());
       for (int j = i; j <= last; j++) {
         Reading o = in.get(j);
         if (!done[j] && o.metric().equals(r.metric()) && o.deviceId().equals(r.deviceId())) {
@@ -253,16 +253,16 @@ public final class RuleEngine {
         DeviceRuleState d = devices.get(r.deviceId());
         MetricState m = d == null || !d.known() ? null : d.metrics.get(r.metric());
         if (m != null) {
-          m.remember(newest[i]);
+          m.remember(newest[i], r.value());
         }
       }
     }
   }
 
-  private boolean seenBefore(String deviceId, String metric, long t) {
+  private boolean seenBefore(String deviceId, String metric, long t, double v) {
     DeviceRuleState d = devices.get(deviceId);
     MetricState m = d == null || !d.known() ? null : d.metrics.get(metric);
-    return m != null && (t == m.latestTime || m.seen(t));
+    return m != null && (t == m.latestTime || m.seen(t, v));
   }
 
   /**
@@ -466,7 +466,7 @@ public final class RuleEngine {
     MetricState m = d.metric(r.metric());
     long ruleTime;
     boolean onArrival;
-    if (t > m.latestTime && (t > m.maxSeen || !m.seen(t))) {
+    if (t > m.latestTime && (t > m.maxSeen || !m.seen(t, r.value()))) {
       // newer by the device's clock (in its current clock epoch): the hot path
       m.suspectTime = Long.MIN_VALUE;
       if (m.clockBehind && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
@@ -477,7 +477,7 @@ public final class RuleEngine {
         onArrival = false;
         ruleTime = Math.max(t, m.ruleTime);
       }
-    } else if (t == m.latestTime || m.seen(t)) {
+    } else if (t == m.latestTime || m.seen(t, r.value())) {
       // a time judged already: a resend (QoS 1 after a lost PUBACK, however much later)
       duplicates++;
       return Outcome.DUPLICATE;
@@ -503,13 +503,13 @@ public final class RuleEngine {
           m.suspectTime = msgNewest; // the next such message tells
           m.suspectArrival = now;
         }
-        m.remember(t);
+        m.remember(t, r.value());
         // raises are never delayed: judged on arrival, and not history (its time cannot be
         // compared with the last clear's when the clock went back)
         return late(d, m, r, now, now, true);
       }
     } else {
-      m.remember(t);
+      m.remember(t, r.value());
       return late(d, m, r, now, t, false);
     }
     if (onArrival) {
@@ -522,7 +522,7 @@ public final class RuleEngine {
     m.latestTime = t;
     m.latestValue = v;
     m.ruleTime = ruleTime;
-    m.remember(t);
+    m.remember(t, r.value());
     RuleSet.MetricRules rules = m.rules;
     if (rules == null) {
       return Outcome.NO_RULE;

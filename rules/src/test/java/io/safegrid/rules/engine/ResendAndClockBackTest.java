@@ -209,6 +209,24 @@ class ResendAndClockBackTest {
     assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@60000", "CLEAR@60020");
   }
 
+  /**
+   * A clock reset to 2000 twice (power flapping) gives the same device time again; a hazardous
+   * value at it is no resend of the normal one seen before at that time.
+   */
+  @Test
+  void aClockResetTwice_aHazardousReadingAtATimeSeenBefore_stillRaises() {
+    Fixture f = gas("gas-208");
+    send(f, 0, "gas-208", Fixture.T0, 1.0);
+    send(f, MIN, "gas-208", Y2000 + 5_000, 1.0);
+    send(f, 2 * MIN, "gas-208", Y2000 + 65_000, 1.0);
+    // power cut again: the unit boots and reports at 2000-01-01T00:00:05Z again
+    send(f, 5 * MIN, "gas-208", Y2000 + 5_000, 70.0);
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@" + 5 * MIN);
+    // and the same message resent is a duplicate
+    send(f, 5 * MIN + 10, "gas-208", Y2000 + 5_000, 70.0);
+    assertThat(f.of(GAS)).hasSize(1);
+  }
+
   /** review6 5: a backlog sent newest-first is judged oldest-first, so its own clear counts. */
   @Test
   void aBacklogSentNewestFirst_isJudgedOldestFirst() {
