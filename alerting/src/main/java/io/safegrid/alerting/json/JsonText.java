@@ -74,17 +74,6 @@ public final class JsonText {
     return FACTORY.createGenerator(out);
   }
 
-  /**
-   * Writes {@code value} as the generator's next value.
-   *
-   * @param g an open generator
-   * @param value a value Jackson can write
-   * @throws IOException as Jackson's generator or mapper
-   */
-  public static void write(JsonGenerator g, Object value) throws IOException {
-    write(Json.MAPPER, g, value);
-  }
-
   private static void write(ObjectMapper mapper, JsonGenerator g, Object value) throws IOException {
     if (value == null) {
       g.writeNull();

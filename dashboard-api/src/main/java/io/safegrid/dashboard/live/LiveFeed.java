@@ -104,6 +104,7 @@ public final class LiveFeed {
    * look-ups, on the alarm writer thread, the publish-to-alarm path; {@code AlarmFrameJsonTest}).
    */
   static LiveEvent alarmFrame(AlarmEvent event) {
+    // The dashboard's mapper (FAIL_ON_EMPTY_BEANS off), not the ledger's default JsonText.write uses.
     String json = JsonText.write(Json.MAPPER, AlarmJson.event(event), FRAME_CAPACITY);
     return LiveEvent.alarmFrame(event.id(), "id: " + event.id() + "\nevent: alarm\ndata: " + json + "\n\n");
   }
