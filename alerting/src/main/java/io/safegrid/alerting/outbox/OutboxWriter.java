@@ -9,10 +9,6 @@ import io.safegrid.alerting.routing.RecipientGroup;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.SQLException;
-import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,37 +29,27 @@ public final class OutboxWriter {
   }
 
   /**
-   * @param c the open transaction's connection
-   * @param now service time (first attempt due at once)
-   * @param alarmId the alarm
-   * @param notificationKey unique per (alarm, step, recipient), e.g. {@code a12-s3-cm-nanmen};
-   *     the row's idempotency key is {@code <notificationKey>.<channel>}
-   * @param recipient who
-   * @param payload the JSON payload; {@code idempotencyKey}, {@code channel} and {@code
-   *     recipient} are added per row
-   * @return the idempotency keys of the rows (written now or before)
-   * @throws AlarmStoreException when the insert fails
-   */
-  public List<String> enqueue(Connection c, Instant now, long alarmId, String notificationKey,
-      RecipientGroup recipient, Map<String, Object> payload) {
-    return enqueueAll(c, now, alarmId, List.of(new Notification(notificationKey, recipient, payload)));
-  }
-
-  /**
    * One notification of an escalation step.
    *
-   * @param key unique per (alarm, step, recipient), e.g. {@code a12-s3-cm-nanmen}
+   * @param key unique per (alarm, step, recipient), e.g. {@code a12-s3-cm-nanmen}; a row's
+   *     idempotency key is {@code <key>.<channel>}
    * @param recipient who
-   * @param payload the JSON payload (see {@link #enqueue})
+   * @param payload the JSON payload; {@code idempotencyKey}, {@code recipient}, {@code
+   *     recipientName} and {@code channel} are added per row
    */
   public record Notification(String key, RecipientGroup recipient, Map<String, Object> payload) {}
 
   /**
-   * Like {@link #enqueueAll(Connection, Instant, long, List)}, deferred in the ledger transaction
-   * {@code tx} ({@link LedgerTx#defer}): the rows travel with its next round trip; a failure
-   * surfaces there (at the latest at commit) as {@link AlarmStoreException}.
+   * Writes one outbox row per channel of each notification's recipient, deferred in the ledger
+   * transaction {@code tx} ({@link LedgerTx#defer}): the rows travel with its next round trip,
+   * first attempt due at the transaction's service time; a failure surfaces there (at the latest
+   * at commit) as {@link AlarmStoreException}. A row whose idempotency key exists already is kept
+   * as it is.
    *
-   * @return the idempotency keys of the rows, in order
+   * @param tx the alarm change's ledger transaction
+   * @param alarmId the alarm
+   * @param notifications the notifications of one escalation step
+   * @return the idempotency keys of the rows (written now or before), in order
    */
   public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications) {
     List<String> keys = new ArrayList<>();
@@ -156,42 +142,5 @@ public final class OutboxWriter {
     p.put("recipientName", n.recipient().name());
     p.put("channel", channel);
     return p;
-  }
-
-  /**
-   * Like {@link #enqueue} for several recipients at once: every row in one JDBC batch (one round
-   * trip to the database).
-   *
-   * @return the idempotency keys of the rows, in order
-   * @throws AlarmStoreException when the insert fails
-   */
-  public List<String> enqueueAll(Connection c, Instant now, long alarmId, List<Notification> notifications) {
-    List<String> keys = new ArrayList<>();
-    if (notifications.isEmpty()) {
-      return keys;
-    }
-    try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-      for (Notification n : notifications) {
-        RecipientGroup recipient = n.recipient();
-        for (String channel : channels.channelsFor(recipient)) {
-          String key = n.key() + "." + channel.replace(':', '-');
-          ps.setString(1, key);
-          ps.setLong(2, alarmId);
-          ps.setString(3, channel);
-          ps.setString(4, recipient.id());
-          ps.setString(5, rowJson(key, n, channel));
-          ps.setObject(6, now.atOffset(ZoneOffset.UTC));
-          ps.setObject(7, now.atOffset(ZoneOffset.UTC));
-          ps.addBatch();
-          keys.add(key);
-        }
-      }
-      if (!keys.isEmpty()) {
-        ps.executeBatch();
-      }
-      return keys;
-    } catch (SQLException e) {
-      throw new AlarmStoreException("cannot write outbox for alarm " + alarmId, e);
-    }
   }
 }
