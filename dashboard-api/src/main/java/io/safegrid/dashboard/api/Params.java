@@ -2,15 +2,18 @@ package io.safegrid.dashboard.api;
 
 import io.safegrid.alerting.ledger.AlarmState;
 import io.safegrid.dashboard.http.ApiException;
+import io.safegrid.model.DeviceType;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * Parses and checks request parameters; every problem is a 400 {@link ApiException} whose detail
@@ -193,23 +196,21 @@ public final class Params {
 
   /**
    * A {@code ?type=} filter: a device type's wire name ({@code gas_alarm}, {@code fire_panel},
-   * {@code river_gauge}; {@link io.safegrid.model.DeviceType}).
+   * {@code river_gauge}; {@link DeviceType#fromWireName}).
    *
    * @throws ApiException 400 {@code bad_type}, naming the allowed values
    */
   public static String deviceType(String raw) {
-    for (io.safegrid.model.DeviceType t : io.safegrid.model.DeviceType.values()) {
-      if (t.wireName().equals(raw)) {
-        return raw;
-      }
+    try {
+      DeviceType.fromWireName(raw);
+      return raw;
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest(
+          "bad_type",
+          "type: '" + raw + "' is not a device type (expected "
+              + Arrays.stream(DeviceType.values()).map(DeviceType::wireName).collect(Collectors.joining(", "))
+              + ")");
     }
-    throw ApiException.badRequest(
-        "bad_type",
-        "type: '" + raw + "' is not a device type (expected "
-            + java.util.Arrays.stream(io.safegrid.model.DeviceType.values())
-                .map(io.safegrid.model.DeviceType::wireName)
-                .collect(java.util.stream.Collectors.joining(", "))
-            + ")");
   }
 
   /**
@@ -229,7 +230,7 @@ public final class Params {
    * A duration in plain words for messages: {@code 9830.3 days}, {@code 2.5 h}, {@code 15 min},
    * {@code 0.5 s}, not Java's {@code PT235924H8M13.27S}.
    */
-  public static String plain(java.time.Duration d) {
+  public static String plain(Duration d) {
     long ms = d.toMillis();
     if (ms >= 86_400_000L) {
       return trim(ms / 86_400_000.0) + " days";
