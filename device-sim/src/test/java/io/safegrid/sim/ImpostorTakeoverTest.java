@@ -31,7 +31,7 @@ import org.junit.jupiter.api.io.TempDir;
  * broker's close (the takeover, overlapping reconnect storms) could leave the connect hanging for
  * ever inside Paho: about one device in ten of this test's was never heard again (round 5 saw it
  * once in the Dongnan scenario against Mosquitto). The links now take a fresh Paho client for every
- * connect and give a connect up after {@code CONNECT_GIVE_UP_S}.
+ * connect and give a connect up after {@code DeviceLink.CONNECT_GIVE_UP_S}.
  */
 class ImpostorTakeoverTest {
 
@@ -79,7 +79,7 @@ class ImpostorTakeoverTest {
         }
         assertThat(runner.simulatedMinutes()).as("the scenario got past its last impostor").isGreaterThan(lastFaultMin);
         long after = System.nanoTime();
-        // a stuck connect is given up after CONNECT_GIVE_UP_S (20 s); a device reports every
+        // a stuck connect is given up after DeviceLink.CONNECT_GIVE_UP_S (20 s); a device reports every
         // 60-300 simulated s (0.3 real s at most): 45 s is room for both, twice
         long heardBy = after + TimeUnit.SECONDS.toNanos(45);
         do {

@@ -12,6 +12,13 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface DeviceLink extends AutoCloseable {
 
+  /**
+   * Seconds after which an MQTT link's ({@link MqttV3Link}, {@link MqttV5Link}) {@link #connect()}
+   * gives up waiting for the CONNACK: twice Paho's connection timeout (10 s), which does not cover
+   * a connect stuck inside Paho.
+   */
+  long CONNECT_GIVE_UP_S = 20;
+
   /** Connects (MQTT CONNECT / DTLS handshake on first use); completes when connected. */
   CompletableFuture<Void> connect();
 

@@ -19,12 +19,6 @@ import org.eclipse.paho.client.mqttv3.persist.MemoryPersistence;
  */
 public final class MqttV3Link implements DeviceLink {
 
-  /**
-   * Seconds after which {@link #connect()} gives up waiting for the CONNACK: twice Paho's
-   * connection timeout (10 s), which does not cover a connect stuck inside Paho.
-   */
-  public static final long CONNECT_GIVE_UP_S = 20;
-
   private final String brokerUri;
   private final String clientId;
   /** The Paho client of the current connection attempt: a fresh one for every attempt after the first. */
@@ -68,7 +62,7 @@ public final class MqttV3Link implements DeviceLink {
    * Connects, with a fresh Paho client after the first attempt (the previous one is dropped and
    * closed first), as a device restarting its MQTT stack would: a reused client's threads may still
    * be stopping from the lost connection. Completes exceptionally with a {@link TimeoutException}
-   * when no CONNACK came within {@link #CONNECT_GIVE_UP_S} s: Paho 1.2.5 can leave a connect
+   * when no CONNACK came within {@link DeviceLink#CONNECT_GIVE_UP_S} s: Paho 1.2.5 can leave a connect
    * waiting for ever when the broker closes the connection right after accepting it (another
    * client taking the client id, as the wrong-secret impostor does on a broker without
    * authentication; docs/simulator.md "Paho and a taken-over client id"), and the device would
