@@ -19,17 +19,9 @@ public record LiveEvent(String event, long alarmEventId, String deviceId, String
     this(event, alarmEventId, deviceId, frame, System.nanoTime());
   }
 
-  /** An alarm event frame with {@code id:}. */
+  /** An alarm event frame with {@code id:}: {@code id: <id>\nevent: alarm\ndata: <json>\n\n}. */
   static LiveEvent alarm(long id, String json) {
     return new LiveEvent("alarm", id, null, "id: " + id + "\nevent: alarm\ndata: " + json + "\n\n");
-  }
-
-  /**
-   * An alarm event frame written by the caller: {@code id: <id>\nevent: alarm\ndata: <json>\n\n},
-   * as {@link #alarm} makes it.
-   */
-  static LiveEvent alarmFrame(long id, String frame) {
-    return new LiveEvent("alarm", id, null, frame);
   }
 
   /** A device online/offline frame, no id. */

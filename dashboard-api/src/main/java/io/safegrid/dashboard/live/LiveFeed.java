@@ -106,7 +106,7 @@ public final class LiveFeed {
   static LiveEvent alarmFrame(AlarmEvent event) {
     // The dashboard's mapper (FAIL_ON_EMPTY_BEANS off), not the ledger's default JsonText.write uses.
     String json = JsonText.write(Json.MAPPER, AlarmJson.event(event), FRAME_CAPACITY);
-    return LiveEvent.alarmFrame(event.id(), "id: " + event.id() + "\nevent: alarm\ndata: " + json + "\n\n");
+    return LiveEvent.alarm(event.id(), json);
   }
 
   /** {@link #alarmFrame}'s first capacity, chars: a rule transition's frame is 0.7-1 k. */
