@@ -31,12 +31,14 @@ final class MetricState {
   /** Newest device time ever judged for this metric, in any clock epoch (Long.MIN_VALUE: none). */
   long maxSeen = Long.MIN_VALUE;
   /**
-   * The low 32 bits of the device times (mixed with the values) of the last {@link #SEEN} readings judged (evaluated,
-   * late or suspect): a reading at one of them is a resend (QoS 1 after a lost PUBACK, a
-   * persistent session resumed later), never judged twice. 32 = the MQTT Receive Maximum the
-   * gateway grants ({@code MqttLimits}), so a whole in-flight window is covered. Two different
-   * times share their low 32 bits only when they differ by a multiple of 2^32 ms (49.7 days) to
-   * the millisecond. 144 bytes a metric: 10,000 devices with 3 metrics each hold 4.3 MB.
+   * The keys of the last {@link #SEEN} readings judged (evaluated, late or suspect): each a 32-bit
+   * mix of the reading's device time and value ({@link #key}). A reading whose key is one of them
+   * is a resend (QoS 1 after a lost PUBACK, a persistent session resumed later), never judged
+   * twice. 32 = the MQTT Receive Maximum the gateway grants ({@code MqttLimits}), so a whole
+   * in-flight window is covered. The key is not the reading: any two different (time, value)
+   * pairs can share it, so a reading not newer than {@link #maxSeen} that was never judged (a real
+   * late reading) is taken for a resend, not judged and not flagged, with a chance of about 32 in
+   * 2^32 (7.5e-9) per check. 144 bytes a metric: 10,000 devices with 3 metrics each hold 4.3 MB.
    */
   private final int[] seen = new int[SEEN];
   private int seenCount;

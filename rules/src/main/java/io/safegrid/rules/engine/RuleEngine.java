@@ -37,9 +37,11 @@ import java.util.function.LongSupplier;
  * by its newest reading of each metric (below). docs/rules.md "Time and order" tells the whole.
  *
  * <ul>
- *   <li><b>Duplicate</b> ({@link Outcome#DUPLICATE}): a reading at one of the last {@code 32}
- *       device times judged for its metric, or an event identical to one of the device's last 32
- *       (a QoS 1 resend, however late): nothing changes.
+ *   <li><b>Duplicate</b> ({@link Outcome#DUPLICATE}): a reading with the device time and value
+ *       of one of the last {@code 32} judged for its metric, or an event identical to one of the
+ *       device's last 32 (a QoS 1 resend, however late): nothing changes. A reading is known by a
+ *       32-bit mix of its time and value, so a real late reading can collide with one of the 32
+ *       and be taken for a resend (about 32 in 2^32 a check).
  *   <li><b>Late</b> ({@link Outcome#LATE}): older than the newest, its message within {@link
  *       #CLOCK_BEHIND_TOLERANCE_MILLIS} of the gateway clock or newer than the device's newest (a
  *       backlog sent with a current reading). Checked for raises only ({@link
