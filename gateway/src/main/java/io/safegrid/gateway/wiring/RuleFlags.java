@@ -4,10 +4,12 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.safegrid.rules.engine.Flag;
 import io.safegrid.rules.engine.FlagSink;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,7 +30,8 @@ final class RuleFlags implements FlagSink {
   private static final Logger log = LoggerFactory.getLogger(RuleFlags.class);
 
   private final Map<Flag.Kind, Counter> counters = new EnumMap<>(Flag.Kind.class);
-  private final Set<String> logged = ConcurrentHashMap.newKeySet();
+  private final Map<Flag.Kind, Set<String>> logged = new EnumMap<>(Flag.Kind.class); // devices told, per reason
+  private final AtomicInteger loggedCount = new AtomicInteger();
 
   /** Registers one counter per flag kind in {@code registry}. */
   RuleFlags(MeterRegistry registry) {
@@ -37,18 +40,20 @@ final class RuleFlags implements FlagSink {
           .description("suspicious input the rule engine did not take as newest state")
           .tag("reason", k.reason())
           .register(registry));
+      logged.put(k, ConcurrentHashMap.newKeySet());
     }
   }
 
   @Override
   public void accept(Flag f) {
     counters.get(f.kind()).increment();
-    String key = f.kind().reason() + '/' + f.deviceId();
-    if (logged.size() < MAX_LOGGED && !logged.contains(key) && logged.add(key)) {
+    Set<String> told = logged.get(f.kind());
+    if (loggedCount.get() < MAX_LOGGED && !told.contains(f.deviceId()) && told.add(f.deviceId())) {
+      loggedCount.incrementAndGet();
       log.warn("device {} {}: {} ({} {}; later ones of this device are only counted in "
               + "safegrid.rules.flags{reason={}})",
           f.deviceId(), f.kind().reason(), f.detail(), f.subject(),
-          java.time.Instant.ofEpochMilli(f.timeMillis()), f.kind().reason());
+          Instant.ofEpochMilli(f.timeMillis()), f.kind().reason());
     }
   }
 }
