@@ -2,6 +2,7 @@ package io.safegrid.alerting.ledger;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.safegrid.alerting.trace.AlarmPathTrace;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -331,6 +332,9 @@ final class EventDispatcher implements AutoCloseable {
 
   /** Under {@link #telling}. */
   private void tell(AlarmEvent e) {
+    if (AlarmPathTrace.ON) {
+      AlarmPathTrace.telling(e, System.nanoTime());
+    }
     told = true;
     for (Consumer<AlarmEvent> l : listeners) {
       try {

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.Severity;
 import java.sql.Connection;
@@ -1131,6 +1132,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos, boolean asyncCommit) {
     for (int attempt = 1; ; attempt++) {
       try (Connection c = dataSource.getConnection()) {
+        if (AlarmPathTrace.ON) {
+          AlarmPathTrace.ledger(AlarmPathTrace.LedgerHop.CONNECTED, System.nanoTime());
+        }
         c.setAutoCommit(false);
         boolean committing = false;
         int backendPid = 0;
@@ -1153,9 +1157,15 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           }
           committing = true; // from here on the outcome may be unknown (the COMMIT goes with the last writes)
           long commitStart = System.nanoTime();
+          if (AlarmPathTrace.ON) {
+            AlarmPathTrace.ledger(AlarmPathTrace.LedgerHop.SENT, commitStart);
+          }
           List<AlarmEvent> written = tx.flush(true);
           c.commit(); // pgjdbc sends nothing: the COMMIT went with the flush and the server says idle
           long committedAt = System.nanoTime();
+          if (AlarmPathTrace.ON) {
+            AlarmPathTrace.ledger(AlarmPathTrace.LedgerHop.COMMITTED, committedAt);
+          }
           commitTimer.record(committedAt - commitStart, java.util.concurrent.TimeUnit.NANOSECONDS);
           // no lambda or method reference from here to the listeners: each links (a few ms under
           // C1) on its first run, and the rolled-back warm-up never gets here, so the first real

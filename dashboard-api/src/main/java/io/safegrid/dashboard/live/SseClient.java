@@ -1,5 +1,6 @@
 package io.safegrid.dashboard.live;
 
+import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -161,6 +162,7 @@ final class SseClient implements LiveSubscriber {
           alarms++;
         }
       }
+      long writing = AlarmPathTrace.ON ? System.nanoTime() : 0;
       if (out != null) {
         response.write(out);
       }
@@ -169,6 +171,9 @@ final class SseClient implements LiveSubscriber {
         LiveEvent e = batch[i];
         if (alarms > 0 && e != null && e.isAlarm()) {
           alarmWriteDelayNanos.accept(now - e.createdAtNanos());
+          if (AlarmPathTrace.ON) { // before the write: the reader it wakes may preempt this thread
+            AlarmPathTrace.frameWritten(e.alarmEventId(), e.createdAtNanos(), writing);
+          }
         }
         batch[i] = null;
       }

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.TransitionOutcome;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.rules.TransitionSink;
@@ -168,7 +169,11 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   @Override
   public void accept(AlarmTransition t) {
     int lane = MAINTENANCE_RULES.contains(t.ruleId()) ? MAINTENANCE : HAZARD;
-    queue.add(new Queued(lane, sequence.incrementAndGet(), System.nanoTime(), t, 0));
+    long decidedAt = System.nanoTime();
+    if (AlarmPathTrace.ON && lane == HAZARD) {
+      AlarmPathTrace.decided(t, decidedAt); // before the queue: the writer may take it at once
+    }
+    queue.add(new Queued(lane, sequence.incrementAndGet(), decidedAt, t, 0));
     if (lane == HAZARD) {
       long ageMs = System.currentTimeMillis() - t.timeMillis();
       if (ageMs >= 0 && ageMs < MAX_DECIDED_AGE_MS) { // a replayed backlog is not the alarm path
@@ -271,12 +276,19 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
       waitTimer.record(start - q.decidedAtNanos(), TimeUnit.NANOSECONDS);
     }
     List<TransitionOutcome> outcomes;
+    if (AlarmPathTrace.ON) {
+      AlarmPathTrace.dequeued(ts, start);
+    }
     try {
       outcomes = ledger.applyAll(ts, oldest);
     } catch (RuntimeException e) { // a ledger that throws for the whole group
       outcomes = new ArrayList<>(ts.size());
       for (AlarmTransition t : ts) {
         outcomes.add(TransitionOutcome.failed(t, e));
+      }
+    } finally {
+      if (AlarmPathTrace.ON) {
+        AlarmPathTrace.endGroup();
       }
     }
     long now = System.nanoTime();

@@ -9,6 +9,7 @@ import io.safegrid.alerting.Alerting;
 import io.safegrid.alerting.AlertingConfig;
 import io.safegrid.alerting.channel.mqtt.MqttChannelConfig;
 import io.safegrid.alerting.channel.webhook.WebhookConfig;
+import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
 import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
@@ -225,6 +226,9 @@ public final class Gateway implements AutoCloseable {
       IngestListener listener = new IngestListener() {
         @Override
         public void onReadings(List<Reading> readings) {
+          if (AlarmPathTrace.ON) {
+            AlarmPathTrace.decoded(readings);
+          }
           rules.onReadings(readings);
           for (Reading r : readings) {
             live.reading(r);
