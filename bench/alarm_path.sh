@@ -17,6 +17,13 @@
 #   safegrid_live_alarm_age          event time of the reading (device ts) -> live fan-out
 #   safegrid_live_write_delay        live fan-out -> the alarm frame written to the probe's connection
 #
+# Slow samples, one by one (bench/alarm_trace.py, docs/performance.md "Round 7"): the gateway runs
+# with the alarm path trace on (-Dsafegrid.trace.alarmPath=$OUT/alarm-trace.csv; ALARM_TRACE=0 for
+# off), both JVMs log their safepoints with System.nanoTime() stamps ($OUT/gateway-safepoints.log,
+# sim-safepoints.log), and a SCHED_FIFO 1 ms sleeper (bench/hiccup.c, BENCH_HICCUP=0 for none)
+# logs VM stalls ($OUT/hiccups.txt); the script joins them with the probe's samples by device + ts
+# and prints, for the slowest 5 % against the median samples, where the time went.
+#
 # The probe's own clock runs from just before its PUBLISH to the read of the event's bytes (sim:
 # its own Netty event loop for publishing and reading /api/live; older sims read with java.net.http).
 #
@@ -64,12 +71,17 @@ SITE=$OUT/site.yaml
 GW_JAVA_OPTS=$(bin/safegrid java-opts gateway 2>/dev/null || true)   # the launcher's, as bench/run
 SIM_JAVA_OPTS=$(bin/safegrid java-opts sim 2>/dev/null || true)
 MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
+TRACE_OPT=
+[[ ${ALARM_TRACE:-1} == 0 ]] || TRACE_OPT="-Dsafegrid.trace.alarmPath=$OUT/alarm-trace.csv"   # ignored by older gateways
+HICCUP=
+if [[ ${BENCH_HICCUP:-1} != 0 ]] && gcc -O2 -o "$OUT/hiccup" bench/hiccup.c 2>/dev/null; then HICCUP=$OUT/hiccup; fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 (
   cd "$OUT/gateway"
   export SAFEGRID_DB_URL="$DB_URL" SAFEGRID_DB_USER=safegrid SAFEGRID_DB_PASSWORD=safegrid \
     SAFEGRID_MQTT_PORT=$MQTT_PORT SAFEGRID_HTTP_PORT=$HTTP_PORT SAFEGRID_COAP_PORT=0 SAFEGRID_COAPS_PORT=0
-  exec java $GW_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/gc.log":time ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
+  exec java $GW_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/gc.log":time -Xlog:safepoint:file="$OUT/gateway-safepoints.log":timenanos \
+    ${TRACE_OPT:-} ${SAFEGRID_JAVA_OPTS:-} -jar "$GATEWAY_JAR" --config "$SITE"
 ) >"$OUT/gateway.log" 2>&1 &
 GW=$!; PIDS+=("$GW")
 for _ in $(seq 1 1500); do
@@ -89,7 +101,10 @@ SAMPLES=()   # every sample with its time (simulators since round 4)
 if java -jar "$SIM_JAR" load --help 2>/dev/null | grep -q -- --probe-samples; then
   SAMPLES=(--probe-samples "$OUT/probe-samples.csv")
 fi
-java $SIM_JAVA_OPTS ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
+if [[ -n $HICCUP ]]; then   # VM stalls during the run (SCHED_FIFO: only the kernel and the hypervisor delay it)
+  chrt -f 50 "$HICCUP" $((DURATION + 60)) >"$OUT/hiccups.txt" 2>&1 & PIDS+=("$!")
+fi
+java $SIM_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/sim-safepoints.log":timenanos ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
   --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --warmup "$WARMUP" \
   --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" "${SAMPLES[@]}" \
@@ -117,5 +132,10 @@ if [[ -s "$OUT/probe-samples.csv" ]]; then
   echo "slowest probe samples (UTC time of the crossing, s after the first timed one, device, ms; all in $OUT/probe-samples.csv;"
   echo "the gateway's GC pauses and safepoints are in $OUT/gc.log):"
   sort -t, -k1,1n "$OUT/probe-samples.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%s.%03d %.1f %s %.1f\n", strftime("%H:%M:%S", int($1 / 1000), 1), $1 % 1000, ($1 - t0) / 1000, $2, $3 / 1000 }' \
-    | sort -k4,4nr | head -5 | sed 's/^/  /'
+    | sort -k4,4nr | head -5 | sed 's/^/  /' || true   # (head ends the pipe early: not a failure)
+fi
+if [[ -n $HICCUP ]]; then kill "${PIDS[-1]}" 2>/dev/null || true; fi
+if [[ -s "$OUT/alarm-trace.csv" ]]; then
+  kill "$GW" 2>/dev/null && wait "$GW" 2>/dev/null || true   # the trace's last lines are written at exit
+  python3 bench/alarm_trace.py "$OUT" || log "alarm_trace.py failed"
 fi

@@ -262,7 +262,7 @@ public final class SimMain implements Callable<Integer> {
     Long probeIntervalMs;
 
     @Option(names = "--probe-samples",
-        description = "write every publish-to-alarm sample to this file: crossing ts (ms), device id, latency (µs), one per line")
+        description = "write every publish-to-alarm sample to this file: crossing ts (ms), device id, latency (µs), publish and read System.nanoTime() (ns), one per line")
     Path probeSamples;
 
     @Option(names = "--mqtt-client", defaultValue = "netty",

@@ -255,20 +255,20 @@ public final class AlarmProbe implements AutoCloseable {
       long micros = Math.max(0, (now - since) / 1000);
       latencyMicros.recordValue(micros);
       samples.incrementAndGet();
-      writeSample(crossingTs, p.deviceId, micros);
+      writeSample(crossingTs, p.deviceId, micros, since, now);
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
   }
 
   /** One line of the samples file; after a write error no more (the error is {@link #lastError()}). */
-  private void writeSample(long crossingTs, String deviceId, long latencyMicros) {
+  private void writeSample(long crossingTs, String deviceId, long latencyMicros, long publishedNanos, long readNanos) {
     Writer w = samplesOut;
     if (w == null) {
       return;
     }
     try {
-      w.write(crossingTs + "," + deviceId + "," + latencyMicros + "\n");
+      w.write(crossingTs + "," + deviceId + "," + latencyMicros + "," + publishedNanos + "," + readNanos + "\n");
     } catch (IOException e) {
       samplesOut = null;
       lastError = "cannot write the samples file: " + e.getMessage();
@@ -277,8 +277,10 @@ public final class AlarmProbe implements AutoCloseable {
 
   /**
    * Also writes every sample to {@code file} (created or truncated), one line each: the crossing's
-   * {@code ts} (device clock, ms since the epoch), the device id and the publish-to-alarm latency
-   * in µs, comma-separated; for lining slow samples up with what happened then. Call before
+   * {@code ts} (device clock, ms since the epoch), the device id, the publish-to-alarm latency
+   * in µs, and the {@link System#nanoTime()} of the publish and of the event's read (ns; on Linux
+   * {@code CLOCK_MONOTONIC}, the clock of the gateway's alarm path trace on the same host),
+   * comma-separated; for lining slow samples up with what happened then. Call before
    * {@link #start}; the file is complete after {@link #close}.
    *
    * @throws IOException when the file cannot be created
