@@ -22,7 +22,9 @@
 # off), both JVMs log their safepoints with System.nanoTime() stamps ($OUT/gateway-safepoints.log,
 # sim-safepoints.log), and a SCHED_FIFO 1 ms sleeper (bench/hiccup.c, BENCH_HICCUP=0 for none)
 # logs VM stalls ($OUT/hiccups.txt); the script joins them with the probe's samples by device + ts
-# and prints, for the slowest 5 % against the median samples, where the time went.
+# and prints, for the slowest 5 % against the median samples, where the time went. With
+# BENCH_PERF_SCHED=SECONDS it also records that many seconds of `perf sched` (root) and names, for
+# each slow sample's slow hops, the threads that waited for a core then ($OUT/sched.txt).
 #
 # The probe's own clock runs from just before its PUBLISH to the read of the event's bytes (sim:
 # its own Netty event loop for publishing and reading /api/live; older sims read with java.net.http).
@@ -104,6 +106,11 @@ fi
 if [[ -n $HICCUP ]]; then   # VM stalls during the run (SCHED_FIFO: only the kernel and the hypervisor delay it)
   chrt -f 50 "$HICCUP" $((DURATION + 60)) >"$OUT/hiccups.txt" 2>&1 & PIDS+=("$!")
 fi
+if [[ ${BENCH_PERF_SCHED:-0} != 0 ]]; then   # waits for a core: BENCH_PERF_SCHED seconds of the timed window (adds load)
+  ( sleep $((WARMUP + 5)); exec perf sched record -k CLOCK_MONOTONIC -o "$OUT/perf-sched.data" -- sleep "$BENCH_PERF_SCHED" ) \
+    >"$OUT/perf-sched.log" 2>&1 &
+  PERF_PID=$!
+fi
 java $SIM_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/sim-safepoints.log":timenanos ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
   --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --warmup "$WARMUP" \
@@ -135,6 +142,10 @@ if [[ -s "$OUT/probe-samples.csv" ]]; then
     | sort -k4,4nr | head -5 | sed 's/^/  /' || true   # (head ends the pipe early: not a failure)
 fi
 if [[ -n $HICCUP ]]; then kill "${PIDS[-1]}" 2>/dev/null || true; fi
+if [[ -n ${PERF_PID:-} ]]; then
+  wait "$PERF_PID" || true
+  perf sched timehist -i "$OUT/perf-sched.data" >"$OUT/sched.txt" 2>/dev/null && rm -f "$OUT/perf-sched.data"
+fi
 if [[ -s "$OUT/alarm-trace.csv" ]]; then
   kill "$GW" 2>/dev/null && wait "$GW" 2>/dev/null || true   # the trace's last lines are written at exit
   python3 bench/alarm_trace.py "$OUT" || log "alarm_trace.py failed"

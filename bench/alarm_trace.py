@@ -10,7 +10,7 @@ sample over 10 ms hop by hop with what overlapped it: the gateway's and the simu
 (GC pauses are safepoints; -Xlog:safepoint:...:timenanos) and the SCHED_FIFO 1 ms sleeper's
 overshoots (bench/hiccup.c: VM stalls).
 
-    bench/alarm_trace.py OUT_DIR      (bench/alarm_path.sh runs it)
+    bench/alarm_trace.py OUT_DIR...   (bench/alarm_path.sh runs it on its own; several: pooled)
 """
 import os
 import re
@@ -98,6 +98,29 @@ def read_hiccups(path):
     return out
 
 
+def read_sched(path):
+    """Waits for a core from `perf sched timehist` (perf sched record -k CLOCK_MONOTONIC): sorted
+    [(woken_ns, running_ns, thread)] of every wake-up that waited >= 0.3 ms to run."""
+    out = []
+    if not os.path.exists(path):
+        return out
+    rx = re.compile(r"^\s*(\d+\.\d+)\s+\[\d+\]\s+(.+?)\s+(\d+\.\d+)\s+(\d+\.\d+)\s+(\d+\.\d+)\s*$")
+    with open(path) as f:
+        for line in f:
+            m = rx.match(line)
+            if not m:
+                continue
+            delay = float(m.group(4))
+            if delay < 0.3:
+                continue
+            end = int(float(m.group(1)) * 1e9)
+            run = int(float(m.group(5)) * 1e6)
+            start = end - run
+            out.append((start - int(delay * 1e6), start, re.sub(r"\[.*", "", m.group(2)).strip()))
+    out.sort()
+    return out
+
+
 def overlap(spans, lo, hi):
     """Total ms of the spans inside [lo, hi], the longest one's ms and its label."""
     tot, longest, label = 0.0, 0.0, ""
@@ -125,19 +148,37 @@ def mean(xs):
     return sum(xs) / len(xs) if xs else float("nan")
 
 
-def main(out):
-    samples = read_samples(os.path.join(out, "probe-samples.csv"))
-    trace, base = read_trace(os.path.join(out, "alarm-trace.csv"))
-    gw = read_safepoints(os.path.join(out, "gateway-safepoints.log"))
-    sim = read_safepoints(os.path.join(out, "sim-safepoints.log"))
-    hic = read_hiccups(os.path.join(out, "hiccups.txt"))
-    joined = []
-    for s in samples:
-        t = trace.get((s["device"], s["ts"]))
-        if t is not None and t["written_ns"]:
-            joined.append((s, t, hop_values(s, t)))
+def pct(xs, q):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def main(outs):
+    joined, samples, traced = [], [], 0
+    for out in outs:
+        ctx = {"gw": read_safepoints(os.path.join(out, "gateway-safepoints.log")),
+               "sim": read_safepoints(os.path.join(out, "sim-safepoints.log")),
+               "hic": read_hiccups(os.path.join(out, "hiccups.txt")),
+               "sched": read_sched(os.path.join(out, "sched.txt"))}
+        trace, ctx["base"] = read_trace(os.path.join(out, "alarm-trace.csv"))
+        traced += len(trace)
+        run = read_samples(os.path.join(out, "probe-samples.csv"))
+        for s in run:
+            s["ctx"] = ctx
+            t = trace.get((s["device"], s["ts"]))
+            if t is not None and t["written_ns"]:
+                joined.append((s, t, hop_values(s, t)))
+        samples += run
+        if len(outs) > 1:
+            ms = [x["ms"] for x in run]
+            print(f"{out}: {len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} "
+                  f"max {max(ms) if ms else float('nan'):.1f} ms, {sum(1 for x in ms if x > SLOW_MS)} over 10 ms")
+    if len(outs) > 1:
+        ms = [x["ms"] for x in samples]
+        print(f"pooled: {len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} ms, "
+              f"{sum(1 for x in ms if x > SLOW_MS)} over 10 ms ({100.0 * sum(1 for x in ms if x > SLOW_MS) / max(1, len(ms)):.1f} %)")
     print(f"alarm path trace: {len(samples)} probe samples, {len(joined)} joined with the gateway's trace "
-          f"(device + ts; {len(trace)} hazard raises traced)")
+          f"(device + ts; {traced} hazard raises traced)")
     if len(joined) < 20:
         print("  too few joined samples (a gateway without the trace, or a simulator without nanoTime columns)")
         return
@@ -154,7 +195,8 @@ def main(out):
     med_hop = [mean([j[2][i] for j in med]) for i in range(len(HOPS))]
 
     def stalls(s):
-        return overlap(gw, s["pub"], s["read"]), overlap(sim, s["pub"], s["read"]), overlap(hic, s["pub"], s["read"])
+        c = s["ctx"]
+        return overlap(c["gw"], s["pub"], s["read"]), overlap(c["sim"], s["pub"], s["read"]), overlap(c["hic"], s["pub"], s["read"])
 
     over = [j for j in joined if j[0]["ms"] > SLOW_MS] or slow
     label = f"over {SLOW_MS:.0f} ms" if over is not slow else "slowest 5 % (none over 10 ms)"
@@ -163,6 +205,7 @@ def main(out):
     dominant = {}
     for s, t, h in over:
         wall = ""
+        base = s["ctx"]["base"]
         if base:
             us = base[1] + (s["pub"] - base[0]) // 1000
             wall = "%s.%03d" % (__import__("time").strftime("%H:%M:%S", __import__("time").gmtime(us // 1_000_000)), us // 1000 % 1000)
@@ -173,6 +216,22 @@ def main(out):
         hops = " ".join("-" if x is None else f"{x:.1f}" for x in h)
         print(f"  {wall} {s['device']} {s['ms']:5.1f} | {hops} | gw {g:.1f}{' ' + gn if gl >= 1 else ''}"
               f" sim {m:.1f}{' ' + mn if ml >= 1 else ''} vm {v:.1f} | most: {HOPS[k][0]}")
+        sched = s["ctx"]["sched"]
+        if sched:  # the longest waits for a core inside the hops that took > 1 ms over their median
+            v = dict(t)
+            v["pub"], v["read"] = s["pub"], s["read"]
+            waits = []
+            for i, (name, a, b) in enumerate(HOPS):
+                if h[i] is None or ex[i] < 1.0:
+                    continue
+                lo, hi = v[a], v[b]
+                w = [(min(r, hi) - max(wk, lo), th) for wk, r, th in sched if wk < hi and r > lo]
+                w = [x for x in w if x[0] >= 300_000]
+                w.sort(reverse=True)
+                tot = sum(x[0] for x in w) / 1e6
+                waits.append(f"{name}: waits {tot:.1f} ms (" + ", ".join(f"{th} {ms / 1e6:.1f}" for ms, th in w[:3]) + ")")
+            if waits:
+                print("      " + "; ".join(waits))
     print("  hop with the largest excess over its median, per sample: "
           + ", ".join(f"{k} {v}" for k, v in sorted(dominant.items(), key=lambda kv: -kv[1])))
 
@@ -185,4 +244,4 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "bench/out/alarm-path")
+    main(sys.argv[1:] or ["bench/out/alarm-path"])
