@@ -15,6 +15,11 @@ public enum LateCheck {
   /** Past a setpoint: raised (or escalated) the alarm, with the reading's own time. */
   RAISED,
   /**
+   * Past a setpoint, but the rule has a debounce and the late readings past it so far span less
+   * than that: not raised (yet). A one-sample spike in a backlog is filtered as it is in order.
+   */
+  PENDING,
+  /**
    * Past a setpoint, but older than the newest reading that lowered or cleared that alarm: the
    * alarm that covered that time was already raised and cleared, so it is history. (A QoS 1
    * resend never gets here: the engine knows the device times it judged, a resend is a

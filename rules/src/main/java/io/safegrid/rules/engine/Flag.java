@@ -32,6 +32,15 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
      */
     CLOCK_BEHIND("clock_behind"),
     /**
+     * The device sent a reading at the very device time of its newest reading of that metric but
+     * with another value: its clock is stopped (an RTC that no longer runs, a firmware that stamps
+     * every reading with its boot time). Not a resend (a resend carries the same value). The
+     * reading is judged on its arrival time ({@code RuleEngine}, "Order"); storage keeps one row
+     * per (device, metric, time), so the gateway keeps the value it could not store in {@code
+     * dead_letters} (docs/storage.md). One flag per such reading.
+     */
+    CLOCK_FROZEN("clock_frozen"),
+    /**
      * A late reading (older than the device's newest of its metric) past a setpoint, not covered
      * by an open alarm: it raised the alarm with its own time, or it was history (older than the
      * reading that last cleared that alarm). Late readings are checked for raises only.

@@ -37,18 +37,22 @@ import java.util.function.LongSupplier;
  * by its newest reading of each metric (below). docs/rules.md "Time and order" tells the whole.
  *
  * <ul>
- *   <li><b>Duplicate</b> ({@link Outcome#DUPLICATE}): a reading with the device time and value
- *       of one of the last {@code 32} judged for its metric, or an event identical to one of the
- *       device's last 32 (a QoS 1 resend, however late): nothing changes. A reading is known by a
- *       32-bit mix of its time and value, so a real late reading can collide with one of the 32
- *       and be taken for a resend (about 32 in 2^32 a check).
+ *   <li><b>Duplicate</b> ({@link Outcome#DUPLICATE}): a reading with the exact device time and
+ *       value of one of the last {@code 32} judged for its metric, or an event identical to one
+ *       of the device's last 32 (a QoS 1 resend, however late): nothing changes.
+ *   <li><b>Stopped clock</b>: a reading at the device time of the metric's newest reading with
+ *       another value (an RTC that stopped, boot-time stamps; a resend carries the same value) is
+ *       the newest state, judged on its arrival time ({@code max(arrival, previous rule time)}),
+ *       so it raises and clears; each gives a {@link Flag.Kind#CLOCK_FROZEN} flag.
  *   <li><b>Late</b> ({@link Outcome#LATE}): older than the newest, its message within {@link
  *       #CLOCK_BEHIND_TOLERANCE_MILLIS} of the gateway clock or newer than the device's newest (a
  *       backlog sent with a current reading). Checked for raises only ({@link
  *       io.safegrid.rules.LateCheck}): past a setpoint it raises or escalates with its own time
  *       and {@code late: true} in the evidence; it never lowers or clears, and one older than the
- *       reading that last cleared that alarm is history. Past a setpoint and not covered by an
- *       open alarm, it gives a {@link Flag.Kind#LATE_READING} flag.
+ *       reading that last cleared that alarm is history. A threshold with a debounce raises only
+ *       once consecutive late readings past its setpoint span the debounce (hysteresis holding
+ *       the level between them). Past a setpoint and not covered by an open alarm, it gives a
+ *       {@link Flag.Kind#LATE_READING} flag.
  *   <li><b>Far behind</b>: older than the newest, its message more than the tolerance behind the
  *       gateway clock and older than the device's newest: the clock may have gone back. Checked
  *       for raises only, on its arrival time and with no history check (raises are never
@@ -264,7 +268,12 @@ public final class RuleEngine {
   private boolean seenBefore(String deviceId, String metric, long t, double v) {
     DeviceRuleState d = devices.get(deviceId);
     MetricState m = d == null || !d.known() ? null : d.metrics.get(metric);
-    return m != null && (t == m.latestTime || m.seen(t, v));
+    return m != null && ((t == m.latestTime && sameValue(v, m.latestValue)) || m.seen(t, v));
+  }
+
+  /** The same number to the bit (a resend carries the very text, so the very double). */
+  private static boolean sameValue(double a, double b) {
+    return Double.doubleToLongBits(a) == Double.doubleToLongBits(b);
   }
 
   /**
@@ -468,6 +477,7 @@ public final class RuleEngine {
     MetricState m = d.metric(r.metric());
     long ruleTime;
     boolean onArrival;
+    boolean frozen = false;
     if (t > m.latestTime && (t > m.maxSeen || !m.seen(t, r.value()))) {
       // newer by the device's clock (in its current clock epoch): the hot path
       m.suspectTime = Long.MIN_VALUE;
@@ -479,7 +489,24 @@ public final class RuleEngine {
         onArrival = false;
         ruleTime = Math.max(t, m.ruleTime);
       }
-    } else if (t == m.latestTime || m.seen(t, r.value())) {
+    } else if (t == m.latestTime) {
+      if (sameValue(r.value(), m.latestValue)) {
+        // the newest reading again: a resend (QoS 1 after a lost PUBACK), or a stopped clock
+        // with an unchanged value; either way judging it again changes nothing
+        duplicates++;
+        return Outcome.DUPLICATE;
+      }
+      // the newest reading's time with another value: no resend (a resend carries its value),
+      // the device's clock is stopped (frozen RTC, boot-time stamps). Judged on arrival, as a
+      // clock that went back: the first hazardous value raises, a normal one clears
+      frozen = true;
+      onArrival = true;
+      ruleTime = Math.max(now, m.ruleTime);
+      if (now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
+        m.clockBehind = true; // when it runs again from there, it is a clock behind
+      }
+      m.suspectTime = Long.MIN_VALUE;
+    } else if (m.seen(t, r.value())) {
       // a time judged already: a resend (QoS 1 after a lost PUBACK, however much later)
       duplicates++;
       return Outcome.DUPLICATE;
@@ -514,7 +541,13 @@ public final class RuleEngine {
       m.remember(t, r.value());
       return late(d, m, r, now, t, false);
     }
-    if (onArrival) {
+    if (frozen) {
+      flagged++;
+      flags.accept(new Flag(Flag.Kind.CLOCK_FROZEN, d.deviceId, r.metric(), t, now,
+          "device clock stopped: the time of its newest reading again, with another value ("
+              + r.value() + ", was " + m.latestValue + "): judged on arrival time (storage keeps one "
+              + "value per device, metric and time)"));
+    } else if (onArrival) {
       flagged++;
       flags.accept(new Flag(Flag.Kind.CLOCK_BEHIND, d.deviceId, r.metric(), t, now,
           "device clock is " + (now - t) / 1000 + " s behind the gateway clock and went back "
@@ -560,10 +593,12 @@ public final class RuleEngine {
     double v = r.value();
     int raised = 0;
     int history = 0;
+    int pending = 0;
     for (int i = 0; i < m.thresholds.length; i++) {
       LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, !suspect, ctx);
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
+      pending += c == LateCheck.PENDING ? 1 : 0;
     }
     StateCodeRule[] codes = rules.stateCodes();
     for (int i = 0; i < codes.length; i++) {
@@ -571,14 +606,16 @@ public final class RuleEngine {
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
     }
-    if (raised + history > 0) {
+    if (raised + history + pending > 0) {
       flagged++;
       flags.accept(new Flag(Flag.Kind.LATE_READING, d.deviceId, r.metric(), t, now,
           "reading " + (now - t) / 1000 + " s old, older than the newest one ("
               + (m.latestTime - t) / 1000 + " s): "
-              + (raised == 0 ? "history: older than the last clear"
-                  : suspect ? "far behind the gateway clock (clock went back?): raised on arrival"
-                  : "raised with its own time")));
+              + (raised > 0
+                  ? (suspect ? "far behind the gateway clock (clock went back?): raised on arrival"
+                      : "raised with its own time")
+                  : history > 0 ? "history: older than the last clear"
+                  : "past a setpoint for less than the debounce so far: not raised")));
     }
     return Outcome.LATE;
   }

@@ -32,8 +32,10 @@ import java.util.Objects;
  * cancels the pending change, so a value hovering around the setpoint never raises.
  *
  * <p>Late readings (older than the newest, see {@link ThresholdState#lateRaise}) may raise or
- * escalate, never lower or clear; durations run on the engine's rule clock, which is the
- * reading's own time unless the device's clock is behind (then its arrival time).
+ * escalate, never lower or clear; with a debounce they raise only once consecutive late readings
+ * (by device time) past the setpoint span it, hysteresis holding the level between them.
+ * Durations run on the engine's rule clock, which is the reading's own time unless the device's
+ * clock is behind or stopped (then its arrival time).
  */
 public final class ThresholdRule {
 
@@ -216,15 +218,36 @@ public final class ThresholdRule {
   /** See {@link ThresholdState#lateRaise}. */
   LateCheck lateRaise(ThresholdState s, long readingTime, long atMillis, double value,
       long receivedMillis, boolean checkHistory, RuleContext ctx) {
-    int target = targetLevel(value, 0);
+    // a run of late readings past a setpoint, consecutive by device time, holds its level with
+    // the hysteresis, as an in-order pending change does. Not for a reading whose device clock may
+    // have gone back (no history check): it may be the present, and its raise is never delayed
+    boolean debounced = debounceMillis > 0 && checkHistory;
+    boolean continues = debounced && s.lateRunLevel > 0 && readingTime > s.lateRunLastMillis;
+    int target = targetLevel(value, continues ? s.lateRunLevel : 0);
     if (target == 0) {
+      s.lateRunLevel = 0;
       return LateCheck.NOT_PAST_SETPOINT;
     }
     if (target <= s.level) {
+      s.lateRunLevel = 0; // as an in-order reading at the open level cancels a pending change
       return LateCheck.ALREADY_OPEN;
     }
     if (checkHistory && readingTime <= s.downTimeMillis) {
       return LateCheck.HISTORY;
+    }
+    if (debounced) {
+      // the site's debounce applies to late readings too: they raise only once the late
+      // readings themselves show the level held that long (a one-sample spike in a backlog is
+      // filtered as it is in order); how long it held after the last of them is unknown
+      if (!continues) {
+        s.lateRunSinceMillis = readingTime;
+      }
+      s.lateRunLevel = target;
+      s.lateRunLastMillis = readingTime;
+      if (readingTime - s.lateRunSinceMillis < debounceMillis) {
+        return LateCheck.PENDING;
+      }
+      s.lateRunLevel = 0;
     }
     int from = s.level;
     s.level = target;
@@ -238,6 +261,10 @@ public final class ThresholdRule {
     Map<String, Object> ev = evidence(value, readingTime, target, from);
     ev.put("late", true);
     ev.put("received_ms", receivedMillis);
+    if (debounced) {
+      ev.put("debounce_ms", debounceMillis);
+      ev.put("held_since_ms", s.lateRunSinceMillis);
+    }
     ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity(target), atMillis, message, ev));
     return LateCheck.RAISED;
   }

@@ -26,6 +26,15 @@ public final class ThresholdState implements RuleContext.Confirmable {
    * cleared); a late reading older than this is history. Long.MIN_VALUE when never.
    */
   long downTimeMillis = Long.MIN_VALUE;
+  /**
+   * Level (1..n) a run of late readings past a setpoint asks for, while its duration is shorter
+   * than the debounce; 0 when no run is open.
+   */
+  int lateRunLevel;
+  /** Device time (epoch ms) of the first late reading of the open run. */
+  long lateRunSinceMillis;
+  /** Device time (epoch ms) of the last late reading of the open run. */
+  long lateRunLastMillis;
 
   ThresholdState(ThresholdRule rule, String deviceId) {
     this.rule = rule;
@@ -58,9 +67,15 @@ public final class ThresholdState implements RuleContext.Confirmable {
 
   /**
    * Checks a late reading (older than the newest one) for a raise only; see {@link
-   * io.safegrid.rules.LateCheck}. No hysteresis or debounce applies: the value must reach the
-   * setpoint itself, and it raises at once with its own time (how long it held is unknown, and a
-   * safety gateway errs towards telling).
+   * io.safegrid.rules.LateCheck}. The value must reach the setpoint itself. Without a debounce it
+   * raises at once. With one (the site's {@code debounce_s}) the same debounce and hysteresis as in
+   * order apply, on the late readings' own times: late readings past the setpoint, each newer by
+   * device time than the previous one and each within the hysteresis of the level, form a run; it
+   * raises ({@link io.safegrid.rules.LateCheck#RAISED}) once the run spans the debounce, else
+   * answers {@link io.safegrid.rules.LateCheck#PENDING}; a late reading back past the hysteresis,
+   * or one at the open alarm's level, ends the run (docs/rules.md "Time and order"). A reading
+   * checked without history (its device's clock may have gone back, so it may be the present)
+   * raises at once whatever the debounce: its raise is never delayed.
    *
    * @param readingTimeMillis the time the device sent, epoch ms (compared with the last clear)
    * @param atMillis the transition's time, epoch ms: the reading's own time, or its arrival
@@ -91,6 +106,7 @@ public final class ThresholdState implements RuleContext.Confirmable {
    */
   public void newClockEpoch() {
     downTimeMillis = Long.MIN_VALUE;
+    lateRunLevel = 0;
   }
 
   @Override

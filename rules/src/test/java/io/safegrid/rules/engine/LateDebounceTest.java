@@ -1,0 +1,96 @@
+package io.safegrid.rules.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.DeviceType;
+import io.safegrid.model.Reading;
+import io.safegrid.rules.Fixture;
+import io.safegrid.rules.config.DevicePlace;
+import io.safegrid.rules.config.DeviceProfile;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Late readings are judged with the site's debounce and hysteresis, as in-order ones (review6
+ * 5b): a one-sample spike in a cached backlog raises no more than the same spike in order.
+ */
+class LateDebounceTest {
+
+  private static final String GAS = "gas-lel-threshold";
+  private static final String ID = "gas-320";
+
+  private static Fixture debounced(int seconds) {
+    return Fixture.dongnan().device(new DeviceProfile(ID, DeviceType.GAS_ALARM,
+        DevicePlace.NOWHERE, 0, Map.of("debounce_s", seconds)));
+  }
+
+  private static Reading r(long offset, double lel) {
+    return Reading.of(ID, "gas_lel", Fixture.T0 + offset, lel);
+  }
+
+  private static List<String> kindsAt(List<AlarmTransition> ts) {
+    return ts.stream().map(t -> t.kind() + "@" + (t.timeMillis() - Fixture.T0)).toList();
+  }
+
+  @Test
+  void oneSampleSpikeInALateBacklog_isFilteredByTheDebounce() {
+    Fixture f = debounced(30);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    f.engine().onReadings(List.of(r(124_000, 1.0), r(125_000, 70.0), r(126_000, 1.0)));
+    f.engine().advanceTo(Fixture.T0 + 200_000);
+    assertThat(f.of(GAS)).isEmpty();
+    assertThat(f.flags).extracting(fl -> fl.kind().reason()).containsExactly("late_reading");
+    assertThat(f.flags.get(0).detail()).contains("less than the debounce");
+  }
+
+  @Test
+  void lateSpikeAsTheLastOfItsBacklog_isFilteredToo() {
+    Fixture f = debounced(30);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    f.engine().onReadings(List.of(r(124_000, 1.0), r(125_000, 70.0)));
+    f.engine().advanceTo(Fixture.T0 + 200_000);
+    assertThat(f.of(GAS)).isEmpty();
+  }
+
+  @Test
+  void lateReadingsThatHoldTheDebounce_raiseAtTheConfirmingReading() {
+    Fixture f = debounced(30);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    // 60 %LEL held from 60 s to 100 s by the device's own times, in two late messages
+    f.engine().onReadings(List.of(r(50_000, 1.0), r(60_000, 60.0), r(70_000, 60.0)));
+    assertThat(f.of(GAS)).isEmpty();
+    f.engine().onReadings(List.of(r(80_000, 60.0), r(90_000, 60.0), r(100_000, 60.0)));
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@90000");
+    assertThat(f.of(GAS).get(0).evidence()).containsEntry("late", true)
+        .containsEntry("held_since_ms", Fixture.T0 + 60_000).containsEntry("debounce_ms", 30_000L);
+  }
+
+  @Test
+  void hysteresisHoldsALateRun_butAFallPastItEndsTheRun() {
+    Fixture f = debounced(30);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    // level 1 at 25 %LEL, hysteresis 2: 23.5 holds the run, 22.0 ends it
+    f.engine().onReadings(List.of(r(10_000, 26.0), r(20_000, 23.5), r(40_000, 26.0)));
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@40000");
+    Fixture g = debounced(30);
+    g.clock.set(Fixture.T0 + 130_000);
+    g.engine().onReadings(List.of(r(130_000, 1.0)));
+    g.engine().onReadings(List.of(r(10_000, 26.0), r(20_000, 22.0), r(40_000, 26.0)));
+    assertThat(g.of(GAS)).isEmpty();
+  }
+
+  @Test
+  void withoutDebounce_aLateSpikeStillRaisesAtOnce() {
+    Fixture f = Fixture.dongnan().device(ID, DeviceType.GAS_ALARM);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    f.engine().onReadings(List.of(r(124_000, 1.0), r(125_000, 70.0), r(126_000, 1.0)));
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@125000");
+  }
+}
