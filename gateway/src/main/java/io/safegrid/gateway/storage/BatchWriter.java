@@ -5,6 +5,7 @@ import io.safegrid.model.Reading;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
@@ -13,8 +14,9 @@ import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -39,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * #MAX_MERGE_RUN} of them, halving again after each direct success), so a stream with many
  * resends does not pay for failed COPYs. Device events are inserted with {@code ON CONFLICT DO
  * NOTHING} (their de-dup key is in V1__core.sql).
+ *
+ * <p>A reading whose (device, metric, time) is already stored, or repeated in its batch, <i>with
+ * another value</i> is no resend (a device whose clock stopped stamps every reading alike): it
+ * cannot be stored in {@code readings} (one row per identity), so it goes to {@code dead_letters}
+ * ({@code source = storage:readings}, reason {@value #CONFLICT_REASON}...) in the same
+ * transaction and is counted as a conflict, not a duplicate. The merge path finds these with one
+ * query ({@code CONFLICT_SQL}) only when it inserted fewer rows than it staged; the direct path,
+ * which only ever commits with no row already stored, only compares repeats inside the batch.
  *
  * <p>When the database refuses a row (SQLSTATE class 22 data exception or 23 integrity
  * violation, e.g. a NUL byte in text), the transaction is redone with savepoints, bisecting the
@@ -68,6 +78,17 @@ final class BatchWriter {
   private static final String MERGE_SQL =
       "INSERT INTO readings (time, device_id, metric, value) SELECT time, device_id, metric, value"
           + " FROM " + STAGING + " ON CONFLICT (device_id, metric, time) DO NOTHING";
+  /**
+   * The staged rows whose (device, metric, time) is stored with another value: refused by {@code
+   * ON CONFLICT DO NOTHING}, yet no resend (a resend carries the same value). A device whose
+   * clock stopped sends so. One index probe per staged row (LATERAL: a nested loop whatever the
+   * temporary table's statistics); run only when the merge inserted fewer rows than it staged.
+   */
+  private static final String CONFLICT_SQL =
+      "SELECT s.device_id, s.metric, (extract(epoch FROM s.time) * 1000)::bigint, s.value,"
+          + " r.value FROM " + STAGING + " s CROSS JOIN LATERAL (SELECT x.value FROM readings x"
+          + " WHERE x.device_id = s.device_id AND x.metric = s.metric AND x.time = s.time) r"
+          + " WHERE r.value <> s.value";
   private static final String EVENT_SQL =
       "INSERT INTO device_events (time, device_id, event, zone, point, text)"
           + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
@@ -94,8 +115,17 @@ final class BatchWriter {
   /** Length of the next merge run after a conflict. */
   private int nextMergeRun = 1;
 
-  /** What a committed batch did. */
-  record Result(int inserted, int duplicates, List<DeadLetter> rejected) {}
+  /**
+   * What a committed batch did.
+   *
+   * @param inserted readings newly stored
+   * @param duplicates readings already stored (or repeated in the batch) with the same value
+   * @param rejected dead letters written for readings: refused by the database, and the
+   *     {@code conflicts}
+   * @param conflicts readings not stored because their (device, metric, time) holds another value
+   *     (each one of {@code rejected})
+   */
+  record Result(int inserted, int duplicates, List<DeadLetter> rejected, int conflicts) {}
 
   /**
    * Writes the batch in one transaction and commits.
@@ -148,17 +178,21 @@ final class BatchWriter {
   private Result write(Connection c, Batch batch, List<Reading> readings, List<DeadLetter> rejected)
       throws StorageUnavailableException, Retry {
     if (!readings.isEmpty() && mergeRun == 0) {
-      List<Reading> unique = distinct(readings);
+      List<DeadLetter> conflicts = new ArrayList<>();
+      List<Reading> unique = distinct(readings, conflicts);
       try {
         c.setAutoCommit(false);
         copy(c, unique, DIRECT_COPY_SQL);
         insertEvents(c, batch.events);
         List<DeadLetter> letters = new ArrayList<>(batch.deadLetters);
         letters.addAll(rejected);
+        letters.addAll(conflicts);
         insertDeadLetters(c, letters);
         c.commit();
         nextMergeRun = Math.max(1, nextMergeRun / 2);
-        return new Result(unique.size(), readings.size() - unique.size(), rejected);
+        rejected.addAll(conflicts);
+        return new Result(unique.size(), readings.size() - unique.size() - conflicts.size(),
+            rejected, conflicts.size());
       } catch (SQLException e) {
         rollbackQuietly(c);
         if (!isRowLevel(e)) throw unavailableOrRetry(e);
@@ -173,13 +207,17 @@ final class BatchWriter {
     }
     try {
       c.setAutoCommit(false);
-      int inserted = readings.isEmpty() ? 0 : copyAndMerge(c, readings);
+      List<DeadLetter> conflicts = new ArrayList<>();
+      int inserted = readings.isEmpty() ? 0 : copyAndMerge(c, readings, conflicts);
       insertEvents(c, batch.events);
       List<DeadLetter> letters = new ArrayList<>(batch.deadLetters);
       letters.addAll(rejected);
+      letters.addAll(conflicts);
       insertDeadLetters(c, letters);
       c.commit();
-      return new Result(inserted, readings.size() - inserted, rejected);
+      rejected.addAll(conflicts);
+      return new Result(inserted, readings.size() - inserted - conflicts.size(), rejected,
+          conflicts.size());
     } catch (SQLException e) {
       rollbackQuietly(c);
       if (!isRowLevel(e)) throw unavailableOrRetry(e);
@@ -195,8 +233,10 @@ final class BatchWriter {
       c.setAutoCommit(false);
       int[] inserted = {0};
       int before = rejected.size();
-      bisect(c, readings, inserted, rejected);
+      List<DeadLetter> conflicts = new ArrayList<>();
+      bisect(c, readings, inserted, rejected, conflicts);
       int refused = rejected.size() - before;
+      rejected.addAll(conflicts);
       for (DeviceEvent e : batch.events) {
         Savepoint sp = c.setSavepoint();
         try {
@@ -223,24 +263,27 @@ final class BatchWriter {
         }
       }
       c.commit();
-      return new Result(inserted[0], readings.size() - inserted[0] - refused, rejected);
+      return new Result(inserted[0], readings.size() - inserted[0] - refused - conflicts.size(),
+          rejected, conflicts.size());
     } catch (SQLException e) {
       rollbackQuietly(c);
       throw unavailableOrRetry(e);
     }
   }
 
-  private void bisect(Connection c, List<Reading> rows, int[] inserted, List<DeadLetter> rejected)
-      throws SQLException {
+  private void bisect(Connection c, List<Reading> rows, int[] inserted, List<DeadLetter> rejected,
+      List<DeadLetter> conflicts) throws SQLException {
     if (rows.isEmpty()) return;
     Savepoint sp = c.setSavepoint();
     try {
-      int n = copyAndMerge(c, rows);
+      List<DeadLetter> found = new ArrayList<>();
+      int n = copyAndMerge(c, rows, found);
       try (Statement st = c.createStatement()) {
         st.executeUpdate("DELETE FROM " + STAGING);
       }
       c.releaseSavepoint(sp);
       inserted[0] += n;
+      conflicts.addAll(found);
     } catch (SQLException e) {
       if (!isRowLevel(e)) throw e;
       c.rollback(sp);
@@ -251,15 +294,58 @@ final class BatchWriter {
         return;
       }
       int mid = rows.size() / 2;
-      bisect(c, rows.subList(0, mid), inserted, rejected);
-      bisect(c, rows.subList(mid, rows.size()), inserted, rejected);
+      bisect(c, rows.subList(0, mid), inserted, rejected, conflicts);
+      bisect(c, rows.subList(mid, rows.size()), inserted, rejected, conflicts);
     }
   }
 
-  private int copyAndMerge(Connection c, List<Reading> rows) throws SQLException {
+  /**
+   * Stages and merges {@code rows}; when fewer were inserted than staged, adds a dead letter to
+   * {@code conflicts} for each staged row whose (device, metric, time) is stored with another
+   * value (before the commit: the staging table empties at commit).
+   *
+   * @return the number of rows inserted
+   */
+  private int copyAndMerge(Connection c, List<Reading> rows, List<DeadLetter> conflicts)
+      throws SQLException {
     copy(c, rows, COPY_SQL);
     try (Statement st = c.createStatement()) {
-      return st.executeUpdate(MERGE_SQL);
+      int inserted = st.executeUpdate(MERGE_SQL);
+      if (inserted < rows.size()) {
+        findConflicts(st, rows, conflicts);
+      }
+      return inserted;
+    }
+  }
+
+  private static void findConflicts(Statement st, List<Reading> rows, List<DeadLetter> out)
+      throws SQLException {
+    Map<ValueKey, Reading> byValue = null;
+    try (ResultSet rs = st.executeQuery(CONFLICT_SQL)) {
+      while (rs.next()) {
+        if (byValue == null) {
+          byValue = new HashMap<>(rows.size() * 2);
+          for (Reading r : rows) {
+            byValue.putIfAbsent(ValueKey.of(r), r);
+          }
+        }
+        String device = rs.getString(1);
+        String metric = rs.getString(2);
+        long time = rs.getLong(3);
+        double value = rs.getDouble(4);
+        Reading r = byValue.get(new ValueKey(device, metric, time,
+            Double.doubleToLongBits(value)));
+        out.add(rejectConflict(r != null ? r : Reading.of(device, metric, time, value),
+            rs.getDouble(5)));
+      }
+    }
+  }
+
+  /** A reading's identity and value bits: finds the submitted reading (and its seq) again. */
+  private record ValueKey(String deviceId, String metric, long timeMillis, long valueBits) {
+    static ValueKey of(Reading r) {
+      return new ValueKey(r.deviceId(), r.metric(), r.timeMillis(),
+          Double.doubleToLongBits(r.value()));
     }
   }
 
@@ -276,13 +362,20 @@ final class BatchWriter {
 
   private record Key(String deviceId, String metric, long timeMillis) {}
 
-  /** The batch without repeats of a (device, metric, time) in it; the first is kept. */
-  private static List<Reading> distinct(List<Reading> rows) {
-    HashSet<Key> seen = new HashSet<>(rows.size() * 2);
+  /**
+   * The batch without repeats of a (device, metric, time) in it; the first is kept. A repeat with
+   * another value is no resend: it goes to {@code conflicts} as a dead letter.
+   */
+  private static List<Reading> distinct(List<Reading> rows, List<DeadLetter> conflicts) {
+    HashMap<Key, Reading> seen = new HashMap<>(rows.size() * 2);
     List<Reading> out = null;
     for (int i = 0; i < rows.size(); i++) {
       Reading r = rows.get(i);
-      boolean fresh = seen.add(new Key(r.deviceId(), r.metric(), r.timeMillis()));
+      Reading first = seen.putIfAbsent(new Key(r.deviceId(), r.metric(), r.timeMillis()), r);
+      boolean fresh = first == null;
+      if (!fresh && Double.doubleToLongBits(first.value()) != Double.doubleToLongBits(r.value())) {
+        conflicts.add(rejectConflict(r, first.value()));
+      }
       if (!fresh && out == null) out = new ArrayList<>(rows.subList(0, i));
       else if (fresh && out != null) out.add(r);
     }
@@ -387,6 +480,24 @@ final class BatchWriter {
     return new DeadLetter(System.currentTimeMillis(), r.deviceId(), "storage:readings",
         "refused by the database: " + reason, json.getBytes(StandardCharsets.UTF_8));
   }
+
+  /**
+   * The dead letter of a reading not stored because its (device, metric, time) already holds
+   * {@code storedValue}: {@code readings} keeps one row per identity (contract "Delivery
+   * promise"), and this one is no resend. Reason starts with {@value #CONFLICT_REASON}.
+   */
+  static DeadLetter rejectConflict(Reading r, double storedValue) {
+    DeadLetter d = rejectReading(r, "");
+    return new DeadLetter(d.receivedAtMillis(), d.deviceId(), d.source(), CONFLICT_REASON
+        + ": not stored, readings already holds " + storedValue + " for " + r.metric()
+        + " of this device at this time (one row per device, metric and time); a device clock "
+        + "that stopped (every reading the same ts) sends so, and the rule engine judges such a "
+        + "reading on arrival (flag clock_frozen)", d.payload());
+  }
+
+  /** The first words of a conflicting reading's dead-letter reason. */
+  static final String CONFLICT_REASON = "same device, metric and time as a stored reading, "
+      + "another value";
 
   static DeadLetter rejectEvent(DeviceEvent e, String reason) {
     String json = "{\"device_id\":" + jsonString(e.deviceId()) + ",\"ts\":" + e.timeMillis()

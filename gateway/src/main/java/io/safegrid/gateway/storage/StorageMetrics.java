@@ -10,8 +10,10 @@ import java.util.function.DoubleSupplier;
  * The store's Micrometer meters (names dotted, prefixed {@code safegrid.storage}).
  *
  * <ul>
- *   <li>{@code safegrid.storage.rows} (counter, tag {@code outcome=inserted|duplicate}): readings
- *       written; a duplicate is a (device, metric, time) already stored or repeated in its batch
+ *   <li>{@code safegrid.storage.rows} (counter, tag {@code outcome=inserted|duplicate|conflict}):
+ *       readings written; a duplicate is a (device, metric, time) already stored or repeated in
+ *       its batch with the same value; a conflict is one with another value (a device clock that
+ *       stopped), kept in {@code dead_letters} instead
  *   <li>{@code safegrid.storage.batches} (counter, tag {@code path=live|replay}): committed batches
  *   <li>{@code safegrid.storage.batch.latency} (timer, p50/p95/p99): COPY start to commit of a
  *       batch
@@ -30,6 +32,7 @@ import java.util.function.DoubleSupplier;
 final class StorageMetrics {
   final Counter inserted;
   final Counter duplicates;
+  final Counter conflicts;
   final Counter liveBatches;
   final Counter replayBatches;
   final Timer batchLatency;
@@ -43,6 +46,8 @@ final class StorageMetrics {
     inserted = Counter.builder("safegrid.storage.rows").tag("outcome", "inserted")
         .description("readings written").register(r);
     duplicates = Counter.builder("safegrid.storage.rows").tag("outcome", "duplicate")
+        .description("readings written").register(r);
+    conflicts = Counter.builder("safegrid.storage.rows").tag("outcome", "conflict")
         .description("readings written").register(r);
     liveBatches = Counter.builder("safegrid.storage.batches").tag("path", "live").register(r);
     replayBatches = Counter.builder("safegrid.storage.batches").tag("path", "replay").register(r);

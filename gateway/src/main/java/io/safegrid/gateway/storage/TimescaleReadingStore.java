@@ -334,6 +334,7 @@ public final class TimescaleReadingStore implements ReadingStore {
     metrics.batchLatency.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     metrics.inserted.increment(r.inserted());
     metrics.duplicates.increment(r.duplicates());
+    metrics.conflicts.increment(r.conflicts());
     (replay ? metrics.replayBatches : metrics.liveBatches).increment();
     metrics.deadLettersStorage.increment(r.rejected().size());
   }
