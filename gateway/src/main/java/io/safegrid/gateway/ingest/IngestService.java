@@ -3,10 +3,13 @@ package io.safegrid.gateway.ingest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.safegrid.gateway.storage.ReadingStore;
+import io.safegrid.model.Reading;
+import io.safegrid.rules.engine.RuleEngine;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -15,6 +18,12 @@ import org.slf4j.LoggerFactory;
  * The {@link IngestSink} both transports call: decode ({@link PayloadDecoder}), tell the alarm
  * path at once ({@link IngestListener}), store durably ({@link ReadingStore}), and keep what was
  * refused in {@code dead_letters} with the reason.
+ *
+ * <p>A telemetry message with a reading more than 5 minutes behind its receive time is stored with
+ * {@link ReadingStore#submitReporting} and handed to the alarm path at once with the store's
+ * coming verdict ({@link IngestListener#onReadings(List, io.safegrid.rules.engine.StoredBefore)}):
+ * the rule engine judges what it can at once and waits only for a reading that may be a resend of
+ * one stored long ago (docs/rules.md "Time and order"). Every other message is as before.
  *
  * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
  * a dead letter naming the refused fields; its future completes when both are durable.
@@ -83,9 +92,37 @@ public final class IngestService implements IngestSink {
     if (decoded.invalid()) {
       return invalid("telemetry", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
     }
-    notifyListener(() -> listener.onReadings(decoded.readings()));
-    readingsCounter.increment(decoded.readings().size());
-    return finish("telemetry", deviceId, payload, source, decoded, store.submit(decoded.readings()));
+    List<Reading> readings = decoded.readings();
+    readingsCounter.increment(readings.size());
+    if (!farBehind(readings, receivedAtMillis)) {
+      notifyListener(() -> listener.onReadings(readings)); // the alarm path does not wait
+      return finish("telemetry", deviceId, payload, source, decoded, store.submit(readings));
+    }
+    // a reading far behind may be a resend of one stored long ago: the store tells which were
+    // (the rule engine makes only those it cannot judge alone wait for it)
+    CompletableFuture<Set<Reading>> verdict = store.submitReporting(readings);
+    notifyListener(() -> listener.onReadings(readings, then -> verdict.whenComplete((before, e) -> {
+      try {
+        then.accept(e != null || before == null || before.isEmpty() ? r -> false : before::contains);
+      } catch (RuntimeException ex) {
+        log.error("rule engine: verdict on readings far behind not handled", ex);
+      }
+    })));
+    return finish("telemetry", deviceId, payload, source, decoded, verdict.thenApply(v -> null));
+  }
+
+  /**
+   * Whether a reading is more than {@link RuleEngine#CLOCK_BEHIND_TOLERANCE_MILLIS} (5 min)
+   * behind the receive time: only such a message asks storage which readings it had (see {@link
+   * IngestListener#onReadings(List, io.safegrid.rules.engine.StoredBefore)}).
+   */
+  private static boolean farBehind(List<Reading> readings, long receivedAtMillis) {
+    for (int i = 0; i < readings.size(); i++) {
+      if (receivedAtMillis - readings.get(i).timeMillis() > RuleEngine.CLOCK_BEHIND_TOLERANCE_MILLIS) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

@@ -10,9 +10,12 @@ final class Batch {
   final List<Reading> readings = new ArrayList<>();
   final List<DeviceEvent> events = new ArrayList<>();
   final List<DeadLetter> deadLetters = new ArrayList<>();
+  /** Whether a submission wants to know which readings were stored before (the writer looks). */
+  boolean reporting;
 
   void add(Submission s) {
     readings.addAll(s.readings);
+    reporting |= s.reporting;
     if (s.event != null) events.add(s.event);
     if (s.deadLetter != null) deadLetters.add(s.deadLetter);
   }
@@ -21,6 +24,7 @@ final class Batch {
     readings.addAll(other.readings);
     events.addAll(other.events);
     deadLetters.addAll(other.deadLetters);
+    reporting |= other.reporting;
   }
 
   int size() {

@@ -15,8 +15,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -89,6 +91,15 @@ final class BatchWriter {
           + " r.value FROM " + STAGING + " s CROSS JOIN LATERAL (SELECT x.value FROM readings x"
           + " WHERE x.device_id = s.device_id AND x.metric = s.metric AND x.time = s.time) r"
           + " WHERE r.value <> s.value";
+  /**
+   * The staged rows already stored with the same value, before the merge: resends, for a batch
+   * holding a submission that asked ({@link Batch#reporting}). LATERAL: one index probe a row.
+   */
+  private static final String STORED_BEFORE_SQL =
+      "SELECT s.device_id, s.metric, (extract(epoch FROM s.time) * 1000)::bigint, s.value"
+          + " FROM " + STAGING + " s WHERE EXISTS (SELECT 1 FROM readings x"
+          + " WHERE x.device_id = s.device_id AND x.metric = s.metric AND x.time = s.time"
+          + " AND x.value = s.value)";
   private static final String EVENT_SQL =
       "INSERT INTO device_events (time, device_id, event, zone, point, text)"
           + " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
@@ -124,8 +135,25 @@ final class BatchWriter {
    *     {@code conflicts}
    * @param conflicts readings not stored because their (device, metric, time) holds another value
    *     (each one of {@code rejected})
+   * @param storedBefore for a {@link Batch#reporting} batch, the readings that were stored with
+   *     the same value before it; null when unknown
    */
-  record Result(int inserted, int duplicates, List<DeadLetter> rejected, int conflicts) {}
+  record Result(int inserted, int duplicates, List<DeadLetter> rejected, int conflicts,
+      Set<ValueKey> storedBefore) {
+
+    /** The elements of {@code readings} stored before this batch (none when unknown). */
+    Set<Reading> storedBefore(List<Reading> readings) {
+      if (storedBefore == null || storedBefore.isEmpty()) return Set.of();
+      Set<Reading> out = new HashSet<>();
+      for (Reading r : readings) {
+        if (storedBefore.contains(ValueKey.of(r))) out.add(r);
+      }
+      return out;
+    }
+  }
+
+  /** What {@link #STORED_BEFORE_SQL} found in the current write; null when not asked or failed. */
+  private Set<ValueKey> storedBefore;
 
   /**
    * Writes the batch in one transaction and commits.
@@ -147,6 +175,7 @@ final class BatchWriter {
     // In index order: B-tree inserts stay local, and concurrent writers take row locks in the
     // same order, so they cannot deadlock. Stable: of equal keys the first submitted stays first.
     readings.sort(INDEX_ORDER);
+    storedBefore = null;
     for (int attempt = 1; ; attempt++) {
       try {
         return write(c, batch, readings, new ArrayList<>(rejected));
@@ -191,8 +220,9 @@ final class BatchWriter {
         c.commit();
         nextMergeRun = Math.max(1, nextMergeRun / 2);
         rejected.addAll(conflicts);
+        // the direct COPY commits only when none of its rows was stored: nothing stored before
         return new Result(unique.size(), readings.size() - unique.size() - conflicts.size(),
-            rejected, conflicts.size());
+            rejected, conflicts.size(), Set.of());
       } catch (SQLException e) {
         rollbackQuietly(c);
         if (!isRowLevel(e)) throw unavailableOrRetry(e);
@@ -208,7 +238,12 @@ final class BatchWriter {
     try {
       c.setAutoCommit(false);
       List<DeadLetter> conflicts = new ArrayList<>();
-      int inserted = readings.isEmpty() ? 0 : copyAndMerge(c, readings, conflicts);
+      int inserted = 0;
+      if (!readings.isEmpty()) {
+        copy(c, readings, COPY_SQL);
+        if (batch.reporting && storedBefore == null) storedBefore = findStoredBefore(c);
+        inserted = merge(c, readings, conflicts);
+      }
       insertEvents(c, batch.events);
       List<DeadLetter> letters = new ArrayList<>(batch.deadLetters);
       letters.addAll(rejected);
@@ -217,7 +252,7 @@ final class BatchWriter {
       c.commit();
       rejected.addAll(conflicts);
       return new Result(inserted, readings.size() - inserted - conflicts.size(), rejected,
-          conflicts.size());
+          conflicts.size(), storedBefore);
     } catch (SQLException e) {
       rollbackQuietly(c);
       if (!isRowLevel(e)) throw unavailableOrRetry(e);
@@ -264,7 +299,7 @@ final class BatchWriter {
       }
       c.commit();
       return new Result(inserted[0], readings.size() - inserted[0] - refused - conflicts.size(),
-          rejected, conflicts.size());
+          rejected, conflicts.size(), storedBefore);
     } catch (SQLException e) {
       rollbackQuietly(c);
       throw unavailableOrRetry(e);
@@ -309,6 +344,24 @@ final class BatchWriter {
   private int copyAndMerge(Connection c, List<Reading> rows, List<DeadLetter> conflicts)
       throws SQLException {
     copy(c, rows, COPY_SQL);
+    return merge(c, rows, conflicts);
+  }
+
+  /** The staged rows already stored with the same value (run before the merge). */
+  private static Set<ValueKey> findStoredBefore(Connection c) throws SQLException {
+    Set<ValueKey> found = new HashSet<>();
+    try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(STORED_BEFORE_SQL)) {
+      while (rs.next()) {
+        found.add(new ValueKey(rs.getString(1), rs.getString(2), rs.getLong(3),
+            Double.doubleToLongBits(rs.getDouble(4))));
+      }
+    }
+    return found;
+  }
+
+  /** Merges what is staged; see {@link #copyAndMerge}. */
+  private int merge(Connection c, List<Reading> rows, List<DeadLetter> conflicts)
+      throws SQLException {
     try (Statement st = c.createStatement()) {
       int inserted = st.executeUpdate(MERGE_SQL);
       if (inserted < rows.size()) {
@@ -342,7 +395,7 @@ final class BatchWriter {
   }
 
   /** A reading's identity and value bits: finds the submitted reading (and its seq) again. */
-  private record ValueKey(String deviceId, String metric, long timeMillis, long valueBits) {
+  record ValueKey(String deviceId, String metric, long timeMillis, long valueBits) {
     static ValueKey of(Reading r) {
       return new ValueKey(r.deviceId(), r.metric(), r.timeMillis(),
           Double.doubleToLongBits(r.value()));

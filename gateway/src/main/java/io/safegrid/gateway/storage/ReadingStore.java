@@ -3,6 +3,7 @@ package io.safegrid.gateway.storage;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -26,6 +27,21 @@ public interface ReadingStore extends AutoCloseable {
    * @return completes when all are durable
    */
   CompletableFuture<Void> submit(List<Reading> readings);
+
+  /**
+   * Stores readings as {@link #submit} does, and tells which of them were already stored with the
+   * same device, metric, time and value before (resends): the rule engine's verdict for a reading
+   * far behind ({@code io.safegrid.rules.engine.StoredBefore}). A reading this call stored, one
+   * kept as a conflict (another value at a stored time), and any reading when the store cannot
+   * tell (spooled while the database is unreachable) is not in the set.
+   *
+   * @param readings readings of any devices
+   * @return completes when all are durable, with the readings (elements of {@code readings})
+   *     stored before
+   */
+  default CompletableFuture<Set<Reading>> submitReporting(List<Reading> readings) {
+    return submit(readings).thenApply(v -> Set.of());
+  }
 
   /**
    * Stores a device event in {@code device_events}.

@@ -3,6 +3,7 @@ package io.safegrid.gateway.storage;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -15,15 +16,33 @@ final class Submission {
   final DeadLetter deadLetter;
   final CompletableFuture<Void> future = new CompletableFuture<>();
   final long enqueuedNanos = System.nanoTime();
+  /** Whether the caller wants to know which readings were stored before ({@link #storedBefore}). */
+  final boolean reporting;
+  /**
+   * The readings already stored with the same value before this submission, set by the writer
+   * before {@link #future} completes; null when unknown (spooled) or not reporting.
+   */
+  Set<Reading> storedBefore;
 
-  private Submission(List<Reading> readings, DeviceEvent event, DeadLetter deadLetter) {
+  private Submission(List<Reading> readings, DeviceEvent event, DeadLetter deadLetter,
+      boolean reporting) {
     this.readings = readings;
     this.event = event;
     this.deadLetter = deadLetter;
+    this.reporting = reporting;
+  }
+
+  private Submission(List<Reading> readings, DeviceEvent event, DeadLetter deadLetter) {
+    this(readings, event, deadLetter, false);
   }
 
   static Submission ofReadings(List<Reading> readings) {
     return new Submission(readings, null, null);
+  }
+
+  /** Readings whose caller wants {@link #storedBefore}. */
+  static Submission ofReadingsReporting(List<Reading> readings) {
+    return new Submission(readings, null, null, true);
   }
 
   static Submission ofEvent(DeviceEvent event) {

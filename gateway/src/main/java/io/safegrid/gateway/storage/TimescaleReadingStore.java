@@ -11,6 +11,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -170,6 +171,19 @@ public final class TimescaleReadingStore implements ReadingStore {
     return enqueue(Submission.ofReadings(List.copyOf(readings)));
   }
 
+  /**
+   * As {@link #submit}, and tells which readings were stored before with the same value: known
+   * when the batch took the merge path (one more query, only for batches holding such a
+   * submission); the direct path stores only when nothing was stored before; spooled: unknown,
+   * told as none.
+   */
+  @Override
+  public CompletableFuture<Set<Reading>> submitReporting(List<Reading> readings) {
+    if (readings.isEmpty()) return CompletableFuture.completedFuture(Set.of());
+    Submission s = Submission.ofReadingsReporting(List.copyOf(readings));
+    return enqueue(s).thenApply(v -> s.storedBefore == null ? Set.of() : s.storedBefore);
+  }
+
   @Override
   public CompletableFuture<Void> submitEvent(DeviceEvent event) {
     return enqueue(Submission.ofEvent(event));
@@ -304,7 +318,12 @@ public final class TimescaleReadingStore implements ReadingStore {
     Batch batch = new Batch();
     for (Submission s : subs) batch.add(s);
     try {
-      write(writer, batch, false);
+      BatchWriter.Result r = write(writer, batch, false);
+      if (batch.reporting) {
+        for (Submission s : subs) {
+          if (s.reporting) s.storedBefore = r.storedBefore(s.readings);
+        }
+      }
       completer.execute(() -> {
         for (Submission s : subs) s.future.complete(null);
       });
@@ -322,7 +341,7 @@ public final class TimescaleReadingStore implements ReadingStore {
     }
   }
 
-  private void write(BatchWriter writer, Batch batch, boolean replay)
+  private BatchWriter.Result write(BatchWriter writer, Batch batch, boolean replay)
       throws StorageUnavailableException {
     long start = System.nanoTime();
     BatchWriter.Result r;
@@ -337,6 +356,7 @@ public final class TimescaleReadingStore implements ReadingStore {
     metrics.conflicts.increment(r.conflicts());
     (replay ? metrics.replayBatches : metrics.liveBatches).increment();
     metrics.deadLettersStorage.increment(r.rejected().size());
+    return r;
   }
 
   /** Appends the submissions as one record, fsyncs, then completes their futures. */

@@ -38,6 +38,7 @@ import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import io.safegrid.rules.config.RuleBook;
 import io.safegrid.rules.engine.ShardedRuleEngine;
+import io.safegrid.rules.engine.StoredBefore;
 import io.safegrid.schema.SchemaMigrator;
 import io.safegrid.site.Device;
 import io.safegrid.site.Site;
@@ -230,6 +231,16 @@ public final class Gateway implements AutoCloseable {
             AlarmPathTrace.decoded(readings);
           }
           rules.onReadings(readings);
+          for (Reading r : readings) {
+            live.reading(r);
+          }
+        }
+
+        @Override
+        public void onReadings(List<Reading> readings, StoredBefore storedBefore) {
+          // a message with a reading far behind: the engine judges what it can at once, and a
+          // possible resend of a reading stored long ago once the store has told (rules8)
+          rules.onReadings(readings, storedBefore);
           for (Reading r : readings) {
             live.reading(r);
           }

@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,6 +34,31 @@ class ConflictingReadingsTest {
   @TempDir Path spoolDir;
 
   private static final long FROZEN = Instant.parse("2000-01-01T00:00:00Z").toEpochMilli();
+
+  @BeforeEach
+  void empty() throws Exception {
+    Db.execute(db, "TRUNCATE readings, device_events, dead_letters");
+  }
+
+  @Test
+  void submitReporting_tellsWhichReadingsWereStoredBeforeWithTheSameValue() throws Exception {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    StorageConfig cfg = StorageConfig.defaults(db.jdbcUrl(), db.user(), db.password(), spoolDir)
+        .withBatch(5000, Duration.ofMillis(5));
+    Reading stored = new Reading("gas-003", "gas_lel", FROZEN, 60.0, 1);
+    Reading fresh = new Reading("gas-003", "gas_lel", FROZEN + 1_000, 60.0, 2);
+    Reading other = new Reading("gas-003", "gas_lel", FROZEN, 61.0, 3);
+    try (TimescaleReadingStore store = new TimescaleReadingStore(cfg, registry)) {
+      assertThat(store.submitReporting(List.of(stored)).get(20, TimeUnit.SECONDS))
+          .as("direct path: nothing was stored before").isEmpty();
+      Set<Reading> before = store.submitReporting(List.of(stored, fresh, other))
+          .get(20, TimeUnit.SECONDS);
+      assertThat(before).as("the resend only; not the new one, not the other value")
+          .containsExactly(stored);
+    }
+    assertThat(Db.count(db, "SELECT count(*) FROM readings")).isEqualTo(2);
+    assertThat(Db.count(db, "SELECT count(*) FROM dead_letters")).isEqualTo(1);
+  }
 
   @Test
   void sameTimeAnotherValue_goesToDeadLetters_sameValue_isADuplicate() throws Exception {

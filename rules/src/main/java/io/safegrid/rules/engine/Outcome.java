@@ -15,6 +15,12 @@ public enum Outcome {
    * one of the device's last 32: a resend, however late, ignored.
    */
   DUPLICATE,
+  /**
+   * More than 5 minutes behind the gateway clock, older than the newest and not among the last 32
+   * judged: waits for storage's verdict ({@link StoredBefore}), then is judged, or taken for a
+   * resend when it was stored before with the same value.
+   */
+  DEFERRED,
   /** A {@link Flag} was raised (future time, seconds as millis): not taken as newest state. */
   FLAGGED,
   /** The device is unknown or its rules do not compile: nothing evaluated. */

@@ -24,7 +24,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.PriorityQueue;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * The rule engine of one shard: single-threaded, not thread-safe, allocation-free on the hot path
@@ -124,6 +126,8 @@ public final class RuleEngine {
   private final PriorityQueue<Timer> timers =
       new PriorityQueue<>(Comparator.comparingLong(t -> t.atMillis));
   private final RuleContext ctx = new Ctx();
+  /** Runs a deferred reading's verdict on this engine's thread (the shard's, in the gateway). */
+  private Consumer<Runnable> reentry = Runnable::run;
 
   private long evaluated;
   private long late;
@@ -177,7 +181,16 @@ public final class RuleEngine {
       return Outcome.UNKNOWN_DEVICE;
     }
     touch(d, now);
-    return evaluate(d, r, now, r.timeMillis(), false, false);
+    return evaluate(d, r, now, r.timeMillis(), false, false, false);
+  }
+
+  /**
+   * How a deferred reading's verdict gets back to this engine's thread: {@code Runnable::run}
+   * (the default: the verdict's own thread, for a single-threaded caller) or a hand-off to the
+   * shard ({@link ShardedRuleEngine}).
+   */
+  void reenterWith(Consumer<Runnable> reentry) {
+    this.reentry = Objects.requireNonNull(reentry, "reentry");
   }
 
   /**
@@ -189,10 +202,24 @@ public final class RuleEngine {
    * comment, "Order").
    */
   public void onReadings(List<Reading> readings) {
+    onReadings(readings, null);
+  }
+
+  /**
+   * As {@link #onReadings(List)}, with storage's verdict on the message for the readings that
+   * need it: one more than {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} behind the gateway clock, older
+   * than its metric's newest and not among the last 32 judged ({@link Outcome#DEFERRED}) waits for
+   * {@code storedBefore} and is then judged, unless it was stored before with the same value (a
+   * resend older than the 32: a duplicate). Every other reading is judged at once.
+   *
+   * @param storedBefore the verdict, or null to judge everything at once
+   */
+  public void onReadings(List<Reading> readings, StoredBefore storedBefore) {
     int n = readings.size();
     if (n == 0) {
       return;
     }
+    boolean mayDefer = storedBefore != null;
     boolean severalTimes = false;
     boolean ascending = true;
     long t0 = readings.get(0).timeMillis();
@@ -202,8 +229,23 @@ public final class RuleEngine {
       ascending &= ti >= readings.get(i - 1).timeMillis();
     }
     if (!severalTimes) {
-      for (int i = 0; i < n; i++) {
-        onReading(readings.get(i)); // the hot path: one time per message
+      List<Reading> deferred = null;
+      for (int i = 0; i < n; i++) { // the hot path: one time per message
+        Reading r = readings.get(i);
+        long now = clock.getAsLong();
+        DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
+        if (d == null) {
+          unknown++;
+          continue;
+        }
+        touch(d, now);
+        if (evaluate(d, r, now, r.timeMillis(), false, false, mayDefer) == Outcome.DEFERRED) {
+          deferred = deferred == null ? new ArrayList<>(2) : deferred;
+          deferred.add(r);
+        }
+      }
+      if (deferred != null) {
+        defer(storedBefore, deferred, null, null);
       }
       return;
     }
@@ -240,6 +282,10 @@ public final class RuleEngine {
         }
       }
     }
+    List<Reading> deferred = null;
+    long[] deferredNewest = null;
+    boolean[] deferredResent = null;
+    boolean[] waiting = null;
     for (int i = 0; i < n; i++) {
       Reading r = in.get(i);
       long now = clock.getAsLong();
@@ -249,19 +295,62 @@ public final class RuleEngine {
         continue;
       }
       touch(d, now);
-      evaluate(d, r, now, newest[i], resent[i], false);
+      if (evaluate(d, r, now, newest[i], resent[i], false, mayDefer) == Outcome.DEFERRED) {
+        if (deferred == null) {
+          deferred = new ArrayList<>();
+          deferredNewest = new long[n];
+          deferredResent = new boolean[n];
+          waiting = new boolean[n];
+        }
+        deferredNewest[deferred.size()] = newest[i];
+        deferredResent[deferred.size()] = resent[i];
+        deferred.add(r);
+        waiting[i] = true;
+      }
     }
     // the message's newest times are the last remembered: a resend of the whole message is
-    // known by them however long the message was
+    // known by them however long the message was (a reading waiting for its verdict is
+    // remembered when it is judged)
     for (int i = 0; i < n; i++) {
       Reading r = in.get(i);
-      if (r.timeMillis() == newest[i]) {
+      if (r.timeMillis() == newest[i] && (waiting == null || !waiting[i])) {
         DeviceRuleState d = devices.get(r.deviceId());
         MetricState m = d == null || !d.known() ? null : d.metrics.get(r.metric());
         if (m != null) {
           m.remember(newest[i], r.value());
         }
       }
+    }
+    if (deferred != null) {
+      defer(storedBefore, deferred, deferredNewest, deferredResent);
+    }
+  }
+
+  /**
+   * Asks for storage's verdict on {@code deferred} (in message order, oldest first) and judges
+   * them when it comes, on this engine's thread.
+   */
+  private void defer(StoredBefore storedBefore, List<Reading> deferred, long[] msgNewest,
+      boolean[] msgResent) {
+    storedBefore.whenKnown(
+        stored -> reentry.accept(() -> judgeDeferred(deferred, msgNewest, msgResent, stored)));
+  }
+
+  private void judgeDeferred(List<Reading> deferred, long[] msgNewest, boolean[] msgResent,
+      Predicate<Reading> storedBefore) {
+    for (int k = 0; k < deferred.size(); k++) {
+      Reading r = deferred.get(k);
+      DeviceRuleState d = devices.get(r.deviceId());
+      if (d == null || !d.known()) {
+        continue;
+      }
+      if (storedBefore.test(r)) {
+        // stored before with the same value: a resend older than the last 32 judged
+        duplicates++;
+        continue;
+      }
+      evaluate(d, r, clock.getAsLong(), msgNewest == null ? r.timeMillis() : msgNewest[k],
+          msgResent != null && msgResent[k], false, false);
     }
   }
 
@@ -402,7 +491,7 @@ public final class RuleEngine {
     for (Reading r : replay) {
       DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
       if (d != null) {
-        evaluate(d, r, now, r.timeMillis(), false, true);
+        evaluate(d, r, now, r.timeMillis(), false, true, false);
       }
     }
     return (int) (transitions - before);
@@ -467,9 +556,11 @@ public final class RuleEngine {
    * @param msgNewest the newest time of this device and metric in the reading's message
    * @param msgResent whether {@code msgNewest} was judged before the message (a resend)
    * @param replay a restart's replay: never taken for a clock that went back
+   * @param mayDefer a storage verdict will come: a never-judged reading older than the newest and
+   *     more than the tolerance behind the gateway clock waits for it ({@link Outcome#DEFERRED})
    */
   private Outcome evaluate(DeviceRuleState d, Reading r, long now, long msgNewest,
-      boolean msgResent, boolean replay) {
+      boolean msgResent, boolean replay, boolean mayDefer) {
     long t = r.timeMillis();
     if (flagged(d.deviceId, r.metric(), t, now)) {
       return Outcome.FLAGGED;
@@ -510,6 +601,10 @@ public final class RuleEngine {
       // a time judged already: a resend (QoS 1 after a lost PUBACK, however much later)
       duplicates++;
       return Outcome.DUPLICATE;
+    } else if (mayDefer && m.rules != null && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
+      // older than the newest, far behind, and not among the last 32 judged: a resend of a
+      // reading stored long ago, or never seen? Storage knows; judged once it has told
+      return Outcome.DEFERRED;
     } else if (!replay && !msgResent && msgNewest < m.latestTime
         && now - msgNewest > CLOCK_BEHIND_TOLERANCE_MILLIS) {
       // never seen, and the message (by its newest) is far behind the device's newest and the

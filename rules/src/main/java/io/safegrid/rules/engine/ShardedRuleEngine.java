@@ -120,7 +120,10 @@ public final class ShardedRuleEngine implements AutoCloseable {
     this.shards = new Shard[shards];
     this.nextDeadlines = new AtomicLongArray(shards);
     for (int i = 0; i < shards; i++) {
-      this.shards[i] = new Shard(i, new RuleEngine(book, directory, clock, sink, flags, combinations));
+      Shard shard = new Shard(i, new RuleEngine(book, directory, clock, sink, flags, combinations));
+      // a deferred reading's verdict comes on storage's thread: judged on the shard's thread
+      shard.engine.reenterWith(task -> submit(shard, task, false, false));
+      this.shards[i] = shard;
       nextDeadlines.set(i, Long.MAX_VALUE);
     }
     for (Shard s : this.shards) {
@@ -168,6 +171,29 @@ public final class ShardedRuleEngine implements AutoCloseable {
     byShard.forEach((i, list) -> {
       Shard s = shards[i];
       submit(s, () -> s.engine.onReadings(list), list.size() <= INLINE_MAX_READINGS, true);
+    });
+  }
+
+  /**
+   * As {@link #onReadings(List)}, with storage's verdict for the readings that need it (see {@link
+   * RuleEngine#onReadings(List, StoredBefore)}): those are judged on the shard's thread once it
+   * comes; the rest at once, as ever.
+   *
+   * @param storedBefore the verdict, or null to judge everything at once
+   */
+  public void onReadings(List<Reading> readings, StoredBefore storedBefore) {
+    if (storedBefore == null) {
+      onReadings(readings);
+      return;
+    }
+    Map<Integer, List<Reading>> byShard = new HashMap<>();
+    for (Reading r : readings) {
+      byShard.computeIfAbsent(shardOf(r.deviceId()), k -> new ArrayList<>()).add(r);
+    }
+    byShard.forEach((i, list) -> {
+      Shard s = shards[i];
+      submit(s, () -> s.engine.onReadings(list, storedBefore), list.size() <= INLINE_MAX_READINGS,
+          true);
     });
   }
 
