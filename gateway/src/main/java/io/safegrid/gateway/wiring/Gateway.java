@@ -240,6 +240,9 @@ public final class Gateway implements AutoCloseable {
         public void onReadings(List<Reading> readings, StoredBefore storedBefore) {
           // a message with a reading far behind: the engine judges what it can at once, and a
           // possible resend of a reading stored long ago once the store has told (rules8)
+          if (AlarmPathTrace.ON) {
+            AlarmPathTrace.decoded(readings);
+          }
           rules.onReadings(readings, storedBefore);
           for (Reading r : readings) {
             live.reading(r);
