@@ -33,6 +33,8 @@ SLOW_MS = 10.0
 
 def read_trace(path):
     rows, base = {}, None
+    if not os.path.exists(path):
+        return rows, base
     with open(path) as f:
         header = None
         for line in f:
@@ -169,6 +171,10 @@ def main(outs):
             if t is not None and t["written_ns"]:
                 joined.append((s, t, hop_values(s, t)))
         samples += run
+        h = [x[2] for x in ctx["hic"]]
+        if h:
+            print(f"{out}: VM stalls (SCHED_FIFO 1 ms sleeper's overshoots): {sum(1 for x in h if x > 2)} over 2 ms, "
+                  f"{sum(1 for x in h if x > 5)} over 5 ms, max {max(h):.1f} ms")
         if len(outs) > 1:
             ms = [x["ms"] for x in run]
             print(f"{out}: {len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} "
