@@ -20,8 +20,9 @@
 # Slow samples, one by one (bench/alarm_trace.py, docs/performance.md "Round 7"): the gateway runs
 # with the alarm path trace on (-Dsafegrid.trace.alarmPath=$OUT/alarm-trace.csv; ALARM_TRACE=0 for
 # off), both JVMs log their safepoints with System.nanoTime() stamps ($OUT/gateway-safepoints.log,
-# sim-safepoints.log), and a SCHED_FIFO 1 ms sleeper (bench/hiccup.c, BENCH_HICCUP=0 for none)
-# logs VM stalls ($OUT/hiccups.txt); the script joins them with the probe's samples by device + ts
+# sim-safepoints.log), and with BENCH_HICCUP=1 a SCHED_FIFO 1 ms sleeper (bench/hiccup.c) logs VM
+# stalls ($OUT/hiccups.txt; off by default: its ~1,000 real-time wake-ups a second, each preempting
+# whatever runs, went with a worse tail in an A/B, docs/performance.md "Round 7"); the script joins them with the probe's samples by device + ts
 # and prints, for the slowest 5 % against the median samples, where the time went. With
 # BENCH_PERF_SCHED=SECONDS it also records that many seconds of `perf sched` (root) and names, for
 # each slow sample's slow hops, the threads that waited for a core then ($OUT/sched.txt).
@@ -76,7 +77,7 @@ MQTT_PORT=$(free_port); HTTP_PORT=$(free_port)
 TRACE_OPT=
 [[ ${ALARM_TRACE:-1} == 0 ]] || TRACE_OPT="-Dsafegrid.trace.alarmPath=$OUT/alarm-trace.csv"   # ignored by older gateways
 HICCUP=
-if [[ ${BENCH_HICCUP:-1} != 0 ]] && gcc -O2 -o "$OUT/hiccup" bench/hiccup.c 2>/dev/null; then HICCUP=$OUT/hiccup; fi
+if [[ ${BENCH_HICCUP:-0} != 0 ]] && gcc -O2 -o "$OUT/hiccup" bench/hiccup.c 2>/dev/null; then HICCUP=$OUT/hiccup; fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 (
   cd "$OUT/gateway"
