@@ -17,6 +17,10 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.safegrid.gateway.mqtt.auth.AuthOutcome;
 import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
+import io.safegrid.gateway.mqtt.auth.RefusalGuard;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -32,9 +36,16 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>The first packet must be CONNECT, and only one CONNECT per connection (MQTT 3.1.1
  *       3.1.0-1, 3.1.0-2); otherwise the connection is closed.
- *   <li>Username = device id, password = secret, checked by the {@link DeviceAuthenticator} off
- *       the event loop; reading pauses meanwhile. Refused: CONNACK 0x04 / 0x05 (3.1.1) or 0x86 /
- *       0x87 (5), rejects {@code bad_credentials} / {@code not_authorized}.
+ *   <li>Username = device id, password = secret, checked by the {@link DeviceAuthenticator}: on
+ *       the event loop when its check is quick (one HMAC, {@link DeviceAuthenticator#quick()}),
+ *       else on the authentication pool; reading pauses meanwhile. A right secret is answered at
+ *       once. Refused: CONNACK 0x04 / 0x05 (3.1.1) or 0x86 / 0x87 (5), rejects {@code
+ *       bad_credentials} / {@code not_authorized}; a wrong secret (or unknown device, or none)
+ *       is answered only after the {@link RefusalGuard}'s delay (1 s) on a timer, holding one of
+ *       its refusal slots. With the source's (or all) slots taken, a wrong secret is answered at
+ *       once with CONNACK 3 server unavailable (3.1.1) / 0x89 server busy (5), reject {@code
+ *       server_busy}, and a device id over its refusal budget without being checked, reject
+ *       {@code refusal_budget} (see {@link RefusalGuard}).
  *   <li>The client id is 1-128 printable ASCII characters without spaces ({@link #CLIENT_ID}):
  *       what real devices use (the contract's device ids, Paho's {@code paho...}, mosquitto's
  *       {@code mosq-...}, Tasmota's {@code DVES_...}, MAC addresses with colons) passes; MQTT
@@ -69,6 +80,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
 
   private final DeviceAuthenticator authenticator;
   private final Executor authExecutor;
+  private final RefusalGuard refusals;
   private final SessionRegistry registry;
   private final MqttMetrics metrics;
   private final MqttLimits limits;
@@ -76,11 +88,13 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
   ConnectHandler(
       DeviceAuthenticator authenticator,
       Executor authExecutor,
+      RefusalGuard refusals,
       SessionRegistry registry,
       MqttMetrics metrics,
       MqttLimits limits) {
     this.authenticator = authenticator;
     this.authExecutor = authExecutor;
+    this.refusals = refusals;
     this.registry = registry;
     this.metrics = metrics;
     this.limits = limits;
@@ -161,8 +175,25 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       session.willTopic = payload.willTopic();
       session.willPayload = payload.willMessageInBytes();
     }
+    if (refusals.refuseUnchecked(source(ctx), deviceId)) {
+      // over its refusal budget while the slots are taken: no check, so no answer to learn from
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY, "refusal_budget");
+      return;
+    }
     InboundGate gate = ctx.pipeline().get(InboundGate.class);
     gate.pause(InboundGate.Pause.AUTH);
+    if (authenticator.quick()) {
+      AuthOutcome outcome;
+      try {
+        outcome = authenticator.check(deviceId, secret);
+      } catch (RuntimeException e) {
+        authenticated(ctx, session, deviceId, null, e);
+        return;
+      }
+      authenticated(ctx, session, deviceId, outcome, null);
+      return;
+    }
     try {
       CompletableFuture.supplyAsync(() -> authenticator.authenticate(deviceId, secret), authExecutor)
           .whenComplete(
@@ -186,9 +217,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (outcome == AuthOutcome.BAD_CREDENTIALS) {
-      log.info("{}: bad username or password for device {}", ctx.channel().remoteAddress(), deviceId);
-      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
-          MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, "bad_credentials");
+      refusedCredentials(ctx, session, deviceId);
       return;
     }
     if (outcome != AuthOutcome.OK) {
@@ -217,6 +246,45 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     log.debug("device {} connected (client id {}, MQTT level {}, keepalive {} s)",
         deviceId, session.clientId, session.protocolLevel, session.keepaliveSeconds);
     ctx.pipeline().get(InboundGate.class).resume(InboundGate.Pause.AUTH);
+  }
+
+  /**
+   * A wrong secret, an unknown device or none: CONNACK bad credentials after the refusal delay,
+   * holding a refusal slot meanwhile (also if the client goes away: it must not learn "wrong"
+   * sooner by giving up), or "server busy" at once when there is no slot.
+   */
+  private void refusedCredentials(ChannelHandlerContext ctx, Session session, String deviceId) {
+    SocketAddress remote = ctx.channel().remoteAddress();
+    RefusalGuard.Refusal refusal = refusals.refused(source(ctx), deviceId);
+    if (refusal.budgetJustSpent()) {
+      log.warn("device {}: its refusal budget is spent (last wrong secret from {}); while the refusal slots "
+          + "are taken, its CONNECTs are answered server busy without a check for the rest of the minute",
+          deviceId, remote);
+    }
+    RefusalGuard.Slot slot = refusal.slot();
+    if (slot == null) {
+      refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_UNAVAILABLE,
+          MqttConnectReturnCode.CONNECTION_REFUSED_SERVER_BUSY, "server_busy");
+      return;
+    }
+    log.info("{}: bad username or password for device {}", remote, deviceId);
+    try {
+      ctx.executor().schedule(() -> {
+        slot.close();
+        if (ctx.channel().isActive()) {
+          refuse(ctx, session, MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USER_NAME_OR_PASSWORD,
+              MqttConnectReturnCode.CONNECTION_REFUSED_BAD_USERNAME_OR_PASSWORD, "bad_credentials");
+        }
+      }, refusals.delayMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) { // the event loop is shutting down
+      slot.close();
+      ctx.close();
+    }
+  }
+
+  private static InetAddress source(ChannelHandlerContext ctx) {
+    SocketAddress a = ctx.channel().remoteAddress();
+    return a instanceof InetSocketAddress i ? i.getAddress() : null;
   }
 
   /** The first 80 characters, control characters escaped: for a log line. */

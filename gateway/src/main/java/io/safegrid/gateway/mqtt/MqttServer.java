@@ -23,6 +23,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import io.safegrid.gateway.ingest.DeadLetters;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.auth.DeviceAuthenticator;
+import io.safegrid.gateway.mqtt.auth.RefusalGuard;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.Objects;
@@ -96,6 +97,8 @@ public final class MqttServer implements AutoCloseable {
   private EventLoopGroup bossGroup;
   private EventLoopGroup workerGroup;
   private ThreadPoolExecutor authExecutor;
+  /** Refusal slots and budgets of CONNECTs with wrong secrets, shared by both listeners. */
+  private final RefusalGuard refusals;
   private final ChannelGroup channels = new DefaultChannelGroup("mqtt", GlobalEventExecutor.INSTANCE);
   private Channel plainChannel;
   private Channel tlsChannel;
@@ -106,6 +109,7 @@ public final class MqttServer implements AutoCloseable {
     this.tls = b.tls;
     this.sink = Objects.requireNonNull(b.sink, "ingest sink");
     this.authenticator = Objects.requireNonNull(b.authenticator, "authenticator");
+    this.refusals = b.refusals != null ? b.refusals : RefusalGuard.defaults(authenticator);
     this.limits = Objects.requireNonNull(b.limits, "limits");
     this.metrics = new MqttMetrics(Objects.requireNonNull(b.registry, "meter registry"));
     this.deadLetters = new DeadLetters(sink);
@@ -153,8 +157,12 @@ public final class MqttServer implements AutoCloseable {
       transport = MqttTransport.EPOLL;
       startEventLoops();
     }
-    authExecutor = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096),
-        new DefaultThreadFactory("safegrid-mqtt-auth", true));
+    // used only by an authenticator whose check is itself slow (PBKDF2 hashes); with a bounded
+    // queue a pool grows past its core size only once the queue is full, so core = maximum
+    int authThreads = Math.min(2, Runtime.getRuntime().availableProcessors());
+    authExecutor = new ThreadPoolExecutor(authThreads, authThreads, 30, TimeUnit.SECONDS,
+        new ArrayBlockingQueue<>(4096), new DefaultThreadFactory("safegrid-mqtt-auth", true));
+    authExecutor.allowCoreThreadTimeOut(true);
     try {
       plainChannel = bind(requestedPort, null);
       if (ssl != null) {
@@ -214,7 +222,7 @@ public final class MqttServer implements AutoCloseable {
                     p.addLast("messages", messages);
                     p.addLast(IDLE, new IdleStateHandler(limits.connectTimeoutMillis(), 0, 0, TimeUnit.MILLISECONDS));
                     p.addLast("gate", new InboundGate());
-                    p.addLast("connect", new ConnectHandler(authenticator, authExecutor, registry, metrics, limits));
+                    p.addLast("connect", new ConnectHandler(authenticator, authExecutor, refusals, registry, metrics, limits));
                     p.addLast("keepalive", new KeepaliveHandler(metrics));
                     p.addLast("rate", new RateLimitHandler(buckets, limits.messagesPerSecondPerDevice(), metrics));
                     p.addLast("publish", new PublishHandler(sink, deadLetters, aclRefusals, registry, metrics, limits.receiveMaximum(),
@@ -288,6 +296,7 @@ public final class MqttServer implements AutoCloseable {
     private MqttTls tls;
     private IngestSink sink;
     private DeviceAuthenticator authenticator;
+    private RefusalGuard refusals; // null: RefusalGuard.defaults(authenticator)
     private MqttLimits limits = MqttLimits.defaults();
     private MeterRegistry registry;
     private DevicePresenceListener presence = DevicePresenceListener.NONE;
@@ -325,6 +334,15 @@ public final class MqttServer implements AutoCloseable {
     /** Checks device credentials (required). */
     public Builder authenticator(DeviceAuthenticator authenticator) {
       this.authenticator = authenticator;
+      return this;
+    }
+
+    /**
+     * The refusal policy of CONNECTs with wrong secrets (delay, slots per source and in all,
+     * per-device budget); default {@link RefusalGuard#defaults} for the authenticator's devices.
+     */
+    public Builder refusals(RefusalGuard refusals) {
+      this.refusals = refusals;
       return this;
     }
 

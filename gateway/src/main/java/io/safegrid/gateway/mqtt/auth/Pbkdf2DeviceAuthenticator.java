@@ -79,6 +79,11 @@ public final class Pbkdf2DeviceAuthenticator implements DeviceAuthenticator {
     return disabled.contains(deviceId) ? AuthOutcome.NOT_AUTHORIZED : AuthOutcome.OK;
   }
 
+  @Override
+  public boolean knows(String deviceId) {
+    return deviceId != null && hashes.containsKey(deviceId);
+  }
+
   private static final SecretHash DUMMY = SecretHash.derive("no-such-device");
 
   private static byte[] sha256(byte[] secret) {
