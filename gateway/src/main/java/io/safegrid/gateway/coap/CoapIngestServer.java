@@ -1,11 +1,15 @@
 package io.safegrid.gateway.coap;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.mqtt.auth.RefusalGuard;
 import io.safegrid.model.DeviceType;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
 import org.eclipse.californium.core.CoapServer;
 import org.eclipse.californium.core.coap.Response;
@@ -75,6 +79,8 @@ public final class CoapIngestServer implements AutoCloseable {
   private final CoapServer server;
   private final CoapEndpoint plainEndpoint;
   private final CoapEndpoint secureEndpoint;
+  /** Sends plain CoAP's delayed 4.01s ({@link RefusalGuard}). */
+  private final ScheduledExecutorService refusalTimer;
   private boolean started;
 
   /**
@@ -114,6 +120,18 @@ public final class CoapIngestServer implements AutoCloseable {
       Function<String, Optional<DeviceType>> typeLookup,
       MeterRegistry registry,
       CoapPresenceListener presence) {
+    this(settings, sink, secretLookup, typeLookup, registry, presence, null);
+  }
+
+  /** As above; {@code refusals} null: {@link RefusalGuard#defaults} for the known devices (tests give others). */
+  CoapIngestServer(
+      CoapSettings settings,
+      IngestSink sink,
+      Function<String, Optional<byte[]>> secretLookup,
+      Function<String, Optional<DeviceType>> typeLookup,
+      MeterRegistry registry,
+      CoapPresenceListener presence,
+      RefusalGuard refusalGuard) {
     Objects.requireNonNull(presence, "presence");
     this.settings = Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(sink, "sink");
@@ -125,14 +143,19 @@ public final class CoapIngestServer implements AutoCloseable {
     CoapMetrics metrics = new CoapMetrics(registry);
     DeviceAuthenticator authenticator =
         new DeviceAuthenticator(secretLookup, typeLookup, settings.plainAllowedTypes());
+    // plain CoAP's wrong secrets: the refusal policy of MQTT CONNECT (delay, slots, budget)
+    RefusalGuard refusals = refusalGuard != null
+        ? refusalGuard : RefusalGuard.defaults(id -> secretLookup.apply(id).isPresent());
+    refusalTimer = Executors.newSingleThreadScheduledExecutor(
+        new DefaultThreadFactory("safegrid-coap-refusals", true));
 
     server = new CoapServer(config);
     server.add(
         new DevicesResource(
             new IngestResource(IngestResource.Kind.TELEMETRY, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence),
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, refusalTimer),
             new IngestResource(IngestResource.Kind.EVENTS, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence)));
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, refusalTimer)));
 
     OptionRegistry options =
         new MapBasedOptionRegistry(
@@ -246,6 +269,7 @@ public final class CoapIngestServer implements AutoCloseable {
   @Override
   public synchronized void close() {
     server.destroy();
+    refusalTimer.shutdownNow();
     started = false;
   }
 }

@@ -3,11 +3,16 @@ package io.safegrid.gateway.coap;
 import io.safegrid.gateway.ingest.DeadLetters;
 import io.safegrid.gateway.ingest.IngestResult;
 import io.safegrid.gateway.ingest.IngestSink;
+import io.safegrid.gateway.mqtt.auth.RefusalGuard;
 import io.safegrid.gateway.storage.StoreOverloadedException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.californium.core.CoapResource;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
 import org.eclipse.californium.core.coap.MediaTypeRegistry;
@@ -27,7 +32,15 @@ import org.slf4j.LoggerFactory;
  *   <li>4.00 Bad Request with a diagnostic text for an INVALID result (already in dead_letters).
  *   <li>4.01 Unauthorized, 4.03 Forbidden: see {@link DeviceAuthenticator}. A 4.03 body is kept
  *       in {@code dead_letters} (CoAPS: under the PSK identity that sent it); a 4.01 is not (no
- *       device is proven, and a datagram's source can be forged).
+ *       device is proven, and a datagram's source can be forged). On plain CoAP the refusal
+ *       policy of MQTT CONNECT ({@link RefusalGuard}): a right secret is answered at once; a
+ *       missing or wrong one (or an unknown device) gets its 4.01 only after the guard's delay (1
+ *       s, on a timer, shorter than a CON's first retransmission timeout of 2-3 s), holding one of
+ *       the source address's refusal slots; with the source's (or all) slots taken, 5.03 Service
+ *       Unavailable (Max-Age 1) at once, reject {@code server_busy}, and a device over its refusal
+ *       budget (10 a minute) gets that 5.03 without its secret being checked, reject {@code
+ *       refusal_budget}. A site device's first refusal in a minute is logged at INFO, the one that
+ *       spends its budget at WARN; the others are only counted.
  *   <li>4.13 Request Entity Too Large above the body bound, its first {@link #KEPT_BYTES} kept in
  *       {@code dead_letters} (block1 transfers are cut off earlier, by Californium's blockwise
  *       layer, and not kept).
@@ -71,6 +84,8 @@ final class IngestResource extends CoapResource {
   private final int maxBodyBytes;
   private final int overloadMaxAgeSeconds;
   private final CoapPresenceListener presence;
+  private final RefusalGuard refusals;
+  private final ScheduledExecutorService refusalTimer;
 
   IngestResource(
       Kind kind,
@@ -79,8 +94,12 @@ final class IngestResource extends CoapResource {
       CoapMetrics metrics,
       int maxBodyBytes,
       int overloadMaxAgeSeconds,
-      CoapPresenceListener presence) {
+      CoapPresenceListener presence,
+      RefusalGuard refusals,
+      ScheduledExecutorService refusalTimer) {
     super(kind.path);
+    this.refusals = refusals;
+    this.refusalTimer = refusalTimer;
     this.presence = presence;
     this.kind = kind;
     this.sink = sink;
@@ -102,8 +121,20 @@ final class IngestResource extends CoapResource {
     metrics.message(con, kind.path, payload.length);
 
     String source = request.getScheme() + ":/" + String.join("/", path);
+    // plain CoAP: no DTLS identity, the secret travels in the request (DeviceAuthenticator)
+    boolean plain = request.getSourceContext() == null || request.getSourceContext().getPeerIdentity() == null;
+    InetAddress from = request.getSourceContext() == null || request.getSourceContext().getPeerAddress() == null
+        ? null : request.getSourceContext().getPeerAddress().getAddress();
+    if (plain && refusals.refuseUnchecked(from, deviceId)) {
+      busy(exchange, "refusal_budget", startNanos, con); // not checked: nothing to learn from it
+      return;
+    }
     switch (authenticator.check(request, deviceId)) {
       case UNAUTHORIZED -> {
+        if (plain) {
+          refusedSecret(exchange, from, deviceId, startNanos, con);
+          return;
+        }
         // not kept: no device is proven, and anyone can send a datagram (with a forged source)
         reject(exchange, ResponseCode.UNAUTHORIZED, "unauthorized",
             "device secret missing or wrong (CoAPS: DTLS PSK; plain CoAP: option "
@@ -200,6 +231,49 @@ final class IngestResource extends CoapResource {
       return;
     }
     deadLetters.keep(deviceId, source, payload, tag, reason);
+  }
+
+  /**
+   * A plain CoAP request with a missing or wrong secret (or for an unknown device): 4.01 after the
+   * refusal delay, holding a refusal slot meanwhile; 5.03 at once when there is no slot.
+   */
+  private void refusedSecret(CoapExchange exchange, InetAddress from, String deviceId, long startNanos,
+      boolean con) {
+    RefusalGuard.Refusal refusal = refusals.refused(from, deviceId);
+    if (refusal.budgetJustSpent()) {
+      log.warn("device {}: its refusal budget is spent (plain CoAP requests with a wrong secret, the last from {}); "
+          + "while the refusal slots are taken, its requests get 5.03 without a check for the rest of the minute",
+          deviceId, from);
+    } else if (refusal.firstInWindow()) {
+      log.info("device {}: plain CoAP request with a missing or wrong secret from {}: 4.01 (further ones this "
+          + "minute are only counted, safegrid.coap.rejects)", deviceId, from);
+    }
+    RefusalGuard.Slot slot = refusal.slot();
+    if (slot == null) {
+      busy(exchange, "server_busy", startNanos, con);
+      return;
+    }
+    Runnable answer = () -> {
+      slot.close();
+      reject(exchange, ResponseCode.UNAUTHORIZED, "unauthorized",
+          "device secret missing or wrong (CoAPS: DTLS PSK; plain CoAP: option "
+              + DeviceSecretOption.NUMBER + " or ?s=)", startNanos, con);
+    };
+    try {
+      refusalTimer.schedule(answer, refusals.delayMillis(), TimeUnit.MILLISECONDS);
+    } catch (RejectedExecutionException e) { // shutting down
+      answer.run();
+    }
+  }
+
+  /** 5.03 with Max-Age 1 s: the refusal slots are taken (see {@link RefusalGuard}). */
+  private void busy(CoapExchange exchange, String reason, long startNanos, boolean con) {
+    metrics.reject(reason);
+    Response unavailable = new Response(ResponseCode.SERVICE_UNAVAILABLE);
+    unavailable.getOptions().setMaxAge(1);
+    text(unavailable, "server busy; retry after Max-Age seconds");
+    exchange.respond(unavailable);
+    metrics.latency(con, System.nanoTime() - startNanos);
   }
 
   private void overloaded(CoapExchange exchange, long startNanos, boolean con) {

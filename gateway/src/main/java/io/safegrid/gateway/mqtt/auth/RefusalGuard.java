@@ -21,11 +21,10 @@ import java.util.function.Predicate;
  * slot</b>: at most {@code perSourceSlots} per source address (IPv6: per /64) and {@code
  * totalSlots} in all. Since the right secret is answered at once, a guesser who gave up waiting
  * early would learn "wrong" all the same: so a slot is held for the whole delay, whatever the
- * client does, and a source can have at most {@code perSourceSlots} guesses checked per delay
- * while its slots are in use.
+ * client does: a source gets at most {@code perSourceSlots} such refusals per delay.
  *
  * <p>When the slots of the request's source (or all slots) are taken (<b>full</b>), a wrong secret
- * is answered at once as "server busy" (MQTT CONNACK 3 / 0x89), which costs nothing and holds
+ * is answered at once as "server busy" (MQTT CONNACK 3 / 0x89, CoAP 5.03), which costs nothing and holds
  * nothing; and every refusal counts against the device id's <b>refusal budget</b>: {@code
  * budgetPerWindow} refusals per {@code windowMillis}. A device over its budget is, while full,
  * answered "busy" without its secret being checked at all, so beyond the slots a guesser gets at
@@ -36,7 +35,8 @@ import java.util.function.Predicate;
  *
  * <p>What a device sees: with the right secret it connects at once, unless its own id is under
  * attack from its own source address (a NAT shared with the guesser) or from enough addresses to
- * take all slots; then "server busy" until the window passes (a device retries on busy).
+ * take all slots; then "server busy" while the slots stay taken and its budget spent (a device
+ * retries on busy).
  *
  * <p>Thread-safe; nothing here blocks.
  */
@@ -110,9 +110,13 @@ public final class RefusalGuard {
 
   /** The defaults above, for the devices {@code authenticator} knows. */
   public static RefusalGuard defaults(DeviceAuthenticator authenticator) {
+    return defaults(authenticator::knows);
+  }
+
+  /** The defaults above, counting the device ids {@code known} accepts (the site's devices). */
+  public static RefusalGuard defaults(Predicate<String> known) {
     return new RefusalGuard(DEFAULT_PER_SOURCE_SLOTS, DEFAULT_TOTAL_SLOTS, DEFAULT_DELAY_MILLIS,
-        DEFAULT_BUDGET, DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000,
-        authenticator::knows);
+        DEFAULT_BUDGET, DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000, known);
   }
 
   /** How long a refusal waits before its answer, ms. */
@@ -139,10 +143,9 @@ public final class RefusalGuard {
    *     after {@link #delayMillis()} and then close the slot
    */
   public Refusal refused(InetAddress source, String deviceId) {
-    boolean budgetSpent = count(deviceId);
-    InetAddress key = key(source);
-    Slot slot = take(key);
-    return new Refusal(slot, budgetSpent);
+    int n = count(deviceId);
+    Slot slot = take(key(source));
+    return new Refusal(slot, n == 1, n == budget);
   }
 
   /** Slots taken now, in all. */
@@ -154,10 +157,12 @@ public final class RefusalGuard {
    * A counted refusal.
    *
    * @param slot the slot to hold until the delayed answer is sent, or null: answer "busy" now
+   * @param firstInWindow true for a site device's first refusal in its window (to log once a
+   *     window); false for later ones and for ids that are not the site's
    * @param budgetJustSpent true for the one refusal that used up the device's budget in this
    *     window (log it once)
    */
-  public record Refusal(Slot slot, boolean budgetJustSpent) {}
+  public record Refusal(Slot slot, boolean firstInWindow, boolean budgetJustSpent) {}
 
   /** A taken refusal slot; {@link #close()} gives it back (once; later calls do nothing). */
   public final class Slot implements AutoCloseable {
@@ -210,17 +215,17 @@ public final class RefusalGuard {
     taken.decrementAndGet();
   }
 
-  /** Counts a refusal of {@code deviceId}; true if this one reached the budget. */
-  private boolean count(String deviceId) {
+  /** Counts a refusal of {@code deviceId}; its count in the window, 0 if not counted. */
+  private int count(String deviceId) {
     if (deviceId == null || !known.test(deviceId)) {
-      return false;
+      return 0;
     }
     long now = clockMillis.getAsLong();
     Window w = windows.compute(deviceId, (id, old) ->
         old == null || now - old.startMillis() >= windowMillis
             ? new Window(now, 1)
             : new Window(old.startMillis(), old.refusals() + 1));
-    return w.refusals() == budget;
+    return w.refusals();
   }
 
   private boolean overBudget(String deviceId) {

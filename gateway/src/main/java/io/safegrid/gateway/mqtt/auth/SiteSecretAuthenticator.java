@@ -32,11 +32,15 @@ import javax.crypto.spec.SecretKeySpec;
  *       not depend on how many bytes match, nor on the secrets' lengths.
  *   <li><b>No probing of device ids by timing</b>: an unknown device id costs what a wrong
  *       secret costs.
- *   <li><b>Online guessing stays slow</b>: a refused CONNECT (wrong secret, unknown device, no
- *       password) still costs one PBKDF2-HMAC-SHA256 derivation ({@link
- *       SecretHash#DEFAULT_ITERATIONS} iterations, RFC 8018 5.2) before the answer, as before, on
- *       the MQTT server's bounded authentication pool. A right secret costs one HMAC (about a
- *       microsecond), so a reconnect storm of every device after a restart costs next to nothing.
+ *   <li><b>Online guessing stays slow</b>: the MQTT server calls {@link #check} (one HMAC, about a
+ *       microsecond, on the event loop) and answers a right secret at once; a refused CONNECT
+ *       (wrong secret, unknown device, no password) waits on a timer and is bounded per source
+ *       address and in all ({@link RefusalGuard}), so a flood of wrong secrets slows the guesser,
+ *       not the devices (a refusal's PBKDF2 on one shared thread made every device's CONNECT
+ *       queue behind the guesser's). {@link #authenticate} still adds one PBKDF2-HMAC-SHA256
+ *       derivation ({@link SecretHash#DEFAULT_ITERATIONS} iterations, RFC 8018 5.2) to a refusal,
+ *       for callers without a guard. A reconnect storm of every device after a restart costs
+ *       next to nothing.
  * </ul>
  *
  * <p>Start-up: one HMAC per device (10,000 devices: a few milliseconds). Thread-safe.
