@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       on the wire (after TLS decryption);
  *   <li>{@code safegrid.mqtt.rejects} counter, tag {@code reason}: refused connections and
  *       packets, e.g. {@code bad_credentials}, {@code acl_publish}, {@code malformed}, {@code
- *       packet_too_large}, {@code invalid_payload};
+ *       packet_too_large}, {@code invalid_payload}, {@code server_busy} and {@code refusal_budget}
+ *       (CONNACK server unavailable / busy, {@link io.safegrid.gateway.mqtt.auth.RefusalGuard});
  *   <li>{@code safegrid.mqtt.dead_letters} counter, tag {@code reason} = {@code acl_publish}|{@code
  *       packet_too_large}|{@code retain_not_supported}|{@code malformed}|{@code
  *       protocol_error}|{@code invalid_payload}|{@code partly_refused}: rows kept in {@code
