@@ -80,5 +80,5 @@ done
 wait "$FLOOD" || true
 log "under $ATTACKERS attackers: ${flooded[*]} s"
 cat "$OUT/flood.txt" >&2
-curl -s "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^safegrid_mqtt_rejects_total' >&2 || true
+curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^safegrid_mqtt_rejects_total' >&2 || true
 echo "connect_flood attackers=$ATTACKERS quiet_s=${quiet[*]} flooded_s=${flooded[*]}"
