@@ -36,7 +36,9 @@
 # Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), BENCH_WARMUP (5: seconds of load before
 # probe crossings (they start at 2 s) and PUBACKs are timed: the first seconds of 1,000 devices and
 # the path's first alarms are a start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
-# the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`).
+# the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`),
+# BENCH_PROBE_APART=1 (the alarm probe in a simulator process and session of its own, not inside
+# the load generator's JVM: closer to a duty officer's browser; docs/performance.md "Round 7").
 # Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,17 +114,44 @@ if [[ ${BENCH_PERF_SCHED:-0} != 0 ]]; then   # waits for a core: BENCH_PERF_SCHE
     >"$OUT/perf-sched.log" 2>&1 &
   PERF_PID=$!
 fi
+if [[ ${BENCH_PROBE_APART:-0} == 0 ]]; then
 java $SIM_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/sim-safepoints.log":timenanos ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
   --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" \
   --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --warmup "$WARMUP" \
   --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" "${SAMPLES[@]}" \
   --summary "$OUT/summary.json" >"$OUT/sim.log" 2>&1 || die "sim failed: $(tail -5 "$OUT/sim.log")"
+PROBE_SUMMARY=$OUT/summary.json
+else
+  # BENCH_PROBE_APART=1: the probe in a process of its own (its own JVM and session), as a duty
+  # officer's browser is not inside the load generator (docs/performance.md "Round 7"). The load
+  # takes the site's first DEVICES gas alarms as before (Dongnan's 120, then bench-00001...); the
+  # probe sim gets the last PROBE_DEVICES bench devices and one more for its own 1 msg/s load.
+  (( DEVICES > 120 + 2 * PROBE_DEVICES )) || die "BENCH_PROBE_APART needs DEVICES > $((120 + 2 * PROBE_DEVICES))"
+  PSITE=$OUT/probe-site.yaml
+  { sed -n '1,/^devices:/p' config/dongnan.yaml | sed -E 's|^(  broker_url:).*|\1 null|'
+    grep -E '^  - \{id: bench-' "$SITE" | tail -n $((PROBE_DEVICES + 1)); } >"$PSITE"
+  java $SIM_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/sim-safepoints.log":timenanos ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices "$DEVICES" --rate "$RATE" --qos 1 --duration "$DURATION" \
+    --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$SITE" --warmup "$WARMUP" \
+    --summary "$OUT/summary.json" >"$OUT/sim.log" 2>&1 &
+  LOAD_SIM=$!; PIDS+=("$LOAD_SIM")
+  for _ in $(seq 1 600); do grep -q '^\[ *1s' "$OUT/sim.log" && break; kill -0 "$LOAD_SIM" 2>/dev/null || break; sleep 0.1; done
+  setsid java $SIM_JAVA_OPTS -Xlog:gc,safepoint:file="$OUT/probe-sim-safepoints.log":timenanos ${BENCH_SIM_JAVA_OPTS:-} -jar "$SIM_JAR" load --devices 1 --rate 1 --qos 1 --duration $((DURATION - 1)) \
+    --payload-bytes 100 --mix 1:0:0 --mqtt "tcp://127.0.0.1:$MQTT_PORT" --site "$PSITE" \
+    --api "http://127.0.0.1:$HTTP_PORT" --token demo-viewer-token --warmup $((WARMUP > 1 ? WARMUP - 1 : 0)) \
+    --probe-devices "$PROBE_DEVICES" --probe-interval-ms "$PROBE_INTERVAL_MS" "${SAMPLES[@]}" \
+    --summary "$OUT/probe-summary.json" >"$OUT/probe-sim.log" 2>&1 &
+  PROBE_SIM=$!; PIDS+=("$PROBE_SIM")
+  wait "$LOAD_SIM" || die "sim failed: $(tail -5 "$OUT/sim.log")"
+  wait "$PROBE_SIM" || die "probe sim failed: $(tail -5 "$OUT/probe-sim.log")"
+  PROBE_SUMMARY=$OUT/probe-summary.json
+fi
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" >"$OUT/metrics.txt" || true
 
 echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR; gateway JVM options: $GW_JAVA_OPTS ${SAFEGRID_JAVA_OPTS:-}"
-jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)",
-       "publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$OUT/summary.json"
+jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)"' "$OUT/summary.json"
+jq -r '"publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$PROBE_SUMMARY"
+[[ ${BENCH_PROBE_APART:-0} == 0 ]] || echo "(the probe ran apart from the load: its own JVM and session, BENCH_PROBE_APART=1)"
 echo "gateway alarm-path timers, ms p50 / p90 / p99 / max (count; quantiles over the last minute or so), in path order:"
 STAGES="alarms_decided_age rules_handoff alarms_writer_wait alarms_ledger_apply alarms_ledger_commit alarms_dispatch_delay alarms_path live_alarm_age live_write_delay"
 for st in $STAGES; do

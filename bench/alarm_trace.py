@@ -159,7 +159,8 @@ def main(outs):
     joined, samples, traced = [], [], 0
     for out in outs:
         ctx = {"gw": read_safepoints(os.path.join(out, "gateway-safepoints.log")),
-               "sim": read_safepoints(os.path.join(out, "sim-safepoints.log")),
+               "sim": read_safepoints(os.path.join(out, "sim-safepoints.log"))  # the load's and, apart, the probe's JVM
+               + read_safepoints(os.path.join(out, "probe-sim-safepoints.log")),
                "hic": read_hiccups(os.path.join(out, "hiccups.txt")),
                "sched": read_sched(os.path.join(out, "sched.txt"))}
         trace, ctx["base"] = read_trace(os.path.join(out, "alarm-trace.csv"))
