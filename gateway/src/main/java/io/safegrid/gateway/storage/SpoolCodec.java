@@ -4,7 +4,10 @@ import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Encodes submissions into a spool record body and decodes a body back into a {@link Batch}.
@@ -75,6 +78,17 @@ final class SpoolCodec {
 
   /** Decodes a body into {@code into}. @throws IllegalArgumentException when malformed */
   static void decode(byte[] body, Batch into) {
+    visit(body, into.readings::addAll, into.events::add, into.deadLetters::add);
+  }
+
+  /**
+   * Decodes a body entry by entry, in the order they were appended: each readings entry is one
+   * submission's readings (one message's), each event one device event.
+   *
+   * @throws IllegalArgumentException when malformed (entries before the fault were handed on)
+   */
+  static void visit(byte[] body, Consumer<List<Reading>> readings, Consumer<DeviceEvent> events,
+      Consumer<DeadLetter> deadLetters) {
     ByteBuffer b = ByteBuffer.wrap(body);
     try {
       if (b.get() != VERSION) throw new IllegalArgumentException("unknown spool record version");
@@ -83,14 +97,16 @@ final class SpoolCodec {
         switch (kind) {
           case 1 -> {
             int n = b.getInt();
+            List<Reading> message = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-              into.readings.add(new Reading(getString(b), getString(b), b.getLong(),
+              message.add(new Reading(getString(b), getString(b), b.getLong(),
                   Double.longBitsToDouble(b.getLong()), b.getLong()));
             }
+            readings.accept(message);
           }
-          case 2 -> into.events.add(new DeviceEvent(getString(b), b.getLong(), getString(b),
+          case 2 -> events.accept(new DeviceEvent(getString(b), b.getLong(), getString(b),
               getNullableInt(b), getNullableInt(b), getString(b)));
-          case 3 -> into.deadLetters.add(new DeadLetter(b.getLong(), getString(b), getString(b),
+          case 3 -> deadLetters.accept(new DeadLetter(b.getLong(), getString(b), getString(b),
               getString(b), getBytes(b)));
           default -> throw new IllegalArgumentException("unknown spool entry kind " + kind);
         }

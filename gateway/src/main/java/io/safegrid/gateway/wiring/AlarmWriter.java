@@ -112,6 +112,8 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private final Map<String, Blocked> blocked = new LinkedHashMap<>();
   private final AtomicInteger blockedCount = new AtomicInteger();
   private final AtomicLong sequence = new AtomicLong();
+  /** Transitions applied or given up (not those waiting for a retry): see {@link #awaitSettled}. */
+  private final AtomicLong settled = new AtomicLong();
   private final Thread thread;
   private final Counter failed;
   private final Counter written;
@@ -296,7 +298,10 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
       Queued q = group.get(i);
       TransitionOutcome o = outcomes.get(i);
       switch (o.status()) {
-        case APPLIED -> written.increment();
+        case APPLIED -> {
+          written.increment();
+          settled.incrementAndGet();
+        }
         case FAILED -> failed(q, o, now);
         case NOT_TRIED -> {
           Blocked b = blocked.get(q.key());
@@ -318,6 +323,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     int attempt = q.attempts() + 1;
     if (stopping || (attempt >= ATTEMPTS && !transientFailure(o.error()))) {
       failed.increment();
+      settled.incrementAndGet();
       log.error("alarm ledger refused {} {} of {} after {} attempts: {}",
           t.kind(), t.ruleId(), t.deviceId(), attempt, String.valueOf(o.error()));
       return;
@@ -355,6 +361,27 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * Waits until as many transitions as were accepted before this call have been applied to the
+   * ledger (or refused by it for good), at most {@code wait}. Meant for the gateway's start, when
+   * nothing else feeds the writer: it then means "everything accepted so far is in the ledger".
+   *
+   * @return true when they were, false when {@code wait} ran out first (they stay queued and are
+   *     retried as usual)
+   * @throws InterruptedException when interrupted while waiting
+   */
+  boolean awaitSettled(Duration wait) throws InterruptedException {
+    long target = sequence.get();
+    long deadline = System.nanoTime() + wait.toNanos();
+    while (settled.get() < target) {
+      if (System.nanoTime() - deadline >= 0) {
+        return false;
+      }
+      Thread.sleep(10);
+    }
+    return true;
   }
 
   /** Applies what is queued (waits up to {@code wait}), then stops the thread. */

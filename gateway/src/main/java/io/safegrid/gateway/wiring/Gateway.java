@@ -31,12 +31,14 @@ import io.safegrid.gateway.mqtt.MqttServer;
 import io.safegrid.gateway.mqtt.MqttTls;
 import io.safegrid.gateway.mqtt.auth.SiteSecretAuthenticator;
 import io.safegrid.gateway.retention.RetentionJob;
+import io.safegrid.gateway.storage.LeftoverSpool;
 import io.safegrid.gateway.storage.ReadingStore;
 import io.safegrid.gateway.storage.StorageConfig;
 import io.safegrid.gateway.storage.TimescaleReadingStore;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import io.safegrid.rules.config.RuleBook;
+import io.safegrid.rules.engine.RestoreSnapshot;
 import io.safegrid.rules.engine.ShardedRuleEngine;
 import io.safegrid.rules.engine.StoredBefore;
 import io.safegrid.schema.SchemaMigrator;
@@ -72,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * JdbcAlarmLedger}) inside alerting ({@link Alerting}: routing through the grid, escalation,
  * outbox to the emergency network's MQTT broker and webhooks); the dashboard ({@link
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
- * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); the first-alarm
+ * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); what a previous
+ * run left in the spool judged by the rule engine ({@link LeftoverSpool}); the first-alarm
  * warm-up ({@link AlarmPathWarmUp}: rules, writer and live feed with throwaway sinks); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
  * page, then to storage); CoAP/CoAPS ({@link CoapIngestServer}; device presence to the live page
@@ -218,6 +221,7 @@ public final class Gateway implements AutoCloseable {
         () -> rules.advanceTo(System.currentTimeMillis()), 250, 250, TimeUnit.MILLISECONDS);
     started.push(new Part("rule clock", clock::shutdownNow));
     this.ruleBook = ruleBook;
+    judgeLeftoverSpool(gc, writer); // before the store replays (and deletes) it
     warmUpAlarmPath(); // before the transports listen: no real alarm can wait behind it
 
     TimescaleReadingStore store = openReadingStore(gc);
@@ -264,6 +268,90 @@ public final class Gateway implements AutoCloseable {
     ports = new BoundPorts(mqttPort, coapPort, coapsPort, dashboard.port());
     log.info("started in {} ms", (System.nanoTime() - t0) / 1_000_000);
     log.info(ports.listeningLine());
+  }
+
+  /** Readings of a leftover spool handed to the rule engine's replay at a time (memory bound). */
+  static final int LEFTOVER_CHUNK = 5_000;
+  /** How long the start waits for the ledger to take what the leftover spool raised. */
+  static final Duration LEFTOVER_LEDGER_WAIT = Duration.ofSeconds(30);
+
+  /**
+   * Judges what a previous process left in the spool (it stopped or crashed while the database
+   * was unreachable) before the reading store replays it into the database (newcomer7 F9). Those
+   * readings and events got their PUBACK, and the previous process's rule engine judged them, but
+   * its transitions waited in {@link AlarmWriter}'s memory for the ledger and died with it; the
+   * rule engine restored from the database does not know them either. So: the spooled readings
+   * go through the rule engine's restart replay ({@code restore} with recent readings only: event
+   * time order, a reading already judged is a resend, one older than its metric's newest is
+   * checked for raises only and never taken for a clock that went back), in chunks of {@value
+   * #LEFTOVER_CHUNK}; the spooled events through {@code onEvent}, in spool order. Then the start
+   * waits (at most {@link #LEFTOVER_LEDGER_WAIT}) until the ledger has what they raised, so a
+   * crash right after the start cannot lose them again: the spool is deleted only after its
+   * replay, which starts after this.
+   *
+   * @throws GatewayStartException when the spool directory cannot be read or is locked by another
+   *     process (the reading store could not open it either); a rule engine that fails to judge it
+   *     is logged as an error and the start goes on
+   */
+  private void judgeLeftoverSpool(GatewayConfig gc, AlarmWriter writer) {
+    Path dir = Path.of(gc.storage().spoolDir());
+    List<Reading> chunk = new ArrayList<>();
+    LeftoverSpool.Summary summary;
+    try {
+      summary = LeftoverSpool.read(dir, new LeftoverSpool.Visitor() {
+        @Override
+        public void readings(List<Reading> message) {
+          chunk.addAll(message);
+          if (chunk.size() >= LEFTOVER_CHUNK) {
+            replay(chunk);
+          }
+        }
+
+        @Override
+        public void event(DeviceEvent event) {
+          replay(chunk); // the readings spooled before it first
+          rules.onEvent(event);
+        }
+      });
+      replay(chunk);
+      rules.flush().get(30, TimeUnit.SECONDS);
+      rules.advanceTo(System.currentTimeMillis()); // debounce confirmations already due
+      rules.flush().get(30, TimeUnit.SECONDS);
+    } catch (java.io.IOException e) {
+      throw new GatewayStartException(
+          "cannot read the spool " + dir + " left by the previous run: " + e.getMessage(), e);
+    } catch (Exception e) { // the readings still go to the database: start, and say what is missing
+      log.error("the rule engine could not judge all of the spool {} left by the previous run: alarms of"
+          + " readings PUBACK'd before the restart may be missing: {}", dir, rootMessage(e), e);
+      return;
+    }
+    if (summary.isEmpty()) {
+      return;
+    }
+    log.info("spool {} left by the previous run: {} message(s) with {} reading(s) and {} event(s)"
+            + " handed to the rule engine before replaying them into the database",
+        dir, summary.messages(), summary.readings(), summary.events());
+    try {
+      if (!writer.awaitSettled(LEFTOVER_LEDGER_WAIT)) {
+        log.warn("the alarm ledger has not taken the transitions of the leftover spool within {} s;"
+            + " they stay queued and are retried", LEFTOVER_LEDGER_WAIT.toSeconds());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** The readings through the rule engine's restart replay (waits for it); empties the list. */
+  private void replay(List<Reading> readings) {
+    if (readings.isEmpty()) {
+      return;
+    }
+    try {
+      rules.restore(new RestoreSnapshot(List.of(), Map.of(), readings)).get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("rule engine replay of spooled readings failed: " + e, e);
+    }
+    readings.clear();
   }
 
   /**
