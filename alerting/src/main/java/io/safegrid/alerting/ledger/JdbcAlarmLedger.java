@@ -878,6 +878,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    */
   private Alarm raiseNew(LedgerTx tx, AlarmTransition t, long takenId) {
     Instant now = tx.now();
+    Instant raisedAt = occurredAt(tx, t);
     long id = takenId;
     if (id < 0) {
       id = nextAlarmId(tx); // not expected: the lock-and-select found nothing, so it took an id
@@ -885,11 +886,11 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     String evidence = Json.write(t.evidence());
     // the evidence as the jsonb column gives it back (key order, number types), as a read would
     Alarm a = new Alarm(id, t.deviceId(), t.ruleId(), t.severity(), AlarmState.ACTIVE_UNACKED, 1, t.message(),
-        Json.stored(t.evidence()), now, now, null, null, null, null, null);
+        Json.stored(t.evidence()), raisedAt, now, null, null, null, null, null);
     tx.defer("INSERT INTO alarms (id, device_id, rule_id, severity, state, count, message, evidence, raised_at,"
             + " updated_at) VALUES (?, ?, ?, ?, 'active_unacked', 1, ?, CAST(? AS jsonb), ?, ?)",
         id, t.deviceId(), t.ruleId(), t.severity().wireName(), t.message(), evidence,
-        AlarmRows.ts(now), AlarmRows.ts(now));
+        AlarmRows.ts(raisedAt), AlarmRows.ts(now));
     tx.escalationWritten(id, new LedgerTx.EscalationState(0, 0, null));
     tx.record("raised", null, a, RULES_ACTOR, t.message(), details(t, null));
     runHooks(tx, "raised", null, a);
@@ -952,7 +953,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       return Optional.empty(); // already cleared
     }
     Alarm cleared = with(open, open.severity(), to, open.count(), t, tx.now(), open.acknowledgedBy(),
-        open.acknowledgedAt(), tx.now(), null, null);
+        open.acknowledgedAt(), max(occurredAt(tx, t), open.raisedAt()), null, null);
     // the alarm keeps saying what it was raised for (a fire's zone and point, a leak's %LEL): the
     // duty officer must still acknowledge it; why it cleared ("panel reset") is the event's note
     Alarm after = new Alarm(cleared.id(), cleared.deviceId(), cleared.ruleId(), cleared.severity(),
@@ -1318,6 +1319,28 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return new Alarm(a.id(), a.deviceId(), a.ruleId(), severity, state, count,
         t.message() != null ? t.message() : a.message(), t.evidence().isEmpty() ? a.evidence() : t.evidence(),
         a.raisedAt(), now, ackBy, ackAt, clearedAt, closedAt, closeNote);
+  }
+
+  /**
+   * When a rule transition happened, for {@code raised_at} and {@code cleared_at}: its own time
+   * ({@link AlarmTransition#timeMillis()}: the event time of the reading or event that caused it,
+   * or its arrival when the rules judged it on arrival), not the commit's: a transition that
+   * waited for the ledger (database unreachable, newcomer7 F4) or came from a spool replayed after
+   * a restart keeps the time the hazard was there. Never later than the transaction's now (a
+   * device clock up to 5 min ahead), and now when the transition has no time ({@code <= 0}).
+   * Microsecond precision, as {@code timestamptz} keeps it. {@code updated_at}, the events'
+   * {@code at} and escalation deadlines stay the transaction's now: when the ledger knew.
+   */
+  static Instant occurredAt(LedgerTx tx, AlarmTransition t) {
+    Instant now = tx.now();
+    if (t.timeMillis() <= 0 || t.timeMillis() >= now.toEpochMilli()) {
+      return now;
+    }
+    return Instant.ofEpochMilli(t.timeMillis());
+  }
+
+  private static Instant max(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static Map<String, Object> details(AlarmTransition t, Severity from) {
