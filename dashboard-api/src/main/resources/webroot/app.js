@@ -38,6 +38,10 @@
     selected: null,           // device id of the chart
     filter: null,             // {level, id, name}
     es: null,
+    boardLoaded: false,       // a snapshot of the ledger's open alarms was shown
+    ledgerDown: false,        // /api/health: the alarm ledger's database is unreachable
+    connOn: false,
+    connText: '连接中 Connecting',
     alertNew: null,           // after event: reset, keys (alarmKey) of the alarms on the board before
     chart: null               // {deviceId, metric, points: [{t, v, min, max}]}
   };
@@ -46,6 +50,41 @@
     const b = $('banner');
     b.textContent = text || '';
     b.hidden = !text;
+  }
+
+  // ---- the alarm ledger's health: while its database is unreachable, alarms reach nobody
+  // through the ledger (docs/alerting.md "Database outage"): say so plainly instead of "Live" and
+  // "No open alarms". Polled, no token needed (GET /api/health).
+  async function checkHealth() {
+    let down = null;
+    try {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 8000);
+      const r = await fetch('/api/health', { signal: ctl.signal, cache: 'no-store' });
+      clearTimeout(timer);
+      const checks = (await r.json()).checks || {};
+      down = [checks.database, checks.ledger].some((c) => c && c.up === false);
+    } catch (e) {
+      down = null; // the server itself is unreachable: the live stream's state says so
+    }
+    if (down !== null) { setLedgerDown(down); }
+    setTimeout(checkHealth, down ? 3000 : 5000);
+  }
+
+  function setLedgerDown(down) {
+    if (down === state.ledgerDown) { return; }
+    state.ledgerDown = down;
+    $('ledger-down').hidden = !down;
+    document.body.dataset.ledger = down ? 'down' : 'up';
+    showConn();
+    renderAlarms();
+    if (down) {
+      beep();
+      flashTitle('报警台账不可达 ALARM LEDGER UNREACHABLE');
+    } else {
+      if (!hasUnackedCritical()) { stopFlash(); }
+      if (state.es) { restart(); } // reload the board: what the ledger took while it was away
+    }
   }
 
   if (!token) {
@@ -182,7 +221,8 @@
       fillAlarm(li, a);
       if (ol.children[i] !== li) { ol.insertBefore(li, ol.children[i] || null); }
     });
-    $('no-alarms').hidden = list.length > 0;
+    // "No open alarms" only from a snapshot the ledger gave, and not while it is unreachable
+    $('no-alarms').hidden = list.length > 0 || !state.boardLoaded || state.ledgerDown;
     const unacked = list.filter((a) => a.state.endsWith('_unacked')).length;
     $('alarm-count').textContent = list.length + (unacked ? ' · 未确认 ' + unacked + ' unacked' : '');
     renderGrid();
@@ -336,9 +376,22 @@
 
   // ---- live stream
   function setConn(on, text) {
+    state.connOn = on;
+    state.connText = text;
+    showConn();
+  }
+
+  // the stream's state, unless the ledger is unreachable: then the stream may be open, but it is
+  // not "Live" (nothing the ledger cannot commit comes through it)
+  function showConn() {
     const c = $('conn');
-    c.className = 'conn ' + (on ? 'on' : 'off');
-    c.textContent = '● ' + text;
+    if (state.ledgerDown) {
+      c.className = 'conn off ledger-down';
+      c.textContent = '● 台账不可达 Ledger unreachable';
+      return;
+    }
+    c.className = 'conn ' + (state.connOn ? 'on' : 'off');
+    c.textContent = '● ' + state.connText;
   }
 
   // an alarm across ledgers: ids restart when the database is recreated, raisedAt tells them apart
@@ -351,6 +404,7 @@
     s.alarms.forEach((a) => state.alarms.set(a.id, a));
     s.devices.forEach((d) => state.online.set(d.deviceId, d));
     state.lastEventId = s.lastEventId;
+    state.boardLoaded = true;
     renderAlarms();
     renderDevices();
     if (state.alertNew) {
@@ -637,5 +691,6 @@
     setInterval(() => loadDevices().catch(() => {}), 30000);
     tickAges();
   }
+  checkHealth();
   start();
 })();

@@ -13,9 +13,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A loopback TCP proxy in front of PostgreSQL that a test can break: per connection it can drop
  * what the server sends back ({@link Link#discardResponses}) and cut both sides ({@link
- * Link#cut}), and it can refuse new connections. Loopback only, port 0.
+ * Link#cut}), and it can refuse new connections. Loopback only, port 0. Public for other modules'
+ * tests (alerting's test-jar), e.g. the duty page while the ledger's database is unreachable.
  */
-final class BreakableProxy implements AutoCloseable {
+public final class BreakableProxy implements AutoCloseable {
   private final ServerSocket listener;
   private final String targetHost;
   private final int targetPort;
@@ -23,7 +24,7 @@ final class BreakableProxy implements AutoCloseable {
   private volatile boolean refuse;
   private volatile boolean closed;
 
-  BreakableProxy(String targetHost, int targetPort) throws IOException {
+  public BreakableProxy(String targetHost, int targetPort) throws IOException {
     this.targetHost = targetHost;
     this.targetPort = targetPort;
     this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -33,12 +34,12 @@ final class BreakableProxy implements AutoCloseable {
   }
 
   /** The proxy's port on 127.0.0.1. */
-  int port() {
+  public int port() {
     return listener.getLocalPort();
   }
 
   /** While true, new connections are closed at once (the database looks unreachable). */
-  void refuseNew(boolean refuse) {
+  public void refuseNew(boolean refuse) {
     this.refuse = refuse;
   }
 
@@ -51,7 +52,7 @@ final class BreakableProxy implements AutoCloseable {
   }
 
   /** Cuts every connection open now. */
-  void cutAll() {
+  public void cutAll() {
     links.forEach(Link::cut);
   }
 
