@@ -318,8 +318,8 @@ public final class Gateway implements AutoCloseable {
       rules.advanceTo(System.currentTimeMillis()); // debounce confirmations already due
       rules.flush().get(30, TimeUnit.SECONDS);
     } catch (java.io.IOException e) {
-      throw new GatewayStartException(
-          "cannot read the spool " + dir + " left by the previous run: " + e.getMessage(), e);
+      throw new GatewayStartException( // the store's own wording: the launcher prints it
+          "cannot open the spool in " + dir + ": " + e.getMessage(), e);
     } catch (Exception e) { // the readings still go to the database: start, and say what is missing
       log.error("the rule engine could not judge all of the spool {} left by the previous run: alarms of"
           + " readings PUBACK'd before the restart may be missing: {}", dir, rootMessage(e), e);
