@@ -71,8 +71,8 @@ public final class PayloadDecoder {
    * broken device clock (an RTC reset to 2036, a year typed as 2200): stored, it would be the
    * device's "last reading" until that date, and beyond PostgreSQL's {@code timestamptz} range it
    * would be refused by the database after the device had been acknowledged. Skews up to this
-   * bound are stored; the rule engine does not take a reading more than its own 5 minutes ahead
-   * as newest state (RuleEngine.MAX_FUTURE_SKEW_MILLIS).
+   * bound are stored; the rule engine judges a reading more than its own 5 minutes ahead on its
+   * arrival time and never takes it as newest state (RuleEngine.MAX_FUTURE_SKEW_MILLIS).
    */
   public static final long MAX_FUTURE_MILLIS = 24 * 3_600_000L;
 

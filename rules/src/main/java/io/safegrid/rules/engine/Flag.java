@@ -19,7 +19,11 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
 
   /** Kinds of flag. */
   public enum Kind {
-    /** The time is more than the allowed skew (5 min) ahead of the clock. */
+    /**
+     * The time is more than the allowed skew (5 min) ahead of the clock: the device's clock is
+     * ahead. One flag per reading or event; each is judged on its arrival time and never taken as
+     * the device's newest time (see {@code RuleEngine}, "Flags").
+     */
     FUTURE_TIMESTAMP("future_timestamp"),
     /** The time is below 1e11 ms (before 1973-03-03): epoch seconds sent as milliseconds. */
     SECONDS_AS_MILLIS("seconds_as_millis"),

@@ -28,6 +28,12 @@ final class MetricState {
   long suspectArrival;
   /** Whether the device's clock is judged behind: readings are evaluated on their arrival time. */
   boolean clockBehind;
+  /**
+   * Device time (epoch ms as sent) of the newest reading judged with the device's clock more than
+   * {@link RuleEngine#MAX_FUTURE_SKEW_MILLIS} ahead (judged on arrival, never {@link #latestTime});
+   * Long.MIN_VALUE when none.
+   */
+  long aheadTime = Long.MIN_VALUE;
   /** Newest device time ever judged for this metric, in any clock epoch (Long.MIN_VALUE: none). */
   long maxSeen = Long.MIN_VALUE;
   /**

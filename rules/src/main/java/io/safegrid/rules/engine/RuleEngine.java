@@ -67,9 +67,12 @@ import java.util.function.Predicate;
  *       in-order reading within the tolerance ends it.
  * </ul>
  *
- * <p><b>Flags.</b> A time more than {@link #MAX_FUTURE_SKEW_MILLIS} ahead of the clock, or below
- * {@link #SECONDS_LIMIT_MILLIS} (epoch seconds sent as milliseconds), gives a {@link Flag} and is
- * not evaluated. Flagged messages still count as "device seen" for inactivity.
+ * <p><b>Flags.</b> A time below {@link #SECONDS_LIMIT_MILLIS} (epoch seconds sent as
+ * milliseconds) gives a {@link Flag} and is not evaluated. A time more than {@link
+ * #MAX_FUTURE_SKEW_MILLIS} ahead of the clock gives a {@link Flag.Kind#FUTURE_TIMESTAMP} flag and
+ * is judged on its arrival time (the device's clock is ahead: it raises and clears), but never
+ * becomes the device's newest time, so later correct readings are not late. Flagged messages
+ * still count as "device seen" for inactivity.
  *
  * <p><b>Time.</b> The clock (epoch ms) is injected. Debounce confirmations and inactivity use a
  * deadline queue: call {@link #nextDeadline()} and {@link #advanceTo(long)}.
@@ -381,8 +384,12 @@ public final class RuleEngine {
       return Outcome.UNKNOWN_DEVICE;
     }
     touch(d, now);
+    boolean ahead = false;
     if (flagged(d.deviceId, e.event(), e.timeMillis(), now)) {
-      return Outcome.FLAGGED;
+      if (e.timeMillis() < SECONDS_LIMIT_MILLIS) {
+        return Outcome.FLAGGED;
+      }
+      ahead = true; // device clock ahead: judged on arrival, below
     }
     // a resend (QoS 1 after a lost PUBACK, a session resumed minutes later) carries an event the
     // device sent already: judged once, never again (it would reopen what its reset cleared)
@@ -392,6 +399,15 @@ public final class RuleEngine {
       return Outcome.DUPLICATE;
     }
     d.rememberEvent(key);
+    if (ahead) {
+      // a panel whose clock is ahead (Beijing time sent as UTC: 8 h) still raises its fire: on
+      // arrival, and its device time never becomes a latch's change time (newcomer7 F5)
+      if (!d.rules.events().applyAhead(e, now, d.latches, ctx)) {
+        return Outcome.NO_RULE;
+      }
+      evaluated++;
+      return Outcome.EVALUATED;
+    }
     // an event never seen, far behind the gateway clock, may come from a clock that went back:
     // its raise is never lost as history (judged at arrival); its clears keep its own time, and
     // also clear what such a late raise opened when they are not older than it
@@ -563,7 +579,7 @@ public final class RuleEngine {
       boolean msgResent, boolean replay, boolean mayDefer) {
     long t = r.timeMillis();
     if (flagged(d.deviceId, r.metric(), t, now)) {
-      return Outcome.FLAGGED;
+      return t < SECONDS_LIMIT_MILLIS ? Outcome.FLAGGED : ahead(d, r, now);
     }
     MetricState m = d.metric(r.metric());
     long ruleTime;
@@ -715,6 +731,57 @@ public final class RuleEngine {
     return Outcome.LATE;
   }
 
+  /**
+   * A reading more than {@link #MAX_FUTURE_SKEW_MILLIS} ahead of the gateway clock (flagged
+   * {@code future_timestamp} already): the device's clock is ahead, e.g. a unit keeping Beijing
+   * time (UTC+8) but writing {@code Z}, 8 h ahead. Judged as a clock that went back is: on its
+   * arrival time ({@code max(arrival, previous rule time)}), so it raises and clears and debounce
+   * runs on real time, with {@code device_clock: ahead} in the evidence. Its device time never
+   * becomes the metric's newest ({@link MetricState#latestTime}): once the clock is put right,
+   * its correct readings are in order, not late. Among themselves such readings go by device
+   * time: a resend (time and value of one of the last 32 judged) is a duplicate, and one not
+   * newer than the newest judged ahead is checked for raises only, on arrival (newcomer7 F5).
+   */
+  private Outcome ahead(DeviceRuleState d, Reading r, long now) {
+    MetricState m = d.metric(r.metric());
+    long t = r.timeMillis();
+    double v = r.value();
+    if (m.seen(t, v)) {
+      duplicates++;
+      return Outcome.DUPLICATE;
+    }
+    m.remember(t, v);
+    RuleSet.MetricRules rules = m.rules;
+    if (rules == null) {
+      return Outcome.NO_RULE;
+    }
+    StateCodeRule[] codes = rules.stateCodes();
+    if (t <= m.aheadTime) {
+      late++;
+      for (int i = 0; i < m.thresholds.length; i++) {
+        m.thresholds[i].lateRaise(t, now, v, now, false, ctx);
+      }
+      for (int i = 0; i < codes.length; i++) {
+        codes[i].lateRaise(t, now, v, now, false, d.latches, ctx);
+      }
+      return Outcome.LATE;
+    }
+    m.aheadTime = t;
+    long ruleTime = Math.max(now, m.ruleTime);
+    m.ruleTime = ruleTime;
+    evaluated++;
+    for (int i = 0; i < m.thresholds.length; i++) {
+      m.thresholds[i].evaluate(ruleTime, t, true, v, ctx);
+    }
+    for (int i = 0; i < m.rates.length; i++) {
+      m.rates[i].evaluate(ruleTime, v, ctx);
+    }
+    for (int i = 0; i < codes.length; i++) {
+      codes[i].evaluate(ruleTime, v, d.latches, ctx);
+    }
+    return Outcome.EVALUATED;
+  }
+
   private boolean flagged(String deviceId, String subject, long t, long now) {
     if (t < SECONDS_LIMIT_MILLIS) {
       flagged++;
@@ -726,7 +793,7 @@ public final class RuleEngine {
       flagged++;
       flags.accept(new Flag(Flag.Kind.FUTURE_TIMESTAMP, deviceId, subject, t, now,
           "time is " + (t - now) / 1000 + " s ahead of the gateway clock (limit "
-              + MAX_FUTURE_SKEW_MILLIS / 1000 + " s)"));
+              + MAX_FUTURE_SKEW_MILLIS / 1000 + " s): device clock ahead, judged on arrival time"));
       return true;
     }
     return false;

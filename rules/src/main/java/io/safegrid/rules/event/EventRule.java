@@ -115,6 +115,52 @@ public final class EventRule {
   }
 
   /**
+   * Applies one event (not a resend) whose device time is more than the future skew (5 min) ahead
+   * of the gateway clock: the device's clock is ahead (a panel keeping Beijing time, UTC+8, but
+   * writing {@code Z}). A fire must not wait hours for the wall clock to catch up, so it is judged
+   * on its arrival time: raises and clears at {@code max(nowMillis, the latch's last change)}
+   * ({@link Latches#raiseAhead}, {@link Latches#clearAhead}), with {@code device_clock: ahead},
+   * {@code event_time_ms} (the time it sent) and {@code received_ms} in the evidence; its device
+   * time never becomes a latch's change time, so the panel's in-order events after its clock is
+   * put right are not history (newcomer7 F5; docs/rules.md "Time and order").
+   *
+   * @param nowMillis the engine clock when it arrived, epoch ms
+   * @return true when the event name is known
+   */
+  public boolean applyAhead(DeviceEvent e, long nowMillis, Latches latches, RuleContext ctx) {
+    Action a = byEvent.get(e.event().toLowerCase(Locale.ROOT));
+    if (a == null) {
+      return false;
+    }
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("event", e.event());
+    ev.put("event_time_ms", e.timeMillis());
+    if (e.zone() != null) {
+      ev.put("zone", e.zone());
+    }
+    if (e.point() != null) {
+      ev.put("point", e.point());
+    }
+    if (e.text() != null) {
+      ev.put("text", e.text());
+    }
+    ev.put("device_clock", "ahead");
+    ev.put("received_ms", nowMillis);
+    String where = e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
+    String text = e.text() == null ? "" : (" (" + e.text() + ")");
+    String message = a.label() + where + text + ": device clock wrong (sent "
+        + java.time.Instant.ofEpochMilli(e.timeMillis()) + "), judged on arrival";
+    for (String r : a.clearRuleIds()) {
+      latches.clearAhead(r, e.timeMillis(), nowMillis, message, ev, ctx);
+    }
+    if (a.raiseRuleId() != null) {
+      latches.raiseAhead(a.raiseRuleId(), a.severity(), e.timeMillis(), nowMillis,
+          a.debounceMillis(), message, ev, ctx);
+    }
+    return true;
+  }
+
+  /**
    * Applies one event (not flagged, not a resend: the engine knows the events it judged) to the
    * device's latches.
    *

@@ -19,6 +19,12 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
    * Latches#clearLate}).
    */
   long lateRaiseEventMillis = Long.MIN_VALUE;
+  /**
+   * Device time of the event judged with the device's clock ahead (on arrival, see {@link
+   * Latches#raiseAhead}) that last changed this latch, or Long.MIN_VALUE when its last change was
+   * an in-order one: such an event older than it is history.
+   */
+  long aheadEventMillis = Long.MIN_VALUE;
   // a debounced raise waiting for its time (pendingSeverity null when none)
   Severity pendingSeverity;
   long pendingSinceMillis;

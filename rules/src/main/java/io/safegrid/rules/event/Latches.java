@@ -50,6 +50,7 @@ public final class Latches {
     l.open = true;
     l.severity = severity;
     l.changedAtMillis = atMillis;
+    l.aheadEventMillis = Long.MIN_VALUE;
     ctx.emit(new AlarmTransition(deviceId, ruleId, kind, severity, atMillis, message, evidence));
     return true;
   }
@@ -104,6 +105,46 @@ public final class Latches {
   }
 
   /**
+   * Opens or re-grades a latch for an event whose device time is more than the future skew ahead
+   * of the gateway clock (a panel keeping Beijing time but writing UTC: 8 h ahead): at {@code
+   * max(nowMillis, the latch's last change)}, the arrival time, never at its device time (which
+   * would make the panel's later in-order events history). An event older (by device time) than
+   * the ahead event that last changed the latch is history. The debounce applies as in {@link
+   * #raiseDebounced}.
+   *
+   * @param eventMillis the event's device time, epoch ms
+   * @param nowMillis the engine clock when it arrived, epoch ms
+   */
+  public void raiseAhead(String ruleId, Severity severity, long eventMillis, long nowMillis,
+      long debounceMillis, String message, Map<String, Object> evidence, RuleContext ctx) {
+    Latch l = get(ruleId);
+    if (l.aheadEventMillis != Long.MIN_VALUE && eventMillis < l.aheadEventMillis) {
+      return;
+    }
+    raiseDebounced(ruleId, severity, Math.max(nowMillis, l.changedAtMillis), debounceMillis,
+        message, evidence, ctx);
+    l.aheadEventMillis = eventMillis;
+  }
+
+  /**
+   * Closes a latch for an event with the device's clock ahead, as {@link #raiseAhead} opens one:
+   * at {@code max(nowMillis, the latch's last change)}; history when older (by device time) than
+   * the ahead event that last changed the latch.
+   *
+   * @return true when it emitted
+   */
+  public boolean clearAhead(String ruleId, long eventMillis, long nowMillis, String message,
+      Map<String, Object> evidence, RuleContext ctx) {
+    Latch l = get(ruleId);
+    if (l.aheadEventMillis != Long.MIN_VALUE && eventMillis < l.aheadEventMillis) {
+      return false;
+    }
+    boolean emitted = clear(ruleId, Math.max(nowMillis, l.changedAtMillis), message, evidence, ctx);
+    l.aheadEventMillis = eventMillis;
+    return emitted;
+  }
+
+  /**
    * Closes a latch (CLEAR). A clear of a closed latch still moves its change time forward, so a
    * late raise from before the clear stays history.
    *
@@ -120,6 +161,7 @@ public final class Latches {
     }
     l.changedAtMillis = atMillis;
     l.lateRaiseEventMillis = Long.MIN_VALUE;
+    l.aheadEventMillis = Long.MIN_VALUE;
     if (l.pendingSeverity != null) {
       l.pendingSeverity = null; // cleared within the debounce: never raised
       l.token++;

@@ -314,10 +314,11 @@ public final class ThresholdRule {
       ev.put("held_since_ms", sinceMillis);
     }
     if (s.lastOnArrival) {
-      // the device's clock is behind (reset, or far off): judged on the time it arrived
+      // the device's clock is behind (reset, or far off) or ahead (more than the future skew):
+      // judged on the time it arrived; a time after its rule time is a clock ahead
       message += ": device clock wrong (sent " + Instant.ofEpochMilli(s.lastTimeMillis)
           + "), judged on arrival";
-      ev.put("device_clock", "behind");
+      ev.put("device_clock", s.lastTimeMillis > s.lastRuleTimeMillis ? "ahead" : "behind");
       ev.put("rule_time_ms", s.lastRuleTimeMillis);
     }
     ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity, atMillis, message, ev));

@@ -58,20 +58,23 @@ class OrderingAndFlagsTest {
   }
 
   @Test
-  void futureTimestampsAreFlaggedNotTakenAsNewest() {
+  void futureTimestampsAreFlaggedJudgedOnArrivalNotTakenAsNewest() {
     Fixture f = Fixture.dongnan().device("gas-001", DeviceType.GAS_ALARM);
     f.clock.set(Fixture.T0);
     Outcome o = f.engine().onReading(
         Reading.of("gas-001", "gas_lel", Fixture.T0 + RuleEngine.MAX_FUTURE_SKEW_MILLIS + 1, 60.0));
-    assertThat(o).isEqualTo(Outcome.FLAGGED);
+    assertThat(o).as("judged on arrival (newcomer7 F5)").isEqualTo(Outcome.EVALUATED);
     assertThat(f.flags).singleElement().satisfies(fl -> {
       assertThat(fl.kind()).isEqualTo(Flag.Kind.FUTURE_TIMESTAMP);
       assertThat(fl.kind().reason()).isEqualTo("future_timestamp");
       assertThat(fl.deviceId()).isEqualTo("gas-001");
       assertThat(fl.subject()).isEqualTo("gas_lel");
     });
-    assertThat(f.out).isEmpty();
-    // exactly at the limit is accepted
+    assertThat(f.out).singleElement().satisfies(t -> {
+      assertThat(t.kind()).isEqualTo(Kind.RAISE);
+      assertThat(t.timeMillis()).as("at its arrival").isEqualTo(Fixture.T0);
+    });
+    // exactly at the limit is accepted on its own time, in order: the flagged one was not newest
     assertThat(f.engine().onReading(
         Reading.of("gas-001", "gas_lel", Fixture.T0 + RuleEngine.MAX_FUTURE_SKEW_MILLIS, 1.0)))
         .isEqualTo(Outcome.EVALUATED);
