@@ -23,10 +23,20 @@ import java.util.function.Function;
  */
 public final class CombinationDetector {
 
-  private record Contribution(String deviceId, String ruleId, long timeMillis) {}
+  /**
+   * One contributing alarm: raised at {@code timeMillis} (event time, epoch ms), cleared at {@code
+   * clearedMillis} ({@link Long#MAX_VALUE} while open).
+   */
+  private record Contribution(String deviceId, String ruleId, long timeMillis, long clearedMillis) {
+    Contribution(String deviceId, String ruleId, long timeMillis) {
+      this(deviceId, ruleId, timeMillis, Long.MAX_VALUE);
+    }
+  }
 
   private static final class Group {
     final Map<String, Contribution> open = new LinkedHashMap<>();
+    /** Alarms cleared within the window of the group's newest transition (they may still pair). */
+    final Map<String, Contribution> cleared = new LinkedHashMap<>();
     String combinedDevice; // non-null while the combined alarm is open
   }
 
@@ -73,6 +83,7 @@ public final class CombinationDetector {
       if (t.kind() == Kind.RAISE) {
         Contribution c = new Contribution(t.deviceId(), t.ruleId(), t.timeMillis());
         g.open.put(ck, c);
+        g.cleared.remove(ck);
         if (g.combinedDevice == null) {
           Contribution other = partner(r, g, c, true);
           if (other != null) {
@@ -83,7 +94,11 @@ public final class CombinationDetector {
           }
         }
       } else if (t.kind() == Kind.CLEAR) {
-        g.open.remove(ck);
+        Contribution was = g.open.remove(ck);
+        if (was != null) {
+          g.cleared.put(ck, new Contribution(was.deviceId(), was.ruleId(), was.timeMillis(),
+              t.timeMillis()));
+        }
         if (g.combinedDevice != null && !anyPair(r, g)) {
           Contribution gone = new Contribution(t.deviceId(), t.ruleId(), t.timeMillis());
           String dev = g.combinedDevice;
@@ -92,7 +107,9 @@ public final class CombinationDetector {
               new Contribution(dev, r.ruleId(), t.timeMillis()), gone, t.timeMillis()));
         }
       }
-      if (g.open.isEmpty() && g.combinedDevice == null) {
+      // a cleared alarm pairs for one window after its clear, then it is forgotten
+      g.cleared.values().removeIf(o -> o.clearedMillis() < t.timeMillis() - r.windowMillis());
+      if (g.open.isEmpty() && g.combinedDevice == null && g.cleared.isEmpty()) {
         groups.remove(gk);
       }
     }
@@ -144,11 +161,24 @@ public final class CombinationDetector {
     return other.timeMillis() <= c.timeMillis() ? other : c;
   }
 
+  /**
+   * The partner of {@code c} in the group: an alarm of the other side on another device, the
+   * earliest raised, an open one before a cleared one. Every open one pairs (a fire burning for an hour is still "within 5 min" of a
+   * gas leak that starts now: newcomer7 F6). With {@code inWindow} an alarm that cleared pairs too
+   * when {@code c} was raised within the window of its being open: from {@code window} before its
+   * raise to {@code window} after its clear (event times).
+   */
   private static Contribution partner(CombinationRule r, Group g, Contribution c, boolean inWindow) {
+    Contribution best = partner(r, g.open.values(), c, null, 0);
+    return inWindow && best == null ? partner(r, g.cleared.values(), c, null, r.windowMillis())
+        : best;
+  }
+
+  private static Contribution partner(CombinationRule r, Iterable<Contribution> among,
+      Contribution c, Contribution best, long windowMillis) {
     boolean cFirst = r.first().contains(c.ruleId());
     boolean cSecond = r.second().contains(c.ruleId());
-    Contribution best = null;
-    for (Contribution o : g.open.values()) {
+    for (Contribution o : among) {
       if (o.deviceId().equals(c.deviceId())) {
         continue;
       }
@@ -157,7 +187,9 @@ public final class CombinationDetector {
       if (!pairs) {
         continue;
       }
-      if (inWindow && Math.abs(o.timeMillis() - c.timeMillis()) > r.windowMillis()) {
+      if (o.clearedMillis() != Long.MAX_VALUE
+          && (c.timeMillis() < o.timeMillis() - windowMillis
+              || c.timeMillis() > o.clearedMillis() + windowMillis)) {
         continue;
       }
       if (best == null || o.timeMillis() < best.timeMillis()) {
@@ -190,6 +222,11 @@ public final class CombinationDetector {
       ev.put("second_device", b.deviceId());
       ev.put("second_rule", b.ruleId());
       ev.put("second_time_ms", b.timeMillis());
+      for (Contribution x : List.of(a, b)) {
+        if (x.clearedMillis() != Long.MAX_VALUE) {
+          ev.put((x == a ? "first" : "second") + "_cleared_ms", x.clearedMillis());
+        }
+      }
       devs.add(a.deviceId());
       devs.add(b.deviceId());
     } else {

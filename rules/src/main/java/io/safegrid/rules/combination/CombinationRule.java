@@ -7,9 +7,12 @@ import java.util.Set;
 
 /**
  * Two alarms in one place within a window give a combined alarm: one of the rules in {@code
- * first} and one of the rules in {@code second}, raised by two different devices at most {@code
- * windowMillis} apart (by event time), both in the same {@code scope} (e.g. building). The
- * combined alarm clears when no such pair is open any more (the window matters only for raising).
+ * first} and one of the rules in {@code second}, on two different devices in the same {@code
+ * scope} (e.g. building), one raised while the other is open (however long ago that one was
+ * raised), or at most {@code windowMillis} before the other's raise or after its clear (by event
+ * time). The combined alarm clears when no such pair is open any more (the window matters only for
+ * raising). newcomer7 F6: the window used to be between the two raises only, so a gas leak under a
+ * fire burning for more than 5 min raised no combined alarm.
  *
  * <p>Dongnan defaults (SafeGrid's choice, configurable under {@code combination}): two gas
  * alarms in one building within 5 min ({@code gas-combo-building}, CRITICAL); a panel fire and a
@@ -19,7 +22,8 @@ import java.util.Set;
  * @param scope the place level that groups devices
  * @param first rule ids of one side
  * @param second rule ids of the other side (may equal {@code first})
- * @param windowMillis largest time between the two raises, ms, > 0
+ * @param windowMillis largest time between one alarm's raise and the other's raise or clear, ms,
+ *     > 0 (while the other is open it always pairs)
  * @param severity severity of the combined alarm
  * @param label human text, e.g. "two gas alarms in one building"
  */

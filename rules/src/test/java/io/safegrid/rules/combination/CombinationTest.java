@@ -50,9 +50,10 @@ class CombinationTest {
   void gasAlarmsFurtherApartOrInOtherBuildingsDoNotCombine() {
     Fixture f = site();
     f.at(0, "gas-001", "gas_lel", 30);
-    f.at(300_001, "gas-002", "gas_lel", 30); // 5 min + 1 ms later
-    f.at(300_002, "gas-003", "gas_lel", 30); // other building
-    f.at(300_003, "gas-004", "gas_lel", 30); // other compound
+    f.at(10_000, "gas-001", "gas_lel", 0); // cleared
+    f.at(310_001, "gas-002", "gas_lel", 30); // 5 min + 1 ms after that clear
+    f.at(310_002, "gas-003", "gas_lel", 30); // other building
+    f.at(310_003, "gas-004", "gas_lel", 30); // other compound
     assertThat(f.out).extracting(AlarmTransition::ruleId).containsOnly("gas-lel-threshold");
   }
 
