@@ -739,8 +739,9 @@ public final class RuleEngine {
    * runs on real time, with {@code device_clock: ahead} in the evidence. Its device time never
    * becomes the metric's newest ({@link MetricState#latestTime}): once the clock is put right,
    * its correct readings are in order, not late. Among themselves such readings go by device
-   * time: a resend (time and value of one of the last 32 judged) is a duplicate, and one not
-   * newer than the newest judged ahead is checked for raises only, on arrival (newcomer7 F5).
+   * time: a resend (time and value of one of the last 32 judged) is a duplicate, one older than
+   * the newest judged ahead is checked for raises only, on arrival; one at the same time with
+   * another value (a clock stopped ahead) is judged as the newest (newcomer7 F5).
    */
   private Outcome ahead(DeviceRuleState d, Reading r, long now) {
     MetricState m = d.metric(r.metric());
@@ -756,7 +757,7 @@ public final class RuleEngine {
       return Outcome.NO_RULE;
     }
     StateCodeRule[] codes = rules.stateCodes();
-    if (t <= m.aheadTime) {
+    if (t < m.aheadTime) {
       late++;
       for (int i = 0; i < m.thresholds.length; i++) {
         m.thresholds[i].lateRaise(t, now, v, now, false, ctx);

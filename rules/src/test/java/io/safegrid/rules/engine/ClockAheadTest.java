@@ -128,6 +128,15 @@ class ClockAheadTest {
   }
 
   @Test
+  void aClockStoppedAhead_stillRaisesAndClears() {
+    Fixture f = gas("gas-037");
+    long stuck = Fixture.T0 + 2 * 3_600_000L;
+    send(f, 0, "gas-037", stuck, 70.0);
+    assertThat(send(f, MIN, "gas-037", stuck, 1.0)).isEqualTo(Outcome.EVALUATED);
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@0", "CLEAR@60000");
+  }
+
+  @Test
   void aFirePanelEightHoursAhead_raisesItsFireAndItsResetClearsIt() {
     Fixture f = Fixture.dongnan().device("fire-henghe-waitan", DeviceType.FIRE_PANEL);
     long fast = Fixture.T0 + EIGHT_HOURS;
