@@ -13,8 +13,13 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.time.OffsetDateTime;
+import java.time.chrono.IsoChronology;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
 import java.time.format.DateTimeParseException;
+import java.time.format.ResolverStyle;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -43,8 +48,19 @@ import java.util.regex.Pattern;
  *       #MIN_EPOCH_MILLIS}: epoch seconds, or more than {@link #MAX_FUTURE_MILLIS} after the
  *       gateway's receive time) or {@code seq}, or not an object: that record;
  *   <li>a value that is NaN, infinite, a string, a boolean or null, or a metric name not matching
- *       {@code [a-z][a-z0-9_]{0,63}}: that field; the rest of the record is kept.
+ *       {@code [a-z][a-z0-9_]{0,63}}: that field; the rest of the record is kept;
+ *   <li>an event record without a valid {@code event} name: that record. An event whose name is
+ *       valid is kept whatever else is wrong with it (a fire must raise its alarm; newcomer7
+ *       F24): an unreadable {@code ts} gives it the receive time, a zone or point that is no
+ *       non-negative integer is left out (null), and each is named as a rejection (the caller
+ *       keeps the payload as a {@code partly_refused} dead letter).
  * </ul>
+ *
+ * What is read leniently because its meaning is clear (newcomer7 F22-F24): {@code ts} with the
+ * offset as {@code +0800} or {@code +08}, a space instead of the {@code T}, or epoch milliseconds
+ * as a string; an event's zone or point as {@code 3.0} or {@code "3"}; an event's {@code text}
+ * that is not a string as its JSON text; NUL bytes (and white space) after the JSON, as
+ * firmware sends that publishes a C string with its terminator or a whole fixed-size buffer.
  *
  * A message of which every record or field was refused is refused whole. Thread-safe.
  */
@@ -142,7 +158,7 @@ public final class PayloadDecoder {
     if (payload == null || payload.length == 0) {
       return null;
     }
-    try (JsonParser p = mapper.getFactory().createParser(payload)) {
+    try (JsonParser p = mapper.getFactory().createParser(payload, 0, jsonLength(payload))) {
       JsonToken root = p.nextToken();
       List<Reading> readings;
       if (root == JsonToken.START_OBJECT) {
@@ -202,9 +218,9 @@ public final class PayloadDecoder {
             if (!plausible(time, receivedAtMillis)) return false;
           } else if (v == JsonToken.VALUE_STRING) {
             try {
-              time = OffsetDateTime.parse(p.getText()).toInstant().toEpochMilli();
+              time = isoMillis(p.getText());
             } catch (DateTimeParseException | ArithmeticException e) {
-              return false;
+              return false; // also epoch ms as a string: the tree decoder reads that
             }
             if (!plausible(time, receivedAtMillis)) return false;
           } else if (v != JsonToken.VALUE_NULL) {
@@ -371,13 +387,22 @@ public final class PayloadDecoder {
         if (!record.isObject()) {
           throw new InvalidPayload("not a JSON object");
         }
-        long time = time(record.get("ts"), receivedAtMillis);
         JsonNode event = record.get("event");
         if (event == null || !event.isTextual() || !EVENT_NAME.matcher(event.asText()).matches()) {
           throw new InvalidPayload("\"event\" must be a name matching [a-z][a-z0-9_]{0,63}");
         }
-        Integer zone = smallInt(record.get("zone"), "zone");
-        Integer point = smallInt(record.get("point"), "point");
+        // The event's name is its meaning (a fire!): a bad ts, zone or point costs only that part,
+        // kept in the partly_refused dead letter (newcomer7 F24; a panel's gateway firmware is
+        // not ours)
+        long time;
+        try {
+          time = time(record.get("ts"), receivedAtMillis);
+        } catch (InvalidPayload e) {
+          time = receivedAtMillis;
+          rejections.add(where + e.getMessage() + "; the event is stored at its receive time");
+        }
+        Integer zone = eventNumber(record.get("zone"), "zone", where, rejections);
+        Integer point = eventNumber(record.get("point"), "point", where, rejections);
         String text = text(record.get("text"));
         if (text != null && text.indexOf('\u0000') >= 0) {
           // NUL-padded fixed-width text is common in panel firmware; PostgreSQL text cannot hold
@@ -403,8 +428,12 @@ public final class PayloadDecoder {
     if (payload == null || payload.length == 0) {
       throw new InvalidPayload("empty payload");
     }
+    int length = jsonLength(payload);
+    if (length == 0) {
+      throw new InvalidPayload("empty payload (only NUL bytes and white space)");
+    }
     JsonNode root;
-    try (JsonParser parser = mapper.createParser(payload)) {
+    try (JsonParser parser = mapper.createParser(payload, 0, length)) {
       root = mapper.readTree(parser);
       if (parser.nextToken() != null) {
         throw new InvalidPayload("trailing data after the JSON value");
@@ -453,13 +482,18 @@ public final class PayloadDecoder {
       }
       return notTooLate(ms, String.valueOf(ms), receivedAtMillis);
     }
+    if (ts.isTextual() && DIGITS.matcher(ts.asText()).matches()) {
+      // epoch milliseconds written as a string, e.g. "1796022000000": the number's rules
+      return time(com.fasterxml.jackson.databind.node.LongNode.valueOf(Long.parseLong(ts.asText())), receivedAtMillis);
+    }
     if (ts.isTextual()) {
       long ms;
       try {
-        ms = OffsetDateTime.parse(ts.asText()).toInstant().toEpochMilli();
+        ms = isoMillis(ts.asText());
       } catch (DateTimeParseException | ArithmeticException e) {
-        throw new InvalidPayload(
-            "ts: " + quote(ts.asText()) + " is not ISO-8601 with an offset (e.g. 2026-11-29T08:00:00Z)");
+        throw new InvalidPayload("ts: " + quote(ts.asText()) + " is not a date and time with an offset;"
+            + " ts is epoch milliseconds or ISO-8601, e.g. 2026-11-29T08:00:00Z, 2026-11-29T16:00:00+08:00"
+            + " (+0800 and a space for the T are read too)");
       }
       if (ms < MIN_EPOCH_MILLIS) {
         throw new InvalidPayload("ts: " + quote(ts.asText()) + " is before 1973-03-03, not a reading's time");
@@ -473,6 +507,9 @@ public final class PayloadDecoder {
   private static boolean plausible(long ms, long receivedAtMillis) {
     return ms >= MIN_EPOCH_MILLIS && ms - receivedAtMillis <= MAX_FUTURE_MILLIS;
   }
+
+  /** Epoch milliseconds written as a string: 1-18 ASCII digits. */
+  private static final Pattern DIGITS = Pattern.compile("[0-9]{1,18}");
 
   private static long notTooLate(long ms, String shown, long receivedAtMillis) throws InvalidPayload {
     if (ms - receivedAtMillis > MAX_FUTURE_MILLIS) {
@@ -492,25 +529,105 @@ public final class PayloadDecoder {
     throw new InvalidPayload("seq: must be a non-negative integer, got " + describe(seq));
   }
 
-  private static Integer smallInt(JsonNode n, String name) throws InvalidPayload {
+  /**
+   * An event's zone or point: a non-negative integer up to 2^31-1, also when written as a number
+   * with a zero fraction ({@code 3.0}) or as a numeric string ({@code "3"}, {@code " 03 "}), as
+   * protocol converters (GB/T 26875 frame to JSON bridges, Node-RED, Lua cjson) often write it.
+   * Anything else ({@code "3a"}, {@code 3.5}, {@code -1}, {@code 4294967296}, an object) has no
+   * meaning as a zone: null, and a rejection naming it is added (the event is kept).
+   */
+  private static Integer eventNumber(JsonNode n, String name, String where, List<String> rejections) {
     if (n == null || n.isNull()) {
       return null;
     }
-    if (n.isIntegralNumber() && n.canConvertToInt() && n.intValue() >= 0) {
-      return n.intValue();
+    try {
+      BigDecimal d = n.isNumber() ? n.decimalValue()
+          : n.isTextual() && n.asText().length() <= 20 ? new BigDecimal(n.asText().strip())
+          : null;
+      if (d != null && d.signum() >= 0) {
+        return d.intValueExact();
+      }
+    } catch (NumberFormatException | ArithmeticException e) {
+      // not a zone number: below
     }
-    throw new InvalidPayload(name + ": must be a non-negative integer, got " + describe(n));
+    rejections.add(where + name + ": " + describe(n) + " is not a " + name
+        + " number (a non-negative integer); the event is stored without it");
+    return null;
   }
 
-  private static String text(JsonNode n) throws InvalidPayload {
+  /**
+   * An event's text, at most {@value #MAX_TEXT} characters; a value that is not a string (a
+   * number, a boolean, an object) is kept as its JSON text, e.g. {@code 12} as {@code "12"}.
+   */
+  private static String text(JsonNode n) {
     if (n == null || n.isNull()) {
       return null;
     }
-    if (!n.isTextual()) {
-      throw new InvalidPayload("text: must be a string, got " + describe(n));
-    }
-    String s = n.asText();
+    String s = n.isTextual() ? n.asText() : n.toString();
     return s.length() <= MAX_TEXT ? s : s.substring(0, MAX_TEXT);
+  }
+
+  /**
+   * ISO-8601 date and time with an offset as firmware writes it, beyond {@link
+   * OffsetDateTime#parse}'s strict form: the offset also as C's {@code strftime("%z")} writes it
+   * ({@code +0800}) or hours only ({@code +08}), upper or lower case {@code T} and {@code Z}. A
+   * time without an offset is refused: which zone it means is not known.
+   */
+  private static final DateTimeFormatter LENIENT_ISO = new DateTimeFormatterBuilder()
+      .parseCaseInsensitive()
+      .append(DateTimeFormatter.ISO_LOCAL_DATE)
+      .appendLiteral('T')
+      .append(DateTimeFormatter.ISO_LOCAL_TIME)
+      .optionalStart().appendOffset("+HH:MM:ss", "Z").optionalEnd()
+      .optionalStart().appendOffset("+HHMMss", "Z").optionalEnd()
+      .optionalStart().appendOffset("+HH", "Z").optionalEnd()
+      .toFormatter(java.util.Locale.ROOT)
+      .withChronology(IsoChronology.INSTANCE)
+      .withResolverStyle(ResolverStyle.STRICT);
+
+  /**
+   * Epoch ms of an ISO-8601 time with an offset: {@code 2026-11-29T08:00:00Z}, {@code
+   * +08:00}, {@code +0800}, {@code +08}, and RFC 3339's space instead of the {@code T} ({@code
+   * 2026-11-29 08:00:00+08:00}; newcomer7 F22).
+   *
+   * @throws DateTimeParseException not such a time
+   * @throws ArithmeticException beyond epoch milliseconds
+   */
+  static long isoMillis(String text) {
+    try {
+      return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+    } catch (DateTimeParseException strict) {
+      String t = text.length() > 10 && text.charAt(10) == ' '
+          ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+      return OffsetDateTime.parse(t, LENIENT_ISO).toInstant().toEpochMilli();
+    }
+  }
+
+  /**
+   * The length of the JSON in {@code payload}: without a run of NUL bytes (and white space
+   * around them) at its end, as firmware sends that publishes {@code strlen(buf) + 1} bytes or a
+   * whole fixed-size buffer (newcomer7 F23). A payload ending otherwise keeps its length (JSON's
+   * own trailing white space is Jackson's to skip). Looks at the last byte only when it is
+   * neither NUL nor white space.
+   */
+  static int jsonLength(byte[] payload) {
+    int end = payload.length;
+    boolean nul = false;
+    while (end > 0) {
+      byte b = payload[end - 1];
+      if (b == 0) {
+        nul = true;
+      } else if (b != ' ' && b != '\n' && b != '\r' && b != '\t') {
+        break;
+      }
+      end--;
+    }
+    return nul ? end : payload.length;
+  }
+
+  /** Whether {@code payload} ends in NUL padding {@link #jsonLength} leaves out. */
+  static boolean nulPadded(byte[] payload) {
+    return payload != null && jsonLength(payload) != payload.length;
   }
 
   /**

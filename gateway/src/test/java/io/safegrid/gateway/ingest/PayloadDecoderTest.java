@@ -92,8 +92,10 @@ class PayloadDecoderTest {
     DecodedMessage skewed = telemetry("{\"ts\": " + (NOW + 23 * 3_600_000L) + ", \"values\": {\"gas_lel\": 2.2}}");
     assertThat(skewed.readings()).extracting(Reading::timeMillis).containsExactly(NOW + 23 * 3_600_000L);
     DecodedMessage events = decoder.decodeEvents("fire-1", ("{\"ts\": \"2200-01-01T00:00:00Z\", \"event\": \"fire\"}").getBytes(UTF_8), NOW);
-    assertThat(events.invalid()).isTrue();
-    assertThat(events.error()).contains("more than 24 h after");
+    assertThat(events.events()).as("a fire keeps its alarm: stored at its receive time (newcomer7 F24)")
+        .singleElement().satisfies(e -> assertThat(e.timeMillis()).isEqualTo(NOW));
+    assertThat(events.rejections()).singleElement().asString().contains("more than 24 h after")
+        .endsWith("the event is stored at its receive time");
   }
 
   @Test
@@ -153,7 +155,7 @@ class PayloadDecoderTest {
         .startsWith("not JSON: bytes that are not UTF-8 text");
     assertThat(telemetry("{\"values\": {\"gas_lel\": 1}, \"text\": \"a\u0001b\"}").error())
         .startsWith("not JSON: control character U+0001 inside a string (must be escaped)");
-    for (String bad : new String[] {"not json", "{values: 1}", "{\"values\": [1,}", "\u0000", "{\"a\":tru}",
+    for (String bad : new String[] {"not json", "{values: 1}", "{\"values\": [1,}", "\u0000{}", "{\"a\":tru}",
         "[".repeat(40) + "]".repeat(40), "{\"values\":{\"gas_lel\":" + "1".repeat(80) + "}}"}) {
       assertThat(telemetry(bad).error()).as(bad)
           .matches("(not JSON|not JSON this gateway reads|ambiguous JSON): .*")
@@ -297,5 +299,125 @@ class PayloadDecoderTest {
       assertThat(e.timeMillis()).isEqualTo(1764403200000L);
     });
     assertThat(decoder.decodeEvents("x", "{\"event\": 5}".getBytes(UTF_8), NOW).invalid()).isTrue();
+  }
+
+  private DecodedMessage events(String json) {
+    return decoder.decodeEvents("fire-kindergarten-4", json.getBytes(UTF_8), NOW);
+  }
+
+  /**
+   * Newcomer7 F24: a fire whose zone or point is a numeric string or an integral float, or whose
+   * text is not a string, is a fire: kept, read as meant, no rejection.
+   */
+  @Test
+  void aFireWithZoneAsStringOrFloatOrTextAsNumberIsAFire() {
+    DecodedMessage m = events("{\"event\":\"fire\",\"zone\":\"3\",\"point\":\" 12 \",\"text\":\"Building 2 smoke\"}");
+    assertThat(m.rejections()).isEmpty();
+    assertThat(m.events()).singleElement().satisfies(e -> {
+      assertThat(e.event()).isEqualTo("fire");
+      assertThat(e.zone()).isEqualTo(3);
+      assertThat(e.point()).isEqualTo(12);
+      assertThat(e.text()).isEqualTo("Building 2 smoke");
+      assertThat(e.timeMillis()).isEqualTo(NOW);
+    });
+    DecodedMessage f = events("{\"event\":\"fire\",\"zone\":3.0,\"point\":\"7.0\",\"text\":12}");
+    assertThat(f.rejections()).isEmpty();
+    assertThat(f.events()).singleElement().satisfies(e -> {
+      assertThat(e.zone()).isEqualTo(3);
+      assertThat(e.point()).isEqualTo(7);
+      assertThat(e.text()).as("a non-string text is kept as its JSON text").isEqualTo("12");
+    });
+    assertThat(events("{\"event\":\"fire\",\"text\":{\"floor\":3}}").events().get(0).text()).isEqualTo("{\"floor\":3}");
+    assertThat(events("{\"event\":\"fire\",\"text\":true}").events().get(0).text()).isEqualTo("true");
+  }
+
+  /**
+   * Newcomer7 F24: what is no zone number ("3a", 3.5, -1, 2^32, an object) costs the fire nothing:
+   * the event is kept without it and the part is named, so the payload becomes a partly_refused
+   * dead letter.
+   */
+  @Test
+  void aMeaninglessZoneOrPointIsLeftOutAndNamedTheFireIsKept() {
+    for (String zone : new String[] {"\"3a\"", "3.5", "-1", "4294967296", "{\"z\":3}", "\"\"", "true", "1e400"}) {
+      DecodedMessage m = events("{\"event\":\"fire\",\"zone\":" + zone + ",\"point\":2}");
+      assertThat(m.invalid()).as(zone).isFalse();
+      assertThat(m.events()).as(zone).singleElement().satisfies(e -> {
+        assertThat(e.event()).isEqualTo("fire");
+        assertThat(e.zone()).isNull();
+        assertThat(e.point()).isEqualTo(2);
+      });
+      assertThat(m.rejections()).as(zone).singleElement().asString()
+          .startsWith("zone: ").contains("is not a zone number").endsWith("the event is stored without it");
+    }
+    DecodedMessage p = events("[{\"event\":\"fire\",\"zone\":1,\"point\":\"x\"},{\"event\":\"reset\"}]");
+    assertThat(p.events()).hasSize(2);
+    assertThat(p.rejections()).singleElement().asString().startsWith("record 0: point: the string \"x\"");
+  }
+
+  /**
+   * Newcomer7 F24/F22: a fire with a ts the gateway cannot read, or one out of bounds, is raised on
+   * its receive time and the ts is named; an event without a valid name is still refused.
+   */
+  @Test
+  void aFireWithAnUnreadableTsIsKeptAtItsReceiveTime() {
+    for (String ts : new String[] {"\"yesterday\"", "\"2026-11-30T15:19:00\"", "12", "\"1795960000\"", "[1]"}) {
+      DecodedMessage m = events("{\"event\":\"fire\",\"zone\":1,\"point\":1,\"ts\":" + ts + "}");
+      assertThat(m.events()).as(ts).singleElement().satisfies(e -> assertThat(e.timeMillis()).isEqualTo(NOW));
+      assertThat(m.rejections()).as(ts).singleElement().asString().startsWith("ts: ")
+          .endsWith("the event is stored at its receive time");
+    }
+    assertThat(events("{\"event\":\"FIRE!\",\"zone\":1}").invalid()).isTrue();
+    assertThat(events("{\"zone\":1}").error()).contains("\"event\" must be a name");
+  }
+
+  /**
+   * Newcomer7 F22: strftime's {@code %z} offset ({@code +0800}), hours only, RFC 3339's space for
+   * the T, epoch ms as a string: the same instant as the strict form, on the streaming and the
+   * tree path, for telemetry and events; a time without an offset is still refused.
+   */
+  @Test
+  void offsetsAsFirmwareWritesThemAreRead() {
+    long expected = Instant.parse("2026-11-29T08:00:00Z").toEpochMilli();
+    for (String ts : new String[] {"\"2026-11-29T16:00:00+0800\"", "\"2026-11-29T16:00:00+08:00\"", "\"2026-11-29T16:00:00+08\"",
+        "\"2026-11-29 16:00:00+08:00\"", "\"2026-11-29 16:00:00+0800\"", "\"2026-11-29 08:00:00Z\"", "\"2026-11-29t08:00:00z\"",
+        "\"2026-11-29T02:30:00-0530\"", "\"" + expected + "\""}) {
+      String json = "{\"ts\":" + ts + ",\"values\":{\"gas_lel\":1.5}}";
+      DecodedMessage m = telemetry(json);
+      assertThat(m.rejections()).as(ts).isEmpty();
+      assertThat(m.readings()).as(ts).singleElement().satisfies(r -> assertThat(r.timeMillis()).isEqualTo(expected));
+      assertThat(decoder.treeTelemetry("gas-001", json.getBytes(UTF_8), NOW)).as(ts).isEqualTo(m);
+      DecodedMessage e = events("{\"event\":\"fire\",\"ts\":" + ts + "}");
+      assertThat(e.rejections()).as(ts).isEmpty();
+      assertThat(e.events().get(0).timeMillis()).as(ts).isEqualTo(expected);
+    }
+    assertThat(PayloadDecoder.isoMillis("2026-11-29T16:00:00.250+0800")).isEqualTo(expected + 250);
+    for (String ts : new String[] {"\"2026-11-29T16:00:00\"", "\"2026-11-29T16:00:00+080\"", "\"2026-02-30T16:00:00Z\"",
+        "\"2026-11-29  16:00:00Z\""}) {
+      assertThat(telemetry("{\"ts\":" + ts + ",\"values\":{\"gas_lel\":1.5}}").error()).as(ts)
+          .contains("is not a date and time with an offset");
+    }
+  }
+
+  /**
+   * Newcomer7 F23: a payload that ends in a C string's NUL (or a NUL-padded buffer, white space
+   * mixed in) is read without it; a NUL elsewhere is still not JSON.
+   */
+  @Test
+  void trailingNulBytesAreNotPartOfThePayload() {
+    for (String tail : new String[] {"\u0000", "\u0000\u0000\u0000\u0000", "\n\u0000", "\u0000 \u0000\r\n"}) {
+      byte[] b = ("{\"values\":{\"gas_lel\":1.5}}" + tail).getBytes(UTF_8);
+      DecodedMessage m = decoder.decodeTelemetry("gas-081", b, NOW);
+      assertThat(m.invalid()).isFalse();
+      assertThat(m.rejections()).isEmpty();
+      assertThat(m.readings()).singleElement().satisfies(r -> assertThat(r.value()).isEqualTo(1.5));
+      assertThat(decoder.treeTelemetry("gas-081", b, NOW)).isEqualTo(m);
+      assertThat(PayloadDecoder.nulPadded(b)).isTrue();
+      assertThat(decoder.decodeEvents("fire-1", ("{\"event\":\"fire\"}" + tail).getBytes(UTF_8), NOW).events()).hasSize(1);
+    }
+    assertThat(PayloadDecoder.nulPadded("{\"values\":{\"gas_lel\":1.5}}\n".getBytes(UTF_8))).isFalse();
+    assertThat(telemetry("{\"values\":{\"gas_lel\":1.5}}\n").invalid()).isFalse();
+    assertThat(telemetry("{\"values\":{\"gas_lel\"\u0000:1.5}}").error()).startsWith("not JSON");
+    assertThat(telemetry("{\"values\":{\"gas_lel\":1.5}}\u0000x").error()).startsWith("not JSON");
+    assertThat(telemetry("\u0000\u0000").error()).startsWith("empty payload");
   }
 }
