@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
  * the rule engine judges what it can at once and waits only for a reading that may be a resend of
  * one stored long ago (docs/rules.md "Time and order"). Every other message is as before.
  *
+ * <p>Records without {@code ts} get the message's receive time made unique per device ({@link
+ * ReceiveTimes}: two messages of one device in the same millisecond get times 1 ms apart, so
+ * neither is taken for the other's duplicate).
+ *
  * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
  * a dead letter naming the refused fields; its future completes when both are durable.
  *
@@ -33,12 +37,15 @@ import org.slf4j.LoggerFactory;
  * safegrid.coap.dead_letters{reason}} for {@code coap:} / {@code coaps:} ({@link DeadLetterCounts}),
  * {@code reason} = {@code invalid_payload} (nothing decodable, or a status payload that says
  * neither online nor offline), {@code partly_refused} (some fields or records refused, the rest
- * stored), or the tag the transport gave {@link #refused}. So a counter's sum equals its rows, on
+ * stored), {@code too_many_metrics} (readings under more metric names than the device's {@link
+ * MetricBudget} allows were refused, the rest stored), or the tag the transport gave {@link #refused}. So a counter's sum equals its rows, on
  * every path and whatever the device did meanwhile. A row storage could not keep is not counted.
  *
  * <p>Metrics: {@code safegrid.ingest.messages} (tags {@code kind} = telemetry|events|status|refused, {@code
  * outcome} = accepted|partial|invalid), {@code safegrid.ingest.readings}, {@code
- * safegrid.ingest.rejected.fields}, and the dead-letter counters above.
+ * safegrid.ingest.rejected.fields}, {@code safegrid.ingest.nul_padded} (messages whose payload ended in
+ * NUL bytes, a C string's terminator or a padded buffer, read without them; newcomer7 F23), and
+ * the dead-letter counters above.
  */
 public final class IngestService implements IngestSink {
 
@@ -51,12 +58,20 @@ public final class IngestService implements IngestSink {
   static final String INVALID_PAYLOAD = "invalid_payload";
   /** The dead-letter {@code reason} tag of a message some fields or records of were refused. */
   static final String PARTLY_REFUSED = "partly_refused";
+  /**
+   * The dead-letter {@code reason} tag of a message with readings under more distinct metric
+   * names than the device's {@link MetricBudget} allows (also when other fields were refused too).
+   */
+  static final String TOO_MANY_METRICS = "too_many_metrics";
 
   private final PayloadDecoder decoder;
   private final ReadingStore store;
   private final IngestListener listener;
   private final Counter readingsCounter;
   private final Counter rejectedFields;
+  private final Counter nulPadded;
+  private final ReceiveTimes receiveTimes = new ReceiveTimes();
+  private final MetricBudget metricBudget;
   /** {@code safegrid.ingest.messages} by kind and outcome, registered once (not per message). */
   private final Map<String, Counter> messageCounters = new HashMap<>();
   private final Counter telemetryAccepted;
@@ -68,12 +83,29 @@ public final class IngestService implements IngestSink {
    * @param registry where the counters go
    */
   public IngestService(ReadingStore store, IngestListener listener, MeterRegistry registry) {
+    this(store, listener, registry, MetricBudget.withoutRules());
+  }
+
+  /**
+   * @param store durable storage
+   * @param listener the alarm path; {@link IngestListener#NONE} for none
+   * @param registry where the counters go
+   * @param metricBudget the bound on distinct metric names per device ({@link
+   *     MetricBudget#forRules}); readings over it are refused with the dead-letter tag {@code
+   *     too_many_metrics}
+   */
+  public IngestService(
+      ReadingStore store, IngestListener listener, MeterRegistry registry, MetricBudget metricBudget) {
+    this.metricBudget = Objects.requireNonNull(metricBudget, "metricBudget");
     this.decoder = new PayloadDecoder();
     this.store = Objects.requireNonNull(store, "store");
     this.listener = Objects.requireNonNull(listener, "listener");
     Objects.requireNonNull(registry, "registry");
     this.readingsCounter = Counter.builder("safegrid.ingest.readings").register(registry);
     this.rejectedFields = Counter.builder("safegrid.ingest.rejected.fields").register(registry);
+    this.nulPadded = Counter.builder("safegrid.ingest.nul_padded")
+        .description("messages whose payload ended in NUL bytes (C string terminator, padded buffer), read without them")
+        .register(registry);
     for (String kind : List.of("telemetry", "events", "status", "refused")) {
       for (String outcome : List.of("accepted", "partial", "invalid")) {
         messageCounters.put(kind + "/" + outcome,
@@ -88,9 +120,12 @@ public final class IngestService implements IngestSink {
   @Override
   public CompletableFuture<IngestResult> telemetry(
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
-    DecodedMessage decoded = decoder.decodeTelemetry(deviceId, payload, receivedAtMillis);
+    countNulPadding(payload);
+    receivedAtMillis = receiveTimes.next(deviceId, receivedAtMillis); // unique per device (F12)
+    DecodedMessage decoded =
+        metricBudget.apply(deviceId, decoder.decodeTelemetry(deviceId, payload, receivedAtMillis));
     if (decoded.invalid()) {
-      return invalid("telemetry", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
+      return invalid("telemetry", deviceId, payload, source, tag(decoded.error()), decoded.error());
     }
     List<Reading> readings = decoded.readings();
     readingsCounter.increment(readings.size());
@@ -128,6 +163,8 @@ public final class IngestService implements IngestSink {
   @Override
   public CompletableFuture<IngestResult> events(
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
+    countNulPadding(payload);
+    receivedAtMillis = receiveTimes.next(deviceId, receivedAtMillis); // unique per device (F12)
     DecodedMessage decoded = decoder.decodeEvents(deviceId, payload, receivedAtMillis);
     if (decoded.invalid()) {
       return invalid("events", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
@@ -179,10 +216,16 @@ public final class IngestService implements IngestSink {
     count(kind, "partial");
     rejectedFields.increment(decoded.rejections().size());
     String reason = "partly refused: " + String.join("; ", decoded.rejections());
-    CompletableFuture<Void> kept = keep(deviceId, source, PARTLY_REFUSED, reason, payload);
+    CompletableFuture<Void> kept = keep(deviceId, source, tag(reason), reason, payload);
     return stored
         .thenCombine(kept, (a, b) -> b)
         .thenApply(v -> new IngestResult(IngestResult.Status.PARTIAL, decoded.size(), decoded.rejections()));
+  }
+
+  /** {@code too_many_metrics} when the metric budget refused a part, else {@code partly_refused} / {@code invalid_payload}. */
+  private static String tag(String reason) {
+    return reason.contains(MetricBudget.REJECTION) ? TOO_MANY_METRICS
+        : reason.startsWith("partly refused: ") ? PARTLY_REFUSED : INVALID_PAYLOAD;
   }
 
   private CompletableFuture<IngestResult> invalid(
@@ -200,6 +243,13 @@ public final class IngestService implements IngestSink {
   private CompletableFuture<Void> keep(String deviceId, String source, String tag, String reason, byte[] payload) {
     CompletableFuture<Void> stored = store.deadLetter(deviceId, source, truncate(reason), bound(payload));
     return stored.thenRun(() -> deadLetterCounts.kept(source, tag));
+  }
+
+  /** {@code safegrid.ingest.nul_padded}: looks at the payload's last byte (more only if it is NUL or white space). */
+  private void countNulPadding(byte[] payload) {
+    if (PayloadDecoder.nulPadded(payload)) {
+      nulPadded.increment();
+    }
   }
 
   private void count(String kind, String outcome) {

@@ -25,6 +25,7 @@ import io.safegrid.gateway.config.GatewayConfig;
 import io.safegrid.gateway.config.LoadedConfig;
 import io.safegrid.gateway.ingest.IngestListener;
 import io.safegrid.gateway.ingest.IngestService;
+import io.safegrid.gateway.ingest.MetricBudget;
 import io.safegrid.gateway.ingest.IngestSink;
 import io.safegrid.gateway.mqtt.MqttLimits;
 import io.safegrid.gateway.mqtt.MqttServer;
@@ -260,7 +261,7 @@ public final class Gateway implements AutoCloseable {
           }
         }
       };
-      ingest = new IngestService(store, listener, registry);
+      ingest = new IngestService(store, listener, registry, MetricBudget.forRules(ruleBook));
       startCoap(gc, directory, coapPresence(directory, ruleBook, live));
       startMqtt(gc, site, live);
     }
