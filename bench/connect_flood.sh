@@ -8,6 +8,10 @@
 #
 #   bench/connect_flood.sh [ATTACKERS] [SECONDS] [PUBLISHES]     (defaults 400 40 8)
 #
+# COAP_GUESSES=N (default 0: none): afterwards, bench/coap_guess.py sends N plain CoAP requests to
+# gas-045 one after the other, N-1 wrong secrets then the right one (newcomer7 F8), and prints the
+# time and the answers.
+#
 # A/B: GATEWAY_JAR=/path/old.jar bench/connect_flood.sh ...  Writes bench/out/connect-flood/.
 # Run it alone (flock /work/team/bench.lock). Loopback only; every process it starts is stopped on exit.
 set -euo pipefail
@@ -82,3 +86,7 @@ log "under $ATTACKERS attackers: ${flooded[*]} s"
 cat "$OUT/flood.txt" >&2
 curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_PORT/metrics" | grep '^safegrid_mqtt_rejects_total' >&2 || true
 echo "connect_flood attackers=$ATTACKERS quiet_s=${quiet[*]} flooded_s=${flooded[*]}"
+if [[ ${COAP_GUESSES:-0} -gt 0 ]]; then
+  COAP_PORT=$(grep -o 'SafeGrid listening: .*' "$OUT/gateway.log" | grep -o 'coap=[0-9]*' | head -1 | cut -d= -f2)
+  echo "coap_guess: $(python3 bench/coap_guess.py "$COAP_PORT" "$COAP_GUESSES")"
+fi
