@@ -110,6 +110,29 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   private final Map<AlarmTransition, CommittedInDoubt> committedInDoubt = new LinkedHashMap<>();
   private static final long COMMITTED_IN_DOUBT_KEPT_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(30);
   private final Counter outcomeUnknown;
+  private final Counter deadConnections;
+  /**
+   * Officer actions (acknowledge, close) whose connection broke during their COMMIT's round trip
+   * and whose outcome could not be found out then, by alarm id: the next action on the alarm
+   * finds it out first, and a retry of the same action that had committed is answered with what
+   * it committed (idempotent) instead of a refusal. Entries are dropped when resolved or after
+   * {@link #COMMITTED_IN_DOUBT_KEPT_NANOS}.
+   */
+  private final Map<Long, OfficerDoubt> officerDoubts = new ConcurrentHashMap<>();
+  /**
+   * {@code backend_start} of the PostgreSQL backend behind each physical connection this ledger
+   * committed on (weak keys: a connection the pool closed drops out), so that ending a broken
+   * transaction's backend ({@link #TERMINATE_BROKEN}) can never end another backend that was
+   * handed the same pid later (review6 item 7).
+   */
+  private final Map<Object, java.time.OffsetDateTime> backendStarts =
+      java.util.Collections.synchronizedMap(new java.util.WeakHashMap<>());
+  /**
+   * How many times one transaction is redone on another connection when the pooled connection it
+   * got turns out dead before its COMMIT was sent: more than a pool's worth of connections (every
+   * pooled connection dies with a server restart; each one that fails is evicted).
+   */
+  static final int DEAD_CONNECTIONS_RETRIED = 16;
 
   /**
    * @param dataSource the database holding migration V2 (connections with auto-commit on)
@@ -155,6 +178,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     this.countMemoryUse = memoryUsed::increment;
     this.outcomeUnknown = Counter.builder("safegrid.alarms.ledger.outcome.unknown")
         .description("rule transition transactions whose connection broke during their COMMIT's round trip")
+        .register(registry);
+    this.deadConnections = Counter.builder("safegrid.alarms.ledger.dead.connections")
+        .description("ledger transactions redone on another connection because the pooled one was dead before the COMMIT was sent")
         .register(registry);
     this.dispatcher = new EventDispatcher(id -> eventsAfter(id, 500), this::refreshOpenGauge, 1_000, registry);
   }
@@ -284,7 +310,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   @SuppressWarnings("unchecked")
   private List<TransitionOutcome> attempt(List<AlarmTransition> transitions, boolean savepoints, long decidedAtNanos) {
     try {
-      return inTransaction(new ApplyEach(transitions, savepoints), decidedAtNanos, true);
+      return inTransaction(new ApplyEach(transitions, savepoints), decidedAtNanos, true, true);
     } catch (OutcomeUnknownException unknown) {
       transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId()));
       InDoubt d = unknown.doubt;
@@ -398,14 +424,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    */
   private Resolution resolve(InDoubt d) {
     try (Connection c = dataSource.getConnection()) {
-      try (PreparedStatement ps = c.prepareStatement(TERMINATE_BROKEN)) {
-        ps.setInt(1, d.backendPid());
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next() && !rs.getBoolean(1)) {
-            log.warn("ledger transaction in doubt: its backend {} did not exit within 5 s", d.backendPid());
-            return Resolution.UNKNOWN;
-          }
-        }
+      if (!endBrokenBackend(c, d.backendPid(), d.backendStart())) {
+        log.warn("ledger transaction in doubt: its backend {} did not exit within 5 s", d.backendPid());
+        return Resolution.UNKNOWN;
       }
       if (d.alarmIds().length == 0) {
         return Resolution.ROLLED_BACK;
@@ -438,21 +459,82 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
 
   /**
    * Ends a backend of this database user (the broken connection's) and waits up to 5 s for it to
-   * exit; no row when it is gone already. {@code pg_terminate_backend(pid, timeout)}: PostgreSQL 14+.
+   * exit; no row when it is gone already. {@code pg_terminate_backend(pid, timeout)}: PostgreSQL
+   * 14+. A pid alone could name a backend started later that was handed the same pid (after a
+   * wrap of {@code pid_max}, or a server host restart while the doubt lasted), so the backend must
+   * also have the {@code backend_start} recorded for the connection ({@link #noteBackendStart};
+   * unknown only when the connection broke in its first transaction of this ledger), and be in a
+   * transaction: a backend that is {@code idle} has ended its transaction (committed or not, as
+   * the token tells) and is left alone.
    */
   private static final String TERMINATE_BROKEN = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
-      + " WHERE pid = ? AND usename = current_user AND backend_type = 'client backend'";
+      + " WHERE pid = ? AND usename = current_user AND backend_type = 'client backend'"
+      + " AND (CAST(? AS timestamptz) IS NULL OR backend_start = ?) AND state IS DISTINCT FROM 'idle'";
+
+  /**
+   * Ends the broken transaction's backend if it is still there and still in a transaction
+   * ({@link #TERMINATE_BROKEN}), waiting up to 5 s for it to exit.
+   *
+   * @param c another connection of the same database user
+   * @param pid the backend's process id
+   * @param backendStart its {@code backend_start}, or null when not known (then the pid and "in a
+   *     transaction" decide)
+   * @return false when a backend was found and did not exit within 5 s; true when it exited or
+   *     none matched
+   * @throws SQLException when the database cannot be asked
+   */
+  static boolean endBrokenBackend(Connection c, int pid, java.time.OffsetDateTime backendStart) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(TERMINATE_BROKEN)) {
+      ps.setInt(1, pid);
+      ps.setObject(2, backendStart, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+      ps.setObject(3, backendStart, java.sql.Types.TIMESTAMP_WITH_TIMEZONE);
+      try (ResultSet rs = ps.executeQuery()) {
+        return !rs.next() || rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** What a connection's backend reports of itself: its start, for {@link #TERMINATE_BROKEN}. */
+  private static final String BACKEND_START = "SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+
+  /** The physical (pgjdbc) connection behind a pooled one: the key of {@link #backendStarts}. */
+  private static Object physical(Connection c) throws SQLException {
+    return c.unwrap(org.postgresql.PGConnection.class);
+  }
+
+  /**
+   * Records the {@code backend_start} of {@code c}'s backend when not yet known: one round trip
+   * per physical connection, after a commit (its listeners were told) or in the warm-up.
+   */
+  private void noteBackendStart(Connection c) {
+    try {
+      Object key = physical(c);
+      if (backendStarts.containsKey(key)) {
+        return;
+      }
+      c.setAutoCommit(true); // the transaction is over (pgjdbc sends nothing): no ROLLBACK on return to the pool
+      try (PreparedStatement ps = c.prepareStatement(BACKEND_START); ResultSet rs = ps.executeQuery()) {
+        if (rs.next()) {
+          backendStarts.put(key, rs.getObject(1, java.time.OffsetDateTime.class));
+        }
+      }
+    } catch (SQLException | RuntimeException e) {
+      log.debug("backend_start of a ledger connection not read: {}", e.toString());
+    }
+  }
 
   /**
    * A rule-transition transaction whose connection broke during the round trip carrying its COMMIT.
    *
    * @param token what it wrote into {@code alarm_events.ledger_tx}
    * @param backendPid its PostgreSQL backend's process id
+   * @param backendStart that backend's {@code backend_start}, or null when not known
    * @param alarmIds the alarm ids of the events it wrote
    * @param keys the (device, rule) keys of its transitions ({@link KnownAlarms#key})
    * @param result what it would return had the commit been confirmed
    */
-  private record InDoubt(java.util.UUID token, int backendPid, Long[] alarmIds, Set<String> keys, Object result) {}
+  private record InDoubt(java.util.UUID token, int backendPid, java.time.OffsetDateTime backendStart, Long[] alarmIds,
+      Set<String> keys, Object result) {}
 
   private record CommittedInDoubt(TransitionOutcome outcome, long atNanos) {}
 
@@ -770,6 +852,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       } finally {
         c.rollback();
       }
+      noteBackendStart(c); // so that the alarm path never pays that round trip on this connection
       // rolled back: no event will ever have these ids, so the next real one may follow them
       // straight to the listeners (else the first alarm after a start went by a table read)
       dispatcher.burned(burned);
@@ -966,10 +1049,71 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return Optional.of(after);
   }
 
+  /**
+   * An officer's action on an alarm in one transaction (synchronous commit), whose outcome is
+   * found out when its connection breaks during the COMMIT's round trip (docs/alerting.md "When
+   * the connection breaks during the commit"): committed, the alarm as committed is returned;
+   * not committed, it is done again at once; not known yet (the database cannot be asked), an
+   * {@link AlarmStoreException} with SQLSTATE 08006 in its cause is thrown and the doubt kept:
+   * the next action on the alarm resolves it first, and the same action by the same actor retried
+   * then is answered with what the first one committed rather than refused as already done.
+   *
+   * @param type the event type it writes ({@code acknowledged}, {@code closed})
+   */
+  private Alarm officerAction(long alarmId, String type, String actor, Function<LedgerTx, Alarm> work) {
+    OfficerDoubt earlier = officerDoubts.get(alarmId);
+    if (earlier != null) {
+      Resolution r = resolve(earlier.doubt());
+      if (r == Resolution.UNKNOWN
+          && System.nanoTime() - earlier.atNanos() < COMMITTED_IN_DOUBT_KEPT_NANOS) {
+        throw stillInDoubt(alarmId);
+      }
+      officerDoubts.remove(alarmId, earlier);
+      if (r == Resolution.COMMITTED && earlier.type().equals(type) && earlier.actor().equals(actor)) {
+        log.info("alarm {}: {} by {} retried after its commit was in doubt: it had committed", alarmId, type, actor);
+        return (Alarm) earlier.doubt().result();
+      }
+    }
+    for (int redo = 0; ; redo++) {
+      try {
+        return inTransaction(work, 0L, false, true);
+      } catch (OutcomeUnknownException unknown) {
+        known.forgetAlarm(alarmId); // whatever happened, the rule transitions read the row again
+        Resolution r = resolve(unknown.doubt);
+        if (r == Resolution.COMMITTED) {
+          return (Alarm) unknown.doubt.result();
+        }
+        if (r == Resolution.ROLLED_BACK && redo < 2) {
+          continue; // known not to have committed: the database answered; do it again
+        }
+        if (r == Resolution.UNKNOWN) {
+          officerDoubts.put(alarmId, new OfficerDoubt(type, actor, unknown.doubt, System.nanoTime()));
+        }
+        throw unknown;
+      }
+    }
+  }
+
+  private static AlarmStoreException stillInDoubt(long alarmId) {
+    String why = "an earlier action on alarm " + alarmId
+        + " lost its database connection during its commit and whether it committed is not known yet";
+    return new AlarmStoreException(why, new java.sql.SQLTransientConnectionException(why, "08006"));
+  }
+
+  /**
+   * An officer action in doubt ({@link #officerAction}).
+   *
+   * @param type its event type
+   * @param actor who did it
+   * @param doubt the transaction
+   * @param atNanos {@link System#nanoTime()} when its connection broke
+   */
+  private record OfficerDoubt(String type, String actor, InDoubt doubt, long atNanos) {}
+
   @Override
   public Alarm acknowledge(long alarmId, String actor, String note) {
     requireActor(actor);
-    return inTransaction(
+    return officerAction(alarmId, "acknowledged", actor,
         tx -> {
           Alarm a = tx.lockAlarm(alarmId).orElseThrow(() -> new AlarmNotFoundException(alarmId));
           AlarmState to = switch (a.state()) {
@@ -994,7 +1138,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     if (note == null || note.isBlank()) {
       throw new IllegalArgumentException("closing (write-off) needs a disposal note");
     }
-    return inTransaction(
+    return officerAction(alarmId, "closed", actor,
         tx -> {
           Alarm a = tx.lockAlarm(alarmId).orElseThrow(() -> new AlarmNotFoundException(alarmId));
           if (a.state() != AlarmState.CLEARED_ACKED) {
@@ -1122,15 +1266,20 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * @throws AlarmStoreException when the database fails
    */
   public <T> T inTransaction(Function<LedgerTx, T> work) {
-    return inTransaction(work, 0L, false);
+    return inTransaction(work, 0L, false, false);
   }
 
   /**
    * @param asyncCommit commit with {@code synchronous_commit} off (rule transitions only: see
    *     docs/alerting.md "Durability of rule transitions"); officer actions and escalation steps
    *     wait for the WAL flush
+   * @param tokened write a {@link LedgerTx#token token} into the events and, when the connection
+   *     breaks during the COMMIT's round trip, throw {@link OutcomeUnknownException} (rule
+   *     transitions and officer actions: their callers {@link #resolve} it); else an {@link
+   *     AlarmStoreException}
    */
-  private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos, boolean asyncCommit) {
+  private <T> T inTransaction(Function<LedgerTx, T> work, long decidedAtNanos, boolean asyncCommit, boolean tokened) {
+    int broken = 0;
     for (int attempt = 1; ; attempt++) {
       try (Connection c = dataSource.getConnection()) {
         if (AlarmPathTrace.ON) {
@@ -1139,6 +1288,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
         c.setAutoCommit(false);
         boolean committing = false;
         int backendPid = 0;
+        java.time.OffsetDateTime backendStart = null;
         LedgerTx doubtTx = null;
         Object doubtResult = null;
         try {
@@ -1146,13 +1296,16 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           tx.eventIdFloor(eventIdFloor.get());
           if (asyncCommit) {
             tx.commitWithoutWaitingForFlush();
+          }
+          if (tokened) {
             tx.token(new java.util.UUID(tokenPrefix, tokenCount.incrementAndGet()));
           }
           T result = work.apply(tx);
-          if (asyncCommit) {
+          if (tokened) {
             // what resolve() needs if the connection breaks in the next round trip (the pid is
             // cached by pgjdbc: no round trip; HikariCP hides the connection once it is broken)
             backendPid = backendPid(c);
+            backendStart = backendStarts.get(physical(c));
             doubtTx = tx;
             doubtResult = result;
           }
@@ -1187,6 +1340,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             }
             transitionCounter(e.type()).increment();
           }
+          if (tokened) {
+            noteBackendStart(c); // after the listeners were told; a round trip once per pooled connection
+          }
           return result;
         } catch (RuntimeException | SQLException e) {
           rollback(c);
@@ -1195,12 +1351,22 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           }
           SQLException sql = sqlCause(e);
           if (committing && doubtTx != null && connectionBroke(sql)) {
-            // the round trip carrying the COMMIT did not come back: applyAll finds out (resolve)
+            // the round trip carrying the COMMIT did not come back: the caller finds out (resolve)
             outcomeUnknown.increment();
-            throw new OutcomeUnknownException(new InDoubt(doubtTx.tokenValue(), backendPid,
+            throw new OutcomeUnknownException(new InDoubt(doubtTx.tokenValue(), backendPid, backendStart,
                 doubtTx.pendingAlarmIds(), doubtTx.keys(), doubtResult), e);
           }
-          if (sql != null && retryable(sql) && attempt < 3) {
+          if (!committing && connectionBroke(sql) && ++broken <= DEAD_CONNECTIONS_RETRIED) {
+            // the pooled connection was dead before the COMMIT was sent (its backend ended, the
+            // server restarted; HikariCP hands out a connection used within its alive-bypass
+            // window unchecked and evicts it now): nothing of it can have committed, so redo it at
+            // once on another connection rather than fail the transition into the alarm writer's
+            // back-off (docs/alerting.md "A dead pooled connection")
+            deadConnections.increment();
+            log.debug("ledger transaction redone on another connection after {}", sql.getSQLState());
+            continue;
+          }
+          if (sql != null && retryable(sql) && attempt - broken < 3) {
             log.debug("ledger transaction retried after {}", sql.getSQLState());
             continue;
           }

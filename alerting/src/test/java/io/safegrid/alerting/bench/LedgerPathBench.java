@@ -34,10 +34,17 @@ import org.postgresql.ds.PGSimpleDataSource;
  * {@link JdbcAlarmLedger#warmUpInBackground} (what the gateway runs at start) before the cold phase;
  * MODE {@code same} (default: one device, so every raise after the first re-opens its cleared
  * alarm) or {@code new} (a fresh device each cycle: every raise registers a new alarm).
+ *
+ * <p>[QUIET] [QUIET_MS]: then QUIET cycles with the ledger idle QUIET_MS before each raise (a quiet
+ * site: alarms minutes apart), phase {@code quiet}. HikariCP validates a connection idle for more
+ * than its alive-bypass window (500 ms unless {@code -Dcom.zaxxer.hikari.aliveBypassWindowMs=}) with
+ * a round trip before handing it out, so with QUIET_MS above it every quiet raise pays that.
  */
 public final class LedgerPathBench {
   private static boolean freshDevices;
   private static int device = 1;
+  /** Idle time before each raise, ms (the quiet phase). */
+  private static long idleBefore;
 
   public static void main(String[] args) throws Exception {
     String server = args[0];
@@ -46,6 +53,8 @@ public final class LedgerPathBench {
     int cycles = args.length > 5 ? Integer.parseInt(args[5]) : 1000;
     int warmUp = args.length > 6 ? Integer.parseInt(args[6]) : 0;
     freshDevices = args.length > 7 && args[7].equals("new");
+    int quiet = args.length > 8 ? Integer.parseInt(args[8]) : 0;
+    long quietMs = args.length > 9 ? Long.parseLong(args[9]) : 2000;
     String dbName = "ledger_path_bench";
     try (Connection c = DriverManager.getConnection(server, args[1], args[2]); Statement st = c.createStatement()) {
       st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
@@ -79,6 +88,10 @@ public final class LedgerPathBench {
       run("warm-up", ledger, told, warm, false);
       run("warm", ledger, told, cycles, true);
     }
+    if (quiet > 0) {
+      idleBefore = quietMs;
+      run("quiet", ledger, told, quiet, true);
+    }
     alerting.close();
     pool.close();
   }
@@ -89,6 +102,9 @@ public final class LedgerPathBench {
     for (int i = 0; i < n; i++) {
       if (freshDevices) {
         device++;
+      }
+      if (idleBefore > 0) {
+        Thread.sleep(idleBefore);
       }
       long t0 = System.nanoTime();
       ledger.applyAll(List.of(t(Kind.RAISE)), t0);

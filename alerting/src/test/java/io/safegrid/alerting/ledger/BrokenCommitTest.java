@@ -1,6 +1,7 @@
 package io.safegrid.alerting.ledger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -182,6 +183,158 @@ class BrokenCommitTest {
     assertThat(types(device)).containsExactly("raised", "cleared");
   }
 
+  @Test
+  void anAcknowledgementThatCommittedBeforeItsConnectionBrokeIsReportedDone() throws Exception {
+    Alarm a = ledger.apply(raise(device, "gas 31.2 %LEL")).orElseThrow();
+    Alarm acked = officerActionBreakingAfterCommit(() -> ledger.acknowledge(a.id(), "officer-li", "on my way"));
+
+    // before: AlarmStoreException (the officer saw an error) although it had committed
+    assertThat(acked.state()).isEqualTo(AlarmState.ACTIVE_ACKED);
+    assertThat(acked.acknowledgedBy()).isEqualTo("officer-li");
+    assertThat(types(device)).containsExactly("raised", "acknowledged");
+    assertThat(ledger.find(a.id()).orElseThrow().state()).isEqualTo(AlarmState.ACTIVE_ACKED);
+    assertThat(tokensOf(device)).as("the acknowledgement's events carry its token").hasSize(2).doesNotContainNull();
+    assertThat(registry.counter("safegrid.alarms.ledger.outcome.unknown").count()).isEqualTo(1);
+    assertToldExactlyWhatIsStored();
+  }
+
+  @Test
+  void aWriteOffWhoseBackendEndedBeforeItCommittedIsDoneOnce() throws Exception {
+    Alarm a = ledger.apply(raise(device, "gas 31.2 %LEL")).orElseThrow();
+    ledger.acknowledge(a.id(), "officer-li", null);
+    ledger.apply(clear(device));
+    lockEventOrder();
+    Future<Alarm> f = writer.submit(() -> ledger.close(a.id(), "officer-li", "valve replaced"));
+    int pid = await().atMost(Duration.ofSeconds(20)).until(this::backendWaitingForTheEventOrderLock, w -> w != null)[0];
+    try (Statement st = holder.createStatement()) {
+      st.execute("SELECT pg_terminate_backend(" + pid + ", 5000)"); // before its COMMIT ran
+    }
+    await().atMost(Duration.ofSeconds(20)).until(() -> {
+      int[] w = backendWaitingForTheEventOrderLock();
+      return w != null && w[0] != pid; // done again, waiting for the lock once more
+    });
+    unlockEventOrder();
+    Alarm closed = f.get(30, TimeUnit.SECONDS);
+
+    assertThat(closed.state()).isEqualTo(AlarmState.CLOSED);
+    assertThat(closed.closeNote()).isEqualTo("valve replaced");
+    assertThat(types(device)).containsExactly("raised", "acknowledged", "cleared", "closed");
+    assertToldExactlyWhatIsStored();
+  }
+
+  @Test
+  void anAcknowledgementInDoubtWhileTheDatabaseIsOutOfReachIsDoneOnceWhenTheOfficerRetries() throws Exception {
+    Alarm a = ledger.apply(raise(device, "gas 31.2 %LEL")).orElseThrow();
+    lockEventOrder();
+    Future<Alarm> f = writer.submit(() -> ledger.acknowledge(a.id(), "officer-li", "on my way"));
+    int[] waiting = await().atMost(Duration.ofSeconds(20)).until(this::backendWaitingForTheEventOrderLock, w -> w != null);
+    proxy.linkOfBackendClientPort(waiting[1]).orElseThrow().discardResponses();
+    unlockEventOrder();
+    await().atMost(Duration.ofSeconds(20)).until(() -> types(device).size() == 2); // committed; the answer dropped
+    proxy.refuseNew(true);
+    proxy.cutAll();
+    assertThatThrownBy(() -> f.get(30, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(AlarmStoreException.class)
+        .satisfies(e -> assertThat(connectionFailureInCauses(e.getCause())).as("a connection error: retry").isTrue());
+    // still out of reach: the retry is refused the same way, not done
+    assertThatThrownBy(() -> ledger.acknowledge(a.id(), "officer-li", "on my way"))
+        .isInstanceOf(AlarmStoreException.class)
+        .satisfies(e -> assertThat(connectionFailureInCauses(e)).isTrue());
+
+    proxy.refuseNew(false);
+    Alarm again = retryWhileUnreachable(() -> ledger.acknowledge(a.id(), "officer-li", "on my way"));
+    // before: 409 "only an unacknowledged alarm can be acknowledged" for the officer's own action
+    assertThat(again.state()).isEqualTo(AlarmState.ACTIVE_ACKED);
+    assertThat(again.acknowledgedBy()).isEqualTo("officer-li");
+    assertThat(types(device)).containsExactly("raised", "acknowledged");
+    // another officer acknowledging afterwards is refused as before: it was acknowledged
+    assertThatThrownBy(() -> ledger.acknowledge(a.id(), "officer-wang", null))
+        .isInstanceOf(IllegalAlarmTransitionException.class);
+    assertToldExactlyWhatIsStored();
+  }
+
+  @Test
+  void endingABrokenBackendLeavesAnotherBackendWithTheSamePidAlone() throws Exception {
+    // a bystander of the same user in a transaction, as a pooled connection reusing the pid would be
+    try (Connection bystander = db.connect(); Statement st = bystander.createStatement()) {
+      bystander.setAutoCommit(false);
+      java.time.OffsetDateTime started;
+      int pid;
+      try (ResultSet rs = st.executeQuery(
+          "SELECT pid, backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()")) {
+        rs.next();
+        pid = rs.getInt(1);
+        started = rs.getObject(2, java.time.OffsetDateTime.class);
+      }
+      // before: ended by pid alone
+      assertThat(JdbcAlarmLedger.endBrokenBackend(holder, pid, started.minusNanos(1_000))).isTrue();
+      assertThat(backendAlive(pid)).as("another backend_start: not the broken one").isTrue();
+      bystander.commit(); // idle: its transaction is over, nothing of it can still commit
+      assertThat(JdbcAlarmLedger.endBrokenBackend(holder, pid, null)).isTrue();
+      assertThat(backendAlive(pid)).as("idle: left alone").isTrue();
+      st.execute("SELECT 1"); // in a transaction again
+      assertThat(JdbcAlarmLedger.endBrokenBackend(holder, pid, started)).isTrue();
+      await().atMost(Duration.ofSeconds(10)).until(() -> !backendAlive(pid));
+    }
+  }
+
+  private boolean backendAlive(int pid) throws SQLException {
+    try (PreparedStatement ps = holder.prepareStatement("SELECT count(*) FROM pg_stat_activity WHERE pid = ?")) {
+      ps.setInt(1, pid);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getInt(1) == 1;
+      }
+    }
+  }
+
+  /** Retries {@code action} while it fails with a connection error (the pool meets the cut connections first). */
+  private static Alarm retryWhileUnreachable(java.util.concurrent.Callable<Alarm> action) throws Exception {
+    for (int i = 0; ; i++) {
+      try {
+        return action.call();
+      } catch (AlarmStoreException e) {
+        if (i >= 10 || !connectionFailureInCauses(e)) {
+          throw e;
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  /**
+   * Runs an officer action whose last round trip waits in PostgreSQL for the event-order lock the
+   * test holds; the proxy drops the server's answers on that connection, the test lets it commit,
+   * waits until its events are visible, then cuts the connection.
+   */
+  private Alarm officerActionBreakingAfterCommit(java.util.concurrent.Callable<Alarm> action) throws Exception {
+    int eventsBefore = allEvents();
+    lockEventOrder();
+    Future<Alarm> f = writer.submit(action);
+    int[] waiting = await().atMost(Duration.ofSeconds(20)).until(this::backendWaitingForTheEventOrderLock, w -> w != null);
+    BreakableProxy.Link link = proxy.linkOfBackendClientPort(waiting[1]).orElseThrow();
+    link.discardResponses();
+    unlockEventOrder();
+    await().atMost(Duration.ofSeconds(20)).until(() -> allEvents() > eventsBefore);
+    link.cut();
+    return f.get(30, TimeUnit.SECONDS);
+  }
+
+  private List<String> tokensOf(String dev) throws SQLException {
+    List<String> out = new ArrayList<>();
+    try (Connection c = db.connect();
+        PreparedStatement ps = c.prepareStatement("SELECT e.ledger_tx::text FROM alarm_events e JOIN alarms a"
+            + " ON a.id = e.alarm_id WHERE a.device_id = ? ORDER BY e.id")) {
+      ps.setString(1, dev);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(rs.getString(1));
+        }
+      }
+    }
+    return out;
+  }
+
   /**
    * Applies {@code group}; its last round trip waits in PostgreSQL for the event-order lock the
    * test holds; the test makes the proxy drop the server's answers on that connection, lets it
@@ -280,7 +433,7 @@ class BrokenCommitTest {
     assertThat(told).containsExactlyElementsOf(stored);
   }
 
-  private static boolean connectionFailureInCauses(Throwable e) {
+  static boolean connectionFailureInCauses(Throwable e) {
     for (Throwable c = e; c != null; c = c.getCause()) {
       if (c instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")) {
         return true;
