@@ -140,6 +140,42 @@ class DashboardApiTest {
   }
 
   @Test
+  void anAcknowledgementWhileTheDatabaseIsOutOfReachIsA503SayingTryAgain() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      closedPort = s.getLocalPort(); // nothing listens there once closed
+    }
+    com.zaxxer.hikari.HikariConfig hc = new com.zaxxer.hikari.HikariConfig();
+    hc.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + closedPort + "/safegrid");
+    hc.setUsername("safegrid");
+    hc.setPassword("safegrid");
+    hc.setConnectionTimeout(500);
+    hc.setInitializationFailTimeout(-1);
+    io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry =
+        new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    try (com.zaxxer.hikari.HikariDataSource gone = new com.zaxxer.hikari.HikariDataSource(hc)) {
+      io.safegrid.alerting.ledger.JdbcAlarmLedger ledger = new io.safegrid.alerting.ledger.JdbcAlarmLedger(
+          gone, java.time.InstantSource.system(), io.safegrid.alerting.ledger.LedgerConfig.defaults(), registry);
+      DashboardServer server = DashboardServer.builder().host("127.0.0.1").port(0).dataSource(gone).alarmService(ledger)
+          .tokens(io.safegrid.dashboard.auth.TokenTable.builder().officer(Fixture.OFFICER, "duty-zhang").build())
+          .registry(registry).build().start();
+      try {
+        java.net.http.HttpRequest req = java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + server.port() + "/api/alarms/7/ack"))
+            .header("Authorization", "Bearer " + Fixture.OFFICER)
+            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build();
+        HttpResponse<String> r = f.http.send(req, HttpResponse.BodyHandlers.ofString());
+        // before: 500 "internal": the officer could not tell a retry would help
+        assertError(r, 503, "database_unavailable");
+        assertThat(body(r).path("detail").asText()).contains("try again");
+      } finally {
+        server.stop();
+        ledger.close();
+      }
+    }
+  }
+
+  @Test
   void aWrongMethodIs405WithAllowAndAnUnknownDeviceTypeIsA400NamingTheTypes() throws Exception {
     Alarm a = f.raise("gas-107", Severity.MINOR, "battery low");
     HttpResponse<String> get = f.get("/api/alarms/" + a.id() + "/ack", Fixture.OFFICER);

@@ -3,6 +3,7 @@ package io.safegrid.dashboard.http;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.safegrid.alerting.ledger.AlarmNotFoundException;
+import io.safegrid.alerting.ledger.AlarmStoreException;
 import io.safegrid.alerting.ledger.IllegalAlarmTransitionException;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -14,8 +15,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The router's failure handler: every failure becomes {@code {"error": "...", "detail": "..."}}.
  * {@link ApiException} keeps its status; {@link AlarmNotFoundException} is 404; {@link
- * IllegalAlarmTransitionException} is 409; {@link IllegalArgumentException} is 400; anything else
- * is 500 (logged, detail hidden). Rejected requests are counted in {@code
+ * IllegalAlarmTransitionException} is 409; {@link IllegalArgumentException} is 400; an {@link
+ * AlarmStoreException} caused by a broken or refused database connection (SQLSTATE class 08,
+ * 57P01-57P03) is 503 {@code database_unavailable} (logged at WARN: try again; an officer's action
+ * whose commit was in doubt is not done twice when retried); anything else is 500 (logged, detail
+ * hidden). Rejected requests are counted in {@code
  * safegrid.http.rejected} (tags {@code status}, {@code error}).
  */
 public final class ErrorHandler implements Handler<RoutingContext> {
@@ -48,6 +52,12 @@ public final class ErrorHandler implements Handler<RoutingContext> {
       status = 400;
       error = "bad_request";
       detail = t.getMessage();
+    } else if (t instanceof AlarmStoreException && connectionFailure(t)) {
+      status = 503;
+      error = "database_unavailable";
+      detail = "the database could not be reached, or the connection broke before the outcome was known;"
+          + " try again (an acknowledge or close retried is not done twice)";
+      log.warn("{} {}: {}", ctx.request().method(), ctx.request().path(), t.toString());
     } else if (t == null) {
       status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
       error = errorFor(status);
@@ -83,6 +93,17 @@ public final class ErrorHandler implements Handler<RoutingContext> {
           404,
           Map.of("error", "not_found", "detail", "no such resource: " + ctx.request().path()));
     };
+  }
+
+  /** Whether a cause is a connection failure: SQLSTATE class 08, or 57P01-57P03 (backend or server ended). */
+  private static boolean connectionFailure(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.sql.SQLException s && s.getSQLState() != null
+          && (s.getSQLState().startsWith("08") || s.getSQLState().startsWith("57P"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String errorFor(int status) {
