@@ -423,7 +423,28 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * @return {@link Resolution#UNKNOWN} when the database cannot be asked or the backend does not exit
    */
   private Resolution resolve(InDoubt d) {
-    try (Connection c = dataSource.getConnection()) {
+    for (int broken = 0; ; broken++) {
+      try (Connection c = dataSource.getConnection()) {
+        return resolveOn(c, d);
+      } catch (SQLException e) {
+        if (connectionBroke(e) && broken < DEAD_CONNECTIONS_RETRIED) {
+          deadConnections.increment(); // another dead pooled connection (a server restart kills them all)
+          continue;
+        }
+        log.warn("ledger transaction {} in doubt (its connection broke during its commit), not resolved yet: {}",
+            d.token(), e.toString());
+        return Resolution.UNKNOWN;
+      } catch (RuntimeException e) {
+        log.warn("ledger transaction {} in doubt (its connection broke during its commit), not resolved yet: {}",
+            d.token(), e.toString());
+        return Resolution.UNKNOWN;
+      }
+    }
+  }
+
+  /** {@link #resolve} on one connection. */
+  private Resolution resolveOn(Connection c, InDoubt d) throws SQLException {
+    {
       if (!endBrokenBackend(c, d.backendPid(), d.backendStart())) {
         log.warn("ledger transaction in doubt: its backend {} did not exit within 5 s", d.backendPid());
         return Resolution.UNKNOWN;
@@ -450,10 +471,6 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       }
       dispatcher.signal();
       return Resolution.COMMITTED;
-    } catch (SQLException | RuntimeException e) {
-      log.warn("ledger transaction {} in doubt (its connection broke during its commit), not resolved yet: {}",
-          d.token(), e.toString());
-      return Resolution.UNKNOWN;
     }
   }
 
@@ -1437,11 +1454,25 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     T run(Connection c) throws SQLException;
   }
 
+  /**
+   * One read on a pooled connection; redone on another when the connection turns out dead (see
+   * {@link #DEAD_CONNECTIONS_RETRIED}: a read changes nothing).
+   */
   private <T> T read(SqlWork<T> work) {
-    try (Connection c = dataSource.getConnection()) {
-      return work.run(c);
-    } catch (SQLException e) {
-      throw new AlarmStoreException("ledger read failed: " + e.getMessage(), e);
+    for (int broken = 0; ; broken++) {
+      try (Connection c = dataSource.getConnection()) {
+        try {
+          return work.run(c);
+        } catch (SQLException e) {
+          if (connectionBroke(e) && broken < DEAD_CONNECTIONS_RETRIED) {
+            deadConnections.increment();
+            continue;
+          }
+          throw e;
+        }
+      } catch (SQLException e) {
+        throw new AlarmStoreException("ledger read failed: " + e.getMessage(), e);
+      }
     }
   }
 

@@ -11,6 +11,7 @@ import io.safegrid.alerting.channel.mqtt.MqttChannelConfig;
 import io.safegrid.alerting.channel.webhook.WebhookConfig;
 import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
+import io.safegrid.alerting.ledger.LedgerPool;
 import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
 import io.safegrid.dashboard.auth.TokenTable;
@@ -375,7 +376,8 @@ public final class Gateway implements AutoCloseable {
     hc.setConnectionTimeout(5_000);
     hc.setInitializationFailTimeout(5_000);
     try {
-      return new HikariDataSource(hc);
+      // the alarm ledger's pool: no validation round trip before a quiet site's alarm (LedgerPool)
+      return LedgerPool.open(hc, LedgerPool.ALIVE_BYPASS_WINDOW);
     } catch (RuntimeException e) {
       throw new GatewayStartException(
           "cannot reach the database at " + gc.database().maskedUrl() + " as " + gc.database().effectiveUser()
