@@ -30,7 +30,6 @@ import io.safegrid.dashboard.live.LiveStream;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.ext.web.Router;
@@ -155,14 +154,6 @@ public final class DashboardServer {
     router.route("/api/*").handler(BearerAuthHandler.create(b.tokens));
     router.post("/api/*").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
 
-    AllowedMethods resources = new AllowedMethods();
-    for (String path :
-        List.of("/api/health", "/api/devices", "/api/devices/:id", "/api/devices/:id/readings",
-            "/api/alarms", "/api/alarms/:id", "/api/live", "/api/live/snapshot", "/api/me",
-            "/api/grid", "/api/openapi.yaml")) {
-      resources.add(HttpMethod.GET, path);
-    }
-    resources.add(HttpMethod.POST, "/api/alarms/:id/ack").add(HttpMethod.POST, "/api/alarms/:id/close");
     DeviceRoutes devices = new DeviceRoutes(vertx, queries, liveFeed);
     router.get("/api/devices").handler(devices::list);
     router.get("/api/devices/:id").handler(devices::get);
@@ -190,8 +181,9 @@ public final class DashboardServer {
                 ctx.response()
                     .putHeader("Content-Type", "application/yaml; charset=utf-8")
                     .end(openapi));
-    // a path no route above took: 405 with Allow when other methods serve it, else 404
-    router.route("/api/*").handler(resources);
+    // a path no route above took: 405 with Allow when other methods serve it (the routes above,
+    // read from the router: one list), else 404
+    router.route("/api/*").handler(new AllowedMethods().addRoutes(router.getRoutes(), "/api/"));
     router
         .route("/*")
         .handler(

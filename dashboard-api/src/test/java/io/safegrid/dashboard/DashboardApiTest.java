@@ -175,6 +175,24 @@ class DashboardApiTest {
     }
   }
 
+  /** review6 #13: the 405 list is read from the router, so a route bound later cannot be missing from it. */
+  @Test
+  void the405ListIsTheRoutersOwnRoutes() {
+    io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(f.server.vertx());
+    router.route("/api/*").handler(io.vertx.ext.web.RoutingContext::next); // auth-like catch-all: any method
+    router.get("/api/things").handler(io.vertx.ext.web.RoutingContext::next);
+    router.post("/api/things/:id/poke").handler(io.vertx.ext.web.RoutingContext::next);
+    router.put("/api/things/:id").handler(io.vertx.ext.web.RoutingContext::next);
+    router.get("/metrics").handler(io.vertx.ext.web.RoutingContext::next);
+    io.safegrid.dashboard.http.AllowedMethods allowed =
+        new io.safegrid.dashboard.http.AllowedMethods().addRoutes(router.getRoutes(), "/api/");
+    assertThat(allowed.allowed("/api/things")).containsExactly(io.vertx.core.http.HttpMethod.GET);
+    assertThat(allowed.allowed("/api/things/7/poke")).containsExactly(io.vertx.core.http.HttpMethod.POST);
+    assertThat(allowed.allowed("/api/things/7")).containsExactly(io.vertx.core.http.HttpMethod.PUT);
+    assertThat(allowed.allowed("/api/other")).isEmpty();
+    assertThat(allowed.allowed("/metrics")).as("outside the prefix").isEmpty();
+  }
+
   @Test
   void aWrongMethodIs405WithAllowAndAnUnknownDeviceTypeIsA400NamingTheTypes() throws Exception {
     Alarm a = f.raise("gas-107", Severity.MINOR, "battery low");
@@ -187,6 +205,9 @@ class DashboardApiTest {
     assertError(f.post("/api/devices", Fixture.OFFICER, "{}"), 405, "method_not_allowed");
     assertError(f.get("/api/alarms/" + a.id() + "/nothing", Fixture.OFFICER), 404, "not_found");
     assertError(f.post("/api/nothing-here", Fixture.OFFICER, "{}"), 404, "not_found");
+    HttpResponse<String> snapshot = f.post("/api/live/snapshot", Fixture.OFFICER, "{}");
+    assertError(snapshot, 405, "method_not_allowed");
+    assertThat(snapshot.headers().firstValue("Allow")).hasValue("GET");
     assertThat(f.ledger.find(a.id()).orElseThrow().state()).isEqualTo(io.safegrid.alerting.ledger.AlarmState.ACTIVE_UNACKED);
 
     HttpResponse<String> toaster = f.get("/api/devices?type=toaster", Fixture.VIEWER);

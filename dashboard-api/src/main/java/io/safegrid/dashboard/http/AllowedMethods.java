@@ -13,8 +13,9 @@ import java.util.stream.Collectors;
 /**
  * The last {@code /api/*} handler: a path no route took. When the path is an API resource that
  * other methods serve (e.g. {@code GET /api/alarms/7/ack}, which takes POST) the answer is 405 with
- * an {@code Allow} header listing them (RFC 9110 15.5.6); otherwise 404. The resources are the ones
- * given to {@link #add} as the routes are bound ({@code :id} matches one path segment).
+ * an {@code Allow} header listing them (RFC 9110 15.5.6); otherwise 404. The resources are read
+ * from the router's own routes ({@link #addRoutes}: every exact path with methods), so a route
+ * added later cannot be missing here; {@code :id} matches one path segment.
  */
 public final class AllowedMethods implements Handler<RoutingContext> {
   private record Resource(Pattern path, HttpMethod method) {}
@@ -33,6 +34,30 @@ public final class AllowedMethods implements Handler<RoutingContext> {
             .map(s -> s.startsWith(":") ? "[^/]+" : Pattern.quote(s))
             .collect(Collectors.joining("/"));
     resources.add(new Resource(Pattern.compile(regex), method));
+    return this;
+  }
+
+  /**
+   * Records every route of {@code routes} that has an exact path (with {@code :param} segments)
+   * under {@code prefix} and one or more methods; catch-all routes ({@code /api/*}) and routes for
+   * any method are skipped.
+   *
+   * @param routes {@code router.getRoutes()}, once all routes are bound
+   * @param prefix e.g. {@code /api/}
+   * @return this
+   */
+  public AllowedMethods addRoutes(List<io.vertx.ext.web.Route> routes, String prefix) {
+    for (io.vertx.ext.web.Route r : routes) {
+      String path = r.getPath();
+      Set<HttpMethod> methods = r.methods();
+      if (path == null || !path.startsWith(prefix) || !r.isExactPath() || r.isRegexPath()
+          || methods == null || methods.isEmpty()) {
+        continue;
+      }
+      for (HttpMethod m : methods) {
+        add(m, path);
+      }
+    }
     return this;
   }
 
