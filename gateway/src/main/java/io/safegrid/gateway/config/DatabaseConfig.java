@@ -18,13 +18,14 @@ public record DatabaseConfig(String url, String user, String password, int poolS
   public static final String LOCAL_USER = "safegrid";
 
   private static final java.util.regex.Pattern URL_PASSWORD =
-      java.util.regex.Pattern.compile("([?&;]password=)[^&;]*", java.util.regex.Pattern.CASE_INSENSITIVE);
+      java.util.regex.Pattern.compile("([?&;](?:ssl)?password=)[^&;]*", java.util.regex.Pattern.CASE_INSENSITIVE);
   private static final java.util.regex.Pattern URL_USER =
       java.util.regex.Pattern.compile("[?&;]user=([^&;]*)", java.util.regex.Pattern.CASE_INSENSITIVE);
 
   /**
-   * The URL for messages and logs: a {@code password=} parameter's value shown as {@code ***}
-   * (e.g. {@code jdbc:postgresql://h:5432/x?user=a&password=***}).
+   * The URL for messages and logs: the values of PgJDBC's secret parameters, {@code password=} and
+   * {@code sslpassword=} (the client key's password), shown as {@code ***} (e.g. {@code
+   * jdbc:postgresql://h:5432/x?user=a&password=***&sslpassword=***}).
    */
   public String maskedUrl() {
     return url == null ? null : URL_PASSWORD.matcher(url).replaceAll("$1***");

@@ -202,12 +202,14 @@ class GatewayTest {
   @Test
   void unreachableDatabaseMessageMasksThePasswordAndNamesTheUrlsUser() {
     Map<String, String> env = env();
-    env.put("SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:1/x?user=a&password=b3cr3t");
+    // sslpassword: PgJDBC's client key password (review6 #13: it was shown)
+    env.put("SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:1/x?user=a&password=b3cr3t&SSLPassword=k3yp4ss");
     LoadedConfig c = new ConfigLoader().load(SHIPPED, env);
     assertThatThrownBy(() -> Gateway.start(c))
         .isInstanceOf(GatewayStartException.class)
-        .hasMessageContaining("cannot reach the database at jdbc:postgresql://127.0.0.1:1/x?user=a&password=*** as a ")
-        .message().doesNotContain("b3cr3t").doesNotContain("as safegrid");
+        .hasMessageContaining("cannot reach the database at jdbc:postgresql://127.0.0.1:1/x?user=a&password=***&SSLPassword=*** as a ")
+        .message().doesNotContain("b3cr3t").doesNotContain("k3yp4ss").doesNotContain("as safegrid");
+    assertThat(c.gateway().database().toString()).doesNotContain("b3cr3t").doesNotContain("k3yp4ss");
   }
 
   @Test
