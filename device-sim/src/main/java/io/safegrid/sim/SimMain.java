@@ -165,10 +165,12 @@ public final class SimMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
       // the command line first: a wrong value is a usage error before any file is read
-      require(spec, speed == null || speed > 0 && !speed.isInfinite(),
-          "--speed must be a number > 0 (simulated seconds per real second), was " + speed);
-      require(spec, durationMin == null || durationMin >= 0 && !durationMin.isInfinite(),
-          "--duration-min must be a number >= 0 (simulated minutes; 0 = until Ctrl-C), was " + durationMin);
+      require(spec, speed == null || speed >= ScenarioSpec.MIN_SPEED && speed <= ScenarioSpec.MAX_SPEED,
+          "--speed must be a number from " + ScenarioSpec.MIN_SPEED + " to " + (long) ScenarioSpec.MAX_SPEED
+              + " (simulated seconds per real second), was " + speed);
+      require(spec, durationMin == null || durationMin >= 0 && durationMin <= ScenarioSpec.MAX_DURATION_MIN,
+          "--duration-min must be a number from 0 to " + (long) ScenarioSpec.MAX_DURATION_MIN
+              + " (simulated minutes; 0 = until Ctrl-C), was " + durationMin);
       for (String f : faults) {
         usageChecked(spec, () -> ScenarioSpec.parseFault(f, "-"));
       }

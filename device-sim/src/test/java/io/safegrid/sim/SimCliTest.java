@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +82,9 @@ class SimCliTest {
     List<String[]> cases = List.of(
         plus(scenario, "--duration-min", "-3"), plus(scenario, "--duration-min", "NaN"),
         plus(scenario, "--duration-min", "Infinity"), plus(scenario, "--speed", "0"), plus(scenario, "--speed", "-60"),
+        plus(scenario, "--speed", "1e-300"), plus(scenario, "--speed", "0.0009"), plus(scenario, "--speed", "1e9"),
+        plus(scenario, "--duration-min", "1e300"), plus(load, "--rate", "1e-9"), plus(load, "--rate", "0.009"),
+        plus(load, "--rate", "0.1"),
         plus(scenario, "--fault", "bogus"), plus(scenario, "--fault", "garbage@-1"), plus(scenario, "--fault", "garbage@x"),
         plus(load, "--duration", "-3"), plus(load, "--duration", "0"), plus(load, "--rate", "0"),
         plus(load, "--rate", "-5"), plus(load, "--rate", "NaN"), plus(load, "--rate", "Infinity"),
@@ -168,14 +173,33 @@ class SimCliTest {
     assertThat(r[1]).contains("refused 0, failed ");
   }
 
+  /** Whether the process whose {@code /proc/PID/status} this is ignores SIGINT (bit 2 of {@code SigIgn}). */
+  private static boolean sigintIgnored(Path status) throws IOException {
+    for (String line : Files.readAllLines(status)) {
+      if (line.startsWith("SigIgn:")) {
+        return (Long.parseUnsignedLong(line.substring("SigIgn:".length()).strip(), 16) & 0x2L) != 0;
+      }
+    }
+    return false;
+  }
+
   /** Ctrl-C (SIGINT) on {@code sim hold}: the HELD line still comes, from the shutdown hook. */
   @Test
   void holdPrintsHeldOnSigint(@TempDir Path dir) throws Exception {
+    // A build started as a background job of a non-interactive shell runs with SIGINT ignored
+    // (SIG_IGN), the simulator JVM inherits that, and HotSpot then installs no SIGINT handler:
+    // Ctrl-C would never reach it. Start it with SIGINT's default disposition (coreutils env), as
+    // an interactive shell gives it, so the test checks Ctrl-C wherever the build runs.
+    List<String> command = new ArrayList<>();
+    if (sigintIgnored(Path.of("/proc/self/status"))) {
+      command.addAll(List.of("env", "--default-signal=INT"));
+    }
+    command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), SimMain.class.getName(),
+        "hold", "--devices", "5", "--hold-s", "0", "--io-threads", "1"));
     try (Mosquitto broker = new Mosquitto(dir)) {
-      Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-cp", System.getProperty("java.class.path"), SimMain.class.getName(),
-          "hold", "--devices", "5", "--hold-s", "0", "--io-threads", "1", "--mqtt", broker.uri())
-          .redirectErrorStream(true).start();
+      command.addAll(List.of("--mqtt", broker.uri()));
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       List<String> lines = new ArrayList<>();
       // never hang the build: whatever happens, the process is gone after 60 s
       java.util.concurrent.CompletableFuture.delayedExecutor(60, TimeUnit.SECONDS).execute(p::destroyForcibly);
@@ -184,6 +208,8 @@ class SimCliTest {
         while ((line = in.readLine()) != null) {
           lines.add(line);
           if (line.startsWith("READY ")) {
+            assertThat(sigintIgnored(Path.of("/proc", String.valueOf(p.pid()), "status")))
+                .as("the simulator must not run with SIGINT ignored, or Ctrl-C cannot stop it").isFalse();
             assertThat(new ProcessBuilder("kill", "-INT", String.valueOf(p.pid())).start().waitFor()).isZero();
           }
         }

@@ -80,8 +80,9 @@ public record LoadOptions(
     if (devices < 1) {
       throw new IllegalArgumentException("--devices must be >= 1, was " + devices);
     }
-    if (!(ratePerS > 0) || Double.isInfinite(ratePerS)) {
-      throw new IllegalArgumentException("--rate must be a number > 0 (messages per second), was " + ratePerS);
+    if (!(ratePerS >= MIN_RATE_PER_S) || Double.isInfinite(ratePerS)) {
+      throw new IllegalArgumentException("--rate must be a number >= " + MIN_RATE_PER_S
+          + " (messages per second, all devices), was " + ratePerS);
     }
     if (qos < 0 || qos > 2) {
       throw new IllegalArgumentException("--qos must be 0, 1 or 2, was " + qos);
@@ -97,6 +98,10 @@ public record LoadOptions(
     }
     if (keepAliveS < 1 || keepAliveS > 65_535) {
       throw new IllegalArgumentException("--keepalive must be 1..65535 s, was " + keepAliveS);
+    }
+    if (ratePerS * durationS < 1) {
+      throw new IllegalArgumentException("--rate " + ratePerS + " msg/s for --duration " + durationS
+          + " s sends no message: give a rate x duration of at least 1");
     }
     if (warmupS < 0 || warmupS >= durationS) {
       throw new IllegalArgumentException("--warmup must be >= 0 and shorter than --duration");
@@ -124,6 +129,12 @@ public record LoadOptions(
       throw new IllegalArgumentException("--connect-concurrency must be >= 1, was " + connectConcurrency);
     }
   }
+
+  /**
+   * The lowest {@code --rate}, messages per second over all devices: one message every 100 s. A
+   * rate of 1e-9 used to start a run that sent nothing and printed "0 msg/s".
+   */
+  public static final double MIN_RATE_PER_S = 0.01;
 
   /** The largest {@code --payload-bytes}: MQTT's largest packet (remaining length 268,435,455 bytes). */
   public static final int MAX_PAYLOAD_BYTES = 268_435_455;

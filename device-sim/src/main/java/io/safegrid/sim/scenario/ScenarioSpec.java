@@ -36,18 +36,33 @@ public record ScenarioSpec(
    * Checks the clock's two numbers, wherever they come from (file, {@code --speed},
    * {@code --duration-min}).
    *
-   * @throws IllegalArgumentException on a speed-up that is not a finite number > 0, or a duration
-   *     that is not a finite number >= 0 (a negative one used to run without end, as 0 does)
+   * @throws IllegalArgumentException on a speed-up that is not a finite number from {@link
+   *     #MIN_SPEED} to {@link #MAX_SPEED}, or a duration that is not a finite number from 0 to
+   *     {@link #MAX_DURATION_MIN} (a negative one used to run without end, as 0 does; a speed of
+   *     1e-300 or a duration of 1e300 minutes ran "for ever" without saying so)
    */
   public ScenarioSpec {
-    if (!(speed > 0) || Double.isInfinite(speed)) {
-      throw new IllegalArgumentException("speed must be a number > 0 (simulated seconds per real second), was " + speed);
+    if (!(speed >= MIN_SPEED && speed <= MAX_SPEED)) {
+      throw new IllegalArgumentException("speed must be a number from " + MIN_SPEED + " to " + (long) MAX_SPEED
+          + " (simulated seconds per real second), was " + speed);
     }
-    if (!(durationMin >= 0) || Double.isInfinite(durationMin)) {
-      throw new IllegalArgumentException("duration must be a number of simulated minutes >= 0 (0 = until stopped), was "
-          + durationMin);
+    if (!(durationMin >= 0 && durationMin <= MAX_DURATION_MIN)) {
+      throw new IllegalArgumentException("duration must be a number of simulated minutes from 0 to "
+          + (long) MAX_DURATION_MIN + " (0 = until stopped), was " + durationMin);
     }
   }
+
+  /**
+   * The slowest clock: one simulated second per 1,000 real seconds. Slower, a scenario's first
+   * step alone would take longer than anyone watches; a smaller positive number is a typo.
+   */
+  public static final double MIN_SPEED = 0.001;
+
+  /** The fastest clock: 100,000 simulated seconds per real second (a day in under a second). */
+  public static final double MAX_SPEED = 100_000;
+
+  /** The longest run: 1,000,000 simulated minutes (about 694 days); 0 means until stopped. */
+  public static final double MAX_DURATION_MIN = 1_000_000;
 
   /** The actions that break something (the rest play an incident): what {@code --fault} is for. */
   public static final Set<String> FAULTS =
