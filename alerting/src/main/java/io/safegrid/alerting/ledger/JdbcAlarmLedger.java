@@ -274,7 +274,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
           memoryStale.increment();
         }
         try {
-          return attempt(transitions, false, decidedAtNanos);
+          // without memory: another writer may have committed (and this ledger remembered) the
+          // key again since it was forgotten above, and the redo would fail the same way
+          return attempt(transitions, false, false, decidedAtNanos);
         } catch (OutcomeUnknownException unknown) {
           return failedAll(transitions, unknown);
         } catch (RuntimeException again) {
@@ -309,8 +311,15 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    */
   @SuppressWarnings("unchecked")
   private List<TransitionOutcome> attempt(List<AlarmTransition> transitions, boolean savepoints, long decidedAtNanos) {
+    return attempt(transitions, savepoints, !savepoints, decidedAtNanos);
+  }
+
+  /** @param memory whether transitions may be written from {@link KnownAlarms} (one round trip) */
+  @SuppressWarnings("unchecked")
+  private List<TransitionOutcome> attempt(List<AlarmTransition> transitions, boolean savepoints, boolean memory,
+      long decidedAtNanos) {
     try {
-      return inTransaction(new ApplyEach(transitions, savepoints), decidedAtNanos, true, true);
+      return inTransaction(new ApplyEach(transitions, savepoints, memory), decidedAtNanos, true, true);
     } catch (OutcomeUnknownException unknown) {
       transitions.forEach(t -> known.forget(t.deviceId(), t.ruleId()));
       InDoubt d = unknown.doubt;
@@ -480,7 +489,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * 14+. A pid alone could name a backend started later that was handed the same pid (after a
    * wrap of {@code pid_max}, or a server host restart while the doubt lasted), so the backend must
    * also have the {@code backend_start} recorded for the connection ({@link #noteBackendStart};
-   * unknown only when the connection broke in its first transaction of this ledger), and be in a
+   * unknown when this ledger never read from or warmed that connection), and be in a
    * transaction: a backend that is {@code idle} has ended its transaction (committed or not, as
    * the token tells) and is left alone.
    */
@@ -521,7 +530,9 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
 
   /**
    * Records the {@code backend_start} of {@code c}'s backend when not yet known: one round trip
-   * per physical connection, after a commit (its listeners were told) or in the warm-up.
+   * per physical connection, in the warm-up (every pooled connection) or before a read (listener
+   * dispatch, the dashboard); never on the alarm writer's transactions, whose round trips are
+   * counted (LedgerRoundTripTest).
    */
   private void noteBackendStart(Connection c) {
     try {
@@ -590,7 +601,8 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * others after the lock-and-select; after commit every alarm written is remembered with its row
    * fingerprint. With savepoints (the redo after a failure) nothing is taken from or kept in memory.
    */
-  private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints) {
+  private List<TransitionOutcome> applyEach(LedgerTx tx, List<AlarmTransition> transitions, boolean savepoints,
+      boolean memory) {
     List<TransitionOutcome> out = new ArrayList<>(transitions.size());
     Set<String> failedKeys = savepoints ? new java.util.HashSet<>() : Set.of();
     Set<String> touched = new java.util.HashSet<>();
@@ -604,9 +616,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     for (AlarmTransition t : transitions) {
       if (!savepoints) {
         boolean firstOfKey = touched.add(KnownAlarms.key(t.deviceId(), t.ruleId()));
-        Optional<KnownAlarms.Known> memory = firstOfKey ? known.get(t.deviceId(), t.ruleId()) : Optional.empty();
-        Optional<Alarm> a = applyOne(tx, t, memory);
-        if (memory.isPresent()) {
+        Optional<KnownAlarms.Known> remembered =
+            firstOfKey && memory ? known.get(t.deviceId(), t.ruleId()) : Optional.empty();
+        Optional<Alarm> a = applyOne(tx, t, remembered);
+        if (remembered.isPresent()) {
           tx.afterCommit(countMemoryUse);
         }
         a.ifPresent(written -> {
@@ -659,14 +672,21 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     private final List<AlarmTransition> transitions;
     private final boolean savepoints;
 
+    private final boolean memory;
+
     ApplyEach(List<AlarmTransition> transitions, boolean savepoints) {
+      this(transitions, savepoints, !savepoints);
+    }
+
+    ApplyEach(List<AlarmTransition> transitions, boolean savepoints, boolean memory) {
       this.transitions = transitions;
       this.savepoints = savepoints;
+      this.memory = memory;
     }
 
     @Override
     public List<TransitionOutcome> apply(LedgerTx tx) {
-      return applyEach(tx, transitions, savepoints);
+      return applyEach(tx, transitions, savepoints, memory);
     }
   }
 
@@ -1357,9 +1377,6 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
             }
             transitionCounter(e.type()).increment();
           }
-          if (tokened) {
-            noteBackendStart(c); // after the listeners were told; a round trip once per pooled connection
-          }
           return result;
         } catch (RuntimeException | SQLException e) {
           rollback(c);
@@ -1462,6 +1479,7 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     for (int broken = 0; ; broken++) {
       try (Connection c = dataSource.getConnection()) {
         try {
+          noteBackendStart(c); // once per physical connection: off the alarm writer's path
           return work.run(c);
         } catch (SQLException e) {
           if (connectionBroke(e) && broken < DEAD_CONNECTIONS_RETRIED) {

@@ -77,8 +77,11 @@ class DeadPooledConnectionTest {
 
     assertThat(again.state()).isEqualTo(AlarmState.ACTIVE_UNACKED);
     assertThat(types(device)).containsExactly("raised", "cleared", "reopened");
-    assertThat(registry.counter("safegrid.alarms.ledger.dead.connections").count())
-        .as("redone on another connection").isGreaterThanOrEqualTo(1);
+    // met either in its first round trip (redone at once) or, for a transition from memory, in the
+    // committing one (in doubt: resolved as not committed, then redone)
+    assertThat(registry.counter("safegrid.alarms.ledger.dead.connections").count()
+        + registry.counter("safegrid.alarms.ledger.outcome.unknown").count())
+        .as("the dead connection was met and the transition redone").isGreaterThanOrEqualTo(1);
 
     // and with every pooled connection dead: a group of two keys
     terminatePoolBackends();
