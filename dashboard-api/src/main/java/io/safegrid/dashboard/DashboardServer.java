@@ -83,6 +83,12 @@ import org.slf4j.LoggerFactory;
 public final class DashboardServer {
   private static final Logger log = LoggerFactory.getLogger(DashboardServer.class);
 
+  /**
+   * Default idle timeout of an HTTP connection: 60 s without a byte either way (newcomer7 F29: an
+   * unfinished request header held its socket for ever).
+   */
+  public static final java.time.Duration DEFAULT_IDLE_TIMEOUT = java.time.Duration.ofSeconds(60);
+
   /** Default per-client live queue: unwritten events before a slow client is dropped. */
   public static final int DEFAULT_CLIENT_QUEUE = 1024;
 
@@ -208,7 +214,12 @@ public final class DashboardServer {
     try {
       server =
           vertx
-              .createHttpServer(new HttpServerOptions().setHost(b.host).setPort(b.port))
+              .createHttpServer(new HttpServerOptions().setHost(b.host).setPort(b.port)
+                  // a connection that neither sends nor receives for this long is closed: an
+                  // unfinished request header no longer holds a socket (and a file descriptor the
+                  // MQTT listener shares) for ever; /api/live writes a keepalive every 15 s
+                  .setIdleTimeout((int) Math.max(1, b.idleTimeout.toSeconds()))
+                  .setIdleTimeoutUnit(TimeUnit.SECONDS))
               .requestHandler(router)
               .listen()
               .toCompletionStage()
@@ -382,8 +393,24 @@ public final class DashboardServer {
     private LiveFeed liveFeed;
     private int clientQueueCapacity = DEFAULT_CLIENT_QUEUE;
     private boolean bindJvmMetrics = true;
+    private java.time.Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * How long an HTTP connection may stay without a byte either way before it is closed
+     * (default {@link #DEFAULT_IDLE_TIMEOUT}; whole seconds, at least 1 s; longer than the live
+     * stream's 15 s keepalive).
+     *
+     * @throws IllegalArgumentException when under 1 s
+     */
+    public Builder idleTimeout(java.time.Duration timeout) {
+      if (timeout.toSeconds() < 1) {
+        throw new IllegalArgumentException("idle timeout must be at least 1 s: " + timeout);
+      }
+      this.idleTimeout = timeout;
+      return this;
+    }
 
     /** Runs on this Vert.x (not closed by stop); default: its own. */
     public Builder vertx(Vertx vertx) {

@@ -175,6 +175,30 @@ class DashboardApiTest {
     }
   }
 
+  /** Newcomer7 F29: an unfinished request header no longer holds its socket for ever. */
+  @Test
+  void aConnectionThatStopsMidHeaderIsClosedAfterTheIdleTimeout() throws Exception {
+    DashboardServer server = DashboardServer.builder().host("127.0.0.1").port(0).dataSource(db.dataSource())
+        .alarmService(new io.safegrid.alerting.ledger.JdbcAlarmLedger(db.dataSource(), java.time.InstantSource.system(),
+            io.safegrid.alerting.ledger.LedgerConfig.defaults(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry()))
+        .tokens(io.safegrid.dashboard.auth.TokenTable.builder().build())
+        .registry(new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+            io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT))
+        .bindJvmMetrics(false).idleTimeout(Duration.ofSeconds(2)).build().start();
+    try (java.net.Socket s = new java.net.Socket("127.0.0.1", server.port())) {
+      s.getOutputStream().write("GET /api/health HTTP/1.1\r\nHost: x\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      s.setSoTimeout(15_000);
+      long t0 = System.nanoTime();
+      int read = s.getInputStream().read(); // -1 once the server closed it (before: blocked for ever)
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(read).isEqualTo(-1);
+      assertThat(ms).as("closed after the 2 s idle timeout").isBetween(1_000L, 10_000L);
+    } finally {
+      server.stop();
+    }
+  }
+
   /** review6 #13: the 405 list is read from the router, so a route bound later cannot be missing from it. */
   @Test
   void the405ListIsTheRoutersOwnRoutes() {
