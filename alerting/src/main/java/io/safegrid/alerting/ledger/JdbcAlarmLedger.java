@@ -489,22 +489,21 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
    * 14+. A pid alone could name a backend started later that was handed the same pid (after a
    * wrap of {@code pid_max}, or a server host restart while the doubt lasted), so the backend must
    * also have the {@code backend_start} recorded for the connection ({@link #noteBackendStart};
-   * unknown when this ledger never read from or warmed that connection), and be in a
-   * transaction: a backend that is {@code idle} has ended its transaction (committed or not, as
-   * the token tells) and is left alone.
+   * unknown when this ledger never read from or warmed that connection: then the pid alone
+   * decides, as before). Not filtered on {@code state}: a one-round-trip transaction's whole text,
+   * COMMIT included, can sit unread in an {@code idle} backend's socket.
    */
   private static final String TERMINATE_BROKEN = "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity"
       + " WHERE pid = ? AND usename = current_user AND backend_type = 'client backend'"
-      + " AND (CAST(? AS timestamptz) IS NULL OR backend_start = ?) AND state IS DISTINCT FROM 'idle'";
+      + " AND (CAST(? AS timestamptz) IS NULL OR backend_start = ?)";
 
   /**
-   * Ends the broken transaction's backend if it is still there and still in a transaction
-   * ({@link #TERMINATE_BROKEN}), waiting up to 5 s for it to exit.
+   * Ends the broken transaction's backend if it is still there ({@link #TERMINATE_BROKEN}),
+   * waiting up to 5 s for it to exit.
    *
    * @param c another connection of the same database user
    * @param pid the backend's process id
-   * @param backendStart its {@code backend_start}, or null when not known (then the pid and "in a
-   *     transaction" decide)
+   * @param backendStart its {@code backend_start}, or null when not known (then the pid decides)
    * @return false when a backend was found and did not exit within 5 s; true when it exited or
    *     none matched
    * @throws SQLException when the database cannot be asked
