@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Retention of {@code readings} for the Apache-only TimescaleDB build (licence {@code apache}),
  * which has no retention policies: on a schedule, drops the hypertable's chunks that lie wholly
- * before {@code now() - retention} with
- * {@code drop_chunks('readings', older_than => now() - interval)}.
+ * before {@code now() - retention} and were created before it too ({@link #DROP_OLD_CHUNKS}: a
+ * clock-reset device's fresh readings in an old chunk are kept as long as any others).
  *
  * <p>With licence {@code timescale} the retention policy added by
  * {@code io.safegrid.schema.SchemaMigrator} does this inside the database, so each run is skipped.
@@ -105,9 +105,9 @@ public final class RetentionJob implements AutoCloseable {
                 return 0;
             }
             int dropped = 0;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT count(*) FROM drop_chunks('readings', older_than => now() - make_interval(secs => ?))")) {
+            try (PreparedStatement ps = c.prepareStatement(DROP_OLD_CHUNKS)) {
                 ps.setDouble(1, retention.toSeconds());
+                ps.setDouble(2, retention.toSeconds());
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
                     dropped = rs.getInt(1);
@@ -124,6 +124,19 @@ public final class RetentionJob implements AutoCloseable {
             return dropped;
         }
     }
+
+    /**
+     * The chunks of {@code readings} whose time range lies wholly before {@code now() - retention}
+     * AND that were created (their first row arrived) before it, dropped one by one. Why both:
+     * a device whose clock went back (RTC reset to 2000, docs/rules.md "Time and order") writes its
+     * fresh readings into a chunk of the year 2000; by time alone that chunk was dropped at the
+     * next run, minutes after the readings that raised an alarm were acknowledged (newcomer7 F10).
+     * {@code drop_chunks} takes {@code older_than} or {@code created_before}, not both, hence the
+     * intersection of {@code show_chunks} and {@code _timescaledb_functions.drop_chunk}.
+     */
+    static final String DROP_OLD_CHUNKS = "SELECT count(*) FROM (SELECT _timescaledb_functions.drop_chunk(c) FROM ("
+        + "SELECT show_chunks('readings', older_than => now() - make_interval(secs => ?)) c"
+        + " INTERSECT SELECT show_chunks('readings', created_before => now() - make_interval(secs => ?))) old) d";
 
     private void runQuietly() {
         try {

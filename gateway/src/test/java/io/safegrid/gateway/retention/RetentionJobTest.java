@@ -34,6 +34,33 @@ class RetentionJobTest {
                     + " (now() - interval '1 hour', 'gas-005', 'gas_lel', 5)");
         }
         assertThat(chunkCount()).isEqualTo(5);
+        ageChunks("1000 days"); // as if each had been written when its readings happened
+    }
+
+    /** Sets the creation time of every chunk of readings to {@code age} ago. */
+    private static void ageChunks(String age) throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("UPDATE _timescaledb_catalog.chunk SET creation_time = now() - interval '" + age + "'"
+                    + " WHERE hypertable_id = (SELECT id FROM _timescaledb_catalog.hypertable WHERE table_name = 'readings')");
+        }
+    }
+
+    /**
+     * Newcomer7 F10: a device whose clock went back to 2000 writes into a chunk of 2000; its
+     * readings, received a minute ago, were dropped at the next run (by time alone).
+     */
+    @Test
+    void freshReadingsOfADeviceWhoseClockWentBackAreKept() throws Exception {
+        try (Connection c = db.connect(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO readings (time, device_id, metric, value) VALUES"
+                    + " ('2000-01-01T00:00:05Z', 'gas-015', 'gas_lel', 70), ('2000-01-01T00:01:05Z', 'gas-015', 'gas_lel', 72)");
+        }
+        RetentionJob job = new RetentionJob(db.dataSource(), Duration.ofDays(400), new SimpleMeterRegistry());
+        assertThat(job.runOnce()).as("the two old chunks written long ago").isEqualTo(2);
+        assertThat(devices()).contains("gas-015");
+        ageChunks("401 days"); // a year and more later they go like the rest
+        assertThat(job.runOnce()).isEqualTo(1);
+        assertThat(devices()).doesNotContain("gas-015");
     }
 
     @Test
