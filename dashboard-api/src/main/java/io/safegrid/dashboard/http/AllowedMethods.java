@@ -50,8 +50,9 @@ public final class AllowedMethods implements Handler<RoutingContext> {
     for (io.vertx.ext.web.Route r : routes) {
       String path = r.getPath();
       Set<HttpMethod> methods = r.methods();
-      if (path == null || !path.startsWith(prefix) || !r.isExactPath() || r.isRegexPath()
-          || methods == null || methods.isEmpty()) {
+      // a path with :params is matched by a pattern Vert.x makes from it (isRegexPath() is true
+      // then too); a route made from a regex has no path and is skipped
+      if (path == null || !path.startsWith(prefix) || !r.isExactPath() || methods == null || methods.isEmpty()) {
         continue;
       }
       for (HttpMethod m : methods) {
