@@ -192,6 +192,8 @@ for cid, cname in COMMUNITIES:
 w("")
 w("# Response forces (seed: 5 volunteer teams, 236 volunteers; 3 militia emergency rescue teams, 43")
 w("# members) and departments. The gas company and the flood command are not named in the seed.")
+w("# handles: device types whose HAZARD alarms (gas, fire, river level) call the team or department")
+w("# out at once; maintenance alarms (offline, low battery, faults, shield) go to the grid only.")
 w("responders:")
 w("  volunteer_teams:")
 for i, m in enumerate([48, 47, 47, 47, 47], 1):
@@ -203,7 +205,7 @@ for i, m in enumerate([15, 14, 14], 1):
         i, i, m, contact("militia-%d-captain" % i, "Militia captain %d (placeholder)" % i, "captain")))
 w("  departments:")
 DEPTS = [
-    # handles: device types whose alarms notify the department at once (besides the grid)
+    # handles: device types whose hazard alarms notify the department at once (besides the grid)
     ("district-fire-brigade", "District fire brigade (区消防大队)", ["fire_panel"]),
     ("dongnan-police-station", "Dongnan police station (东南派出所)", []),
     ("dongnan-market-supervision", "Dongnan market supervision office (东南市监所)", ["gas_alarm"]),

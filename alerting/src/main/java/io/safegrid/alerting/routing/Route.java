@@ -9,7 +9,8 @@ import java.util.List;
  * @param place human place text of the device ("" when unknown)
  * @param chain grid recipients, lowest level first; escalation climbs it
  * @param startIndex index in {@code chain} where notification starts (decided by severity)
- * @param responders notified at once besides the grid (by kind)
+ * @param responders notified at once besides the grid (by kind; hazard alarms only, empty for a
+ *     maintenance alarm: {@link AlarmClass})
  * @param reportUpward copied at once when the alarm is critical (empty otherwise)
  */
 public record Route(

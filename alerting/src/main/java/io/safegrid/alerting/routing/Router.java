@@ -12,6 +12,10 @@ import java.util.Objects;
  * starting grid level (default: warning at the unit lead household, minor at the building group,
  * major at the compound branch, critical at the community committee); when the device's chain has
  * no recipient at that level, the next level above it that exists is used (or the top).
+ *
+ * <p>Responders (the departments and teams whose {@code handles} include the device type) are
+ * called out only for {@link AlarmClass#HAZARD hazard} alarms: a silent gauge, a low battery or a
+ * faulty or shielded panel goes to the grid alone (newcomer7 F16; {@link AlarmClass}).
  */
 public final class Router {
   /** Starting levels by severity used when the config gives none. */
@@ -37,7 +41,10 @@ public final class Router {
     this.startLevels = m;
   }
 
-  /** The route of an alarm of this device, rule and severity. */
+  /**
+   * The route of an alarm of this device, rule and severity: responders only when the rule is a
+   * hazard's ({@link AlarmClass#ofRule}), report upward only when critical.
+   */
   public Route route(String deviceId, String ruleId, Severity severity) {
     var place = directory.place(deviceId);
     AlarmKind kind = place.map(DevicePlace::kind).orElseGet(() -> kindFromRule(ruleId));
@@ -47,7 +54,7 @@ public final class Router {
         place.map(DevicePlace::place).orElse(""),
         chain,
         startIndex(chain, startLevels.get(severity)),
-        directory.responders(kind),
+        AlarmClass.ofRule(ruleId) == AlarmClass.HAZARD ? directory.responders(kind) : List.of(),
         severity == Severity.CRITICAL ? directory.reportUpward() : List.of());
   }
 
