@@ -6,7 +6,9 @@ import io.safegrid.alerting.ledger.AlarmStoreException;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
 import io.safegrid.alerting.ledger.LedgerHook;
 import io.safegrid.alerting.ledger.LedgerTx;
+import io.safegrid.alerting.outbox.OutboxDispatcher;
 import io.safegrid.alerting.outbox.OutboxWriter;
+import io.safegrid.alerting.routing.AlarmClass;
 import io.safegrid.alerting.routing.RecipientGroup;
 import io.safegrid.alerting.routing.Route;
 import io.safegrid.alerting.routing.Router;
@@ -33,7 +35,14 @@ import java.util.Optional;
  *   <li>Raised, or re-opened after an acknowledgement: notify the grid recipient at the
  *       severity's starting level, the responders of the alarm's kind and, when critical, the
  *       report-upward recipients (向上抄告: sub-district duty leader, district emergency
- *       management bureau); deadline = now + T.
+ *       management bureau); deadline = now + T. A hazard ({@link AlarmClass#HAZARD}) also tells
+ *       every grid level below its starting level (the unit lead household and the building
+ *       group of a leaking flat are the people on the spot: a more dangerous alarm tells at least
+ *       those a milder one tells; newcomer7 F28); a maintenance alarm tells its starting level
+ *       only and calls no responder (newcomer7 F16).
+ *   <li>Severity rises on an acknowledged alarm: the acknowledgement covered the milder alarm
+ *       only; the ledger resets it and this is notified as a new occurrence, as above
+ *       (newcomer7 F14).
  *   <li>Re-opened before anyone acknowledged it: the running escalation goes on (level and
  *       deadline kept, nobody notified again), so a flapping alarm still climbs.
  *   <li>Severity rises: if the new start level is above the current one, jump there and notify it;
@@ -88,7 +97,11 @@ public final class Escalator implements LedgerHook {
       }
       case "repeated", "severity_changed" -> {
         if (before != null && after.severity().compareTo(before.severity()) > 0) {
-          severityRose(tx, before, after);
+          if (before.state() == AlarmState.ACTIVE_ACKED && after.state() == AlarmState.ACTIVE_UNACKED) {
+            start(tx, after); // the acknowledgement was of the milder alarm: a new occurrence (F14)
+          } else {
+            severityRose(tx, before, after);
+          }
         }
       }
       default -> { } // acknowledged / closed: the ledger cleared the deadline; cleared: keep going
@@ -100,6 +113,7 @@ public final class Escalator implements LedgerHook {
     int step = state(tx, a.id()).step + 1;
     Notices n = new Notices(tx, a, route, step);
     RecipientGroup first = route.chain().get(route.startIndex());
+    List<String> below = gridBelow(n, a, route, -1, route.startIndex());
     n.notify(first, "alarm");
     for (RecipientGroup r : route.responders()) {
       n.notify(r, "responder");
@@ -107,12 +121,39 @@ public final class Escalator implements LedgerHook {
     for (RecipientGroup r : route.reportUpward()) {
       n.notify(r, "report_upward");
     }
-    outbox.enqueueAll(tx, a.id(), n.out);
+    enqueue(tx, a, n);
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
-        "notified " + first.name() + (route.reportUpward().isEmpty() ? "" : "; reported upward"),
+        "notified " + first.name() + alsoBelow(below) + (route.reportUpward().isEmpty() ? "" : "; reported upward"),
         details(route, route.startIndex(), step, n.told, deadline));
+  }
+
+  /**
+   * For a hazard, notifies (reason {@code alarm}) the grid levels of the chain above index {@code
+   * after} and below {@code start}, lowest first: the unit lead household, the building group and
+   * the compound branch a milder alarm of the same device would have told (Dongnan 2022 work
+   * report: the five-level grid down to the unit lead household, about 10 households a cell, is
+   * the emergency network's base; newcomer7 F28). Nothing for a maintenance alarm: it starts at
+   * its own level.
+   *
+   * @return the names told, lowest first
+   */
+  private static List<String> gridBelow(Notices n, Alarm a, Route route, int after, int start) {
+    if (AlarmClass.ofRule(a.ruleId()) != AlarmClass.HAZARD) {
+      return List.of();
+    }
+    List<String> names = new ArrayList<>();
+    for (int i = after + 1; i < start; i++) {
+      RecipientGroup g = route.chain().get(i);
+      n.notify(g, "alarm");
+      names.add(g.name());
+    }
+    return names;
+  }
+
+  private static String alsoBelow(List<String> below) {
+    return below.isEmpty() ? "" : " and below it " + String.join(", ", below);
   }
 
   /**
@@ -150,7 +191,9 @@ public final class Escalator implements LedgerHook {
     int step = s.step + 1;
     int level = jump ? route.startIndex() : s.level;
     Notices n = new Notices(tx, after, route, step);
+    List<String> below = List.of();
     if (jump) {
+      below = gridBelow(n, after, route, s.level, level); // the levels between the old and the new start
       n.notify(route.chain().get(level), "alarm");
     }
     if (reportUp) {
@@ -158,11 +201,27 @@ public final class Escalator implements LedgerHook {
         n.notify(r, "report_upward");
       }
     }
-    outbox.enqueueAll(tx, after.id(), n.out);
+    enqueue(tx, after, n);
     Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
     save(tx, after.id(), level, step, deadline);
     tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
-        "severity rose to " + after.severity().wireName(), details(route, level, step, n.told, deadline));
+        "severity rose to " + after.severity().wireName() + alsoBelow(below), details(route, level, step, n.told, deadline));
+  }
+
+  /**
+   * Writes the step's notifications. A hazard's are due at once; a maintenance alarm's (device
+   * offline, low battery, faults: {@link AlarmClass#MAINTENANCE}) wait for the recipient's next
+   * digest slot ({@link OutboxDispatcher#digestSlot}), where the dispatcher sends everything due
+   * for one recipient and channel as one digest: a neighbourhood's power cut is one incident, not
+   * 126 pages to the duty officer (newcomer7 F11). The ledger, the live feed and the escalation
+   * deadlines are not delayed, only the messages.
+   */
+  private void enqueue(LedgerTx tx, Alarm a, Notices n) {
+    if (AlarmClass.ofRule(a.ruleId()) == AlarmClass.MAINTENANCE) {
+      outbox.enqueueAll(tx, a.id(), n.out, OutboxDispatcher.digestSlot(tx.now()));
+    } else {
+      outbox.enqueueAll(tx, a.id(), n.out);
+    }
   }
 
   /**
@@ -203,7 +262,7 @@ public final class Escalator implements LedgerHook {
     RecipientGroup r = route.chain().get(level);
     Notices n = new Notices(tx, a, route, step);
     n.notify(r, up ? "escalation" : "renotify");
-    outbox.enqueueAll(tx, a.id(), n.out);
+    enqueue(tx, a, n);
     Instant deadline = s.deadline.plus(config.timeout(a.severity()));
     if (!deadline.isAfter(tx.now())) {
       deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps

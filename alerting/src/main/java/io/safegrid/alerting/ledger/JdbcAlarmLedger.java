@@ -1041,8 +1041,14 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       update(tx, same);
       return same;
     }
-    Alarm after = with(open, t.severity(), open.state(), repeat ? open.count() + 1 : open.count(), t, tx.now(),
-        open.acknowledgedBy(), open.acknowledgedAt(), open.clearedAt(), open.closedAt(), open.closeNote());
+    // an acknowledgement covers the severity acknowledged: a rise above it (30 -> 85 %LEL) needs a
+    // new one, so the page sounds and escalation runs again (newcomer7 F14; docs/alerting.md)
+    boolean ackLapses = open.state() == AlarmState.ACTIVE_ACKED && t.severity().compareTo(open.severity()) > 0;
+    Alarm after = ackLapses
+        ? with(open, t.severity(), AlarmState.ACTIVE_UNACKED, repeat ? open.count() + 1 : open.count(), t, tx.now(),
+            null, null, open.clearedAt(), open.closedAt(), open.closeNote())
+        : with(open, t.severity(), open.state(), repeat ? open.count() + 1 : open.count(), t, tx.now(),
+            open.acknowledgedBy(), open.acknowledgedAt(), open.clearedAt(), open.closedAt(), open.closeNote());
     update(tx, after);
     String type = repeat ? "repeated" : "severity_changed";
     tx.record(type, open.state(), after, RULES_ACTOR, t.message(), details(t, open.severity()));

@@ -4,6 +4,9 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.alerting.ledger.Json;
+import io.safegrid.alerting.routing.AlarmClass;
+import java.time.Duration;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.Severity;
 import java.sql.Connection;
@@ -38,6 +41,15 @@ import org.slf4j.LoggerFactory;
  * in the ledger: device {@value #GATEWAY_DEVICE}, rule {@code channel-dead:<channel>}, severity
  * major; the next successful delivery on that channel clears it.
  *
+ * <p><b>Maintenance digests</b> (newcomer7 F11). Escalation writes a maintenance alarm's
+ * notifications ({@link AlarmClass#MAINTENANCE}: device offline, low battery, faults) due at the
+ * next {@link #DIGEST_WINDOW} boundary ({@link #digestSlot}), so they gather; when a round claims
+ * two or more maintenance messages for one recipient and channel, they go out as ONE message
+ * (reason {@code digest}, the messages' payloads in {@code notifications}, idempotency key {@code
+ * digest-<first key>-n<count>}) and are all marked delivered together (or all retried). A
+ * neighbourhood's power cut sent the duty officer 128 device-offline pages in 10 minutes; now one
+ * per window and round. Hazard notifications are never delayed nor grouped.
+ *
  * <p>Metrics: {@code safegrid.outbox.pending} (gauge: not delivered, not dead), {@code
  * safegrid.outbox.delivered} and {@code safegrid.outbox.failures} (counters, tag {@code channel}),
  * {@code safegrid.outbox.dead} (counter, tag {@code channel}).
@@ -48,6 +60,21 @@ public final class OutboxDispatcher implements AutoCloseable {
   public static final String GATEWAY_DEVICE = "safegrid-gateway";
   /** Rule id prefix of a dead channel's alarm. */
   public static final String CHANNEL_DEAD_RULE = "channel-dead:";
+
+  /** Maintenance notifications gather for up to this long, then go out as one digest per recipient. */
+  public static final Duration DIGEST_WINDOW = Duration.ofMinutes(5);
+
+  /**
+   * The digest slot a maintenance notification written at {@code now} is due at: the next
+   * multiple of {@link #DIGEST_WINDOW} since the epoch ({@code now} itself when on one), so every
+   * maintenance message of a window falls due together and at most {@code DIGEST_WINDOW} later.
+   */
+  public static Instant digestSlot(Instant now) {
+    long w = DIGEST_WINDOW.toMillis();
+    long ms = now.toEpochMilli();
+    long slot = Math.floorDiv(ms + w - 1, w) * w;
+    return slot <= ms ? now : Instant.ofEpochMilli(slot);
+  }
 
   private final DataSource dataSource;
   private final InstantSource clock;
@@ -148,9 +175,18 @@ public final class OutboxDispatcher implements AutoCloseable {
    */
   public int runOnce() {
     Instant claimedAt = clock.instant();
-    List<OutboxMessage> batch = claim(claimedAt);
+    Set<Long> maintenance = new java.util.HashSet<>();
+    List<OutboxMessage> batch = claim(claimedAt, maintenance);
+    Map<String, List<OutboxMessage>> digests = digests(batch, maintenance);
     Map<String, Instant> failedChannels = new java.util.HashMap<>();
     for (OutboxMessage m : batch) {
+      List<OutboxMessage> digest = digests.get(m.channel() + "\u0000" + m.recipient());
+      if (digest != null && maintenance.contains(m.id())) {
+        if (digest.get(0) == m) {
+          sendDigest(digest, failedChannels, claimedAt);
+        }
+        continue; // sent (or retried) with its digest
+      }
       if (!running && thread != null) {
         release(m, claimedAt); // closing: give it back untried
         continue;
@@ -177,6 +213,71 @@ public final class OutboxDispatcher implements AutoCloseable {
     return batch.size();
   }
 
+  /** Maintenance messages of one channel and recipient, two or more, by channel + NUL + recipient. */
+  private static Map<String, List<OutboxMessage>> digests(List<OutboxMessage> batch, Set<Long> maintenance) {
+    Map<String, List<OutboxMessage>> groups = new LinkedHashMap<>();
+    for (OutboxMessage m : batch) {
+      if (maintenance.contains(m.id())) {
+        groups.computeIfAbsent(m.channel() + "\u0000" + m.recipient(), k -> new ArrayList<>()).add(m);
+      }
+    }
+    groups.values().removeIf(g -> g.size() < 2);
+    return groups;
+  }
+
+  /** Sends one digest for {@code group} (same channel and recipient, id order); all delivered or all retried. */
+  private void sendDigest(List<OutboxMessage> group, Map<String, Instant> failedChannels, Instant claimedAt) {
+    OutboxMessage first = group.get(0);
+    Instant retryAt = failedChannels.get(first.channel());
+    if (retryAt != null || (!running && thread != null)) {
+      for (OutboxMessage m : group) {
+        release(m, retryAt != null ? retryAt : claimedAt);
+      }
+      return;
+    }
+    OutboxMessage digest = new OutboxMessage(first.id(), "digest-" + first.idempotencyKey() + "-n" + group.size(),
+        first.channel(), first.recipient(), digestPayload(group, claimedAt), first.attempts());
+    try {
+      channels.get(first.channel()).send(digest);
+      for (OutboxMessage m : group) {
+        delivered(m);
+      }
+      counter("safegrid.outbox.digests", first.channel()).increment();
+    } catch (DeliveryException | RuntimeException e) {
+      Instant next = null;
+      for (OutboxMessage m : group) {
+        Instant n = failed(m, e, claimedAt);
+        next = next == null ? n : next;
+      }
+      failedChannels.put(first.channel(), next);
+    }
+  }
+
+  /**
+   * The digest's JSON: {@code idempotencyKey}, {@code reason} "digest", {@code count}, {@code at},
+   * {@code recipient}, {@code recipientName}, {@code channel} and {@code notifications} (each
+   * message's own payload, in id order).
+   */
+  private static String digestPayload(List<OutboxMessage> group, Instant at) {
+    OutboxMessage first = group.get(0);
+    List<Object> each = new ArrayList<>(group.size());
+    for (OutboxMessage m : group) {
+      each.add(Json.readMap(m.payload()));
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> head = (Map<String, Object>) each.get(0);
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("idempotencyKey", "digest-" + first.idempotencyKey() + "-n" + group.size());
+    p.put("reason", "digest");
+    p.put("count", group.size());
+    p.put("at", at.toString());
+    p.put("recipient", first.recipient());
+    p.put("recipientName", head.get("recipientName"));
+    p.put("channel", first.channel());
+    p.put("notifications", each);
+    return Json.write(p);
+  }
+
   /** Gives a claimed message back untried: the claim's attempt is not counted. */
   private void release(OutboxMessage m, Instant dueAt) {
     try (Connection c = dataSource.getConnection();
@@ -190,7 +291,7 @@ public final class OutboxDispatcher implements AutoCloseable {
     }
   }
 
-  private List<OutboxMessage> claim(Instant now) {
+  private List<OutboxMessage> claim(Instant now, Set<Long> maintenance) {
     if (channels.isEmpty()) {
       return List.of();
     }
@@ -199,7 +300,7 @@ public final class OutboxDispatcher implements AutoCloseable {
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN ("
                 + " SELECT id FROM outbox WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= ?"
                 + " AND channel = ANY(?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
-                + " RETURNING id, idempotency_key, channel, recipient, payload::text, attempts")) {
+                + " RETURNING id, idempotency_key, channel, recipient, payload::text, attempts, payload->>'ruleId'")) {
       ps.setObject(1, now.plus(config.lease()).atOffset(ZoneOffset.UTC));
       ps.setObject(2, now.atOffset(ZoneOffset.UTC));
       ps.setArray(3, c.createArrayOf("text", channels.keySet().toArray()));
@@ -209,6 +310,9 @@ public final class OutboxDispatcher implements AutoCloseable {
         while (rs.next()) {
           out.add(new OutboxMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
               rs.getString(5), rs.getInt(6)));
+          if (AlarmClass.ofRule(rs.getString(7)) == AlarmClass.MAINTENANCE) {
+            maintenance.add(rs.getLong(1));
+          }
         }
       }
       out.sort((a, b) -> Long.compare(a.id(), b.id()));

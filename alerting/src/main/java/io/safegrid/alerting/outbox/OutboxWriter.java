@@ -52,14 +52,26 @@ public final class OutboxWriter {
    * @return the idempotency keys of the rows (written now or before), in order
    */
   public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications) {
+    return enqueueAll(tx, alarmId, notifications, tx.now());
+  }
+
+  /**
+   * {@link #enqueueAll(LedgerTx, long, List)} with the first attempt due at {@code dueAt} instead
+   * of the transaction's service time (a maintenance notification waits for its recipient's next
+   * digest slot: {@link OutboxDispatcher#digestSlot}).
+   *
+   * @param dueAt first attempt, not before the transaction's service time
+   */
+  public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications, java.time.Instant dueAt) {
     List<String> keys = new ArrayList<>();
     java.time.OffsetDateTime now = tx.now().atOffset(ZoneOffset.UTC);
+    java.time.OffsetDateTime due = dueAt.isAfter(tx.now()) ? dueAt.atOffset(ZoneOffset.UTC) : now;
     for (Notification n : notifications) {
       RecipientGroup recipient = n.recipient();
       String body = body(n); // the payload's entries as JSON, the same for each channel of n
       for (String channel : channels.channelsFor(recipient)) {
         String key = n.key() + "." + channel.replace(':', '-');
-        tx.defer(INSERT, key, alarmId, channel, recipient.id(), rowJson(key, n, channel, body), now, now);
+        tx.defer(INSERT, key, alarmId, channel, recipient.id(), rowJson(key, n, channel, body), now, due);
         keys.add(key);
       }
     }

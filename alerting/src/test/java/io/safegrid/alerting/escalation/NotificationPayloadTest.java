@@ -76,6 +76,7 @@ class NotificationPayloadTest {
     lastRow = maxRow();
     Alarm critical = raise("gas-003", Severity.CRITICAL, MESSAGE);
     assertRows(critical, 1, List.of(
+        new Told(TestGrid.UNIT, "alarm"), new Told(TestGrid.BUILDING, "alarm"), new Told(TestGrid.COMPOUND, "alarm"),
         new Told(TestGrid.COMMUNITY, "alarm"), new Told(TestGrid.GAS_CO, "responder"),
         new Told(TestGrid.MARKET, "responder"), new Told(TestGrid.LEADER, "report_upward"),
         new Told(TestGrid.BUREAU, "report_upward")));
@@ -83,7 +84,8 @@ class NotificationPayloadTest {
 
     clock.advance(Duration.ofMillis(1_500).plusNanos(1_000)); // .6 s + 1 us: six fraction digits
     Alarm major = raise("gas-004", Severity.MAJOR, "gas 41.0 %LEL");
-    assertRows(major, 1, List.of(new Told(TestGrid.COMPOUND, "alarm"), new Told(TestGrid.GAS_CO, "responder"),
+    assertRows(major, 1, List.of(new Told(TestGrid.UNIT, "alarm"), new Told(TestGrid.BUILDING, "alarm"),
+        new Told(TestGrid.COMPOUND, "alarm"), new Told(TestGrid.GAS_CO, "responder"),
         new Told(TestGrid.MARKET, "responder")));
     assertNoOtherRows();
 
@@ -114,6 +116,7 @@ class NotificationPayloadTest {
     Alarm again = raise("gas-003", Severity.CRITICAL, MESSAGE + " again");
     assertThat(again.count()).isEqualTo(2);
     assertRows(again, 4, List.of(
+        new Told(TestGrid.UNIT, "alarm"), new Told(TestGrid.BUILDING, "alarm"), new Told(TestGrid.COMPOUND, "alarm"),
         new Told(TestGrid.COMMUNITY, "alarm"), new Told(TestGrid.GAS_CO, "responder"),
         new Told(TestGrid.MARKET, "responder"), new Told(TestGrid.LEADER, "report_upward"),
         new Told(TestGrid.BUREAU, "report_upward")));

@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * Maintenance alarms (a silent gauge, a low battery, a faulty, shielded or mains-fault panel, a
  * gas detector fault) go to the grid alone; hazards (gas, fire, flood) still call their responders
- * out at once (newcomer7 F16, {@link AlarmClass}). Checked on the outbox rows the ledger commits
+ * out at once (newcomer7 F16, {@link AlarmClass}); a hazard tells the grid below its starting level
+ * too (F28); an acknowledged alarm that rises is a new occurrence (F14). Checked on the outbox rows the ledger commits
  * with each alarm on the real TimescaleDB (no channel runs: the rows stay to be read).
  */
 class AlarmClassRoutingTest {
@@ -102,6 +103,67 @@ class AlarmClassRoutingTest {
     assertThat(told(offline)).containsExactly(TestGrid.COMMUNITY.id(), TestGrid.DUTY.id(), TestGrid.DUTY.id());
   }
 
+  /**
+   * newcomer7 F28: a major or critical leak used to start at the compound branch / community and
+   * skip the unit lead household and the building group of the leaking flat, who heard only of
+   * warnings. A more dangerous hazard tells at least those a milder one tells.
+   */
+  @Test
+  void aMajorOrCriticalLeakTellsTheUnitLeadHouseholdAndTheBuildingGroupToo() throws Exception {
+    Alarm warning = raise("gas-001", "river-rise-rate", Severity.WARNING, "a warning-level hazard");
+    assertThat(grid(warning)).containsExactly(TestGrid.UNIT.id());
+    Alarm major = raise("gas-002", "gas-lel-threshold", Severity.MAJOR, "gas 30.0 %LEL");
+    assertThat(grid(major)).containsExactly(TestGrid.UNIT.id(), TestGrid.BUILDING.id(), TestGrid.COMPOUND.id());
+    Alarm critical = raise("gas-003", "gas-lel-threshold", Severity.CRITICAL, "gas 60.0 %LEL");
+    assertThat(grid(critical)).containsExactly(
+        TestGrid.UNIT.id(), TestGrid.BUILDING.id(), TestGrid.COMPOUND.id(), TestGrid.COMMUNITY.id());
+    assertThat(alerting.alarms().history(critical.id())).filteredOn(e -> e.type().equals("notified"))
+        .singleElement().satisfies(e -> assertThat(e.note()).contains(TestGrid.UNIT.name()).contains(TestGrid.BUILDING.name()));
+
+    // a rise tells the levels between the old start and the new one, nobody twice
+    Alarm rising = raise("gas-004", "gas-lel-threshold", Severity.WARNING, "gas 20.0 %LEL");
+    change("gas-004", "gas-lel-threshold", Severity.CRITICAL, "gas 70.0 %LEL");
+    assertThat(grid(rising)).containsExactly(
+        TestGrid.UNIT.id(), TestGrid.BUILDING.id(), TestGrid.COMPOUND.id(), TestGrid.COMMUNITY.id());
+
+    // maintenance alarms keep their own starting level: a minor fault does not wake the unit lead household
+    Alarm fault = raise("fire-nmxc-1", "fire-panel-fault", Severity.MAJOR, "loop 2 open circuit");
+    assertThat(grid(fault)).containsExactly(TestGrid.COMPOUND.id());
+  }
+
+  /**
+   * newcomer7 F14: an officer who acknowledged a 30 %LEL leak has not acknowledged 85 %LEL. The
+   * rise lapses the acknowledgement (active_unacked, so the duty page sounds) and is notified as a
+   * new occurrence, and escalation runs again; a fall or a repeat keeps it.
+   */
+  @Test
+  void anAcknowledgedLeakRisingToCriticalIsUnacknowledgedAgainNotifiedAndEscalated() throws Exception {
+    Alarm major = raise("gas-001", "gas-lel-threshold", Severity.MAJOR, "gas 30.0 %LEL");
+    alerting.alarms().acknowledge(major.id(), "officer-li", "someone is going");
+    int before = told(major).size();
+    Alarm same = change("gas-001", "gas-lel-threshold", Severity.MAJOR, "gas 35.0 %LEL");
+    assertThat(same.state().wireName()).isEqualTo("active_acked");
+
+    Alarm critical = change("gas-001", "gas-lel-threshold", Severity.CRITICAL, "gas 85.0 %LEL");
+    assertThat(critical.state().wireName()).isEqualTo("active_unacked");
+    assertThat(critical.acknowledgedBy()).isNull();
+    assertThat(alerting.alarms().find(major.id()).orElseThrow().state().wireName()).isEqualTo("active_unacked");
+    assertThat(told(major).subList(before, told(major).size())).containsExactlyInAnyOrder(
+        TestGrid.UNIT.id(), TestGrid.BUILDING.id(), TestGrid.COMPOUND.id(), TestGrid.COMMUNITY.id(),
+        TestGrid.GAS_CO.id(), TestGrid.MARKET.id(), TestGrid.LEADER.id(), TestGrid.BUREAU.id());
+
+    int notified = told(major).size();
+    clock.advance(Duration.ofSeconds(61)); // critical: 1 min unacknowledged
+    assertThat(alerting.escalator().runDue()).isEqualTo(1);
+    assertThat(told(major).subList(notified, told(major).size())).containsExactly(TestGrid.DUTY.id());
+
+    alerting.alarms().acknowledge(major.id(), "officer-li", "crew on site");
+    Alarm lower = change("gas-001", "gas-lel-threshold", Severity.MAJOR, "gas 40.0 %LEL");
+    assertThat(lower.state().wireName()).as("a fall keeps the acknowledgement").isEqualTo("active_acked");
+    clock.advance(Duration.ofMinutes(5));
+    assertThat(alerting.escalator().runDue()).isZero();
+  }
+
   @Test
   void unknownRulesAreHazardsAndTheMaintenanceRulesAreThoseOfDocsRules() {
     assertThat(AlarmClass.ofRule("gas-combo-building")).isEqualTo(AlarmClass.HAZARD);
@@ -117,6 +179,20 @@ class AlarmClassRoutingTest {
     clock.advance(Duration.ofSeconds(1));
     return alerting.alarms().apply(new AlarmTransition(device, rule, AlarmTransition.Kind.RAISE, s,
         clock.millis(), message, Map.of())).orElseThrow();
+  }
+
+  private Alarm change(String device, String rule, Severity s, String message) {
+    clock.advance(Duration.ofSeconds(1));
+    return alerting.alarms().apply(new AlarmTransition(device, rule, AlarmTransition.Kind.SEVERITY_CHANGE, s,
+        clock.millis(), message, Map.of())).orElseThrow();
+  }
+
+  /** The grid recipients (not responders, not report upward) the alarm's rows went to, in order. */
+  private static List<String> grid(Alarm a) throws Exception {
+    List<String> out = new ArrayList<>(told(a));
+    out.removeAll(ids(RESCUE));
+    out.removeAll(List.of(TestGrid.LEADER.id(), TestGrid.BUREAU.id()));
+    return out;
   }
 
   private static List<String> ids(List<RecipientGroup> groups) {
