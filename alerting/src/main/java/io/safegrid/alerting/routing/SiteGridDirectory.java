@@ -26,7 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       dongnan-duty-officer}).
  *   <li>Responders: the departments whose {@code handles} include the device type (gas company,
  *       market supervision, fire brigade, flood command, ...), without the report-upward
- *       departments; for water alarms also every militia emergency rescue team.
+ *       departments; for water alarms also every militia emergency rescue team. {@link Router}
+ *       calls them for hazard alarms only ({@link AlarmClass}).
  *   <li>Report upward (critical alarms): the sub-district duty leader (second contact of the
  *       sub-district node) and the report-upward departments (default: {@code
  *       district-emergency-management}, the district emergency management bureau).
