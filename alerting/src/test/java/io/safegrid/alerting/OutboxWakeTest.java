@@ -71,8 +71,8 @@ class OutboxWakeTest {
   @Test
   void transitionsThatNotifyNobodyLeaveTheOutboxAsleepAndANotificationWakesIt() throws Exception {
     alerting.start();
-    Alarm a = raise(Severity.MAJOR); // compound, gas company, market supervision
-    await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 3);
+    Alarm a = raise(Severity.MAJOR); // unit, building, compound, gas company, market supervision
+    await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 5);
     Thread.sleep(300); // the woken round and its follow-up are over
     int rounds = outboxConnections.get();
 
@@ -83,12 +83,12 @@ class OutboxWakeTest {
     }
     Thread.sleep(500);
     assertThat(outboxConnections.get()).as("delivery rounds after 20 transitions that notified nobody").isEqualTo(rounds);
-    assertThat(sent).hasSize(3);
+    assertThat(sent).hasSize(5);
 
     raise(Severity.CRITICAL); // severity rose to critical: the community and the report-upward recipients
-    await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 6);
+    await().atMost(Duration.ofSeconds(10)).until(() -> sent.size() == 8);
     assertThat(outboxConnections.get()).isGreaterThan(rounds);
-    assertThat(sent.subList(3, 6)).extracting(OutboxMessage::recipient)
+    assertThat(sent.subList(5, 8)).extracting(OutboxMessage::recipient)
         .containsExactlyInAnyOrder("nanmen-community", "dongnan-duty-leader", "district-emergency-bureau");
   }
 

@@ -249,7 +249,7 @@ class EscalationOverMqttTest {
     assertThat(sub.next(QUIET)).isNull();
 
     List<Received> mine = sub.all().stream().filter(r -> r.json().path("alarmId").asLong() == a.id()).toList();
-    assertThat(mine).hasSize(6);
+    assertThat(mine).hasSize(8); // unit, building, compound, 2 responders; community; duty officer x2
     assertThat(mine).extracting(Received::key).doesNotHaveDuplicates();
     Set<String> outboxKeys = new HashSet<>();
     try (Connection c = db.connect(); Statement st = c.createStatement();
