@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Makes the HikariCP pool the alarm ledger runs on, with a longer alive-bypass window than
+ * Makes a HikariCP pool for the alarm ledger with a longer alive-bypass window than
  * HikariCP's 500 ms.
  *
  * <p>Why: HikariCP checks a connection that has been idle for longer than its alive-bypass window
@@ -32,8 +32,11 @@ public final class LedgerPool {
   public static final String ALIVE_BYPASS_PROPERTY = "com.zaxxer.hikari.aliveBypassWindowMs";
 
   /**
-   * The window the gateway's pool uses: 5 minutes, longer than a quiet site's time between alarms
-   * and shorter than HikariCP's default {@code idleTimeout} (10 min) and {@code maxLifetime} (30 min).
+   * A window for a quiet site: 5 minutes, longer than a quiet site's time between alarms and
+   * shorter than HikariCP's default {@code idleTimeout} (10 min) and {@code maxLifetime} (30 min).
+   * The gateway does not use it yet: its pool has no socket timeout, so an unchecked connection
+   * after a silent network cut would hang the alarm writer (review7 R9; docs/alerting.md "A dead
+   * pooled connection").
    */
   public static final Duration ALIVE_BYPASS_WINDOW = Duration.ofMinutes(5);
 

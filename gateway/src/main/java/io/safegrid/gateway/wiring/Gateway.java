@@ -11,7 +11,6 @@ import io.safegrid.alerting.channel.mqtt.MqttChannelConfig;
 import io.safegrid.alerting.channel.webhook.WebhookConfig;
 import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
-import io.safegrid.alerting.ledger.LedgerPool;
 import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
 import io.safegrid.dashboard.auth.TokenTable;
@@ -376,8 +375,11 @@ public final class Gateway implements AutoCloseable {
     hc.setConnectionTimeout(5_000);
     hc.setInitializationFailTimeout(5_000);
     try {
-      // the alarm ledger's pool: no validation round trip before a quiet site's alarm (LedgerPool)
-      return LedgerPool.open(hc, LedgerPool.ALIVE_BYPASS_WINDOW);
+      // HikariCP's own alive-bypass window (500 ms), not LedgerPool's 5 minutes: the pool has no
+      // socket timeout, so a connection handed out unchecked after a silent network cut would hang
+      // the alarm writer until TCP gives up (review7 R9); the check costs a quiet site's alarm one
+      // round trip (docs/alerting.md "A dead pooled connection")
+      return new HikariDataSource(hc);
     } catch (RuntimeException e) {
       throw new GatewayStartException(
           "cannot reach the database at " + gc.database().maskedUrl() + " as " + gc.database().effectiveUser()
