@@ -132,21 +132,10 @@ public final class EventRule {
     if (a == null) {
       return false;
     }
-    Map<String, Object> ev = new LinkedHashMap<>();
-    ev.put("event", e.event());
-    ev.put("event_time_ms", e.timeMillis());
-    if (e.zone() != null) {
-      ev.put("zone", e.zone());
-    }
-    if (e.point() != null) {
-      ev.put("point", e.point());
-    }
-    if (e.text() != null) {
-      ev.put("text", e.text());
-    }
+    Map<String, Object> ev = evidence(e);
     ev.put("device_clock", "ahead");
     ev.put("received_ms", nowMillis);
-    String where = e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
+    String where = place(e);
     String text = e.text() == null ? "" : (" (" + e.text() + ")");
     String message = a.label() + where + text + ": device clock wrong (sent "
         + java.time.Instant.ofEpochMilli(e.timeMillis()) + "), judged on arrival";
@@ -186,19 +175,8 @@ public final class EventRule {
     if (a == null) {
       return false;
     }
-    Map<String, Object> ev = new LinkedHashMap<>();
-    ev.put("event", e.event());
-    ev.put("event_time_ms", e.timeMillis());
-    if (e.zone() != null) {
-      ev.put("zone", e.zone());
-    }
-    if (e.point() != null) {
-      ev.put("point", e.point());
-    }
-    if (e.text() != null) {
-      ev.put("text", e.text());
-    }
-    String where = e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
+    Map<String, Object> ev = evidence(e);
+    String where = place(e);
     String text = e.text() == null ? "" : (" (" + e.text() + ")");
     for (String r : a.clearRuleIds()) {
       latches.clearLate(r, e.timeMillis(), nowMillis, a.label() + where + text, ev, ctx);
@@ -224,5 +202,27 @@ public final class EventRule {
       }
     }
     return true;
+  }
+
+  /** The event's own evidence, in this order: event, event_time_ms, then zone, point, text when present. */
+  private static Map<String, Object> evidence(DeviceEvent e) {
+    Map<String, Object> ev = new LinkedHashMap<>();
+    ev.put("event", e.event());
+    ev.put("event_time_ms", e.timeMillis());
+    if (e.zone() != null) {
+      ev.put("zone", e.zone());
+    }
+    if (e.point() != null) {
+      ev.put("point", e.point());
+    }
+    if (e.text() != null) {
+      ev.put("text", e.text());
+    }
+    return ev;
+  }
+
+  /** " zone Z point P" (or " zone Z", or "") for the alarm message. */
+  private static String place(DeviceEvent e) {
+    return e.zone() == null ? "" : (" zone " + e.zone() + (e.point() == null ? "" : " point " + e.point()));
   }
 }
