@@ -21,8 +21,10 @@ import java.util.Objects;
  * MINOR; {@code backup_fault} {@code fire-panel-backup-fault} MINOR; {@code reset} clears fire, fault,
  * supervisory and shield; {@code fault_cleared} clears the fault; {@code mains_restored} and
  * {@code backup_restored} clear the power faults. The fault and power-fault raises wait {@code
- * fault_debounce_s} for a clear (a transient fault wakes nobody); a fire is never delayed.
- * Unknown events do nothing (they are kept as history by the gateway).
+ * fault_debounce_s} for a clear (a transient fault wakes nobody); a fire is never delayed. A raise
+ * of an alarm already open from an event in a zone it has not reported (a fire spreading to
+ * another zone) repeats it ({@link Latches#spread}). Unknown events do nothing (they are kept as
+ * history by the gateway).
  */
 public final class EventRule {
 
@@ -142,7 +144,9 @@ public final class EventRule {
     for (String r : a.clearRuleIds()) {
       latches.clearAhead(r, e.timeMillis(), nowMillis, message, ev, ctx);
     }
-    if (a.raiseRuleId() != null) {
+    if (a.raiseRuleId() != null && (e.zone() == null
+        || !latches.spread(a.raiseRuleId(), a.severity(), e.zone(), e.timeMillis(), nowMillis,
+            true, message, ev, ctx))) {
       latches.raiseAhead(a.raiseRuleId(), a.severity(), e.timeMillis(), nowMillis,
           a.debounceMillis(), message, ev, ctx);
     }
@@ -159,6 +163,10 @@ public final class EventRule {
    *       more than the clock tolerance behind the gateway clock: the device's clock may have gone
    *       back, e.g. a panel reset to 2000 after a power cut, and a fire must not be lost), with
    *       {@code late: true} and {@code received_ms} in the evidence.
+   *   <li>A raise of an open alarm naming a zone it has not reported (a fire spreading to another
+   *       zone of the panel) is a repeat ({@link Latches#spread}): count + 1 in the ledger, a
+   *       live event, the new zone and every zone in the evidence. The same zone again changes
+   *       nothing.
    *   <li>A clear goes by the event's own time (a late clear never undoes a newer raise), except
    *       for an alarm opened by such a late raise: a clear whose device time is not older than
    *       that raise's device time clears it (the panel's own reset after its fire), at {@code
@@ -184,6 +192,11 @@ public final class EventRule {
     if (a.raiseRuleId() != null) {
       long at = e.timeMillis();
       String message = a.label() + where + text;
+      boolean suspect = lateRaiseAtMillis != Long.MIN_VALUE;
+      if (e.zone() != null && latches.spread(a.raiseRuleId(), a.severity(), e.zone(),
+          e.timeMillis(), suspect ? lateRaiseAtMillis : at, suspect, message, ev, ctx)) {
+        return true; // the open alarm's fire has spread to another zone: a repeat
+      }
       Latch l = latches.get(a.raiseRuleId());
       boolean late = lateRaiseAtMillis != Long.MIN_VALUE && at < l.changedAtMillis
           && !(l.open && l.severity == a.severity());

@@ -25,6 +25,18 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
    * an in-order one: such an event older than it is history.
    */
   long aheadEventMillis = Long.MIN_VALUE;
+  /**
+   * The zones (as the panel numbers them) the open alarm has reported, in the order first seen,
+   * at most {@link Latches#MAX_ZONES}; null until a raise names one, emptied by a clear. Unknown
+   * after a restart ({@link #restoreOpen}): the first zone then reported counts as new.
+   */
+  java.util.List<Integer> zones;
+  /**
+   * Event time (epoch ms as the device sent it) of the clear that last closed this latch, or
+   * Long.MIN_VALUE: an event older than it belongs to an occurrence that was reset, never a spread
+   * of the open one.
+   */
+  long clearedEventMillis = Long.MIN_VALUE;
   // a debounced raise waiting for its time (pendingSeverity null when none)
   Severity pendingSeverity;
   long pendingSinceMillis;
@@ -72,5 +84,6 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
     this.open = true;
     this.pendingSeverity = null;
     this.severity = severity;
+    this.zones = null;
   }
 }

@@ -4,15 +4,25 @@ import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.AlarmTransition.Kind;
 import io.safegrid.model.Severity;
 import io.safegrid.rules.RuleContext;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The latched rules of one device, by rule id, created on first use. Raising an open latch or
- * clearing a closed one does nothing; a change older (by event time) than the latch's last change
- * is ignored (late: it belongs to history). Not thread-safe: owned by one engine shard.
+ * clearing a closed one does nothing, except a raise naming a zone the open alarm has not
+ * reported ({@link #spread}: a fire spreading to another zone is a repeat); a change older (by
+ * event time) than the latch's last change is ignored (late: it belongs to history). Not
+ * thread-safe: owned by one engine shard.
  */
 public final class Latches {
+
+  /**
+   * Most zones an open alarm lists ({@code zones} in its evidence); a zone past them raises no
+   * further repeat. 64: more than a residential compound's fire panel has loops and zones.
+   */
+  public static final int MAX_ZONES = 64;
 
   private final String deviceId;
   private final Map<String, Latch> byRule = new HashMap<>(4);
@@ -47,6 +57,13 @@ public final class Latches {
       return false;
     }
     Kind kind = l.open ? Kind.SEVERITY_CHANGE : Kind.RAISE;
+    if (!l.open && l.zones != null) {
+      l.zones.clear(); // a new occurrence: its own zones
+    }
+    Object zone = evidence == null ? null : evidence.get("zone");
+    if (zone instanceof Integer z) {
+      addZone(l, z);
+    }
     l.open = true;
     l.severity = severity;
     l.changedAtMillis = atMillis;
@@ -162,6 +179,11 @@ public final class Latches {
     l.changedAtMillis = atMillis;
     l.lateRaiseEventMillis = Long.MIN_VALUE;
     l.aheadEventMillis = Long.MIN_VALUE;
+    Object sent = evidence == null ? null : evidence.get("event_time_ms");
+    l.clearedEventMillis = Math.max(l.clearedEventMillis, sent instanceof Long t ? t : atMillis);
+    if (l.zones != null) {
+      l.zones.clear();
+    }
     if (l.pendingSeverity != null) {
       l.pendingSeverity = null; // cleared within the debounce: never raised
       l.token++;
@@ -172,5 +194,59 @@ public final class Latches {
     l.open = false;
     ctx.emit(new AlarmTransition(deviceId, ruleId, Kind.CLEAR, l.severity, atMillis, message, evidence));
     return true;
+  }
+
+  /**
+   * A raise of an open latch, at the severity it has, by an event naming a zone the open alarm
+   * has not reported: the fire (fault, ...) has spread to another zone of the panel. Emits a
+   * {@link Kind#RAISE} on the open alarm, which the ledger records as a repeat (count + 1, an
+   * {@code alarm_events} row {@code repeated}, a live event; the alarm's message and evidence
+   * become this event's), with {@code zones} (every zone reported since the alarm opened, first
+   * seen first) and {@code new_zone} in the evidence and "; zones in alarm: 1, 5" in the message
+   * (newcomer7 F25). Nothing when the latch is closed, at another severity, or the zone was
+   * reported already (a fire again in the same zone stays one alarm and changes nothing), or when
+   * the event is older (by the device's clock) than the clear that last closed the latch (it
+   * belongs to the occurrence that was reset) unless {@code anyTime} (the device's clock may have
+   * gone back, or is ahead: its time cannot be compared). The transition's time is {@code
+   * max(atMillis, the latch's last change)}, and becomes the latch's last change, so a late reset
+   * from before the spread never clears it.
+   *
+   * @param zone the zone the event names
+   * @param eventMillis the event's device time, epoch ms
+   * @param atMillis the transition's time: the event's own time, or its arrival when judged on
+   *     arrival (clock ahead or gone back), epoch ms
+   * @param anyTime true when the event's device time cannot be compared with the last clear's
+   * @return true when it emitted (the caller then raises nothing more for this event)
+   */
+  public boolean spread(String ruleId, Severity severity, int zone, long eventMillis,
+      long atMillis, boolean anyTime, String message, Map<String, Object> evidence,
+      RuleContext ctx) {
+    Latch l = byRule.get(ruleId);
+    if (l == null || !l.open || l.severity != severity
+        || (l.zones != null && (l.zones.contains(zone) || l.zones.size() >= MAX_ZONES))
+        || (!anyTime && eventMillis < l.clearedEventMillis)) {
+      return false;
+    }
+    addZone(l, zone);
+    long at = Math.max(atMillis, l.changedAtMillis);
+    l.changedAtMillis = at;
+    Map<String, Object> ev = new java.util.LinkedHashMap<>(evidence);
+    ev.put("new_zone", zone);
+    ev.put("zones", List.copyOf(l.zones));
+    StringBuilder m = new StringBuilder(message).append("; zones in alarm: ");
+    for (int i = 0; i < l.zones.size(); i++) {
+      m.append(i == 0 ? "" : ", ").append(l.zones.get(i));
+    }
+    ctx.emit(new AlarmTransition(deviceId, ruleId, Kind.RAISE, severity, at, m.toString(), ev));
+    return true;
+  }
+
+  private static void addZone(Latch l, int zone) {
+    if (l.zones == null) {
+      l.zones = new ArrayList<>(2);
+    }
+    if (!l.zones.contains(zone) && l.zones.size() < MAX_ZONES) {
+      l.zones.add(zone);
+    }
   }
 }

@@ -1,0 +1,108 @@
+package io.safegrid.rules.event;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.safegrid.model.AlarmTransition;
+import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.model.DeviceEvent;
+import io.safegrid.model.DeviceType;
+import io.safegrid.rules.Fixture;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * newcomer7 F25: while a panel's fire alarm is open, a fire in another zone of the same panel is
+ * the most important news about that fire (it is spreading). The engine repeats the open alarm
+ * (a RAISE on it: the ledger counts it, records "repeated" and tells the live page) with the new
+ * zone and every zone in the evidence; the same zone again stays one alarm and changes nothing.
+ */
+class FireSpreadTest {
+
+  private static final String PANEL = "fire-school-4";
+  private static final String FIRE = "fire-panel-fire";
+
+  private static Fixture panel() {
+    return Fixture.dongnan().device(PANEL, DeviceType.FIRE_PANEL);
+  }
+
+  private static void fire(Fixture f, long offset, Integer zone, Integer point, String text) {
+    f.clock.set(Math.max(f.clock.get(), Fixture.T0 + offset));
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + offset, "fire", zone, point, text));
+  }
+
+  private static List<String> kinds(Fixture f) {
+    return f.of(FIRE).stream().map(t -> t.kind() + "@" + (t.timeMillis() - Fixture.T0)).toList();
+  }
+
+  @Test
+  void aFireInAnotherZone_repeatsTheOpenAlarmWithTheNewZoneAndAllZones() {
+    Fixture f = panel();
+    fire(f, 0, 1, 1, "lab");
+    fire(f, 30_000, 2, 7, "library");
+    assertThat(kinds(f)).containsExactly("RAISE@0", "RAISE@30000");
+    AlarmTransition spread = f.of(FIRE).get(1);
+    assertThat(spread.message()).isEqualTo("fire alarm zone 2 point 7 (library); zones in alarm: 1, 2");
+    assertThat(spread.evidence()).containsEntry("zone", 2).containsEntry("point", 7)
+        .containsEntry("text", "library").containsEntry("new_zone", 2)
+        .containsEntry("zones", List.of(1, 2));
+    fire(f, 60_000, 5, 9, "3rd floor dormitory");
+    assertThat(f.of(FIRE).get(2).evidence()).containsEntry("zones", List.of(1, 2, 5));
+  }
+
+  @Test
+  void aFireAgainInAZoneAlreadyReported_changesNothing() {
+    Fixture f = panel();
+    fire(f, 0, 1, 1, "lab");
+    fire(f, 10_000, 1, 2, "lab corridor"); // another detector of zone 1
+    fire(f, 20_000, 2, 7, "library");
+    fire(f, 30_000, 1, 1, "lab");
+    fire(f, 40_000, null, null, null); // no zone: no news
+    assertThat(kinds(f)).containsExactly("RAISE@0", "RAISE@20000");
+  }
+
+  @Test
+  void afterAReset_theNextFireOpensANewOccurrenceWithItsOwnZones() {
+    Fixture f = panel();
+    fire(f, 0, 1, 1, "lab");
+    fire(f, 10_000, 2, 7, "library");
+    f.event(20_000, PANEL, "reset");
+    fire(f, 30_000, 2, 7, "library");
+    fire(f, 40_000, 1, 1, "lab");
+    assertThat(f.of(FIRE)).extracting(AlarmTransition::kind)
+        .containsExactly(Kind.RAISE, Kind.RAISE, Kind.CLEAR, Kind.RAISE, Kind.RAISE);
+    assertThat(f.of(FIRE).get(4).evidence()).containsEntry("zones", List.of(2, 1));
+  }
+
+  @Test
+  void aLateFireFromBeforeTheReset_isNoSpreadOfTheNewFire() {
+    Fixture f = panel();
+    fire(f, 0, 1, 1, "lab");
+    f.event(20_000, PANEL, "reset");
+    fire(f, 30_000, 2, 7, "library");
+    fire(f, 10_000, 3, 1, "gym"); // older than the reset: the first occurrence's history
+    assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@20000", "RAISE@30000");
+  }
+
+  @Test
+  void aLateResetFromBeforeTheSpread_neverClearsIt() {
+    Fixture f = panel();
+    fire(f, 0, 1, 1, "lab");
+    fire(f, 20_000, 2, 7, "library");
+    f.clock.set(Fixture.T0 + 21_000);
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + 10_000, "reset", null, null, null));
+    assertThat(kinds(f)).containsExactly("RAISE@0", "RAISE@20000");
+  }
+
+  @Test
+  void aPanelWithItsClockAhead_spreadsOnArrivalToo() {
+    Fixture f = panel();
+    long ahead = 8 * 3_600_000L; // Beijing time written as Z
+    f.clock.set(Fixture.T0);
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + ahead, "fire", 1, 1, "lab"));
+    f.clock.set(Fixture.T0 + 5_000);
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + ahead + 5_000, "fire", 4, 2, "hall"));
+    assertThat(kinds(f)).containsExactly("RAISE@0", "RAISE@5000");
+    assertThat(f.of(FIRE).get(1).evidence()).containsEntry("zones", List.of(1, 4))
+        .containsEntry("device_clock", "ahead");
+  }
+}
