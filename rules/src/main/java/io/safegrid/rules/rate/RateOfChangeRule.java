@@ -10,19 +10,33 @@ import java.util.Objects;
 import io.safegrid.rules.RuleContext;
 
 /**
- * Rate of rise of one metric over a sliding window, e.g. a river rising faster than 0.5 m per
- * hour. Immutable; its per-device state is a {@link RateWindow}.
+ * Rate of rise of one metric over a sliding time window, e.g. a river rising faster than 0.5 m
+ * per hour. Immutable; its per-device state is a {@link RateWindow}.
  *
- * <p>The rate is {@code (newest value - oldest value in the window) / (their time apart in
- * hours)}, in the metric's unit per hour. It is judged only once the samples in the window span
- * at least {@code minSpanMillis}, so two close readings with a little noise never raise. It
- * raises when the rate is strictly above {@code limitPerHour} and clears when it falls below
- * {@code limitPerHour - hysteresisPerHour}.
+ * <p>The window keeps the samples of the last {@code windowMillis} thinned by time into {@link
+ * #BUCKETS} buckets (each the mean of the samples in {@code windowMillis / BUCKETS}), so it spans
+ * the whole time window whatever the report interval: a gauge reporting every second and one
+ * reporting every 5 minutes see the same rise (newcomer7 F27: a count-bounded window of 128
+ * samples never spanned 900 s for a gauge reporting every 7 s or faster). It is judged only once
+ * the samples in the window span at least {@code minSpanMillis}, so two close readings with a
+ * little noise never raise.
+ *
+ * <p>The rate, in the metric's unit per hour, is taken between the median bucket of the oldest
+ * three and the median bucket of the newest three ({@code (value - value) / (time apart in
+ * hours)}), so no single sample makes a rate: a 0.2 m spike on a flat river (a boat wake at
+ * Nanchong port, a float sticking) is never the median of three (newcomer7 F18). With fewer than
+ * four buckets in the window (a gauge reporting every 20 min or less often) it is newest minus
+ * oldest, as one sample is then all there is. It raises when the rate is strictly above {@code
+ * limitPerHour} and clears when it falls below {@code limitPerHour - hysteresisPerHour}.
  */
 public final class RateOfChangeRule {
 
-  /** Most samples a window keeps (older ones are dropped first). */
-  public static final int CAPACITY = 128;
+  /**
+   * Buckets the window is cut into: each holds the mean of the samples of {@code window / 128}
+   * (28.125 s for 3,600 s), so a window is at most 130 buckets (about 4 KB) whatever the report
+   * interval.
+   */
+  public static final int BUCKETS = 128;
 
   private final String ruleId;
   private final String metric;
@@ -93,24 +107,36 @@ public final class RateOfChangeRule {
   }
 
   void evaluate(RateWindow w, long timeMillis, double value, RuleContext ctx) {
-    w.add(timeMillis, value);
-    w.dropOlderThan(timeMillis - windowMillis);
-    long span = timeMillis - w.oldestTime();
-    if (span < minSpanMillis) {
+    w.add(timeMillis, value, timeMillis - windowMillis);
+    int n = w.size();
+    if (n < 2 || timeMillis - w.oldestSampleTime() < minSpanMillis) {
       return;
     }
-    double rate = (value - w.oldestValue()) * 3_600_000.0 / span;
+    int from;
+    int to;
+    if (n < 4) {
+      from = 0;
+      to = n - 1;
+    } else {
+      from = w.median3(0);
+      to = w.median3(n - 3);
+    }
+    long span = w.time(to) - w.time(from);
+    if (from == to || span == 0) {
+      return; // one bucket at both ends: no rate to judge
+    }
+    double rate = (w.value(to) - w.value(from)) * 3_600_000.0 / span;
     if (!w.active && rate > limitPerHour) {
       w.active = true;
-      emit(w, Kind.RAISE, rate, span, timeMillis, value, ctx);
+      emit(w, Kind.RAISE, rate, from, timeMillis - w.oldestSampleTime(), timeMillis, value, ctx);
     } else if (w.active && rate < limitPerHour - hysteresisPerHour) {
       w.active = false;
-      emit(w, Kind.CLEAR, rate, span, timeMillis, value, ctx);
+      emit(w, Kind.CLEAR, rate, from, timeMillis - w.oldestSampleTime(), timeMillis, value, ctx);
     }
   }
 
-  private void emit(RateWindow w, Kind kind, double rate, long span, long time, double value,
-      RuleContext ctx) {
+  private void emit(RateWindow w, Kind kind, double rate, int from, long span, long time,
+      double value, RuleContext ctx) {
     String message = String.format(Locale.ROOT,
         kind == Kind.RAISE
             ? "%s rising %.2f %s/h over %d min, above %.2f %s/h"
@@ -123,8 +149,8 @@ public final class RateOfChangeRule {
     ev.put("reading_time_ms", time);
     ev.put("rate_per_h", rate);
     ev.put("limit_per_h", limitPerHour);
-    ev.put("from_value", w.oldestValue());
-    ev.put("from_time_ms", w.oldestTime());
+    ev.put("from_value", w.value(from));
+    ev.put("from_time_ms", w.time(from));
     ev.put("window_ms", windowMillis);
     ctx.emit(new AlarmTransition(w.deviceId, ruleId, kind, severity, time, message, ev));
   }

@@ -59,4 +59,76 @@ class RateOfChangeRuleTest {
     }
     assertThat(f.of("river-rise-rate")).extracting(t -> t.kind()).containsExactly(Kind.RAISE, Kind.CLEAR);
   }
+
+  /**
+   * newcomer7 F27: the same 2 m/h rise sampled every 5 s and every second raises as it does every
+   * 60 s (a window of 128 samples never spanned the 900 s the rule waits for at <= 7 s).
+   */
+  @Test
+  void aGaugeReportingEverySecondOrEveryFiveSeconds_raisesTheSameRise() {
+    for (long every : new long[] {1_000, 5_000, 60_000}) {
+      Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
+      for (long t = 0; t <= 20 * 60_000; t += every) {
+        f.at(t, GAUGE, "water_level_m", 268.0 + 2.0 * t / 3_600_000.0);
+      }
+      assertThat(f.of("river-rise-rate")).as("every %d ms", every).singleElement().satisfies(t -> {
+        assertThat(t.kind()).isEqualTo(Kind.RAISE);
+        assertThat((Double) t.evidence().get("rate_per_h"))
+            .isCloseTo(2.0, org.assertj.core.data.Offset.offset(1e-6));
+        // judged once the samples span 15 min, as the rule says, whatever the interval
+        assertThat(t.timeMillis() - Fixture.T0).isBetween(900_000L, 900_000L + every);
+      });
+    }
+  }
+
+  /** A gauge reporting every second for hours keeps a bounded window (buckets, not samples). */
+  @Test
+  void aOneSecondGaugeKeepsABoundedWindowSpanningTheHour() {
+    RateOfChangeRule rule = new RateOfChangeRule("river-rise-rate", "water_level_m", "river level",
+        "m", 0.5, 0.1, 3_600_000, 900_000, Severity.WARNING);
+    RateWindow w = rule.newState(GAUGE);
+    for (long t = 0; t <= 3 * 3_600_000L; t += 1_000) {
+      w.evaluate(Fixture.T0 + t, 268.0, new io.safegrid.rules.RuleContext() {
+        @Override
+        public void emit(io.safegrid.model.AlarmTransition transition) { }
+
+        @Override
+        public void callBackAt(long atMillis, Confirmable target, long token) { }
+      });
+    }
+    assertThat(w.size()).isLessThanOrEqualTo(RateOfChangeRule.BUCKETS + 2);
+    assertThat(Fixture.T0 + 3 * 3_600_000L - w.oldestSampleTime()).isBetween(3_600_000L - 30_000L, 3_600_000L);
+  }
+
+  /**
+   * newcomer7 F18: four flat readings and one 0.2 m spike (a boat wake, a float sticking) are no
+   * rise of the river; no single sample makes a rate, at either end of the window.
+   */
+  @Test
+  void oneSpikeOnAFlatRiver_isNoRate() {
+    Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
+    for (int k = 0; k <= 4; k++) {
+      f.at(k * FIVE_MIN, GAUGE, "water_level_m", k == 4 ? 268.20 : 268.00);
+    }
+    f.at(5 * FIVE_MIN, GAUGE, "water_level_m", 268.00);
+    assertThat(f.of("river-rise-rate")).isEmpty();
+    // a dip (float stuck low) that becomes the oldest sample of the window is no rate either
+    Fixture g = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
+    g.at(0, GAUGE, "water_level_m", 267.80);
+    for (int k = 1; k <= 14; k++) {
+      g.at(k * FIVE_MIN, GAUGE, "water_level_m", 268.00);
+    }
+    assertThat(g.of("river-rise-rate")).isEmpty();
+  }
+
+  /** A one-second gauge with a spike every few minutes on a flat river raises nothing. */
+  @Test
+  void spikesInAOneSecondStream_areNoRate() {
+    Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
+    for (long t = 0; t <= 40 * 60_000; t += 1_000) {
+      boolean spike = t % 300_000 == 299_000;
+      f.at(t, GAUGE, "water_level_m", spike ? 268.5 : 268.0);
+    }
+    assertThat(f.of("river-rise-rate")).isEmpty();
+  }
 }
