@@ -89,6 +89,10 @@ public final class DeviceRuleState {
     MetricState m = metrics.get(metric);
     if (m == null) {
       m = new MetricState(deviceId, rules.forMetric(metric));
+      for (int i = 0; i < m.thresholds.length; i++) {
+        // a late run's readings may lie at most the device's offline timeout apart
+        m.thresholds[i].lateGap(inactivity.timeoutMillis());
+      }
       metrics.put(metric, m);
     }
     return m;

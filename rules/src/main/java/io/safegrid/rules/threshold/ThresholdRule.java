@@ -32,8 +32,9 @@ import java.util.Objects;
  * cancels the pending change, so a value hovering around the setpoint never raises.
  *
  * <p>Late readings (older than the newest, see {@link ThresholdState#lateRaise}) may raise or
- * escalate, never lower or clear; with a debounce they raise only once consecutive late readings
- * (by device time) past the setpoint span it, hysteresis holding the level between them.
+ * escalate, never lower or clear; with a debounce they raise only once a run of contiguous late
+ * readings (by device time, in any arrival order) past the setpoint spans it, hysteresis holding
+ * the level between them.
  * Durations run on the engine's rule clock, which is the reading's own time unless the device's
  * clock is behind or stopped (then its arrival time).
  */
@@ -191,6 +192,9 @@ public final class ThresholdRule {
     s.lastTimeMillis = readingTime;
     s.lastRuleTimeMillis = ruleTime;
     s.lastOnArrival = onArrival;
+    if (debounceMillis > 0 && !onArrival) {
+      knownReading(s, readingTime, value);
+    }
     int target = targetLevel(value, s.level);
     if (target == s.level) {
       s.pendingLevel = -1;
@@ -215,17 +219,37 @@ public final class ThresholdRule {
     }
   }
 
+  /**
+   * An in-order reading (or a late one not past the setpoint) of a debounced threshold, by the
+   * device's clock: back past the hysteresis of an open late run's level and within its gap, it
+   * ends the run (the level did not hold across it); below level 1's hysteresis it is remembered
+   * as the newest known low, which no run may span.
+   */
+  private void knownReading(ThresholdState s, long readingTime, double value) {
+    if (s.lateRunLevel > 0 && targetLevel(value, s.lateRunLevel) < s.lateRunLevel
+        && readingTime >= s.lateRunSinceMillis - s.lateGapMillis(this)
+        && readingTime <= s.lateRunLastMillis + s.lateGapMillis(this)) {
+      s.lateRunLevel = 0;
+    }
+    if (targetLevel(value, setpoints.length) == 0 && readingTime > s.lowTimeMillis) {
+      s.lowTimeMillis = readingTime;
+    }
+  }
+
   /** See {@link ThresholdState#lateRaise}. */
   LateCheck lateRaise(ThresholdState s, long readingTime, long atMillis, double value,
       long receivedMillis, boolean checkHistory, RuleContext ctx) {
-    // a run of late readings past a setpoint, consecutive by device time, holds its level with
-    // the hysteresis, as an in-order pending change does. Not for a reading whose device clock may
-    // have gone back (no history check): it may be the present, and its raise is never delayed
+    // late readings past a setpoint whose device times are contiguous form a run that holds its
+    // level with the hysteresis, as an in-order pending change does (review7 R3, R18). Not for a
+    // reading whose device clock may have gone back (no history check): it may be the present,
+    // and its raise is never delayed
     boolean debounced = debounceMillis > 0 && checkHistory;
-    boolean continues = debounced && s.lateRunLevel > 0 && readingTime > s.lateRunLastMillis;
-    int target = targetLevel(value, continues ? s.lateRunLevel : 0);
+    boolean near = debounced && s.lateRunLevel > 0 && joins(s, readingTime);
+    int target = targetLevel(value, near ? s.lateRunLevel : 0);
     if (target == 0) {
-      s.lateRunLevel = 0;
+      if (debounced) {
+        knownReading(s, readingTime, value);
+      }
       return LateCheck.NOT_PAST_SETPOINT;
     }
     if (target <= s.level) {
@@ -235,38 +259,66 @@ public final class ThresholdRule {
     if (checkHistory && readingTime <= s.downTimeMillis) {
       return LateCheck.HISTORY;
     }
+    int level = target;
     if (debounced) {
       // the site's debounce applies to late readings too: they raise only once the late
       // readings themselves show the level held that long (a one-sample spike in a backlog is
-      // filtered as it is in order); how long it held after the last of them is unknown
-      if (!continues) {
+      // filtered as it is in order), whatever order they arrive in (a backlog uploaded
+      // newest-first extends the run backwards); how long it held after the last of them is
+      // unknown, so a run never completes on the clock alone
+      if (near) {
+        s.lateRunSinceMillis = Math.min(s.lateRunSinceMillis, readingTime);
+        s.lateRunLastMillis = Math.max(s.lateRunLastMillis, readingTime);
+        s.lateRunLevel = Math.min(s.lateRunLevel, target); // the level every reading of it held
+      } else {
         s.lateRunSinceMillis = readingTime;
+        s.lateRunLastMillis = readingTime;
+        s.lateRunLevel = target;
       }
-      s.lateRunLevel = target;
-      s.lateRunLastMillis = readingTime;
-      if (readingTime - s.lateRunSinceMillis < debounceMillis) {
+      if (s.lateRunLastMillis - s.lateRunSinceMillis < debounceMillis) {
         return LateCheck.PENDING;
       }
+      level = s.lateRunLevel;
       s.lateRunLevel = 0;
+      if (level <= s.level) {
+        return LateCheck.ALREADY_OPEN;
+      }
+      atMillis = s.lateRunSinceMillis + debounceMillis; // when it had held the debounce
     }
     int from = s.level;
-    s.level = target;
+    s.level = level;
     s.pendingLevel = -1;
     s.token++;
     Kind kind = from == 0 ? Kind.RAISE : Kind.SEVERITY_CHANGE;
     String message = String.format(Locale.ROOT, "%s %s %s %s level %d (%s %s)%s: late reading sent %s, received %s",
-        label, fmt(value), unit, side(), target, fmt(setpoint(target)), unit,
+        label, fmt(value), unit, side(), level, fmt(setpoint(level)), unit,
         from == 0 ? "" : ", was level " + from, Instant.ofEpochMilli(readingTime),
         Instant.ofEpochMilli(receivedMillis));
-    Map<String, Object> ev = evidence(value, readingTime, target, from);
+    Map<String, Object> ev = evidence(value, readingTime, level, from);
     ev.put("late", true);
     ev.put("received_ms", receivedMillis);
     if (debounced) {
       ev.put("debounce_ms", debounceMillis);
       ev.put("held_since_ms", s.lateRunSinceMillis);
+      ev.put("held_until_ms", s.lateRunLastMillis);
     }
-    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity(target), atMillis, message, ev));
+    ctx.emit(new AlarmTransition(s.deviceId, ruleId, kind, severity(level), atMillis, message, ev));
     return LateCheck.RAISED;
+  }
+
+  /**
+   * Whether a late reading at {@code readingTime} is contiguous with the open late run: within
+   * the gap of either end ({@link ThresholdState#lateGapMillis}) and with no known low (an
+   * in-order reading back past level 1's hysteresis) between it and the run.
+   */
+  private boolean joins(ThresholdState s, long readingTime) {
+    long gap = s.lateGapMillis(this);
+    if (readingTime < s.lateRunSinceMillis - gap || readingTime > s.lateRunLastMillis + gap) {
+      return false;
+    }
+    long low = s.lowTimeMillis;
+    return !((low > readingTime && low < s.lateRunSinceMillis)
+        || (low < readingTime && low > s.lateRunLastMillis));
   }
 
   /** The deadline call for a pending change. */
@@ -287,7 +339,12 @@ public final class ThresholdRule {
     s.pendingLevel = -1;
     s.token++;
     if (target < from) {
-      s.downTimeMillis = s.lastTimeMillis;
+      // a lowering judged on arrival (clock ahead or behind) happened at its rule time, not at the
+      // time the device sent: a clock 8 h ahead must not make every late reading of the next 8 h
+      // history once NTP puts it right (review7 R8); behind, the device's old-epoch time is the
+      // earlier of the two and stays (late readings of that epoch older than it are history)
+      s.downTimeMillis = s.lastOnArrival ? Math.min(s.lastTimeMillis, s.lastRuleTimeMillis)
+          : s.lastTimeMillis;
     }
     Kind kind;
     Severity severity;

@@ -27,14 +27,25 @@ public final class ThresholdState implements RuleContext.Confirmable {
    */
   long downTimeMillis = Long.MIN_VALUE;
   /**
-   * Level (1..n) a run of late readings past a setpoint asks for, while its duration is shorter
-   * than the debounce; 0 when no run is open.
+   * Level (1..n) every late reading of the open run reached (with the hysteresis), while its
+   * duration is shorter than the debounce; 0 when no run is open.
    */
   int lateRunLevel;
-  /** Device time (epoch ms) of the first late reading of the open run. */
+  /** Device time (epoch ms) of the oldest late reading of the open run. */
   long lateRunSinceMillis;
-  /** Device time (epoch ms) of the last late reading of the open run. */
+  /** Device time (epoch ms) of the newest late reading of the open run. */
   long lateRunLastMillis;
+  /**
+   * Device time (epoch ms) of the newest known reading (in order, or late) back past level 1's
+   * hysteresis; no late run spans it. Long.MIN_VALUE when none.
+   */
+  long lowTimeMillis = Long.MIN_VALUE;
+  /**
+   * Longest gap (ms) between two late readings of one run, beyond the debounce: the device's
+   * inactivity timeout (report interval x offline intervals, 180 s for a Dongnan gas unit), set
+   * by the engine; a gap longer than that is a hole in the record, not a level that held.
+   */
+  long lateGapMillis;
 
   ThresholdState(ThresholdRule rule, String deviceId) {
     this.rule = rule;
@@ -69,11 +80,15 @@ public final class ThresholdState implements RuleContext.Confirmable {
    * Checks a late reading (older than the newest one) for a raise only; see {@link
    * io.safegrid.rules.LateCheck}. The value must reach the setpoint itself. Without a debounce it
    * raises at once. With one (the site's {@code debounce_s}) the same debounce and hysteresis as in
-   * order apply, on the late readings' own times: late readings past the setpoint, each newer by
-   * device time than the previous one and each within the hysteresis of the level, form a run; it
-   * raises ({@link io.safegrid.rules.LateCheck#RAISED}) once the run spans the debounce, else
-   * answers {@link io.safegrid.rules.LateCheck#PENDING}; a late reading back past the hysteresis,
-   * or one at the open alarm's level, ends the run (docs/rules.md "Time and order"). A reading
+   * order apply, on the late readings' own times: late readings past the setpoint whose device
+   * times are contiguous (in any arrival order: each within the gap, {@link #lateGap}, of the
+   * run's oldest or newest reading, with no known reading back past level 1's hysteresis between
+   * them) and each within the hysteresis of the run's level form a run; it raises ({@link
+   * io.safegrid.rules.LateCheck#RAISED}) the level all its readings held once its newest minus
+   * its oldest reaches the debounce, at its oldest time plus the debounce, else answers {@link
+   * io.safegrid.rules.LateCheck#PENDING}; a known reading (in order or late) back past the
+   * hysteresis within the run's gap, or one at the open alarm's level, ends the run (review7 R3,
+   * R18; docs/rules.md "Time and order"). A reading
    * checked without history (its device's clock may have gone back, so it may be the present)
    * raises at once whatever the debounce: its raise is never delayed.
    *
@@ -107,6 +122,20 @@ public final class ThresholdState implements RuleContext.Confirmable {
   public void newClockEpoch() {
     downTimeMillis = Long.MIN_VALUE;
     lateRunLevel = 0;
+    lowTimeMillis = Long.MIN_VALUE;
+  }
+
+  /**
+   * Sets the longest gap between two late readings of one run (see {@link #lateRaise}): the
+   * device's inactivity timeout, ms, >= 0.
+   */
+  public void lateGap(long millis) {
+    this.lateGapMillis = Math.max(0, millis);
+  }
+
+  /** The longest gap between two late readings of one run, ms: at least the debounce. */
+  long lateGapMillis(ThresholdRule rule) {
+    return Math.max(lateGapMillis, rule.debounceMillis());
   }
 
   @Override

@@ -169,4 +169,21 @@ class ClockAheadTest {
     assertThat(send(f, 0, "gas-036", 1_764_403_200L, 70.0)).isEqualTo(Outcome.FLAGGED);
     assertThat(f.out).isEmpty();
   }
+
+  /**
+   * review7 R8: a clear judged with the clock ahead happened when it arrived, not 8 h from now:
+   * once NTP puts the clock right, a late 70 %LEL between two in-order readings still raises.
+   */
+  @Test
+  void afterAnAheadClearAndNtp_aLateLeakStillRaises() {
+    Fixture f = gas("gas-036");
+    send(f, 0, "gas-036", Fixture.T0 + EIGHT_HOURS, 70.0);
+    send(f, MIN, "gas-036", Fixture.T0 + EIGHT_HOURS + MIN, 1.0);
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@0", "CLEAR@60000");
+    send(f, 2 * MIN, "gas-036", Fixture.T0 + 2 * MIN, 1.0); // NTP: right again
+    send(f, 3 * MIN, "gas-036", Fixture.T0 + 3 * MIN, 1.0);
+    send(f, 3 * MIN + 1_000, "gas-036", Fixture.T0 + 2 * MIN + 30_000, 70.0); // late, reordered
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@0", "CLEAR@60000", "RAISE@150000");
+    assertThat(f.of(GAS).get(2).evidence()).containsEntry("late", true);
+  }
 }

@@ -93,4 +93,73 @@ class LateDebounceTest {
     f.engine().onReadings(List.of(r(124_000, 1.0), r(125_000, 70.0), r(126_000, 1.0)));
     assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@125000");
   }
+
+  /**
+   * review7 R3: a known normal reading between two late spikes ends the run: the spikes are two
+   * spikes, not a level that held (R3's own example: late 70s at 10:00:00 and 10:00:20, the
+   * in-order 0 at 10:00:05 between them).
+   */
+  @Test
+  void twoLateSpikesWithANormalReadingBetween_raiseNothing() {
+    Fixture f = debounced(10);
+    f.clock.set(Fixture.T0 + 3_000);
+    f.engine().onReadings(List.of(r(2_000, 1.0)));
+    f.engine().onReadings(List.of(r(0, 70.0))); // late: pending
+    f.clock.set(Fixture.T0 + 6_000);
+    f.engine().onReadings(List.of(r(5_000, 0.0)));
+    f.clock.set(Fixture.T0 + 26_000);
+    f.engine().onReadings(List.of(r(25_000, 1.0)));
+    f.engine().onReadings(List.of(r(20_000, 70.0))); // late again, 20 s after the first
+    f.engine().advanceTo(Fixture.T0 + 100_000);
+    assertThat(f.of(GAS)).isEmpty();
+  }
+
+  /** review7 R3: two isolated late spikes hours apart are no leak that held for hours. */
+  @Test
+  void twoIsolatedLateSpikesHoursApart_raiseNothing() {
+    Fixture f = debounced(10);
+    f.clock.set(Fixture.T0 + 10_000);
+    f.engine().onReadings(List.of(r(10_000, 1.0)));
+    f.engine().onReadings(List.of(r(5_000, 70.0)));
+    long fourHours = 4 * 3_600_000L;
+    f.clock.set(Fixture.T0 + fourHours + 10_000);
+    f.engine().onReadings(List.of(r(fourHours + 10_000, 1.0)));
+    f.engine().onReadings(List.of(r(fourHours + 5_000, 70.0)));
+    f.engine().advanceTo(Fixture.T0 + fourHours + 100_000);
+    assertThat(f.of(GAS)).isEmpty();
+    assertThat(f.flags).extracting(fl -> fl.kind().reason()).containsOnly("late_reading");
+  }
+
+  /**
+   * review7 R18: a cached backlog uploaded newest-first, one reading per message (a LIFO cache,
+   * reordered CoAP datagrams): the run grows backwards and raises once it spans the debounce.
+   */
+  @Test
+  void aBacklogUploadedNewestFirst_raisesOnce() {
+    Fixture f = debounced(10);
+    f.clock.set(Fixture.T0 + 61_000);
+    f.engine().onReadings(List.of(r(60_000, 0.0))); // the leak ended before the link came back
+    for (long t = 50_000; t >= 0; t -= 10_000) {
+      f.engine().onReadings(List.of(r(t, 70.0)));
+    }
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@50000");
+    assertThat(f.of(GAS).get(0).severity()).isEqualTo(io.safegrid.model.Severity.CRITICAL);
+    assertThat(f.of(GAS).get(0).evidence()).containsEntry("late", true)
+        .containsEntry("held_since_ms", Fixture.T0 + 40_000)
+        .containsEntry("held_until_ms", Fixture.T0 + 50_000)
+        .containsEntry("debounce_ms", 10_000L);
+  }
+
+  /** review7 R3: a run at level 1 does not confirm a later level 2 reading at once. */
+  @Test
+  void aLevelOneRun_confirmsLevelOneOnly() {
+    Fixture f = debounced(30);
+    f.clock.set(Fixture.T0 + 130_000);
+    f.engine().onReadings(List.of(r(130_000, 1.0)));
+    f.engine().onReadings(List.of(r(10_000, 30.0), r(20_000, 30.0), r(30_000, 30.0), r(40_000, 60.0)));
+    assertThat(f.of(GAS)).singleElement().satisfies(t -> {
+      assertThat(t.severity()).isEqualTo(io.safegrid.model.Severity.MAJOR);
+      assertThat(t.timeMillis()).isEqualTo(Fixture.T0 + 40_000);
+    });
+  }
 }
