@@ -85,6 +85,19 @@ public final class DeviceRuleState {
     return inactivity.deadline(Math.max(lastSeenMillis, graceFromMillis));
   }
 
+  /**
+   * The state of a metric some rule of the device's type reads, created on first use; null (and
+   * nothing kept) for a metric no rule reads (review7 R15: a device's other names, up to ingest's
+   * per-device budget, cost no memory here).
+   */
+  MetricState readMetric(String metric) {
+    MetricState m = metrics.get(metric);
+    if (m != null || rules.forMetric(metric) == null) {
+      return m;
+    }
+    return metric(metric);
+  }
+
   MetricState metric(String metric) {
     MetricState m = metrics.get(metric);
     if (m == null) {

@@ -581,7 +581,10 @@ public final class RuleEngine {
     if (flagged(d.deviceId, r.metric(), t, now)) {
       return t < SECONDS_LIMIT_MILLIS ? Outcome.FLAGGED : ahead(d, r, now);
     }
-    MetricState m = d.metric(r.metric());
+    MetricState m = d.readMetric(r.metric());
+    if (m == null) {
+      return Outcome.NO_RULE; // no rule reads it: no state kept (review7 R15)
+    }
     long ruleTime;
     boolean onArrival;
     boolean frozen = false;
@@ -744,7 +747,10 @@ public final class RuleEngine {
    * another value (a clock stopped ahead) is judged as the newest (newcomer7 F5).
    */
   private Outcome ahead(DeviceRuleState d, Reading r, long now) {
-    MetricState m = d.metric(r.metric());
+    MetricState m = d.readMetric(r.metric());
+    if (m == null) {
+      return Outcome.NO_RULE;
+    }
     long t = r.timeMillis();
     double v = r.value();
     if (m.seen(t, v)) {
