@@ -40,9 +40,13 @@ import java.util.Optional;
  *       group of a leaking flat are the people on the spot: a more dangerous alarm tells at least
  *       those a milder one tells; newcomer7 F28); a maintenance alarm tells its starting level
  *       only and calls no responder (newcomer7 F16).
- *   <li>Severity rises on an acknowledged alarm: the acknowledgement covered the milder alarm
- *       only; the ledger resets it and this is notified as a new occurrence, as above
- *       (newcomer7 F14).
+ *   <li>Severity rises on an acknowledged alarm above the highest severity acknowledged: the
+ *       acknowledgement covered the milder alarm only; the ledger resets it and this is notified
+ *       as a new occurrence, as above (newcomer7 F14). A rise back to a severity already
+ *       acknowledged (a leak swinging around 50 %LEL after its critical was acknowledged) keeps
+ *       the acknowledgement and tells nobody (review7 R5).
+ *   <li>A device-offline, gas-fault or fire-panel-fault alarm of a device with an open hazard
+ *       alarm is routed as that hazard ({@link AlarmClass#SENSOR_LOST_RULES}; review7 R7).
  *   <li>Re-opened before anyone acknowledged it: the running escalation goes on (level and
  *       deadline kept, nobody notified again), so a flapping alarm still climbs.
  *   <li>Severity rises: if the new start level is above the current one, jump there and notify it;
@@ -99,6 +103,9 @@ public final class Escalator implements LedgerHook {
         if (before != null && after.severity().compareTo(before.severity()) > 0) {
           if (before.state() == AlarmState.ACTIVE_ACKED && after.state() == AlarmState.ACTIVE_UNACKED) {
             start(tx, after); // the acknowledgement was of the milder alarm: a new occurrence (F14)
+          } else if (after.state() == AlarmState.ACTIVE_ACKED) {
+            // back up to a severity already acknowledged (the ledger lapses the acknowledgement
+            // only above it): told and reported upward when it was there, nobody again (review7 R5)
           } else {
             severityRose(tx, before, after);
           }
@@ -109,11 +116,12 @@ public final class Escalator implements LedgerHook {
   }
 
   private void start(LedgerTx tx, Alarm a) {
-    Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
+    Routed routed = routed(tx, a);
+    Route route = routed.route();
     int step = state(tx, a.id()).step + 1;
     Notices n = new Notices(tx, a, route, step);
     RecipientGroup first = route.chain().get(route.startIndex());
-    List<String> below = gridBelow(n, a, route, -1, route.startIndex());
+    List<String> below = gridBelow(n, routed.cls(), route, -1, route.startIndex());
     n.notify(first, "alarm");
     for (RecipientGroup r : route.responders()) {
       n.notify(r, "responder");
@@ -121,7 +129,7 @@ public final class Escalator implements LedgerHook {
     for (RecipientGroup r : route.reportUpward()) {
       n.notify(r, "report_upward");
     }
-    enqueue(tx, a, n);
+    enqueue(tx, a, routed.cls(), n);
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
@@ -139,8 +147,8 @@ public final class Escalator implements LedgerHook {
    *
    * @return the names told, lowest first
    */
-  private static List<String> gridBelow(Notices n, Alarm a, Route route, int after, int start) {
-    if (AlarmClass.ofRule(a.ruleId()) != AlarmClass.HAZARD) {
+  private static List<String> gridBelow(Notices n, AlarmClass cls, Route route, int after, int start) {
+    if (cls != AlarmClass.HAZARD) {
       return List.of();
     }
     List<String> names = new ArrayList<>();
@@ -175,7 +183,8 @@ public final class Escalator implements LedgerHook {
   }
 
   private void severityRose(LedgerTx tx, Alarm before, Alarm after) {
-    Route route = router.route(after.deviceId(), after.ruleId(), after.severity());
+    Routed routed = routed(tx, after);
+    Route route = routed.route();
     EscState s = state(tx, after.id());
     boolean unacked = after.state() == AlarmState.ACTIVE_UNACKED || after.state() == AlarmState.CLEARED_UNACKED;
     boolean reportUp = after.severity() == Severity.CRITICAL && before.severity() != Severity.CRITICAL;
@@ -193,7 +202,7 @@ public final class Escalator implements LedgerHook {
     Notices n = new Notices(tx, after, route, step);
     List<String> below = List.of();
     if (jump) {
-      below = gridBelow(n, after, route, s.level, level); // the levels between the old and the new start
+      below = gridBelow(n, routed.cls(), route, s.level, level); // the levels between the old and the new start
       n.notify(route.chain().get(level), "alarm");
     }
     if (reportUp) {
@@ -201,7 +210,7 @@ public final class Escalator implements LedgerHook {
         n.notify(r, "report_upward");
       }
     }
-    enqueue(tx, after, n);
+    enqueue(tx, after, routed.cls(), n);
     Instant deadline = unacked ? tx.now().plus(config.timeout(after.severity())) : null;
     save(tx, after.id(), level, step, deadline);
     tx.record(jump ? "escalated" : "notified", after.state(), after, ACTOR,
@@ -214,13 +223,70 @@ public final class Escalator implements LedgerHook {
    * digest slot ({@link OutboxDispatcher#digestSlot}), where the dispatcher sends everything due
    * for one recipient and channel as one digest: a neighbourhood's power cut is one incident, not
    * 126 pages to the duty officer (newcomer7 F11). The ledger, the live feed and the escalation
-   * deadlines are not delayed, only the messages.
+   * deadlines are not delayed, only the messages. Never for an alarm whose escalation timeout is
+   * shorter than {@link OutboxDispatcher#DIGEST_WINDOW} (default: major 3 min, critical 1 min):
+   * its next level would be told before, or with, the first (review7 R6); nor for {@link
+   * AlarmClass#ALARM_PATH} ({@code channel-dead:*}) or a maintenance alarm routed as its device's
+   * open hazard ({@code cls} is then {@link AlarmClass#HAZARD}).
    */
-  private void enqueue(LedgerTx tx, Alarm a, Notices n) {
-    if (AlarmClass.ofRule(a.ruleId()) == AlarmClass.MAINTENANCE) {
-      outbox.enqueueAll(tx, a.id(), n.out, OutboxDispatcher.digestSlot(tx.now()));
+  private void enqueue(LedgerTx tx, Alarm a, AlarmClass cls, Notices n) {
+    if (cls == AlarmClass.MAINTENANCE
+        && config.timeout(a.severity()).compareTo(OutboxDispatcher.DIGEST_WINDOW) >= 0) {
+      outbox.enqueueDigest(tx, a.id(), n.out, OutboxDispatcher.digestSlot(tx.now()));
     } else {
       outbox.enqueueAll(tx, a.id(), n.out);
+    }
+  }
+
+  /** A route and the class it was taken as. */
+  private record Routed(Route route, AlarmClass cls) {}
+
+  /**
+   * The route of {@code a}: by its rule's class ({@link AlarmClass#ofRule}), except that an alarm
+   * of {@link AlarmClass#SENSOR_LOST_RULES} (device offline, gas or fire panel fault) of a device
+   * with an open hazard alarm is routed as that hazard: responders of the device's kind, the grid
+   * from the higher of the two severities' starting level (and report upward when that is
+   * critical), due at once (review7 R7). One indexed query, only for those rules.
+   */
+  private Routed routed(LedgerTx tx, Alarm a) {
+    AlarmClass cls = AlarmClass.ofRule(a.ruleId());
+    Severity severity = a.severity();
+    if (cls == AlarmClass.MAINTENANCE && AlarmClass.SENSOR_LOST_RULES.contains(a.ruleId())) {
+      Optional<Severity> hazard = openHazard(tx, a);
+      if (hazard.isPresent()) {
+        cls = AlarmClass.HAZARD;
+        if (hazard.get().compareTo(severity) > 0) {
+          severity = hazard.get();
+        }
+      }
+    }
+    return new Routed(router.route(a.deviceId(), a.ruleId(), severity, cls), cls);
+  }
+
+  /**
+   * The highest severity of the device's other alarms that are hazards ({@link AlarmClass#HAZARD})
+   * and not closed (an incident is open until an officer writes it off: the crew may still be on
+   * site after the reading fell back), if any.
+   */
+  private static Optional<Severity> openHazard(LedgerTx tx, Alarm a) {
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "SELECT rule_id, severity FROM alarms WHERE device_id = ? AND state <> 'closed' AND id <> ?")) {
+      ps.setString(1, a.deviceId());
+      ps.setLong(2, a.id());
+      Severity max = null;
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          if (AlarmClass.ofRule(rs.getString(1)) == AlarmClass.HAZARD) {
+            Severity s = Severity.valueOf(rs.getString(2).toUpperCase(java.util.Locale.ROOT));
+            if (max == null || s.compareTo(max) > 0) {
+              max = s;
+            }
+          }
+        }
+      }
+      return Optional.ofNullable(max);
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot look for an open hazard alarm of " + a.deviceId(), e);
     }
   }
 
@@ -255,14 +321,15 @@ public final class Escalator implements LedgerHook {
   }
 
   private void step(LedgerTx tx, Alarm a, EscState s) {
-    Route route = router.route(a.deviceId(), a.ruleId(), a.severity());
+    Routed routed = routed(tx, a);
+    Route route = routed.route();
     int level = Math.min(Math.min(s.level, route.topIndex()) + 1, route.topIndex());
     boolean up = level > s.level;
     int step = s.step + 1;
     RecipientGroup r = route.chain().get(level);
     Notices n = new Notices(tx, a, route, step);
     n.notify(r, up ? "escalation" : "renotify");
-    enqueue(tx, a, n);
+    enqueue(tx, a, routed.cls(), n);
     Instant deadline = s.deadline.plus(config.timeout(a.severity()));
     if (!deadline.isAfter(tx.now())) {
       deadline = tx.now().plus(config.timeout(a.severity())); // after a long stop: no burst of catch-up steps

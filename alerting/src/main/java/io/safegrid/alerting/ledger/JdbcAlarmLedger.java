@@ -1042,8 +1042,10 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
       return same;
     }
     // an acknowledgement covers the severity acknowledged: a rise above it (30 -> 85 %LEL) needs a
-    // new one, so the page sounds and escalation runs again (newcomer7 F14; docs/alerting.md)
-    boolean ackLapses = open.state() == AlarmState.ACTIVE_ACKED && t.severity().compareTo(open.severity()) > 0;
+    // new one, so the page sounds and escalation runs again (newcomer7 F14; docs/alerting.md); a
+    // rise back to it (a leak swinging around 50 %LEL) does not (review7 R5)
+    boolean ackLapses = open.state() == AlarmState.ACTIVE_ACKED && t.severity().compareTo(open.severity()) > 0
+        && t.severity().compareTo(acknowledgedSeverity(tx, open)) > 0;
     Alarm after = ackLapses
         ? with(open, t.severity(), AlarmState.ACTIVE_UNACKED, repeat ? open.count() + 1 : open.count(), t, tx.now(),
             null, null, open.clearedAt(), open.closedAt(), open.closeNote())
@@ -1054,6 +1056,33 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     tx.record(type, open.state(), after, RULES_ACTOR, t.message(), details(t, open.severity()));
     runHooks(tx, type, open, after);
     return after;
+  }
+
+  /**
+   * The severity the acknowledgement in force on {@code acked} (state {@code active_acked}) was
+   * given at: the alarm as recorded by its latest {@code acknowledged} event ({@code
+   * alarm_events.alarm}). An alarm is acknowledged only from {@code active_unacked}, and while
+   * acknowledged its severity only falls or comes back up to this one (a rise above it lapses the
+   * acknowledgement), so this is the highest severity acknowledged. Read from the event rather
+   * than kept in a column: one indexed query ({@code alarm_events_alarm}), only when an
+   * acknowledged alarm rises, where a column would widen the {@link Alarm} record and the one-round
+   * trip memory ({@link KnownAlarms}) of every transition. Without such an event (not expected),
+   * the current severity.
+   */
+  private static Severity acknowledgedSeverity(LedgerTx tx, Alarm acked) {
+    String[] wire = {null};
+    try {
+      tx.roundTrip("SELECT alarm->>'severity' FROM alarm_events WHERE alarm_id = ? AND type = 'acknowledged'"
+          + " ORDER BY id DESC LIMIT 1", List.of(acked.id()), (index, rs) -> {
+            if (rs.next()) {
+              wire[0] = rs.getString(1);
+            }
+          });
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot read the acknowledged severity of alarm " + acked.id() + ": "
+          + e.getMessage(), e);
+    }
+    return wire[0] == null ? acked.severity() : AlarmRows.severity(wire[0]);
   }
 
   private Alarm reopen(LedgerTx tx, Alarm old, AlarmTransition t) {

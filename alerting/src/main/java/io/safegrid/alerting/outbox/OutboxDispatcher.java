@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Maintenance digests</b> (newcomer7 F11). Escalation writes a maintenance alarm's
  * notifications ({@link AlarmClass#MAINTENANCE}: device offline, low battery, faults) due at the
- * next {@link #DIGEST_WINDOW} boundary ({@link #digestSlot}), so they gather; when a round claims
- * two or more maintenance messages for one recipient and channel, they go out as ONE message
+ * next {@link #DIGEST_WINDOW} boundary ({@link #digestSlot}), marked {@code outbox.digest}, so they
+ * gather; when a round claims two or more such messages for one recipient and channel, they go out as ONE message
  * (reason {@code digest}, the messages' payloads in {@code notifications}, idempotency key {@code
  * digest-<first key>-n<count>}) and are all marked delivered together (or all retried). A
  * neighbourhood's power cut sent the duty officer 128 device-offline pages in 10 minutes; now one
@@ -300,7 +300,7 @@ public final class OutboxDispatcher implements AutoCloseable {
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ? WHERE id IN ("
                 + " SELECT id FROM outbox WHERE delivered_at IS NULL AND NOT dead AND next_attempt_at <= ?"
                 + " AND channel = ANY(?) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
-                + " RETURNING id, idempotency_key, channel, recipient, payload::text, attempts, payload->>'ruleId'")) {
+                + " RETURNING id, idempotency_key, channel, recipient, payload::text, attempts, digest")) {
       ps.setObject(1, now.plus(config.lease()).atOffset(ZoneOffset.UTC));
       ps.setObject(2, now.atOffset(ZoneOffset.UTC));
       ps.setArray(3, c.createArrayOf("text", channels.keySet().toArray()));
@@ -310,7 +310,7 @@ public final class OutboxDispatcher implements AutoCloseable {
         while (rs.next()) {
           out.add(new OutboxMessage(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4),
               rs.getString(5), rs.getInt(6)));
-          if (AlarmClass.ofRule(rs.getString(7)) == AlarmClass.MAINTENANCE) {
+          if (rs.getBoolean(7)) { // written for a digest slot (OutboxWriter.enqueueDigest)
             maintenance.add(rs.getLong(1));
           }
         }

@@ -52,17 +52,25 @@ public final class OutboxWriter {
    * @return the idempotency keys of the rows (written now or before), in order
    */
   public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications) {
-    return enqueueAll(tx, alarmId, notifications, tx.now());
+    return enqueue(tx, alarmId, notifications, tx.now(), false);
   }
 
   /**
-   * {@link #enqueueAll(LedgerTx, long, List)} with the first attempt due at {@code dueAt} instead
-   * of the transaction's service time (a maintenance notification waits for its recipient's next
-   * digest slot: {@link OutboxDispatcher#digestSlot}).
+   * {@link #enqueueAll(LedgerTx, long, List)} for a maintenance alarm's notifications: the first
+   * attempt is due at {@code dueAt} (its recipient's next digest slot: {@link
+   * OutboxDispatcher#digestSlot}) instead of the transaction's service time, and the rows are
+   * marked {@code digest} so that the dispatcher may send them with others of the same recipient
+   * and channel as one digest. Only rows written here are ever grouped: a notification due at
+   * once goes out alone and in its usual shape, whatever its rule.
    *
    * @param dueAt first attempt, not before the transaction's service time
    */
-  public List<String> enqueueAll(LedgerTx tx, long alarmId, List<Notification> notifications, java.time.Instant dueAt) {
+  public List<String> enqueueDigest(LedgerTx tx, long alarmId, List<Notification> notifications, java.time.Instant dueAt) {
+    return enqueue(tx, alarmId, notifications, dueAt, true);
+  }
+
+  private List<String> enqueue(LedgerTx tx, long alarmId, List<Notification> notifications, java.time.Instant dueAt,
+      boolean digest) {
     List<String> keys = new ArrayList<>();
     java.time.OffsetDateTime now = tx.now().atOffset(ZoneOffset.UTC);
     java.time.OffsetDateTime due = dueAt.isAfter(tx.now()) ? dueAt.atOffset(ZoneOffset.UTC) : now;
@@ -71,7 +79,7 @@ public final class OutboxWriter {
       String body = body(n); // the payload's entries as JSON, the same for each channel of n
       for (String channel : channels.channelsFor(recipient)) {
         String key = n.key() + "." + channel.replace(':', '-');
-        tx.defer(INSERT, key, alarmId, channel, recipient.id(), rowJson(key, n, channel, body), now, due);
+        tx.defer(INSERT, key, alarmId, channel, recipient.id(), rowJson(key, n, channel, body), now, due, digest);
         keys.add(key);
       }
     }
@@ -79,8 +87,8 @@ public final class OutboxWriter {
   }
 
   private static final String INSERT =
-      "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at)"
-          + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?) ON CONFLICT (idempotency_key) DO NOTHING";
+      "INSERT INTO outbox (idempotency_key, alarm_id, channel, recipient, payload, created_at, next_attempt_at, digest)"
+          + " VALUES (?, ?, ?, ?, CAST(? AS jsonb), ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING";
 
   /** The keys a row adds to the notification's payload. */
   private static final java.util.Set<String> ROW_KEYS = java.util.Set.of("idempotencyKey", "recipient", "recipientName", "channel");

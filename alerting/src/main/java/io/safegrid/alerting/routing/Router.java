@@ -46,6 +46,18 @@ public final class Router {
    * hazard's ({@link AlarmClass#ofRule}), report upward only when critical.
    */
   public Route route(String deviceId, String ruleId, Severity severity) {
+    return route(deviceId, ruleId, severity, AlarmClass.ofRule(ruleId));
+  }
+
+  /**
+   * The route of an alarm of this device and rule taken as class {@code cls}: responders of the
+   * device's kind only for {@link AlarmClass#HAZARD} (a device-offline of a device whose leak is
+   * open is routed as that hazard: {@link AlarmClass#SENSOR_LOST_RULES}), report upward only when
+   * {@code severity} is critical.
+   *
+   * @param severity the severity that picks the starting grid level (and report upward)
+   */
+  public Route route(String deviceId, String ruleId, Severity severity, AlarmClass cls) {
     var place = directory.place(deviceId);
     AlarmKind kind = place.map(DevicePlace::kind).orElseGet(() -> kindFromRule(ruleId));
     List<RecipientGroup> chain = place.map(DevicePlace::chain).orElseGet(directory::fallbackChain);
@@ -54,7 +66,7 @@ public final class Router {
         place.map(DevicePlace::place).orElse(""),
         chain,
         startIndex(chain, startLevels.get(severity)),
-        AlarmClass.ofRule(ruleId) == AlarmClass.HAZARD ? directory.responders(kind) : List.of(),
+        cls == AlarmClass.HAZARD ? directory.responders(kind) : List.of(),
         severity == Severity.CRITICAL ? directory.reportUpward() : List.of());
   }
 

@@ -172,7 +172,8 @@ class AlarmClassRoutingTest {
     assertThat(AlarmClass.ofRule("gas-device-alarm")).isEqualTo(AlarmClass.HAZARD);
     assertThat(AlarmClass.ofRule("some-new-rule")).isEqualTo(AlarmClass.HAZARD);
     assertThat(AlarmClass.ofRule(null)).isEqualTo(AlarmClass.HAZARD);
-    assertThat(AlarmClass.ofRule("channel-dead:mqtt")).isEqualTo(AlarmClass.MAINTENANCE);
+    assertThat(AlarmClass.ofRule("channel-dead:mqtt")).isEqualTo(AlarmClass.ALARM_PATH);
+    assertThat(AlarmClass.ofRule("device-offline")).isEqualTo(AlarmClass.MAINTENANCE);
   }
 
   private Alarm raise(String device, String rule, Severity s, String message) {
