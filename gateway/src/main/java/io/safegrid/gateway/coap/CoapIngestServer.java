@@ -123,7 +123,7 @@ public final class CoapIngestServer implements AutoCloseable {
     this(settings, sink, secretLookup, typeLookup, registry, presence, null);
   }
 
-  /** As above; {@code refusals} null: {@link RefusalGuard#defaults} for the known devices (tests give others). */
+  /** As above; {@code refusals} null: {@link RefusalGuard#defaultsForDatagrams} for the known devices (tests give others). */
   CoapIngestServer(
       CoapSettings settings,
       IngestSink sink,
@@ -143,9 +143,10 @@ public final class CoapIngestServer implements AutoCloseable {
     CoapMetrics metrics = new CoapMetrics(registry);
     DeviceAuthenticator authenticator =
         new DeviceAuthenticator(secretLookup, typeLookup, settings.plainAllowedTypes());
-    // plain CoAP's wrong secrets: the refusal policy of MQTT CONNECT (delay, slots, budget)
+    // plain CoAP's wrong secrets: the refusal policy of MQTT CONNECT (delay, slots, budget), for
+    // datagrams whose source can be forged (a device's last known good source is always checked)
     RefusalGuard refusals = refusalGuard != null
-        ? refusalGuard : RefusalGuard.defaults(id -> secretLookup.apply(id).isPresent());
+        ? refusalGuard : RefusalGuard.defaultsForDatagrams(id -> secretLookup.apply(id).isPresent());
     refusalTimer = Executors.newSingleThreadScheduledExecutor(
         new DefaultThreadFactory("safegrid-coap-refusals", true));
 

@@ -37,10 +37,13 @@ import org.slf4j.LoggerFactory;
  *       missing or wrong one (or an unknown device) gets its 4.01 only after the guard's delay (1
  *       s, on a timer, shorter than a CON's first retransmission timeout of 2-3 s), holding one of
  *       the source address's refusal slots; with the source's (or all) slots taken, 5.03 Service
- *       Unavailable (Max-Age 1) at once, reject {@code server_busy}, and a device over its refusal
- *       budget (10 a minute) gets that 5.03 without its secret being checked, reject {@code
- *       refusal_budget}. A site device's first refusal in a minute is logged at INFO, the one that
- *       spends its budget at WARN; the others are only counted.
+ *       Unavailable (Max-Age 1) at once, reject {@code server_busy}, and a request whose (device,
+ *       source /24 or /64) is over its refusal budget (10 a minute) gets that 5.03 without its
+ *       secret being checked, reject {@code refusal_budget}; the source a device last posted from
+ *       with its right secret (its last known good source) is always checked, since datagrams'
+ *       sources can be forged ({@link RefusalGuard#defaultsForDatagrams}). A site device's first
+ *       refusal from a prefix in a minute is logged at INFO, the one that spends that budget at
+ *       WARN; the others are only counted.
  *   <li>4.13 Request Entity Too Large above the body bound, its first {@link #KEPT_BYTES} kept in
  *       {@code dead_letters} (block1 transfers are cut off earlier, by Californium's blockwise
  *       layer, and not kept).
@@ -157,7 +160,9 @@ final class IngestResource extends CoapResource {
         return;
       }
       case OK -> {
-        // go on
+        if (plain) {
+          refusals.accepted(from, deviceId); // its last known good source: always checked from now on
+        }
       }
     }
     try {
@@ -241,8 +246,9 @@ final class IngestResource extends CoapResource {
       boolean con) {
     RefusalGuard.Refusal refusal = refusals.refused(from, deviceId);
     if (refusal.budgetJustSpent()) {
-      log.warn("device {}: its refusal budget is spent (plain CoAP requests with a wrong secret, the last from {}); "
-          + "while the refusal slots are taken, its requests get 5.03 without a check for the rest of the minute",
+      log.warn("device {}: its refusal budget for the prefix of {} is spent (plain CoAP requests with a wrong "
+          + "secret); while the refusal slots are taken, its requests from there get 5.03 without a check for "
+          + "the rest of the minute, except from its last known good source",
           deviceId, from);
     } else if (refusal.firstInWindow()) {
       log.info("device {}: plain CoAP request with a missing or wrong secret from {}: 4.01 (further ones this "

@@ -44,8 +44,10 @@ import org.slf4j.LoggerFactory;
  *       is answered only after the {@link RefusalGuard}'s delay (1 s) on a timer, holding one of
  *       its refusal slots. With the source's (or all) slots taken, a wrong secret is answered at
  *       once with CONNACK 3 server unavailable (3.1.1) / 0x89 server busy (5), reject {@code
- *       server_busy}, and a device id over its refusal budget without being checked, reject
- *       {@code refusal_budget} (see {@link RefusalGuard}).
+ *       server_busy}, and a CONNECT whose (device id, source prefix) is over its refusal budget
+ *       without being checked, reject {@code refusal_budget} (see {@link RefusalGuard}: the budget
+ *       is per source prefix, and the source a device last connected from has its own, so
+ *       guessers elsewhere cannot get a device's right secret refused).
  *   <li>The client id is 1-128 printable ASCII characters without spaces ({@link #CLIENT_ID}):
  *       what real devices use (the contract's device ids, Paho's {@code paho...}, mosquitto's
  *       {@code mosq-...}, Tasmota's {@code DVES_...}, MAC addresses with colons) passes; MQTT
@@ -232,6 +234,7 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
           MqttConnectReturnCode.CONNECTION_REFUSED_NOT_AUTHORIZED_5, "acl_will");
       return;
     }
+    refusals.accepted(source(ctx), deviceId); // its last known good source (RefusalGuard)
     session.deviceId = deviceId;
     session.connected = true;
     if (session.keepaliveSeconds > 0) {
@@ -257,8 +260,8 @@ final class ConnectHandler extends ChannelInboundHandlerAdapter {
     SocketAddress remote = ctx.channel().remoteAddress();
     RefusalGuard.Refusal refusal = refusals.refused(source(ctx), deviceId);
     if (refusal.budgetJustSpent()) {
-      log.warn("device {}: its refusal budget is spent (last wrong secret from {}); while the refusal slots "
-          + "are taken, its CONNECTs are answered server busy without a check for the rest of the minute",
+      log.warn("device {}: its refusal budget for the prefix of {} is spent; while the refusal slots are taken, "
+          + "its CONNECTs from there are answered server busy without a check for the rest of the minute",
           deviceId, remote);
     }
     RefusalGuard.Slot slot = refusal.slot();

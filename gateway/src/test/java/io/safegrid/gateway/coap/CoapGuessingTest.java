@@ -83,9 +83,8 @@ class CoapGuessingTest {
   @Test
   void concurrentGuessesBeyondTheSlotsGet503AndTellNothingWhileTheDeviceElsewhereGetsIn() throws Exception {
     // the shipped bounds, with a delay longer than the test: the guesser's 4 slots stay taken
-    start(new RefusalGuard(RefusalGuard.DEFAULT_PER_SOURCE_SLOTS, RefusalGuard.DEFAULT_TOTAL_SLOTS, 60_000,
-        RefusalGuard.DEFAULT_BUDGET, RefusalGuard.DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000,
-        id -> TestDevices.secret(id).isPresent()));
+    start(guard60s());
+    long before = rows("gas-002"); // the class shares one database
     CoapClient guesser = client("127.0.0.2", "gas-002");
     Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
     int guesses = 30;
@@ -118,7 +117,89 @@ class CoapGuessingTest {
     assertThat(ingest.counter("safegrid.coap.rejects", "server_busy")
         + ingest.counter("safegrid.coap.rejects", "refusal_budget")).isEqualTo(guesses - 4 + 1);
     assertThat(ingest.counter("safegrid.coap.rejects", "refusal_budget")).isPositive();
-    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-002'")).isEqualTo(1);
+    assertThat(rows("gas-002") - before).isEqualTo(1);
+  }
+
+  /**
+   * review7 R1: strangers at 16 addresses (and one sending from the device's own address, as a
+   * forged datagram would) hold all 64 refusal slots and spend two gas alarms' budgets; before,
+   * the budget was per device id and the right secret then got 5.03 unchecked while the attack ran.
+   */
+  @Test
+  void strangersHoldingEverySlotAndSpendingADevicesBudgetCannotKeepItsRightSecretOut() throws Exception {
+    RefusalGuard guard = guard60s();
+    start(guard);
+    long before1 = rows("gas-001"); // the class shares one database
+    long before2 = rows("gas-002");
+    // gas-001 reports from its usual address before the attack
+    assertThat(client("127.0.0.1", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":1}}", true,
+        "demo-gas-001")).getCode()).isEqualTo(ResponseCode.CHANGED);
+
+    // 16 stranger addresses in the same /24: 4 wrong secrets each, held -> all 64 slots taken
+    Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
+    for (int a = 2; a <= 17; a++) {
+      CoapClient stranger = client("127.0.0." + a, "gas-003");
+      for (int i = 0; i < RefusalGuard.DEFAULT_PER_SOURCE_SLOTS; i++) {
+        async(stranger, "guess" + i, answers);
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> guard.slotsTaken() == RefusalGuard.DEFAULT_TOTAL_SLOTS);
+    // then each spends gas-001's and gas-002's budgets (5.03 at once), and so does a sender on
+    // gas-001's own address (another port: what a forged source looks like to the gateway)
+    int spent = 0;
+    for (int a = 2; a <= 17; a++) {
+      for (String id : new String[] {"gas-001", "gas-002"}) {
+        async(client("127.0.0." + a, id), "wrong", answers);
+        spent++;
+      }
+    }
+    CoapClient ownAddress = client("127.0.0.1", "gas-001");
+    for (int i = 0; i < 2 * RefusalGuard.DEFAULT_BUDGET; i++) {
+      async(ownAddress, "wrong" + i, answers);
+      spent++;
+    }
+    int expected = spent;
+    await().atMost(Duration.ofSeconds(10)).until(() -> count(answers, ResponseCode.SERVICE_UNAVAILABLE) == expected);
+    // a stranger trying the right secret learns nothing: 5.03, unchecked
+    assertThat(client("127.0.0.2", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":9}}", true,
+        "demo-gas-001")).getCode()).as("stranger's right try").isEqualTo(ResponseCode.SERVICE_UNAVAILABLE);
+    double budgetRefusals = ingest.counter("safegrid.coap.rejects", "refusal_budget");
+    assertThat(budgetRefusals).isPositive();
+
+    // the devices with their right secrets: gas-001 from its usual address, gas-002 (never seen
+    // before) from another /24: 2.04 and stored
+    assertThat(client("127.0.0.1", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":2}}", true,
+        "demo-gas-001")).getCode()).as("gas-001").isEqualTo(ResponseCode.CHANGED);
+    assertThat(client("127.0.1.1", "gas-002").advanced(CoapClients.post("{\"values\":{\"gas_lel\":3}}", true,
+        "demo-gas-002")).getCode()).as("gas-002").isEqualTo(ResponseCode.CHANGED);
+    assertThat(rows("gas-001") - before1).as("gas-001's readings stored").isEqualTo(2);
+    assertThat(rows("gas-002") - before2).as("gas-002's readings stored").isEqualTo(1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "refusal_budget")).as("the devices were checked")
+        .isEqualTo(budgetRefusals);
+  }
+
+  private long rows(String deviceId) throws java.sql.SQLException {
+    return ingest.rows("SELECT count(*) FROM readings WHERE device_id = ?", deviceId);
+  }
+
+  /** The shipped bounds for datagrams, with a refusal delay longer than the test: held slots stay taken. */
+  private static RefusalGuard guard60s() {
+    return new RefusalGuard(RefusalGuard.DEFAULT_PER_SOURCE_SLOTS, RefusalGuard.DEFAULT_TOTAL_SLOTS, 60_000,
+        RefusalGuard.DEFAULT_BUDGET, RefusalGuard.DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000,
+        id -> TestDevices.secret(id).isPresent(), true);
+  }
+
+  /** A CON POST with a wrong {@code secret}, its answer's code counted in {@code answers}. */
+  private static void async(CoapClient c, String secret, Map<ResponseCode, AtomicInteger> answers) {
+    c.advanced(new CoapHandler() {
+      @Override
+      public void onLoad(CoapResponse r) {
+        answers.computeIfAbsent(r.getCode(), k -> new AtomicInteger()).incrementAndGet();
+      }
+
+      @Override
+      public void onError() {}
+    }, CoapClients.post("{\"values\":{\"gas_lel\":1}}", true, secret));
   }
 
   private static int count(Map<ResponseCode, AtomicInteger> answers, ResponseCode code) {

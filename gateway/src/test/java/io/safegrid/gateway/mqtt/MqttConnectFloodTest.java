@@ -60,6 +60,8 @@ class MqttConnectFloodTest {
   private final AtomicBoolean flooding = new AtomicBoolean();
   /** CONNACK return codes the attackers got -> how many. */
   private final Map<Integer, AtomicLong> answers = new ConcurrentHashMap<>();
+  /** Sockets holding refusal slots, closed after each test. */
+  private final List<Socket> held = new ArrayList<>();
 
   @BeforeEach
   void database() {
@@ -87,6 +89,13 @@ class MqttConnectFloodTest {
   @AfterEach
   void stop() throws InterruptedException {
     stopFlood();
+    for (Socket s : held) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing anyway
+      }
+    }
     ingest.close();
   }
 
@@ -161,6 +170,88 @@ class MqttConnectFloodTest {
     assertThat(unknown).isGreaterThanOrEqualTo(RefusalGuard.DEFAULT_DELAY_MILLIS);
     assertThat(right).isLessThan(RefusalGuard.DEFAULT_DELAY_MILLIS / 2);
     assertThat(ingest.counter("safegrid.mqtt.rejects", "bad_credentials")).isEqualTo(2);
+  }
+
+  /**
+   * review7 R1: strangers at 16 addresses hold all 64 refusal slots and spend two gas alarms'
+   * refusal budgets; before, the budget was per device id and the right secret was then answered
+   * "server unavailable" unchecked (CONNACK 3) for as long as the attack ran.
+   */
+  @Test
+  void strangersHoldingEverySlotAndSpendingADevicesBudgetCannotKeepItsRightSecretOut() throws Exception {
+    // the shipped bounds, with a refusal delay longer than the test: held slots stay taken
+    RefusalGuard guard = new RefusalGuard(RefusalGuard.DEFAULT_PER_SOURCE_SLOTS, RefusalGuard.DEFAULT_TOTAL_SLOTS,
+        60_000, RefusalGuard.DEFAULT_BUDGET, RefusalGuard.DEFAULT_WINDOW_MILLIS,
+        () -> System.nanoTime() / 1_000_000, id -> true);
+    start(guard);
+    long before1 = rows("gas-001"); // the class shares one database
+    long before2 = rows("gas-002");
+    // gas-001 reports from its usual address before the attack
+    assertThat(connectAndReport(address("127.0.0.1"), "gas-001", "demo-gas-001", 1)).isEqualTo(0);
+
+    // 16 stranger addresses in the same /24: 4 wrong CONNECTs each, held -> all 64 slots taken
+    for (int a = 2; a <= 17; a++) {
+      for (int i = 0; i < RefusalGuard.DEFAULT_PER_SOURCE_SLOTS; i++) {
+        holdSlot(address("127.0.0." + a), "gas-" + (100 + a));
+      }
+    }
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (guard.slotsTaken() < RefusalGuard.DEFAULT_TOTAL_SLOTS && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(guard.slotsTaken()).as("refusal slots held by the strangers").isEqualTo(RefusalGuard.DEFAULT_TOTAL_SLOTS);
+    // then each spends gas-001's and gas-002's budgets with wrong secrets: "busy" at once
+    for (int a = 2; a <= 17; a++) {
+      for (String id : new String[] {"gas-001", "gas-002"}) {
+        assertThat(rawConnect(address("127.0.0." + a), id, "wrong")).as("wrong secret beyond the slots").isEqualTo(3);
+      }
+    }
+    // a stranger trying the right secret now learns nothing: busy, unchecked
+    assertThat(rawConnect(address("127.0.0.2"), "gas-001", "demo-gas-001")).as("stranger's right try").isEqualTo(3);
+    double budgetRefusals = ingest.counter("safegrid.mqtt.rejects", "refusal_budget");
+    assertThat(budgetRefusals).isPositive();
+
+    // the devices with their right secrets: gas-001 from its usual address, gas-002 (never
+    // connected before) from another /24; both connect, are PUBACKed, and their readings stored
+    assertThat(connectAndReport(address("127.0.0.1"), "gas-001", "demo-gas-001", 2)).as("gas-001 CONNACK").isEqualTo(0);
+    assertThat(connectAndReport(address("127.0.1.1"), "gas-002", "demo-gas-002", 3)).as("gas-002 CONNACK").isEqualTo(0);
+    assertThat(rows("gas-001") - before1).as("gas-001's readings stored").isEqualTo(2);
+    assertThat(rows("gas-002") - before2).as("gas-002's readings stored").isEqualTo(1);
+    assertThat(ingest.counter("safegrid.mqtt.rejects", "refusal_budget")).as("the devices were checked").isEqualTo(budgetRefusals);
+  }
+
+  /**
+   * Raw MQTT 3.1.1 from {@code from}: CONNECT, and when accepted one QoS 1 telemetry PUBLISH
+   * ({@code gas_lel} = {@code lel}) awaiting its PUBACK; returns the CONNACK return code.
+   */
+  private int connectAndReport(InetAddress from, String id, String secret, int lel) throws IOException {
+    try (Socket s = new Socket()) {
+      s.bind(new InetSocketAddress(from, 0));
+      s.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+      s.setSoTimeout(10_000);
+      s.getOutputStream().write(RawMqtt.connectPacket(id, secret, 60, 4, "dev-" + System.nanoTime()));
+      int code = RawMqtt.readPacket(s.getInputStream())[3] & 0xFF;
+      if (code == 0) {
+        s.getOutputStream().write(RawMqtt.publish("devices/" + id + "/telemetry", 1, 1,
+            "{\"values\":{\"gas_lel\":" + lel + "}}"));
+        byte[] puback = RawMqtt.readPacket(s.getInputStream());
+        assertThat(puback[0] & 0xF0).as("PUBACK").isEqualTo(0x40);
+      }
+      return code;
+    }
+  }
+
+  /** A wrong-secret CONNECT from {@code from}, left open without reading: it holds a refusal slot. */
+  private void holdSlot(InetAddress from, String user) throws IOException {
+    Socket s = new Socket();
+    held.add(s);
+    s.bind(new InetSocketAddress(from, 0));
+    s.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+    s.getOutputStream().write(RawMqtt.connectPacket(user, "wrong", 60, 4, "hold-" + System.nanoTime()));
+  }
+
+  private long rows(String deviceId) throws java.sql.SQLException {
+    return ingest.rows("SELECT count(*) FROM readings WHERE device_id = ?", deviceId);
   }
 
   private long firePanelEvents() throws java.sql.SQLException {

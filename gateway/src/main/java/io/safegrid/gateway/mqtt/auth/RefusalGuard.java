@@ -4,6 +4,7 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -13,7 +14,8 @@ import java.util.function.Predicate;
 
 /**
  * The refusal policy of device authentication (MQTT CONNECT, plain CoAP secret option): a guesser
- * is slowed, a device with the right secret is not.
+ * is slowed, a device with the right secret is not, and a stranger cannot make a device's right
+ * secret be refused.
  *
  * <p>A right secret is answered at once (the check is one HMAC, {@link
  * DeviceAuthenticator#check}). A wrong one (or an unknown device, or none: the same path) is
@@ -24,19 +26,35 @@ import java.util.function.Predicate;
  * client does: a source gets at most {@code perSourceSlots} such refusals per delay.
  *
  * <p>When the slots of the request's source (or all slots) are taken (<b>full</b>), a wrong secret
- * is answered at once as "server busy" (MQTT CONNACK 3 / 0x89, CoAP 5.03), which costs nothing and holds
- * nothing; and every refusal counts against the device id's <b>refusal budget</b>: {@code
- * budgetPerWindow} refusals per {@code windowMillis}. A device over its budget is, while full,
- * answered "busy" without its secret being checked at all, so beyond the slots a guesser gets at
- * most {@code budgetPerWindow} answers per device per window. Only the site's own device ids are
- * counted ({@code known}), so the counts stay bounded whatever user names a guesser sends; an
- * unknown id answered "busy" after its check looks the same as a known one answered "busy"
- * without one.
+ * is answered at once as "server busy" (MQTT CONNACK 3 / 0x89, CoAP 5.03), which costs nothing and
+ * holds nothing; that answer, unlike the delayed one, would tell a right secret from a wrong one at
+ * any rate, so every refusal counts against a <b>refusal budget</b> of {@code budgetPerWindow}
+ * refusals per {@code windowMillis}, and a request over its budget is, while full, answered "busy"
+ * without its secret being checked. The budget is kept per (device id, <b>source prefix</b>: IPv4
+ * /24, IPv6 /64), not per device id (review7 R1: 16 addresses anywhere spent a device's one budget
+ * and locked it out, right secret and all): a guesser spends only its own prefix's budget, and a
+ * device elsewhere is still checked. Beyond slots, a guesser gets at most {@code budgetPerWindow}
+ * answers per device, window and prefix it sends from.
  *
- * <p>What a device sees: with the right secret it connects at once, unless its own id is under
- * attack from its own source address (a NAT shared with the guesser) or from enough addresses to
- * take all slots; then "server busy" while the slots stay taken and its budget spent (a device
- * retries on busy).
+ * <p><b>Last known good source</b>: the source (IPv4 address, IPv6 /64) a device last
+ * authenticated from ({@link #accepted}) has a budget of its own, spent only by refusals from that
+ * same source; a guesser elsewhere in its /24 does not touch it. Where sources can be forged
+ * (plain CoAP over UDP: {@code sourcesForgeable}), a request from the last known good source is
+ * always checked: anyone could spend its budget with forged datagrams, and a guesser who receives
+ * the answers there shares the device's path, where the secret travels in clear anyway.
+ *
+ * <p>Memory: only the site's own device ids are counted ({@code known}), each with at most {@link
+ * #PREFIXES_PER_DEVICE} live prefix budgets; refusals from further prefixes while those are live
+ * share one "other prefixes" budget of the device. An unknown id answered "busy" after its check
+ * looks the same as a known one answered "busy" without one.
+ *
+ * <p>What a device sees: with the right secret it connects at once under any flood of wrong
+ * secrets from other prefixes. "Server busy" unchecked only while the slots stay taken and either
+ * (a) a guesser shares its own source (a NAT: MQTT only; never on plain CoAP) and spent that
+ * source's budget, or (b) it sends from a source other than its last known good one, and guessers
+ * in that /24 (/64), or, with more than {@link #PREFIXES_PER_DEVICE} prefixes guessing its id, in
+ * any prefix, spent the budget it falls in; on plain CoAP a sender forging datagrams from that
+ * prefix can do (b) (a device retries on busy).
  *
  * <p>Thread-safe; nothing here blocks.
  */
@@ -54,11 +72,17 @@ public final class RefusalGuard {
   /** Default refusal delay, ms: a wrong secret's answer comes 1 s after the CONNECT. */
   public static final long DEFAULT_DELAY_MILLIS = 1_000;
 
-  /** Default refusal budget of a device id: 10 refusals per window. */
+  /** Default refusal budget of a (device id, source prefix): 10 refusals per window. */
   public static final int DEFAULT_BUDGET = 10;
 
   /** Default budget window, ms (a minute). */
   public static final long DEFAULT_WINDOW_MILLIS = 60_000;
+
+  /**
+   * Live prefix budgets kept per device id (beyond them, one shared "other prefixes" budget): bounds
+   * the memory at about 18 small records per site device whatever the number of guessing prefixes.
+   */
+  public static final int PREFIXES_PER_DEVICE = 16;
 
   private final int perSourceSlots;
   private final int totalSlots;
@@ -67,20 +91,21 @@ public final class RefusalGuard {
   private final long windowMillis;
   private final LongSupplier clockMillis;
   private final Predicate<String> known;
+  private final boolean sourcesForgeable;
 
   private final AtomicInteger taken = new AtomicInteger();
   private final Map<InetAddress, AtomicInteger> takenBySource = new ConcurrentHashMap<>();
-  private final Map<String, Window> windows = new ConcurrentHashMap<>();
+  private final Map<String, Budgets> budgets = new ConcurrentHashMap<>();
 
-  /** Refusals of one device id in the window that began at {@code startMillis}. */
+  /** Refusals in the window that began at {@code startMillis}. */
   private record Window(long startMillis, int refusals) {}
 
   /**
    * @param perSourceSlots refusals waiting at once per source address (IPv6: per /64), at least 1
    * @param totalSlots refusals waiting at once in all, at least {@code perSourceSlots}
    * @param delayMillis how long a refusal waits before its answer, ms, at least 0
-   * @param budgetPerWindow refusals of one device id per window before it is answered busy
-   *     unchecked while full, at least 1
+   * @param budgetPerWindow refusals of one device id from one source prefix per window before its
+   *     requests from there are answered busy unchecked while full, at least 1
    * @param windowMillis the budget window, ms, at least 1
    * @param clockMillis a monotonic clock, ms (e.g. {@code System.nanoTime() / 1_000_000})
    * @param known the site's device ids (only these are counted)
@@ -94,6 +119,25 @@ public final class RefusalGuard {
       long windowMillis,
       LongSupplier clockMillis,
       Predicate<String> known) {
+    this(perSourceSlots, totalSlots, delayMillis, budgetPerWindow, windowMillis, clockMillis, known, false);
+  }
+
+  /**
+   * As above.
+   *
+   * @param sourcesForgeable true where a request's source address can be forged (plain CoAP over
+   *     UDP): a device's last known good source is then never answered busy unchecked (see the
+   *     class comment); false for TCP (MQTT), where a source address is proven by the handshake
+   */
+  public RefusalGuard(
+      int perSourceSlots,
+      int totalSlots,
+      long delayMillis,
+      int budgetPerWindow,
+      long windowMillis,
+      LongSupplier clockMillis,
+      Predicate<String> known,
+      boolean sourcesForgeable) {
     if (perSourceSlots < 1 || totalSlots < perSourceSlots || delayMillis < 0 || budgetPerWindow < 1
         || windowMillis < 1) {
       throw new IllegalArgumentException("refusal guard: need 1 <= perSourceSlots <= totalSlots, "
@@ -106,17 +150,27 @@ public final class RefusalGuard {
     this.windowMillis = windowMillis;
     this.clockMillis = clockMillis;
     this.known = known;
+    this.sourcesForgeable = sourcesForgeable;
   }
 
-  /** The defaults above, for the devices {@code authenticator} knows. */
+  /** The defaults above, for the devices {@code authenticator} knows (MQTT over TCP). */
   public static RefusalGuard defaults(DeviceAuthenticator authenticator) {
     return defaults(authenticator::knows);
   }
 
-  /** The defaults above, counting the device ids {@code known} accepts (the site's devices). */
+  /** The defaults above, counting the device ids {@code known} accepts (the site's devices), over TCP. */
   public static RefusalGuard defaults(Predicate<String> known) {
     return new RefusalGuard(DEFAULT_PER_SOURCE_SLOTS, DEFAULT_TOTAL_SLOTS, DEFAULT_DELAY_MILLIS,
-        DEFAULT_BUDGET, DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000, known);
+        DEFAULT_BUDGET, DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000, known, false);
+  }
+
+  /**
+   * The defaults above for datagrams whose source can be forged (plain CoAP): a device's last
+   * known good source is always checked.
+   */
+  public static RefusalGuard defaultsForDatagrams(Predicate<String> known) {
+    return new RefusalGuard(DEFAULT_PER_SOURCE_SLOTS, DEFAULT_TOTAL_SLOTS, DEFAULT_DELAY_MILLIS,
+        DEFAULT_BUDGET, DEFAULT_WINDOW_MILLIS, () -> System.nanoTime() / 1_000_000, known, true);
   }
 
   /** How long a refusal waits before its answer, ms. */
@@ -126,24 +180,43 @@ public final class RefusalGuard {
 
   /**
    * Before the check: true if the request must be answered "busy" without checking its secret
-   * (the source's or all slots are taken and {@code deviceId} is over its refusal budget).
+   * (the source's or all slots are taken, and the budget of ({@code deviceId}, the source's prefix
+   * or last known good source) is spent).
    *
    * @param source the client's address; null counts as the loopback address
    * @param deviceId the presented device id; may be null
    */
   public boolean refuseUnchecked(InetAddress source, String deviceId) {
-    return full(key(source)) && overBudget(deviceId);
+    if (deviceId == null || !full(key(source))) {
+      return false;
+    }
+    Budgets b = budgets.get(deviceId);
+    return b != null && b.overBudget(source);
   }
 
   /**
-   * After a check that refused: counts the refusal against {@code deviceId}'s budget and takes a
-   * slot if there is one.
+   * After a check that accepted the secret: {@code source} becomes {@code deviceId}'s last known
+   * good source (a budget of its own; never refused unchecked where sources can be forged).
+   *
+   * @param source the client's address; null counts as the loopback address
+   * @param deviceId the authenticated device id
+   */
+  public void accepted(InetAddress source, String deviceId) {
+    if (deviceId == null || !known.test(deviceId)) {
+      return;
+    }
+    budgets.computeIfAbsent(deviceId, id -> new Budgets()).accepted(key(source));
+  }
+
+  /**
+   * After a check that refused: counts the refusal against the budget of ({@code deviceId}, the
+   * source's prefix or last known good source) and takes a slot if there is one.
    *
    * @return the refusal: {@link Refusal#slot()} null means "answer busy now"; otherwise answer
    *     after {@link #delayMillis()} and then close the slot
    */
   public Refusal refused(InetAddress source, String deviceId) {
-    int n = count(deviceId);
+    int n = count(source, deviceId);
     Slot slot = take(key(source));
     return new Refusal(slot, n == 1, n == budget);
   }
@@ -157,10 +230,10 @@ public final class RefusalGuard {
    * A counted refusal.
    *
    * @param slot the slot to hold until the delayed answer is sent, or null: answer "busy" now
-   * @param firstInWindow true for a site device's first refusal in its window (to log once a
-   *     window); false for later ones and for ids that are not the site's
-   * @param budgetJustSpent true for the one refusal that used up the device's budget in this
-   *     window (log it once)
+   * @param firstInWindow true for the first refusal of a site device from this prefix in its
+   *     window (to log once a window); false for later ones and for ids that are not the site's
+   * @param budgetJustSpent true for the one refusal that used up the budget in this window (log it
+   *     once)
    */
   public record Refusal(Slot slot, boolean firstInWindow, boolean budgetJustSpent) {}
 
@@ -179,6 +252,73 @@ public final class RefusalGuard {
         release(key);
       }
     }
+  }
+
+  /**
+   * The refusal budgets of one site device: its last known good source's, one per live source
+   * prefix (at most {@link #PREFIXES_PER_DEVICE}), and one shared by the further prefixes.
+   * Guarded by its own monitor.
+   */
+  private final class Budgets {
+    private InetAddress lastGood;
+    private Window lastGoodWindow;
+    private final Map<InetAddress, Window> byPrefix = new HashMap<>();
+    private Window others;
+
+    synchronized void accepted(InetAddress sourceKey) {
+      if (!sourceKey.equals(lastGood)) {
+        lastGood = sourceKey;
+        lastGoodWindow = null;
+      }
+    }
+
+    synchronized int count(InetAddress source, long now) {
+      InetAddress k = key(source);
+      if (k.equals(lastGood)) {
+        lastGoodWindow = next(lastGoodWindow, now);
+        return lastGoodWindow.refusals();
+      }
+      InetAddress p = prefix(source);
+      if (byPrefix.containsKey(p) || room(now)) {
+        Window w = next(byPrefix.get(p), now);
+        byPrefix.put(p, w);
+        return w.refusals();
+      }
+      others = next(others, now);
+      return others.refusals();
+    }
+
+    synchronized boolean overBudget(InetAddress source) {
+      long now = clockMillis.getAsLong();
+      InetAddress k = key(source);
+      if (k.equals(lastGood)) {
+        return !sourcesForgeable && spent(lastGoodWindow, now);
+      }
+      Window w = byPrefix.get(prefix(source));
+      if (w != null) {
+        return spent(w, now);
+      }
+      return !room(now) && spent(others, now);
+    }
+
+    /** True if a new prefix gets a budget of its own (drops expired ones to make room). */
+    private boolean room(long now) {
+      if (byPrefix.size() < PREFIXES_PER_DEVICE) {
+        return true;
+      }
+      byPrefix.values().removeIf(w -> now - w.startMillis() >= windowMillis);
+      return byPrefix.size() < PREFIXES_PER_DEVICE;
+    }
+  }
+
+  private Window next(Window old, long now) {
+    return old == null || now - old.startMillis() >= windowMillis
+        ? new Window(now, 1)
+        : new Window(old.startMillis(), old.refusals() + 1);
+  }
+
+  private boolean spent(Window w, long now) {
+    return w != null && w.refusals() >= budget && now - w.startMillis() < windowMillis;
   }
 
   private boolean full(InetAddress key) {
@@ -215,43 +355,40 @@ public final class RefusalGuard {
     taken.decrementAndGet();
   }
 
-  /** Counts a refusal of {@code deviceId}; its count in the window, 0 if not counted. */
-  private int count(String deviceId) {
+  /** Counts a refusal of {@code deviceId} from {@code source}; its budget's count, 0 if not counted. */
+  private int count(InetAddress source, String deviceId) {
     if (deviceId == null || !known.test(deviceId)) {
       return 0;
     }
-    long now = clockMillis.getAsLong();
-    Window w = windows.compute(deviceId, (id, old) ->
-        old == null || now - old.startMillis() >= windowMillis
-            ? new Window(now, 1)
-            : new Window(old.startMillis(), old.refusals() + 1));
-    return w.refusals();
-  }
-
-  private boolean overBudget(String deviceId) {
-    if (deviceId == null) {
-      return false;
-    }
-    Window w = windows.get(deviceId);
-    return w != null && w.refusals() >= budget && clockMillis.getAsLong() - w.startMillis() < windowMillis;
+    return budgets.computeIfAbsent(deviceId, id -> new Budgets()).count(source, clockMillis.getAsLong());
   }
 
   private static final InetAddress NO_ADDRESS = InetAddress.getLoopbackAddress();
 
   /** The slot key of an address: IPv4 as is, IPv6 its /64 (one subscriber's prefix). */
   static InetAddress key(InetAddress source) {
+    return masked(source, 8);
+  }
+
+  /** The budget prefix of an address: IPv4 its /24, IPv6 its /64. */
+  static InetAddress prefix(InetAddress source) {
+    return masked(source, source instanceof Inet6Address ? 8 : 3);
+  }
+
+  /** {@code source} with all but its first {@code keep} bytes zeroed (IPv4 kept whole when keep > 4). */
+  private static InetAddress masked(InetAddress source, int keep) {
     if (source == null) {
-      return NO_ADDRESS;
+      source = NO_ADDRESS;
     }
-    if (source instanceof Inet6Address) {
-      byte[] a = Arrays.copyOf(source.getAddress(), 16);
-      Arrays.fill(a, 8, 16, (byte) 0);
-      try {
-        return InetAddress.getByAddress(a);
-      } catch (UnknownHostException e) {
-        throw new IllegalStateException("16 bytes are an IPv6 address", e);
-      }
+    byte[] a = source.getAddress();
+    if (keep >= a.length) {
+      return source;
     }
-    return source;
+    Arrays.fill(a, keep, a.length, (byte) 0);
+    try {
+      return InetAddress.getByAddress(a);
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("4 or 16 bytes are an IP address", e);
+    }
   }
 }
