@@ -89,15 +89,7 @@ class CoapGuessingTest {
     Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
     int guesses = 30;
     for (int i = 0; i < guesses; i++) {
-      guesser.advanced(new CoapHandler() {
-        @Override
-        public void onLoad(CoapResponse r) {
-          answers.computeIfAbsent(r.getCode(), k -> new AtomicInteger()).incrementAndGet();
-        }
-
-        @Override
-        public void onError() {}
-      }, CoapClients.post("{\"values\":{\"gas_lel\":1}}", true, "guess" + i));
+      async(guesser, "guess" + i, answers);
     }
     // all but the 4 that hold the source's slots are answered at once
     await().atMost(Duration.ofSeconds(10)).until(() -> count(answers, ResponseCode.SERVICE_UNAVAILABLE) == guesses - 4);

@@ -34,7 +34,9 @@ import java.util.function.Predicate;
  * /24, IPv6 /64), not per device id (review7 R1: 16 addresses anywhere spent a device's one budget
  * and locked it out, right secret and all): a guesser spends only its own prefix's budget, and a
  * device elsewhere is still checked. Beyond slots, a guesser gets at most {@code budgetPerWindow}
- * answers per device, window and prefix it sends from.
+ * answers per device, window and prefix it sends from, and with the bound on prefixes below at
+ * most about ({@link #PREFIXES_PER_DEVICE} + 2) x {@code budgetPerWindow} per device and window
+ * however many prefixes it has (170 + 10 a minute with the defaults).
  *
  * <p><b>Last known good source</b>: the source (IPv4 address, IPv6 /64) a device last
  * authenticated from ({@link #accepted}) has a budget of its own, spent only by refusals from that
