@@ -32,9 +32,9 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
    */
   java.util.List<Integer> zones;
   /**
-   * Event time (epoch ms as the device sent it) of the clear that last closed this latch, or
-   * Long.MIN_VALUE: an event older than it belongs to an occurrence that was reset, never a spread
-   * of the open one.
+   * Time (epoch ms) of the clear that last closed this latch: the event's own time, or its
+   * arrival when judged on arrival (clock ahead or gone back); Long.MIN_VALUE when none. An event
+   * older than it belongs to an occurrence that was reset, never a spread of the open one.
    */
   long clearedEventMillis = Long.MIN_VALUE;
   // a debounced raise waiting for its time (pendingSeverity null when none)

@@ -179,8 +179,8 @@ public final class Latches {
     l.changedAtMillis = atMillis;
     l.lateRaiseEventMillis = Long.MIN_VALUE;
     l.aheadEventMillis = Long.MIN_VALUE;
-    Object sent = evidence == null ? null : evidence.get("event_time_ms");
-    l.clearedEventMillis = Math.max(l.clearedEventMillis, sent instanceof Long t ? t : atMillis);
+    // the clear's own time (an ahead or clock-back clear: its arrival, never a time 8 h ahead)
+    l.clearedEventMillis = Math.max(l.clearedEventMillis, atMillis);
     if (l.zones != null) {
       l.zones.clear();
     }

@@ -105,4 +105,18 @@ class FireSpreadTest {
     assertThat(f.of(FIRE).get(1).evidence()).containsEntry("zones", List.of(1, 4))
         .containsEntry("device_clock", "ahead");
   }
+
+  /** A reset judged with the clock ahead closed the alarm at its arrival, not 8 h from now. */
+  @Test
+  void afterAnAheadResetAndNtp_aNewFireStillSpreads() {
+    Fixture f = panel();
+    long ahead = 8 * 3_600_000L;
+    f.clock.set(Fixture.T0);
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + ahead, "fire", 1, 1, "lab"));
+    f.clock.set(Fixture.T0 + 1_000);
+    f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + ahead + 1_000, "reset", null, null, null));
+    fire(f, 60_000, 1, 1, "lab"); // NTP put the panel's clock right
+    fire(f, 70_000, 2, 7, "library");
+    assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@1000", "RAISE@60000", "RAISE@70000");
+  }
 }
