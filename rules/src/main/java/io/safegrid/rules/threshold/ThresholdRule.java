@@ -223,7 +223,7 @@ public final class ThresholdRule {
    * An in-order reading (or a late one not past the setpoint) of a debounced threshold, by the
    * device's clock: back past the hysteresis of an open late run's level and within its gap, it
    * ends the run (the level did not hold across it); below level 1's hysteresis it is remembered
-   * as the newest known low, which no run may span.
+   * as a known low ({@link ThresholdState#LOWS} kept), which no run may span.
    */
   private void knownReading(ThresholdState s, long readingTime, double value) {
     if (s.lateRunLevel > 0 && targetLevel(value, s.lateRunLevel) < s.lateRunLevel
@@ -231,8 +231,8 @@ public final class ThresholdRule {
         && readingTime <= s.lateRunLastMillis + s.lateGapMillis(this)) {
       s.lateRunLevel = 0;
     }
-    if (targetLevel(value, setpoints.length) == 0 && readingTime > s.lowTimeMillis) {
-      s.lowTimeMillis = readingTime;
+    if (targetLevel(value, setpoints.length) == 0) {
+      s.rememberLow(readingTime);
     }
   }
 
@@ -308,17 +308,17 @@ public final class ThresholdRule {
 
   /**
    * Whether a late reading at {@code readingTime} is contiguous with the open late run: within
-   * the gap of either end ({@link ThresholdState#lateGapMillis}) and with no known low (an
-   * in-order reading back past level 1's hysteresis) between it and the run.
+   * the gap of either end ({@link ThresholdState#lateGapMillis}) and with no known low (a reading
+   * back past level 1's hysteresis, one of the last {@link ThresholdState#LOWS}) between it and
+   * the run.
    */
   private boolean joins(ThresholdState s, long readingTime) {
     long gap = s.lateGapMillis(this);
     if (readingTime < s.lateRunSinceMillis - gap || readingTime > s.lateRunLastMillis + gap) {
       return false;
     }
-    long low = s.lowTimeMillis;
-    return !((low > readingTime && low < s.lateRunSinceMillis)
-        || (low < readingTime && low > s.lateRunLastMillis));
+    return !(s.lowBetween(readingTime, s.lateRunSinceMillis)
+        || s.lowBetween(s.lateRunLastMillis, readingTime));
   }
 
   /** The deadline call for a pending change. */

@@ -35,11 +35,16 @@ public final class ThresholdState implements RuleContext.Confirmable {
   long lateRunSinceMillis;
   /** Device time (epoch ms) of the newest late reading of the open run. */
   long lateRunLastMillis;
+  /** How many known lows (device times) a debounced threshold keeps for its late runs. */
+  static final int LOWS = 16;
   /**
-   * Device time (epoch ms) of the newest known reading (in order, or late) back past level 1's
-   * hysteresis; no late run spans it. Long.MIN_VALUE when none.
+   * Device times (epoch ms) of the last {@link #LOWS} known readings (in order, or late) back past
+   * level 1's hysteresis, a ring; no late run spans one. Null until the first (only a debounced
+   * threshold keeps them: 128 bytes).
    */
-  long lowTimeMillis = Long.MIN_VALUE;
+  private long[] lows;
+  private int lowsNext;
+  private int lowsCount;
   /**
    * Longest gap (ms) between two late readings of one run, beyond the debounce: the device's
    * inactivity timeout (report interval x offline intervals, 180 s for a Dongnan gas unit), set
@@ -122,7 +127,29 @@ public final class ThresholdState implements RuleContext.Confirmable {
   public void newClockEpoch() {
     downTimeMillis = Long.MIN_VALUE;
     lateRunLevel = 0;
-    lowTimeMillis = Long.MIN_VALUE;
+    lowsCount = 0;
+  }
+
+  /** Remembers a known low's device time (see {@link #LOWS}). */
+  void rememberLow(long timeMillis) {
+    if (lows == null) {
+      lows = new long[LOWS];
+    }
+    lows[lowsNext] = timeMillis;
+    lowsNext = (lowsNext + 1) % LOWS;
+    if (lowsCount < LOWS) {
+      lowsCount++;
+    }
+  }
+
+  /** Whether a known low lies strictly between {@code fromMillis} and {@code toMillis}. */
+  boolean lowBetween(long fromMillis, long toMillis) {
+    for (int i = 0; i < lowsCount; i++) {
+      if (lows[i] > fromMillis && lows[i] < toMillis) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

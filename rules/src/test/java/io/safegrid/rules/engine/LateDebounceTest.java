@@ -162,4 +162,17 @@ class LateDebounceTest {
       assertThat(t.timeMillis()).isEqualTo(Fixture.T0 + 40_000);
     });
   }
+
+  /** review7 R3, the other order: both late spikes arrive after the normal readings around them. */
+  @Test
+  void twoLateSpikesArrivingAfterTheNormalReadingBetweenThem_raiseNothing() {
+    Fixture f = debounced(10);
+    f.clock.set(Fixture.T0 + 26_000);
+    f.engine().onReadings(List.of(r(5_000, 0.0)));
+    f.engine().onReadings(List.of(r(25_000, 0.0)));
+    f.engine().onReadings(List.of(r(0, 70.0)));
+    f.engine().onReadings(List.of(r(20_000, 70.0)));
+    f.engine().advanceTo(Fixture.T0 + 100_000);
+    assertThat(f.of(GAS)).isEmpty();
+  }
 }
