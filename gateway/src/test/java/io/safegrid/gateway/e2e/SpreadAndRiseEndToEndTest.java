@@ -16,14 +16,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -137,19 +132,7 @@ class SpreadAndRiseEndToEndTest {
 
   /** One QoS 1 PUBLISH on the device's topic; returns the PUBACK's reason code. */
   private static int publish(String uri, String device, String topic, String payload) throws Exception {
-    MqttAsyncClient c = new MqttAsyncClient(uri, "spread-" + device, new MemoryPersistence());
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setUserName(device);
-    o.setPassword(("demo-" + device).getBytes(StandardCharsets.UTF_8));
-    c.connect(o).waitForCompletion(10_000);
-    try {
-      IMqttToken sent = c.publish("devices/" + device + "/" + topic, payload.getBytes(StandardCharsets.UTF_8), 1, false);
-      sent.waitForCompletion(10_000);
-      return sent.getReasonCodes()[0];
-    } finally {
-      c.disconnect().waitForCompletion(10_000);
-      c.close();
-    }
+    return DemoDevice.publish(uri, "spread-", device, topic, payload);
   }
 
   private static JsonNode fireAlarm(HttpClient http, Gateway g, String device) throws Exception {
