@@ -37,6 +37,8 @@
 # probe crossings (they start at 2 s) and PUBACKs are timed: the first seconds of 1,000 devices and
 # the path's first alarms are a start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
 # the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`),
+# BENCH_SITE_DEVICES (DEVICES: bench gas alarms in the site; bench/run's site has 10000, of which the load uses the
+# first DEVICES and the probe the last PROBE_DEVICES; docs/performance.md "Round 8"),
 # BENCH_PROBE_APART=1 (the alarm probe in a simulator process and session of its own, not inside
 # the load generator's JVM: closer to a duty officer's browser; docs/performance.md "Round 7").
 # Loopback only; every process it starts is stopped on exit.
@@ -68,7 +70,7 @@ DB_URL=$(sed -E "s#(//[^/]+/)[^?]*#\1${DB}#" <<<"$SERVER_URL")
 SITE=$OUT/site.yaml
 {
   sed -E 's|^(  broker_url:).*|\1 null|' config/dongnan.yaml
-  for i in $(seq -f '%05g' 1 "$DEVICES"); do
+  for i in $(seq -f '%05g' 1 "${BENCH_SITE_DEVICES:-$DEVICES}"); do
     echo "  - {id: bench-$i, type: gas_alarm, place: {community: xihe}, name: \"Bench $i\", premises: restaurant, secret: demo-bench-$i, report_interval_s: 3600}"
   done
 } >"$SITE"
