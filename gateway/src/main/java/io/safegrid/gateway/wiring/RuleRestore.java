@@ -40,7 +40,8 @@ final class RuleRestore {
     for (int offset = 0; ; offset += PAGE) {
       List<Alarm> page = ledger.list(active, PAGE, offset);
       for (Alarm a : page) {
-        open.add(new OpenAlarm(a.deviceId(), a.ruleId(), a.severity(), a.raisedAt().toEpochMilli()));
+        open.add(new OpenAlarm(a.deviceId(), a.ruleId(), a.severity(), a.raisedAt().toEpochMilli(),
+            OpenAlarm.zonesOf(a.evidence())));
       }
       if (page.size() < PAGE) {
         break;

@@ -540,7 +540,7 @@ public final class RuleEngine {
       }
     }
     if (d.rules.latchedRuleIds().contains(id)) {
-      d.latches.get(id).restoreOpen(a.severity());
+      d.latches.get(id).restoreOpen(a.severity(), a.zones());
     }
   }
 

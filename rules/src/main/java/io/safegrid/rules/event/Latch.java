@@ -27,8 +27,9 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
   long aheadEventMillis = Long.MIN_VALUE;
   /**
    * The zones (as the panel numbers them) the open alarm has reported, in the order first seen,
-   * at most {@link Latches#MAX_ZONES}; null until a raise names one, emptied by a clear. Unknown
-   * after a restart ({@link #restoreOpen}): the first zone then reported counts as new.
+   * at most {@link Latches#MAX_ZONES}; null until a raise names one, emptied by a clear. After a
+   * restart, those the ledger's evidence lists ({@link #restoreOpen(Severity, java.util.List)});
+   * when unknown, the first zone then reported counts as new.
    */
   java.util.List<Integer> zones;
   /**
@@ -81,9 +82,18 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
 
   /** Marks the alarm open without emitting (restart: it is open in the ledger). */
   public void restoreOpen(Severity severity) {
+    restoreOpen(severity, java.util.List.of());
+  }
+
+  /**
+   * Marks the alarm open without emitting, with the zones it has reported (restart: it is open in
+   * the ledger, its evidence lists them); empty when unknown.
+   */
+  public void restoreOpen(Severity severity, java.util.List<Integer> zones) {
     this.open = true;
     this.pendingSeverity = null;
     this.severity = severity;
-    this.zones = null;
+    this.zones = zones.isEmpty() ? null : new java.util.ArrayList<>(
+        zones.subList(0, Math.min(zones.size(), Latches.MAX_ZONES)));
   }
 }

@@ -133,4 +133,27 @@ class RestoreTest {
       assertThat(t.message()).startsWith("no message since the gateway started");
     });
   }
+
+  /**
+   * newcomer7 F25 across a restart: the open fire alarm's evidence lists zones 1 and 2; a fire
+   * again in zone 2 is no spread, one in zone 4 is.
+   */
+  @Test
+  void anOpenFireKeepsItsZonesAcrossARestart() {
+    Fixture f = Fixture.dongnan().device("panel-1", DeviceType.FIRE_PANEL);
+    f.clock.set(Fixture.T0);
+    f.engine().restore(new RestoreSnapshot(
+        List.of(new OpenAlarm("panel-1", "fire-panel-fire", Severity.CRITICAL, Fixture.T0 - 60_000,
+            OpenAlarm.zonesOf(Map.of("zone", 2, "zones", List.of(1, 2))))),
+        Map.of("panel-1", Fixture.T0 - 1_000), List.of()));
+    f.clock.set(Fixture.T0 + 1_000);
+    f.engine().onEvent(new io.safegrid.model.DeviceEvent("panel-1", Fixture.T0 + 1_000, "fire", 2, 7, null));
+    assertThat(f.out).isEmpty();
+    f.clock.set(Fixture.T0 + 2_000);
+    f.engine().onEvent(new io.safegrid.model.DeviceEvent("panel-1", Fixture.T0 + 2_000, "fire", 4, 1, null));
+    assertThat(f.out).singleElement().satisfies(t -> {
+      assertThat(t.kind()).isEqualTo(Kind.RAISE);
+      assertThat(t.evidence()).containsEntry("zones", List.of(1, 2, 4));
+    });
+  }
 }
