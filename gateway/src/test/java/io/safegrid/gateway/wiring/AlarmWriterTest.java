@@ -166,4 +166,60 @@ class AlarmWriterTest {
     assertThat(AlarmWriter.transientFailure(new java.sql.SQLException("duplicate", "23505"))).isFalse();
     assertThat(AlarmWriter.transientFailure(new IllegalStateException("bug"))).isFalse();
   }
+
+  /** Unreachable for one device's transitions while {@code down} is set; applies the rest. */
+  static final class OneKeyDownLedger extends SlowLedger {
+    final java.util.concurrent.atomic.AtomicBoolean down = new java.util.concurrent.atomic.AtomicBoolean(true);
+    final AtomicInteger attempts = new AtomicInteger();
+
+    OneKeyDownLedger() {
+      release.countDown();
+    }
+
+    @Override
+    public Optional<Alarm> apply(AlarmTransition t) {
+      if (t.deviceId().equals("gas-down")) {
+        attempts.incrementAndGet();
+        if (down.get()) {
+          throw new io.safegrid.alerting.ledger.AlarmStoreException("ledger database unreachable: timeout",
+              new java.sql.SQLTransientConnectionException("safegrid - Connection is not available", "08001"));
+        }
+      }
+      return super.apply(t);
+    }
+  }
+
+  /**
+   * review7 R11: a transition accepted before {@code awaitSettled} that waits for a retry is not
+   * stood in for by one accepted after the call and applied meanwhile (the rule clock's offline
+   * raise during the start): the wait ends only once the earlier one is in the ledger.
+   */
+  @Test
+  void awaitSettledWaitsForEveryTransitionAcceptedBeforeItNotForAsManyOthers() throws Exception {
+    OneKeyDownLedger ledger = new OneKeyDownLedger();
+    AlarmWriter writer = new AlarmWriter(ledger, new SimpleMeterRegistry(), Duration.ofMillis(50));
+    try {
+      writer.accept(t("gas-down", "gas-lel-threshold", Kind.RAISE, Severity.CRITICAL, 1));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> ledger.attempts.get() >= 1);
+      java.util.concurrent.CompletableFuture<Boolean> settled = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return writer.awaitSettled(Duration.ofSeconds(2));
+        } catch (InterruptedException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread.sleep(200); // the wait has taken its target
+      writer.accept(t("gas-002", "device-offline", Kind.RAISE, Severity.MINOR, 2));
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> ledger.applied.stream().anyMatch(a -> a.deviceId().equals("gas-002")));
+      assertThat(settled.get(10, TimeUnit.SECONDS)).as("the gas raise still waits for the ledger").isFalse();
+      assertThat(ledger.applied).extracting(AlarmTransition::deviceId).containsExactly("gas-002");
+
+      ledger.down.set(false);
+      assertThat(writer.awaitSettled(Duration.ofSeconds(10))).isTrue();
+      assertThat(ledger.applied).extracting(AlarmTransition::deviceId).containsExactly("gas-002", "gas-down");
+    } finally {
+      writer.drain(Duration.ofSeconds(1));
+    }
+  }
 }
