@@ -201,6 +201,7 @@ final class Spool implements Closeable {
     private final ArrayList<Segment> order = new ArrayList<>(segments);
     private int index;
     private long offset = readOffset;
+    private long appendedAt;
 
     /** The next record's body, or null at the end of what was appended. */
     byte[] next() throws IOException {
@@ -220,6 +221,7 @@ final class Spool implements Closeable {
             crc.update(body);
             if ((int) crc.getValue() == crcValue) {
               offset += HEADER + body.length;
+              appendedAt = header.getLong(8);
               return body;
             }
           }
@@ -240,6 +242,11 @@ final class Spool implements Closeable {
         }
       }
       return null;
+    }
+
+    /** When the record {@link #next()} returned last was appended (epoch ms, the appender's clock). */
+    long appendedAtMillis() {
+      return appendedAt;
     }
 
     Position position() {

@@ -40,6 +40,7 @@ import io.safegrid.model.DeviceEvent;
 import io.safegrid.model.Reading;
 import io.safegrid.rules.config.RuleBook;
 import io.safegrid.rules.engine.RestoreSnapshot;
+import io.safegrid.rules.engine.RuleEngine;
 import io.safegrid.rules.engine.ShardedRuleEngine;
 import io.safegrid.rules.engine.StoredBefore;
 import io.safegrid.schema.SchemaMigrator;
@@ -278,17 +279,22 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Judges what a previous process left in the spool (it stopped or crashed while the database
-   * was unreachable) before the reading store replays it into the database (newcomer7 F9). Those
-   * readings and events got their PUBACK, and the previous process's rule engine judged them, but
-   * its transitions waited in {@link AlarmWriter}'s memory for the ledger and died with it; the
-   * rule engine restored from the database does not know them either. So: the spooled readings
-   * go through the rule engine's restart replay ({@code restore} with recent readings only: event
-   * time order, a reading already judged is a resend, one older than its metric's newest is
-   * checked for raises only and never taken for a clock that went back), in chunks of {@value
-   * #LEFTOVER_CHUNK}; the spooled events through {@code onEvent}, in spool order. Then the start
-   * waits (at most {@link #LEFTOVER_LEDGER_WAIT}) until the ledger has what they raised, so a
-   * crash right after the start cannot lose them again: the spool is deleted only after its
-   * replay, which starts after this.
+   * was unreachable, or before the spool's replay had finished) before the reading store replays
+   * it into the database (newcomer7 F9). Those readings and events got their PUBACK, and the
+   * previous process's rule engine judged them, but its transitions waited in {@link
+   * AlarmWriter}'s memory for the ledger and died with it; the rule engine restored from the
+   * database does not know them either. Only what the database does not hold yet is judged
+   * ({@link LeftoverSpool#read}: a row the previous process had replayed was judged by it, and
+   * its alarms applied, perhaps cleared and closed; judged again, a past fire would be raised
+   * again, review7 R2). So: the spooled readings not yet stored go through the rule engine's
+   * restart replay ({@code restore} with recent readings only: event time order, a reading
+   * already judged is a resend, one older than its metric's newest is checked for raises only and
+   * never taken for a clock that went back), in chunks of {@value #LEFTOVER_CHUNK}, a message
+   * whose device time is more than {@link RuleEngine#CLOCK_RESET_MILLIS} behind its spool time
+   * moved to that time ({@link #plausibleTimes}); the spooled events not yet stored through
+   * {@code onEvent}, in spool order. Then the start waits (at most {@link #LEFTOVER_LEDGER_WAIT})
+   * until the ledger has what they raised, so a crash right after the start cannot lose them
+   * again: the spool is deleted only after its replay, which starts after this.
    *
    * @throws GatewayStartException when the spool directory cannot be read or is locked by another
    *     process (the reading store could not open it either); a rule engine that fails to judge it
@@ -299,19 +305,19 @@ public final class Gateway implements AutoCloseable {
     List<Reading> chunk = new ArrayList<>();
     LeftoverSpool.Summary summary;
     try {
-      summary = LeftoverSpool.read(dir, new LeftoverSpool.Visitor() {
+      summary = LeftoverSpool.read(dir, dataSource, new LeftoverSpool.Visitor() {
         @Override
-        public void readings(List<Reading> message) {
-          chunk.addAll(message);
+        public void readings(List<Reading> message, long spooledAtMillis) {
+          chunk.addAll(plausibleTimes(message, spooledAtMillis));
           if (chunk.size() >= LEFTOVER_CHUNK) {
             replay(chunk);
           }
         }
 
         @Override
-        public void event(DeviceEvent event) {
+        public void event(DeviceEvent event, long spooledAtMillis) {
           replay(chunk); // the readings spooled before it first
-          rules.onEvent(event);
+          rules.onEvent(event); // far behind the gateway clock: raised at its arrival (now)
         }
       });
       replay(chunk);
@@ -330,8 +336,11 @@ public final class Gateway implements AutoCloseable {
       return;
     }
     log.info("spool {} left by the previous run: {} message(s) with {} reading(s) and {} event(s)"
-            + " handed to the rule engine before replaying them into the database",
-        dir, summary.messages(), summary.readings(), summary.events());
+            + " handed to the rule engine before replaying them into the database; {} reading(s)"
+            + " and {} event(s) in it were stored (and judged) already{}",
+        dir, summary.messages(), summary.readings(), summary.events(), summary.storedReadings(),
+        summary.storedEvents(), summary.uncheckedGroups() == 0 ? ""
+            : "; " + summary.uncheckedGroups() + " group(s) judged unchecked (database unreachable)");
     try {
       if (!writer.awaitSettled(LEFTOVER_LEDGER_WAIT)) {
         log.warn("the alarm ledger has not taken the transitions of the leftover spool within {} s;"
@@ -340,6 +349,35 @@ public final class Gateway implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /**
+   * A spooled message as the restart replay judges it (review7 R12): when its newest reading is
+   * more than {@link RuleEngine#CLOCK_RESET_MILLIS} (30 days) behind the time the previous
+   * process spooled it, the device's clock was reset (to 2000-01-01, or its firmware's date: no
+   * unit keeps a backlog that old), and the message is moved so that its newest reading is at the
+   * spool time (the others keep their distance to it): the alarm is raised at about the time the
+   * gas was there, as a live reading of a reset clock is judged on its arrival, not in 2000. The
+   * database keeps the device's times (the store replays the spool as it is).
+   *
+   * @param message readings of one message
+   * @param spooledAtMillis when the previous process spooled it (epoch ms; 0 or less: unknown)
+   * @return {@code message}, or a copy with the times moved
+   */
+  static List<Reading> plausibleTimes(List<Reading> message, long spooledAtMillis) {
+    long newest = Long.MIN_VALUE;
+    for (Reading r : message) {
+      newest = Math.max(newest, r.timeMillis());
+    }
+    if (spooledAtMillis <= 0 || spooledAtMillis - newest <= RuleEngine.CLOCK_RESET_MILLIS) {
+      return message;
+    }
+    long shift = spooledAtMillis - newest;
+    List<Reading> moved = new ArrayList<>(message.size());
+    for (Reading r : message) {
+      moved.add(new Reading(r.deviceId(), r.metric(), r.timeMillis() + shift, r.value(), r.seq()));
+    }
+    return moved;
   }
 
   /** The readings through the rule engine's restart replay (waits for it); empties the list. */

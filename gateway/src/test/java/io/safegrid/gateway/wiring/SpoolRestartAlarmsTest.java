@@ -23,7 +23,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -130,6 +132,124 @@ class SpoolRestartAlarmsTest {
       assertThat(raisedAt).as("the 80 %LEL reading's time").isEqualTo(reading);
       assertThat(Instant.parse(gas.path("updatedAt").asText()))
           .as("registered when the database came back").isAfter(reading.plusSeconds(5));
+    }
+  }
+
+  /**
+   * review7 R2: a restart while the spool is still being replayed must not judge again what the
+   * replay had already stored. The gateway runs through an outage in which a fire panel reports a
+   * fire and its reset and a gas unit 70 %LEL then 0; the database comes back, the alarms are
+   * raised and cleared, the replay stores the spool, the officer closes the alarms. A second
+   * outage spools a 75 %LEL of another unit, and the gateway is stopped. The spool left is then
+   * the first (replayed) segment, as a crash between the replay's commit and the segment's
+   * deletion leaves it (segments are append-only: the file is the one the outage wrote, copied
+   * before the replay deleted it), and the second (never stored) segment. After the restart the
+   * past fire and leak raise nothing and call nobody; the 75 %LEL still raises.
+   */
+  @Test
+  void restartedWithASpoolWhoseFirstPartWasReplayed_theClosedFireAndLeakAreNotRaisedAgain(
+      @TempDir Path dir) throws Exception {
+    String gas = "gas-013";
+    String panel = "fire-nanmen-3";
+    String other = "gas-015";
+    Path replayed = dir.resolve("replayed-segments");
+    Files.createDirectories(replayed);
+    HttpClient http = HttpClient.newHttpClient();
+    try (TcpProxy proxy = proxyToTestDatabase()) {
+      LoadedConfig config = config(dir, proxy);
+      try (Gateway first = Gateway.start(config)) {
+        String mqtt = "tcp://127.0.0.1:" + first.ports().mqtt();
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":1.0}}");
+        publish(mqtt, other, "telemetry", "{\"values\":{\"gas_lel\":1.0}}");
+        await().atMost(Duration.ofSeconds(20))
+            .until(() -> storedReadings(gas) == 1 && storedReadings(other) == 1);
+
+        proxy.cut();
+        publish(mqtt, panel, "events", "{\"event\":\"fire\",\"zone\":3,\"point\":3}");
+        publish(mqtt, panel, "events", "{\"event\":\"reset\"}");
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":70}}");
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":0}}");
+        copySegments(dir.resolve("spool"), replayed);
+        assertThat(segmentsIn(replayed)).as("PUBACK'd from the spool").isNotZero();
+
+        proxy.restore(); // the alarm writer applies raise and clear; the store replays the spool
+        await().atMost(Duration.ofSeconds(40)).until(() -> storedReadings(gas) == 3
+            && alarmStates(gas, panel).equals(List.of("cleared_unacked", "cleared_unacked")));
+        await().atMost(Duration.ofSeconds(20)).until(() -> spoolSegments(dir) == 0);
+        for (long id : alarmIds(gas, panel)) { // the officer writes them off
+          post(http, first, id, "ack", "{\"note\":\"seen\"}");
+          post(http, first, id, "close", "{\"note\":\"panel reset, gas vented\"}");
+        }
+        assertThat(alarmStates(gas, panel)).containsOnly("closed");
+
+        proxy.cut(); // a second outage: this reading is never stored before the stop
+        publish(mqtt, other, "telemetry", "{\"values\":{\"gas_lel\":75}}");
+        assertThat(spoolSegments(dir)).isNotZero();
+      }
+      copySegments(replayed, dir.resolve("spool")); // the replayed part, still on disk
+      List<Long> alarmsBefore = alarmIds(gas, panel);
+      long eventsBefore = count("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id"
+          + " WHERE a.device_id IN (?, ?)", gas, panel);
+      long outboxBefore = count("SELECT count(*) FROM outbox o JOIN alarms a ON a.id = o.alarm_id"
+          + " WHERE a.device_id IN (?, ?)", gas, panel);
+      assertThat(outboxBefore).as("the fire and the leak called people out").isPositive();
+
+      proxy.restore();
+      try (Gateway second = Gateway.start(config)) {
+        JsonNode leak = await().atMost(Duration.ofSeconds(20))
+            .until(() -> apiAlarm(http, second, other, "gas-lel-threshold"), n -> n != null);
+        assertThat(leak.path("severity").asText()).as("the never-stored reading").isEqualTo("critical");
+        await().atMost(Duration.ofSeconds(20)).until(() -> storedReadings(other) == 2
+            && spoolSegments(dir) == 0);
+        Thread.sleep(1_000); // the rule clock's turns after the start
+        assertThat(apiAlarm(http, second, panel, "fire-panel-fire")).as("no fire alarm opened").isNull();
+        assertThat(apiAlarm(http, second, gas, "gas-lel-threshold")).as("no gas alarm opened").isNull();
+        assertThat(alarmIds(gas, panel)).as("no alarm registered again").isEqualTo(alarmsBefore);
+        assertThat(alarmStates(gas, panel)).containsOnly("closed");
+        assertThat(count("SELECT count(*) FROM alarm_events e JOIN alarms a ON a.id = e.alarm_id"
+            + " WHERE a.device_id IN (?, ?)", gas, panel)).as("alarm history").isEqualTo(eventsBefore);
+        assertThat(count("SELECT count(*) FROM outbox o JOIN alarms a ON a.id = o.alarm_id"
+            + " WHERE a.device_id IN (?, ?)", gas, panel)).as("nobody called out").isEqualTo(outboxBefore);
+        assertThat(storedReadings(gas)).isEqualTo(3);
+      }
+    }
+  }
+
+  /**
+   * review7 R12: a gas unit whose clock was reset to 2000 reports a leak during an outage; the
+   * gateway is stopped; after the restart the spooled reading raises the alarm at about the time
+   * it was spooled, not on 2000-01-01 (the reading itself is stored with the device's time).
+   */
+  @Test
+  void aResetClockUnitsSpooledLeakIsRaisedAtItsSpoolTimeNotInTheYear2000(@TempDir Path dir)
+      throws Exception {
+    String gas = "gas-017";
+    try (TcpProxy proxy = proxyToTestDatabase()) {
+      LoadedConfig config = config(dir, proxy);
+      Instant spooledFrom;
+      Instant spooledTo;
+      try (Gateway first = Gateway.start(config)) {
+        String mqtt = "tcp://127.0.0.1:" + first.ports().mqtt();
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":1.0}}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> storedReadings(gas) == 1);
+
+        proxy.cut();
+        spooledFrom = Instant.now().minusMillis(1);
+        publish(mqtt, gas, "telemetry", "{\"ts\":\"2000-01-01T00:00:05Z\",\"values\":{\"gas_lel\":72}}");
+        spooledTo = Instant.now().plusMillis(1);
+      }
+      proxy.restore();
+      try (Gateway second = Gateway.start(config)) {
+        HttpClient http = HttpClient.newHttpClient();
+        JsonNode leak = await().atMost(Duration.ofSeconds(20))
+            .until(() -> apiAlarm(http, second, gas, "gas-lel-threshold"), n -> n != null);
+        assertThat(leak.path("severity").asText()).isEqualTo("critical");
+        assertThat(Instant.parse(leak.path("raisedAt").asText()))
+            .as("raised at the spool time of the reading").isBetween(spooledFrom, spooledTo);
+        await().atMost(Duration.ofSeconds(20)).until(() -> storedReadings(gas) == 2);
+        assertThat(oldestReadingTime(gas)).as("stored with the device's time")
+            .isEqualTo(Instant.parse("2000-01-01T00:00:05Z"));
+      }
     }
   }
 
@@ -281,9 +401,18 @@ class SpoolRestartAlarmsTest {
   }
 
   private static Instant newestReadingTime(String device) throws Exception {
+    return readingTime("max", device);
+  }
+
+  private static Instant oldestReadingTime(String device) throws Exception {
+    return readingTime("min", device);
+  }
+
+  /** {@code max} or {@code min} of the device's gas_lel reading times. */
+  private static Instant readingTime(String aggregate, String device) throws Exception {
     try (Connection c = db.dataSource().getConnection();
         PreparedStatement ps = c.prepareStatement(
-            "SELECT max(time) FROM readings WHERE device_id = ? AND metric = 'gas_lel'")) {
+            "SELECT " + aggregate + "(time) FROM readings WHERE device_id = ? AND metric = 'gas_lel'")) {
       ps.setString(1, device);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -292,8 +421,74 @@ class SpoolRestartAlarmsTest {
     }
   }
 
+  /** Ids of every alarm of the devices (any state, any rule), in id order. */
+  private static List<Long> alarmIds(String... devices) throws Exception {
+    return alarmColumn("id", Long.class, devices);
+  }
+
+  /** States of every alarm of the devices, in id order. */
+  private static List<String> alarmStates(String... devices) throws Exception {
+    return alarmColumn("state", String.class, devices);
+  }
+
+  private static <T> List<T> alarmColumn(String column, Class<T> type, String... devices)
+      throws Exception {
+    List<T> values = new ArrayList<>();
+    try (Connection c = db.dataSource().getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT " + column + " FROM alarms WHERE device_id = ANY (?) ORDER BY id")) {
+      ps.setArray(1, c.createArrayOf("text", devices));
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          values.add(rs.getObject(1, type));
+        }
+      }
+    }
+    return values;
+  }
+
+  private static long count(String sql, String... args) throws Exception {
+    try (Connection c = db.dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setString(i + 1, args[i]);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** An officer's action on an alarm through the API; asserts it was taken (200). */
+  private static void post(HttpClient http, Gateway g, long id, String action, String body)
+      throws Exception {
+    HttpResponse<String> r = http.send(
+        HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + g.ports().http() + "/api/alarms/" + id + "/" + action))
+            .header("Authorization", "Bearer demo-officer-token")
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as(action + " " + id + ": " + r.body()).isEqualTo(200);
+  }
+
+  /** Copies the spool's segment files (not its lock file) from one directory to another. */
+  private static void copySegments(Path from, Path to) throws Exception {
+    try (Stream<Path> s = Files.list(from)) {
+      for (Path p : (Iterable<Path>) s::iterator) {
+        if (p.getFileName().toString().endsWith(".spool")) {
+          Files.copy(p, to.resolve(p.getFileName()));
+        }
+      }
+    }
+  }
+
   private static long spoolSegments(Path dir) throws Exception {
-    try (Stream<Path> s = Files.list(dir.resolve("spool"))) {
+    return segmentsIn(dir.resolve("spool"));
+  }
+
+  private static long segmentsIn(Path spoolDir) throws Exception {
+    try (Stream<Path> s = Files.list(spoolDir)) {
       return s.filter(p -> p.getFileName().toString().endsWith(".spool")).count();
     }
   }
