@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import javax.sql.DataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,6 +79,8 @@ public final class TimescaleReadingStore implements ReadingStore {
   private volatile boolean spooling;
   private volatile boolean databaseReachable;
   private volatile boolean spoolFull;
+  /** Asked before each replay batch: see {@link #TimescaleReadingStore(StorageConfig, MeterRegistry, BooleanSupplier)}. */
+  private final BooleanSupplier replayGate;
 
   /**
    * Opens the store: its own HikariCP pool on {@code config.jdbcUrl()} (created even while the
@@ -90,6 +93,22 @@ public final class TimescaleReadingStore implements ReadingStore {
    *     process
    */
   public TimescaleReadingStore(StorageConfig config, MeterRegistry registry) {
+    this(config, registry, () -> true);
+  }
+
+  /**
+   * As {@link #TimescaleReadingStore(StorageConfig, MeterRegistry)}, with a gate for the spool's
+   * replay: a batch is replayed only while {@code replayGate} says true (asked on the writer
+   * thread before each batch, at least every 100 ms while the spool waits; live submissions go on
+   * to the spool meanwhile). The gateway's gate holds the replay until its alarm writer has
+   * applied the transitions decided from what is spooled (review7 R2: a stored row is taken for
+   * judged after a restart).
+   *
+   * @param replayGate true when the spool may be replayed now; must be cheap and never block
+   */
+  public TimescaleReadingStore(StorageConfig config, MeterRegistry registry,
+      BooleanSupplier replayGate) {
+    this.replayGate = java.util.Objects.requireNonNull(replayGate, "replayGate");
     this.config = config;
     this.windowNanos = config.batchWindow().toNanos();
     this.metrics = new StorageMetrics(registry);
@@ -238,8 +257,9 @@ public final class TimescaleReadingStore implements ReadingStore {
     BatchWriter writer = new BatchWriter();
     List<Submission> taken = new ArrayList<>();
     while (true) {
+      boolean replay = spooling && databaseReachable && replayGate.getAsBoolean();
       try {
-        collect(taken, spooling && databaseReachable);
+        collect(taken, replay);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -247,7 +267,7 @@ public final class TimescaleReadingStore implements ReadingStore {
         process(writer, taken);
         taken = new ArrayList<>();
       }
-      if (spooling && databaseReachable) {
+      if (replay && spooling && databaseReachable) {
         synchronized (spoolLock) {
           if (spooling && databaseReachable) replayOnce(writer);
         }

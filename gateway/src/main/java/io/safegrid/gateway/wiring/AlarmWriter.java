@@ -410,6 +410,14 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     return true;
   }
 
+  /**
+   * Whether every transition accepted so far has been applied to the ledger or given up (none
+   * waits in the queue or for a retry). Two volatile reads; any thread.
+   */
+  boolean caughtUp() {
+    return settledThrough >= sequence.get();
+  }
+
   /** Applies what is queued (waits up to {@code wait}), then stops the thread. */
   void drain(Duration wait) {
     queue.add(STOP); // sorts after everything queued

@@ -226,7 +226,7 @@ public final class Gateway implements AutoCloseable {
     judgeLeftoverSpool(gc, writer); // before the store replays (and deletes) it
     warmUpAlarmPath(); // before the transports listen: no real alarm can wait behind it
 
-    TimescaleReadingStore store = openReadingStore(gc);
+    TimescaleReadingStore store = openReadingStore(gc, writer);
     this.store = store;
     {
       started.push(new Part("reading store", store));
@@ -476,7 +476,7 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** Durable storage: batched COPY into TimescaleDB, the local spool while it is unreachable. */
-  private TimescaleReadingStore openReadingStore(GatewayConfig gc) {
+  private TimescaleReadingStore openReadingStore(GatewayConfig gc, AlarmWriter writer) {
     io.safegrid.gateway.config.StorageConfig s = gc.storage();
     long segment = Math.min(16L << 20, s.spoolMaxBytes());
     StorageConfig sc =
@@ -485,7 +485,7 @@ public final class Gateway implements AutoCloseable {
                 Path.of(s.spoolDir()))
             .withBatch(s.batchSize(), Duration.ofMillis(s.batchWindowMs()))
             .withSpool(s.spoolMaxBytes(), segment);
-    return new TimescaleReadingStore(sc, registry);
+    return new TimescaleReadingStore(sc, registry, new SpoolReplayGate(writer, LEFTOVER_LEDGER_WAIT));
   }
 
   /**

@@ -216,6 +216,49 @@ class SpoolRestartAlarmsTest {
   }
 
   /**
+   * review7 R2, the running side: the database comes back after a long outage; the store's probe
+   * finds it in 0.5 s, the alarm writer's next retry is seconds away. The spool must not be
+   * replayed (its rows stored, and so taken for judged by the next start) before the writer has
+   * put the 76 %LEL reading's alarm in the ledger: the gateway is killed (SIGKILL) the moment the
+   * reading is in {@code readings}, and after the restart the alarm is there.
+   */
+  @Test
+  void killedRightAfterTheReplayStoredASpooledLeak_itsAlarmIsInTheLedger(@TempDir Path dir)
+      throws Exception {
+    String gas = "gas-019";
+    try (TcpProxy proxy = proxyToTestDatabase()) {
+      LoadedConfig config = config(dir, proxy);
+      Process child = startGatewayProcess(dir, proxy);
+      List<String> output = new java.util.concurrent.CopyOnWriteArrayList<>();
+      try {
+        String mqtt = "tcp://127.0.0.1:" + mqttPortOf(child, output);
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":1.0}}");
+        await().atMost(Duration.ofSeconds(20)).until(() -> storedReadings(gas) == 1);
+
+        proxy.cut();
+        publish(mqtt, gas, "telemetry", "{\"values\":{\"gas_lel\":76}}");
+        // the writer's 4th attempt failed: its next is 4 s away (back-off 0.5, 1, 2, 4 s)
+        await().atMost(Duration.ofSeconds(60)).until(() -> output.stream().anyMatch(l ->
+            l.contains("refused gas-lel-threshold of " + gas + " (attempt 4)")));
+        proxy.restore();
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(10))
+            .until(() -> storedReadings(gas) == 2);
+      } finally {
+        child.destroyForcibly(); // SIGKILL the moment the replay stored it
+        assertThat(child.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      }
+      assertThat(openAlarm(gas, "gas-lel-threshold")).as("in the ledger before its row was stored")
+          .isNotNull();
+      try (Gateway second = Gateway.start(config)) {
+        JsonNode leak = await().atMost(Duration.ofSeconds(20)).until(
+            () -> apiAlarm(HttpClient.newHttpClient(), second, gas, "gas-lel-threshold"), n -> n != null);
+        assertThat(leak.path("severity").asText()).isEqualTo("critical");
+        assertThat(leak.path("evidence").path("value").asDouble()).isEqualTo(76.0);
+      }
+    }
+  }
+
+  /**
    * review7 R12: a gas unit whose clock was reset to 2000 reports a leak during an outage; the
    * gateway is stopped; after the restart the spooled reading raises the alarm at about the time
    * it was spooled, not on 2000-01-01 (the reading itself is stored with the device's time).
@@ -318,13 +361,21 @@ class SpoolRestartAlarmsTest {
     return pb.start();
   }
 
-  /** Reads the child's output until its listening line; the rest is drained and dropped. */
+  /** Reads the child's output for its listening line; the rest is drained and dropped. */
   private static int mqttPortOf(Process child) throws Exception {
+    return mqttPortOf(child, null);
+  }
+
+  /** As {@link #mqttPortOf(Process)}, keeping every line of the child's output in {@code lines}. */
+  private static int mqttPortOf(Process child, List<String> lines) throws Exception {
     CompletableFuture<Integer> port = new CompletableFuture<>();
     Thread reader = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(
           new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
         for (String line; (line = in.readLine()) != null; ) {
+          if (lines != null) {
+            lines.add(line);
+          }
           int at = line.indexOf("SafeGrid listening: mqtt=");
           if (at >= 0 && !port.isDone()) {
             String rest = line.substring(at + "SafeGrid listening: mqtt=".length());
