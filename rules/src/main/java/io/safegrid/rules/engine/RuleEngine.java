@@ -184,7 +184,7 @@ public final class RuleEngine {
       return Outcome.UNKNOWN_DEVICE;
     }
     touch(d, now);
-    return evaluate(d, r, now, r.timeMillis(), false, false, false);
+    return evaluate(d, r, now, r.timeMillis(), r.timeMillis(), false, false, false);
   }
 
   /**
@@ -242,13 +242,14 @@ public final class RuleEngine {
           continue;
         }
         touch(d, now);
-        if (evaluate(d, r, now, r.timeMillis(), false, false, mayDefer) == Outcome.DEFERRED) {
+        if (evaluate(d, r, now, r.timeMillis(), r.timeMillis(), false, false, mayDefer)
+            == Outcome.DEFERRED) {
           deferred = deferred == null ? new ArrayList<>(2) : deferred;
           deferred.add(r);
         }
       }
       if (deferred != null) {
-        defer(storedBefore, deferred, null, null);
+        defer(storedBefore, deferred, null, null, null);
       }
       return;
     }
@@ -260,6 +261,7 @@ public final class RuleEngine {
     // per reading: the newest time of its device and metric in this message, and whether that
     // time was judged before this message (then the whole message is a resend)
     long[] newest = new long[n];
+    long[] oldest = new long[n];
     boolean[] resent = new boolean[n];
     boolean[] done = new boolean[n];
     for (int i = 0; i < n; i++) {
@@ -280,6 +282,7 @@ public final class RuleEngine {
         Reading o = in.get(j);
         if (!done[j] && o.metric().equals(r.metric()) && o.deviceId().equals(r.deviceId())) {
           newest[j] = mn;
+          oldest[j] = r.timeMillis(); // ascending: the first of the group is its oldest
           resent[j] = wasSeen;
           done[j] = true;
         }
@@ -287,6 +290,7 @@ public final class RuleEngine {
     }
     List<Reading> deferred = null;
     long[] deferredNewest = null;
+    long[] deferredOldest = null;
     boolean[] deferredResent = null;
     boolean[] waiting = null;
     for (int i = 0; i < n; i++) {
@@ -298,14 +302,17 @@ public final class RuleEngine {
         continue;
       }
       touch(d, now);
-      if (evaluate(d, r, now, newest[i], resent[i], false, mayDefer) == Outcome.DEFERRED) {
+      if (evaluate(d, r, now, newest[i], oldest[i], resent[i], false, mayDefer)
+          == Outcome.DEFERRED) {
         if (deferred == null) {
           deferred = new ArrayList<>();
           deferredNewest = new long[n];
+          deferredOldest = new long[n];
           deferredResent = new boolean[n];
           waiting = new boolean[n];
         }
         deferredNewest[deferred.size()] = newest[i];
+        deferredOldest[deferred.size()] = oldest[i];
         deferredResent[deferred.size()] = resent[i];
         deferred.add(r);
         waiting[i] = true;
@@ -325,7 +332,7 @@ public final class RuleEngine {
       }
     }
     if (deferred != null) {
-      defer(storedBefore, deferred, deferredNewest, deferredResent);
+      defer(storedBefore, deferred, deferredNewest, deferredOldest, deferredResent);
     }
   }
 
@@ -334,13 +341,13 @@ public final class RuleEngine {
    * them when it comes, on this engine's thread.
    */
   private void defer(StoredBefore storedBefore, List<Reading> deferred, long[] msgNewest,
-      boolean[] msgResent) {
-    storedBefore.whenKnown(
-        stored -> reentry.accept(() -> judgeDeferred(deferred, msgNewest, msgResent, stored)));
+      long[] msgOldest, boolean[] msgResent) {
+    storedBefore.whenKnown(stored -> reentry.accept(
+        () -> judgeDeferred(deferred, msgNewest, msgOldest, msgResent, stored)));
   }
 
-  private void judgeDeferred(List<Reading> deferred, long[] msgNewest, boolean[] msgResent,
-      Predicate<Reading> storedBefore) {
+  private void judgeDeferred(List<Reading> deferred, long[] msgNewest, long[] msgOldest,
+      boolean[] msgResent, Predicate<Reading> storedBefore) {
     for (int k = 0; k < deferred.size(); k++) {
       Reading r = deferred.get(k);
       DeviceRuleState d = devices.get(r.deviceId());
@@ -353,7 +360,8 @@ public final class RuleEngine {
         continue;
       }
       evaluate(d, r, clock.getAsLong(), msgNewest == null ? r.timeMillis() : msgNewest[k],
-          msgResent != null && msgResent[k], false, false);
+          msgOldest == null ? r.timeMillis() : msgOldest[k], msgResent != null && msgResent[k],
+          false, false);
     }
   }
 
@@ -507,7 +515,7 @@ public final class RuleEngine {
     for (Reading r : replay) {
       DeviceRuleState d = device(r.deviceId(), now, r.metric(), r.timeMillis());
       if (d != null) {
-        evaluate(d, r, now, r.timeMillis(), false, true, false);
+        evaluate(d, r, now, r.timeMillis(), r.timeMillis(), false, true, false);
       }
     }
     return (int) (transitions - before);
@@ -570,13 +578,14 @@ public final class RuleEngine {
 
   /**
    * @param msgNewest the newest time of this device and metric in the reading's message
+   * @param msgOldest the oldest time of this device and metric in the reading's message
    * @param msgResent whether {@code msgNewest} was judged before the message (a resend)
    * @param replay a restart's replay: never taken for a clock that went back
    * @param mayDefer a storage verdict will come: a never-judged reading older than the newest and
    *     more than the tolerance behind the gateway clock waits for it ({@link Outcome#DEFERRED})
    */
   private Outcome evaluate(DeviceRuleState d, Reading r, long now, long msgNewest,
-      boolean msgResent, boolean replay, boolean mayDefer) {
+      long msgOldest, boolean msgResent, boolean replay, boolean mayDefer) {
     long t = r.timeMillis();
     if (flagged(d.deviceId, r.metric(), t, now)) {
       return t < SECONDS_LIMIT_MILLIS ? Outcome.FLAGGED : ahead(d, r, now);
@@ -647,6 +656,15 @@ public final class RuleEngine {
           m.suspectArrival = now;
         }
         m.remember(t, r.value());
+        if (msgOldest < msgNewest && now - msgNewest <= CLOCK_RESET_MILLIS) {
+          // a cached backlog (several times of this metric in one message, less than 30 days
+          // behind): its own times carry its durations, so it is judged as a late reading is,
+          // debounce and history included, with its own time (newcomer8 N2: one 70 %LEL sample
+          // in a 2-hour-old backlog raised CRITICAL on arrival on a debounced device, and paired
+          // as "simultaneous" with a leak next door). The next far-behind message still tells a
+          // clock that went back
+          return late(d, m, r, now, t, false);
+        }
         // raises are never delayed: judged on arrival, and not history (its time cannot be
         // compared with the last clear's when the clock went back)
         return late(d, m, r, now, now, true);

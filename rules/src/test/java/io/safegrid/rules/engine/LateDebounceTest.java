@@ -175,4 +175,47 @@ class LateDebounceTest {
     f.engine().advanceTo(Fixture.T0 + 100_000);
     assertThat(f.of(GAS)).isEmpty();
   }
+
+  /** 30 records a minute apart, two hours before T0 + 2 h, 1.0 %LEL but one 70 in the middle. */
+  private static List<Reading> oldBacklogWithOneSpike() {
+    List<Reading> b = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      b.add(r(i * 60_000L, i == 15 ? 70.0 : 1.0));
+    }
+    return b;
+  }
+
+  /**
+   * newcomer8 N2: a backlog far behind the gateway clock (2 h) that spans its own minutes is no
+   * clock that went back: its one-sample spike is filtered by the debounce, as in order, whether
+   * the store's verdict is asked for (the gateway's path) or not.
+   */
+  @Test
+  void aOneSampleSpikeInAnOldMultiRecordBacklog_isFilteredByTheDebounce() {
+    long twoHours = 2 * 3_600_000L;
+    for (boolean askStore : new boolean[] {false, true}) {
+      Fixture f = debounced(30);
+      f.clock.set(Fixture.T0 + twoHours);
+      f.engine().onReadings(List.of(r(twoHours, 1.0)));
+      if (askStore) {
+        f.engine().onReadings(oldBacklogWithOneSpike(), then -> then.accept(x -> false));
+      } else {
+        f.engine().onReadings(oldBacklogWithOneSpike());
+      }
+      f.engine().advanceTo(Fixture.T0 + twoHours + 600_000);
+      assertThat(f.of(GAS)).as("store asked: %s", askStore).isEmpty();
+    }
+  }
+
+  /** newcomer8 N2: without a debounce the old backlog's spike raises with its own time, not now. */
+  @Test
+  void withoutDebounce_anOldBacklogsSpikeRaisesWithItsOwnTime() {
+    long twoHours = 2 * 3_600_000L;
+    Fixture f = Fixture.dongnan().device(ID, DeviceType.GAS_ALARM);
+    f.clock.set(Fixture.T0 + twoHours);
+    f.engine().onReadings(List.of(r(twoHours, 1.0)));
+    f.engine().onReadings(oldBacklogWithOneSpike());
+    assertThat(kindsAt(f.of(GAS))).containsExactly("RAISE@900000");
+    assertThat(f.of(GAS).get(0).evidence()).containsEntry("late", true);
+  }
 }
