@@ -111,6 +111,8 @@ public final class Gateway implements AutoCloseable {
   private RuleBook ruleBook;
   private IngestSink ingest;
   private volatile TimescaleReadingStore store;
+  /** For the {@code retention} check of {@code GET /api/health}; null until started. */
+  private volatile RetentionJob retention;
   private int mqttPort = -1;
   private int coapPort = -1;
   private int coapsPort = -1;
@@ -172,6 +174,7 @@ public final class Gateway implements AutoCloseable {
         new RetentionJob(dataSource, Duration.ofDays(gc.retentionDays()), registry);
     retention.start(RetentionJob.DEFAULT_INTERVAL);
     started.push(new Part("retention", retention));
+    this.retention = retention;
 
     alerting = Alerting.create(
         dataSource, SiteGridDirectory.of(site), InstantSource.system(), alertingConfig(gc), registry);
@@ -494,14 +497,35 @@ public final class Gateway implements AutoCloseable {
    * database is treated as unreachable. Absent until the store is open.
    */
   private Map<String, HealthReport> spoolHealth() {
+    Map<String, HealthReport> checks = new java.util.LinkedHashMap<>();
     TimescaleReadingStore s = store;
-    if (s == null) {
-      return Map.of();
+    if (s != null) {
+      Map<String, Object> details = new java.util.LinkedHashMap<>();
+      details.put("spooling", s.spooling());
+      details.put("full", s.spoolFull());
+      checks.put("spool", s.spoolFull() ? HealthReport.down(details) : HealthReport.up(details));
     }
+    RetentionJob r = retention;
+    if (r != null) {
+      checks.put("retention", retentionHealth(r.status()));
+    }
+    return checks;
+  }
+
+  /**
+   * The {@code retention} check of {@code GET /api/health} (docs/storage.md "Retention"): down when
+   * readings are not dropped at all (TimescaleDB missing or of an unknown version) or its runs keep
+   * failing ({@link RetentionJob.Status#up()}): the disk fills and the ledger on it goes down next.
+   */
+  static HealthReport retentionHealth(RetentionJob.Status st) {
     Map<String, Object> details = new java.util.LinkedHashMap<>();
-    details.put("spooling", s.spooling());
-    details.put("full", s.spoolFull());
-    return Map.of("spool", s.spoolFull() ? HealthReport.down(details) : HealthReport.up(details));
+    details.put("mode", st.mode() == null ? null : st.mode().name().toLowerCase(java.util.Locale.ROOT));
+    details.put("timescaledb", st.timescaleVersion());
+    details.put("failedRuns", st.failedRuns());
+    details.put("failingRuns", st.failingRuns());
+    details.put("deadLetterFailingRuns", st.deadLetterFailingRuns());
+    details.put("lastError", st.lastError());
+    return st.up() ? HealthReport.up(details) : HealthReport.down(details);
   }
 
   /** MQTT 3.1.1/5 server (Netty): devices authenticate with id and secret ({@link SiteSecretAuthenticator}). */

@@ -21,6 +21,10 @@ class RetentionJobTest {
     @RegisterExtension
     static final TestDatabase db = new TestDatabase();
 
+    /** An empty database: no TimescaleDB extension, no schema. */
+    @RegisterExtension
+    static final TestDatabase plain = TestDatabase.unmigrated();
+
     @BeforeEach
     void readingsOfDifferentAges() throws Exception {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
@@ -96,6 +100,70 @@ class RetentionJobTest {
         assertThatThrownBy(() -> new RetentionJob(db.dataSource(), Duration.ofHours(23), new SimpleMeterRegistry()))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("at least 1 day");
+    }
+
+    /**
+     * review7 R19: the job uses TimescaleDB internals (2.13+). On a database without TimescaleDB
+     * it refuses clearly (an ERROR line, outcome {@code refused}, its health check down with the
+     * reason) instead of failing every hour with one WARN; runs that keep failing show in the
+     * status (the gateway's {@code retention} check of /api/health) and in the metric.
+     */
+    @Test
+    void withoutTimescaleDbItRefusesClearlyAndRunsThatKeepFailingShowInItsStatus() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        RetentionJob job = new RetentionJob(plain.dataSource(), Duration.ofDays(400), registry);
+        assertThat(job.runOnce()).isZero();
+        RetentionJob.Status refused = job.status();
+        assertThat(refused.mode()).isEqualTo(RetentionJob.Mode.REFUSED);
+        assertThat(refused.up()).isFalse();
+        assertThat(refused.lastError()).contains("TimescaleDB extension not installed");
+        assertThat(registry.get("safegrid.retention.runs").tag("outcome", "refused").counter().count()).isEqualTo(1.0);
+
+        try (Connection c = plain.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE EXTENSION IF NOT EXISTS timescaledb"); // TimescaleDB, but no readings hypertable
+        }
+        try (RetentionJob scheduled = new RetentionJob(plain.dataSource(), Duration.ofDays(400), registry)) {
+            scheduled.start(Duration.ofMillis(100));
+            await().atMost(Duration.ofSeconds(20)).until(() -> scheduled.status().failingRuns() >= RetentionJob.FAILED_RUNS_DOWN);
+            RetentionJob.Status failing = scheduled.status();
+            assertThat(failing.mode()).isEqualTo(RetentionJob.Mode.AGE_AND_CREATION);
+            assertThat(failing.up()).isFalse();
+            assertThat(failing.lastError()).contains("readings");
+        }
+        assertThat(registry.get("safegrid.retention.runs").tag("outcome", "failed").counter().count())
+                .isGreaterThanOrEqualTo(RetentionJob.FAILED_RUNS_DOWN);
+
+        RetentionJob good = new RetentionJob(db.dataSource(), Duration.ofDays(400), new SimpleMeterRegistry());
+        good.runOnce();
+        assertThat(good.status().up()).isTrue();
+        assertThat(good.status().mode()).as("this server: 2.19").isEqualTo(RetentionJob.Mode.AGE_AND_CREATION);
+        assertThat(good.status().timescaleVersion()).isEqualTo(db.migration().timescaleVersion());
+    }
+
+    @Test
+    void theModeFollowsTheTimescaleDbVersion() {
+        assertThat(RetentionJob.choose("2.19.3", true)).isEqualTo(RetentionJob.Mode.AGE_AND_CREATION);
+        assertThat(RetentionJob.choose("2.13.0", true)).isEqualTo(RetentionJob.Mode.AGE_AND_CREATION);
+        assertThat(RetentionJob.choose("2.12.2", true)).isEqualTo(RetentionJob.Mode.AGE_ONLY);
+        assertThat(RetentionJob.choose("2.19.3", false)).as("internal function renamed").isEqualTo(RetentionJob.Mode.AGE_ONLY);
+        assertThat(RetentionJob.choose("2.9.0-dev", false)).isEqualTo(RetentionJob.Mode.AGE_ONLY);
+        assertThat(RetentionJob.choose("3.0.0", true)).isEqualTo(RetentionJob.Mode.REFUSED);
+        assertThat(RetentionJob.choose("1.7.5", false)).isEqualTo(RetentionJob.Mode.REFUSED);
+        assertThat(RetentionJob.choose(null, false)).isEqualTo(RetentionJob.Mode.REFUSED);
+    }
+
+    /** The fallback's statement (public drop_chunks by time) runs on the real server and drops by time alone. */
+    @Test
+    void theFallbackForOlderTimescaleDbDropsByTimeAlone() throws Exception {
+        ageChunks("1 hour"); // created recently: the 2.13+ statement would keep them all
+        try (Connection c = db.connect(); java.sql.PreparedStatement ps = c.prepareStatement(RetentionJob.DROP_BY_AGE)) {
+            ps.setDouble(1, Duration.ofDays(400).toSeconds());
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                assertThat(rs.getInt(1)).isEqualTo(2);
+            }
+        }
+        assertThat(devices()).containsExactly("gas-003", "gas-004", "gas-005");
     }
 
     private static List<String> devices() throws Exception {

@@ -105,7 +105,7 @@ class GatewayTest {
   }
 
   /**
-   * /api/health has the spool check docs/dashboard.md promises, and a second gateway on the same
+   * /api/health has the spool and retention checks docs/dashboard.md and docs/storage.md promise, and a second gateway on the same
    * spool directory (a newcomer running {@code bin/safegrid demo} beside {@code bin/safegrid
    * gateway} in one checkout) is told why it cannot start, not only "cannot open the spool".
    */
@@ -117,6 +117,10 @@ class GatewayTest {
       assertThat(health.body())
           .contains("\"database\":{\"up\":true")
           .contains("\"spool\":{\"up\":true,\"spooling\":false,\"full\":false}");
+      // review7 R19: the retention's check (its first run goes at start, on its own thread)
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+          get(g.ports().http(), "/api/health", null).body()
+              .contains("\"retention\":{\"up\":true,\"mode\":\"age_and_creation\",\"timescaledb\":\"2."));
 
       assertThatThrownBy(() -> Gateway.start(shipped()).close())
           .isInstanceOf(GatewayStartException.class)
