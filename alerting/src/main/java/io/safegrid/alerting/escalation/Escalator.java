@@ -45,6 +45,9 @@ import java.util.Optional;
  *       as a new occurrence, as above (newcomer7 F14). A rise back to a severity already
  *       acknowledged (a leak swinging around 50 %LEL after its critical was acknowledged) keeps
  *       the acknowledgement and tells nobody (review7 R5).
+ *   <li>A fire spreads to another zone (a repeat whose evidence has a new {@code new_zone}):
+ *       everyone told so far is told again, reason {@code spread}; an acknowledgement lapses
+ *       (newcomer7 F25).
  *   <li>A device-offline, gas-fault or fire-panel-fault alarm of a device with an open hazard
  *       alarm is routed as that hazard ({@link AlarmClass#SENSOR_LOST_RULES}; review7 R7).
  *   <li>Re-opened before anyone acknowledged it: the running escalation goes on (level and
@@ -100,7 +103,9 @@ public final class Escalator implements LedgerHook {
         }
       }
       case "repeated", "severity_changed" -> {
-        if (before != null && after.severity().compareTo(before.severity()) > 0) {
+        if (before != null && type.equals("repeated") && JdbcAlarmLedger.spread(before.evidence(), after.evidence())) {
+          spread(tx, before, after); // a fire in another zone: everyone told is told again (F25)
+        } else if (before != null && after.severity().compareTo(before.severity()) > 0) {
           if (before.state() == AlarmState.ACTIVE_ACKED && after.state() == AlarmState.ACTIVE_UNACKED) {
             start(tx, after); // the acknowledgement was of the milder alarm: a new occurrence (F14)
           } else if (after.state() == AlarmState.ACTIVE_ACKED) {
@@ -180,6 +185,44 @@ public final class Escalator implements LedgerHook {
       EscState s = state(tx, after.id()); // no deadline running (not expected while unacknowledged): set one
       save(tx, after.id(), s.level, s.step, tx.now().plus(config.timeout(after.severity())));
     }
+  }
+
+  /**
+   * A fire spread to another zone of the panel ({@link JdbcAlarmLedger#SPREAD_EVIDENCE}; newcomer7
+   * F25): everyone told of the alarm so far is told again, reason {@code spread} (the grid from the
+   * first level a hazard tells up to the level escalation reached, the responders, report upward
+   * when critical): the fire brigade sent to zone 1 learns of zone 5. When the repeat lapsed an
+   * acknowledgement (the ledger does: the zones acknowledged no longer cover the fire) escalation
+   * runs again from the level reached with a fresh deadline; when nobody had acknowledged, the
+   * running deadline is kept (never later).
+   */
+  private void spread(LedgerTx tx, Alarm before, Alarm after) {
+    Routed routed = routed(tx, after);
+    Route route = routed.route();
+    EscState s = state(tx, after.id());
+    boolean unacked = after.state() == AlarmState.ACTIVE_UNACKED || after.state() == AlarmState.CLEARED_UNACKED;
+    boolean lapsed = unacked && (before.state() == AlarmState.ACTIVE_ACKED || before.state() == AlarmState.CLEARED_ACKED);
+    int level = Math.min(Math.max(s.level, route.startIndex()), route.topIndex());
+    int step = s.step + 1;
+    Notices n = new Notices(tx, after, route, step);
+    int from = routed.cls() == AlarmClass.HAZARD ? 0 : route.startIndex();
+    for (int i = from; i <= level; i++) {
+      n.notify(route.chain().get(i), "spread");
+    }
+    for (RecipientGroup r : route.responders()) {
+      n.notify(r, "spread");
+    }
+    for (RecipientGroup r : route.reportUpward()) {
+      n.notify(r, "spread");
+    }
+    enqueue(tx, after, routed.cls(), n);
+    Instant fresh = tx.now().plus(config.timeout(after.severity()));
+    Instant deadline = !unacked ? null : lapsed || !s.deadline.isBefore(fresh) ? fresh : s.deadline;
+    save(tx, after.id(), level, step, deadline);
+    tx.record("notified", after.state(), after, ACTOR,
+        "spread to zone " + after.evidence().get(JdbcAlarmLedger.SPREAD_EVIDENCE) + ": told again "
+            + String.join(", ", n.told),
+        details(route, level, step, n.told, deadline));
   }
 
   private void severityRose(LedgerTx tx, Alarm before, Alarm after) {

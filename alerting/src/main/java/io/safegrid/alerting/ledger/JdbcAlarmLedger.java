@@ -63,6 +63,30 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
   /** Actor of rule-engine transitions. */
   public static final String RULES_ACTOR = "rules";
 
+  /**
+   * Evidence key of a fire spreading: the rules repeat an open fire alarm when the panel reports
+   * a fire in a zone it had not reported, with this key giving that zone (and {@code zones} all of
+   * them; docs/rules.md, newcomer7 F25).
+   */
+  public static final String SPREAD_EVIDENCE = "new_zone";
+
+  /**
+   * Whether a repeat with evidence {@code after} reports a spread the alarm's evidence {@code
+   * before} did not: {@link #SPREAD_EVIDENCE} present and naming another zone than before's (a
+   * later repeat that only carries the same evidence on is no new spread).
+   *
+   * @param before the open alarm's evidence (may be empty)
+   * @param after the repeat's evidence (may be empty)
+   */
+  public static boolean spread(Map<String, Object> before, Map<String, Object> after) {
+    Object zone = after == null ? null : after.get(SPREAD_EVIDENCE);
+    if (zone == null) {
+      return false;
+    }
+    Object was = before == null ? null : before.get(SPREAD_EVIDENCE);
+    return was == null || !String.valueOf(was).equals(String.valueOf(zone));
+  }
+
   private final DataSource dataSource;
   private final InstantSource clock;
   private final LedgerConfig config;
@@ -1043,9 +1067,12 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     }
     // an acknowledgement covers the severity acknowledged: a rise above it (30 -> 85 %LEL) needs a
     // new one, so the page sounds and escalation runs again (newcomer7 F14; docs/alerting.md); a
-    // rise back to it (a leak swinging around 50 %LEL) does not (review7 R5)
-    boolean ackLapses = open.state() == AlarmState.ACTIVE_ACKED && t.severity().compareTo(open.severity()) > 0
-        && t.severity().compareTo(acknowledgedSeverity(tx, open)) > 0;
+    // rise back to it (a leak swinging around 50 %LEL) does not (review7 R5). It covers the zones
+    // acknowledged too: a fire spreading to another zone needs a new one (newcomer7 F25)
+    boolean ackLapses = open.state() == AlarmState.ACTIVE_ACKED
+        && ((repeat && spread(open.evidence(), t.evidence()))
+            || (t.severity().compareTo(open.severity()) > 0
+                && t.severity().compareTo(acknowledgedSeverity(tx, open)) > 0));
     Alarm after = ackLapses
         ? with(open, t.severity(), AlarmState.ACTIVE_UNACKED, repeat ? open.count() + 1 : open.count(), t, tx.now(),
             null, null, open.clearedAt(), open.closedAt(), open.closeNote())

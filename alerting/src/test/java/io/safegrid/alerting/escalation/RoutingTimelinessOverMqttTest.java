@@ -182,6 +182,48 @@ class RoutingTimelinessOverMqttTest {
     assertThat(sub.next(QUIET)).as("no responder for a quiet device").isNull();
   }
 
+  /**
+   * newcomer7 F25 (alerting side): a fire spreading to another zone of the panel (the rules repeat
+   * the open alarm with {@code new_zone}) tells everyone already told again, reason {@code
+   * spread}, and lapses an acknowledgement given for the zones before.
+   */
+  @Test
+  void aFireSpreadingToAnotherZoneTellsEveryoneToldAgainAndLapsesTheAcknowledgement() throws Exception {
+    List<String> told = List.of(TestGrid.UNIT.id(), TestGrid.BUILDING.id(), TestGrid.COMPOUND.id(),
+        TestGrid.COMMUNITY.id(), TestGrid.FIRE.id(), TestGrid.LEADER.id(), TestGrid.BUREAU.id());
+    Alarm fire = raise("fire-nmxc-1", "fire-panel-fire", Severity.CRITICAL, "fire zone 1 point 12",
+        Map.of("zone", 1, "zones", List.of(1)));
+    assertThat(sub.take(7, WAIT)).extracting(Received::recipient).containsExactlyInAnyOrderElementsOf(told);
+    alerting.alarms().acknowledge(fire.id(), "officer-li", "brigade sent to zone 1");
+
+    Alarm spread = raise("fire-nmxc-1", "fire-panel-fire", Severity.CRITICAL, "fire zone 5 point 3; zones in alarm: 1, 5",
+        Map.of("zone", 5, "new_zone", 5, "zones", List.of(1, 5)));
+    assertThat(spread.id()).isEqualTo(fire.id());
+    assertThat(spread.state().wireName()).as("zone 5 was never acknowledged").isEqualTo("active_unacked");
+    List<Received> again = sub.take(7, WAIT);
+    assertThat(again).extracting(Received::recipient).containsExactlyInAnyOrderElementsOf(told);
+    assertThat(again).allSatisfy(r -> {
+      assertThat(r.json().path("reason").asText()).isEqualTo("spread");
+      assertThat(r.json().path("message").asText()).contains("zones in alarm: 1, 5");
+      assertThat(r.json().path("state").asText()).isEqualTo("active_unacked");
+    });
+
+    Alarm same = raise("fire-nmxc-1", "fire-panel-fire", Severity.CRITICAL, "fire zone 5 point 4; zones in alarm: 1, 5",
+        Map.of("zone", 5, "new_zone", 5, "zones", List.of(1, 5)));
+    assertThat(same.state().wireName()).isEqualTo("active_unacked");
+    assertThat(sub.next(QUIET)).as("no new zone: nobody told again").isNull();
+
+    Alarm further = raise("fire-nmxc-1", "fire-panel-fire", Severity.CRITICAL, "fire zone 7 point 1; zones in alarm: 1, 5, 7",
+        Map.of("zone", 7, "new_zone", 7, "zones", List.of(1, 5, 7)));
+    assertThat(sub.take(7, WAIT)).allSatisfy(r -> assertThat(r.json().path("reason").asText()).isEqualTo("spread"));
+    assertThat(further.count()).isEqualTo(4);
+  }
+
+  private Alarm raise(String device, String rule, Severity s, String message, Map<String, Object> evidence) {
+    return alerting.alarms().apply(new AlarmTransition(device, rule, AlarmTransition.Kind.RAISE, s,
+        clock.millis(), message, evidence)).orElseThrow();
+  }
+
   private Alarm raise(String device, String rule, Severity s, String message) {
     return alerting.alarms().apply(new AlarmTransition(device, rule, AlarmTransition.Kind.RAISE, s,
         clock.millis(), message, Map.of())).orElseThrow();
