@@ -2,6 +2,9 @@ package io.safegrid.dashboard.live;
 
 import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.json.JsonText;
+import io.safegrid.alerting.unconfirmed.UnconfirmedAlarm;
+import io.safegrid.alerting.unconfirmed.UnconfirmedListener;
+import io.safegrid.model.AlarmTransition;
 import io.safegrid.dashboard.api.AlarmJson;
 import io.safegrid.dashboard.http.Json;
 import io.safegrid.model.Reading;
@@ -25,13 +28,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * ingestion path: an event is serialised once and offered to each client's bounded queue; a client
  * whose queue is full is dropped, it never slows the caller. A reading with no client asking for
  * its device costs one volatile read.
+ *
+ * <p>It is also the live page's {@link UnconfirmedListener} (newcomer7 F4 b, docs/alerting.md
+ * "Database outage"): a hazard the ledger has not committed in time goes out as {@code event:
+ * unconfirmed} (no {@code id:}, so {@code Last-Event-ID} and resume are unchanged), and is kept
+ * until it settles so that a client connecting meanwhile gets it too.
  */
-public final class LiveFeed {
+public final class LiveFeed implements UnconfirmedListener {
   private final List<LiveSubscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Map<String, DeviceState> deviceStates = new ConcurrentHashMap<>();
   private final AtomicInteger readingSubscribers = new AtomicInteger();
   private final AtomicLong lastAlarmEventId = new AtomicLong();
   private volatile Timer alarmAge;
+  /**
+   * The {@code event: unconfirmed} frames of unconfirmed alarms not settled yet, by id, in hand-off
+   * order; guarded by itself, as is the subscribe that sends them to a new client (no settle can
+   * slip between a new client's copy and its subscription).
+   */
+  private final Map<Long, LiveEvent> unconfirmed = new LinkedHashMap<>();
 
   /**
    * A device went online or offline (MQTT CONNECT / DISCONNECT / LWT / keepalive or inactivity
@@ -178,6 +192,70 @@ public final class LiveFeed {
         .register(registry);
   }
 
+  /**
+   * A hazard transition the ledger has not committed in time: {@code event: unconfirmed} with
+   * {@code "status": "waiting"} to every client, and to each client that connects until it settles.
+   */
+  @Override
+  public void unconfirmed(UnconfirmedAlarm alarm) {
+    LiveEvent e = LiveEvent.control("unconfirmed", unconfirmedJson(alarm, "waiting"));
+    synchronized (unconfirmed) {
+      unconfirmed.put(alarm.id(), e);
+      fanOut(e);
+    }
+  }
+
+  /**
+   * An unconfirmed transition settled: {@code event: unconfirmed} with {@code "status":
+   * "committed"} (the ledger's {@code event: alarm} frames carry it from now on) or {@code
+   * "given_up"} (the ledger refused it for good); the page removes its card.
+   */
+  @Override
+  public void settled(UnconfirmedAlarm alarm, boolean committed) {
+    LiveEvent e = LiveEvent.control("unconfirmed", unconfirmedJson(alarm, committed ? "committed" : "given_up"));
+    synchronized (unconfirmed) {
+      unconfirmed.remove(alarm.id());
+      fanOut(e);
+    }
+  }
+
+  /** The {@code event: unconfirmed} frames of the unconfirmed alarms not settled yet, oldest first. */
+  List<LiveEvent> unconfirmedFrames() {
+    synchronized (unconfirmed) {
+      return List.copyOf(unconfirmed.values());
+    }
+  }
+
+  /** The number of unconfirmed alarms a connecting client is sent. */
+  public int unconfirmedCount() {
+    synchronized (unconfirmed) {
+      return unconfirmed.size();
+    }
+  }
+
+  /**
+   * The data of {@code event: unconfirmed} (docs/dashboard.md): {@code {"unconfirmedId", "status",
+   * "deviceId", "ruleId", "kind" (raise | severity_change), "severity", "message", "evidence",
+   * "eventTime" (the transition's time, ISO-8601 UTC: the ledger's raisedAt once committed),
+   * "decidedAt", "heldFor" (ms it had waited when handed over)}}.
+   */
+  static String unconfirmedJson(UnconfirmedAlarm a, String status) {
+    AlarmTransition t = a.transition();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("unconfirmedId", a.id());
+    m.put("status", status);
+    m.put("deviceId", t.deviceId());
+    m.put("ruleId", t.ruleId());
+    m.put("kind", t.kind().name().toLowerCase(java.util.Locale.ROOT));
+    m.put("severity", t.severity().wireName());
+    m.put("message", t.message());
+    m.put("evidence", t.evidence());
+    m.put("eventTime", Instant.ofEpochMilli(t.timeMillis() > 0 ? t.timeMillis() : a.decidedAtMillis()).toString());
+    m.put("decidedAt", Instant.ofEpochMilli(a.decidedAtMillis()).toString());
+    m.put("heldFor", a.waitedMillis());
+    return Json.write(m);
+  }
+
   /** The greatest alarm event id seen by {@link #alarmEvent}, 0 before the first. */
   public long lastAlarmEventId() {
     return lastAlarmEventId.get();
@@ -209,8 +287,14 @@ public final class LiveFeed {
     }
   }
 
+  /** Adds a client; it is sent the unconfirmed alarms not settled yet (queued: after a replay). */
   void subscribe(LiveSubscriber s) {
-    subscribers.add(s);
+    synchronized (unconfirmed) {
+      subscribers.add(s);
+      for (LiveEvent e : unconfirmed.values()) {
+        s.offer(e);
+      }
+    }
     if (s.wantsReadings()) {
       readingSubscribers.incrementAndGet();
     }

@@ -47,6 +47,12 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code event: dropped}, data {@code {"reason": "slow_client"}}: the server closes the
  *       stream (the client's queue overflowed, or {@code replay_failed}); reconnect with {@code
  *       Last-Event-ID}.
+ *   <li>{@code event: unconfirmed}, no id: a hazard the alarm ledger has not committed in time (its
+ *       database unreachable; docs/alerting.md "Database outage"): {@code {"unconfirmedId",
+ *       "status" (waiting | committed | given_up), "deviceId", "ruleId", "kind", "severity",
+ *       "message", "evidence", "eventTime", "decidedAt", "heldFor"}}. A client is sent the waiting
+ *       ones when it connects; {@code committed} means the ledger's {@code event: alarm} frames
+ *       carry it from now on.
  *   <li>a comment {@code : keepalive} every 15 s.
  * </ul>
  *
@@ -155,6 +161,10 @@ public final class LiveStream {
               }
               if (ar.failed()) {
                 log.warn("live replay after event {} failed", after, ar.cause());
+                // the ledger is unreachable: what it has not committed still reaches this client
+                for (LiveEvent e : feed.unconfirmedFrames()) {
+                  client.writeNow(e);
+                }
                 client.drop("replay_failed");
                 return;
               }

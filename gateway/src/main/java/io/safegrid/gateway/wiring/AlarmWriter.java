@@ -7,6 +7,9 @@ import io.micrometer.core.instrument.Timer;
 import io.safegrid.alerting.ledger.AlarmService;
 import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.TransitionOutcome;
+import io.safegrid.alerting.routing.AlarmClass;
+import io.safegrid.alerting.unconfirmed.UnconfirmedAlarm;
+import io.safegrid.alerting.unconfirmed.UnconfirmedListener;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.rules.TransitionSink;
 import java.time.Duration;
@@ -19,7 +22,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
 import java.util.concurrent.PriorityBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,6 +60,17 @@ import org.slf4j.LoggerFactory;
  * counted in {@code safegrid.alarms.writer.failed}. While one waits, later transitions of the same
  * (device, rule) wait behind it (order per key is kept); transitions of other keys go on.
  *
+ * <p><b>Unconfirmed hazards</b> (newcomer7 F4 b, docs/alerting.md "Database outage"). With an
+ * {@link UnconfirmedListener}, a hazard raise or severity change ({@link AlarmClass#HAZARD}) that
+ * has waited longer than the hold time ({@link #UNCONFIRMED_HOLD}, 2 s) while the ledger is
+ * stalled (its last attempt failed with a {@link #transientFailure}, or the ledger transaction in
+ * progress has run longer than the hold time: a refused, cut or silent database) is handed to the
+ * listener as an {@link UnconfirmedAlarm}, once, by a watcher thread of its own ({@code
+ * safegrid-alarm-unconfirmed}, every {@value #WATCH_MS} ms: the writer thread itself may be
+ * blocked in the ledger). When the ledger later commits it, or the writer gives it up, the
+ * listener hears {@link UnconfirmedListener#settled}. The transition itself stays queued and is
+ * retried as before.
+ *
  * <p>Metrics: gauge {@code safegrid.alarms.writer.queued} (transitions waiting, retries included),
  * counters {@code safegrid.alarms.writer.applied}, {@code .failed}, {@code .retried}; timer {@code
  * safegrid.alarms.writer.wait} (seconds from the engine's decision to the start of the ledger
@@ -62,6 +79,11 @@ import org.slf4j.LoggerFactory;
  * resolution: on one host, publish to decision).
  */
 final class AlarmWriter implements TransitionSink, AutoCloseable {
+
+  /** How long a hazard transition waits for a stalled ledger before it is handed over as unconfirmed. */
+  static final Duration UNCONFIRMED_HOLD = Duration.ofSeconds(2);
+  /** How often the watcher looks for hazard transitions to hand over, ms. */
+  static final long WATCH_MS = 250;
 
   /** Rule ids of the maintenance lane (rules module: inactivity and battery rules). */
   static final Set<String> MAINTENANCE_RULES = Set.of("device-offline", "low-battery");
@@ -77,6 +99,8 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AlarmWriter.class);
   static final int ATTEMPTS = 5;
   private static final long FIRST_BACKOFF_MS = 500;
+  /** Wait before the first retry of a failed transition (doubles per attempt). */
+  static final Duration FIRST_BACKOFF = Duration.ofMillis(FIRST_BACKOFF_MS);
   private final long firstBackoffMs;
   private static final long MAX_BACKOFF_MS = 10_000;
 
@@ -101,6 +125,25 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private static final class Blocked {
     final ArrayDeque<Queued> items = new ArrayDeque<>();
     long dueAtNanos;
+  }
+
+  /** A hazard raise or severity change not yet settled, watched for the unconfirmed hand-off. */
+  private static final class Held {
+    final long seq;
+    final AlarmTransition transition;
+    final long decidedAtNanos;
+    final long decidedAtMillis;
+    /** Guarded by this: set once by the watcher. */
+    UnconfirmedAlarm handed;
+    /** Guarded by this: set once by the writer thread. */
+    boolean settled;
+
+    Held(long seq, AlarmTransition transition, long decidedAtNanos, long decidedAtMillis) {
+      this.seq = seq;
+      this.transition = transition;
+      this.decidedAtNanos = decidedAtNanos;
+      this.decidedAtMillis = decidedAtMillis;
+    }
   }
 
   private static final Queued STOP = new Queued(Integer.MAX_VALUE, Long.MAX_VALUE, 0, null, 0);
@@ -130,6 +173,15 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private final Timer decidedAge;
   private volatile boolean stopping;
   private boolean stopSeen;
+  /** Null: no unconfirmed hand-off (nothing held, no watcher). */
+  private final UnconfirmedListener unconfirmed;
+  private final long holdNanos;
+  private final Map<Long, Held> held = new ConcurrentHashMap<>();
+  /** {@link System#nanoTime()} when the ledger call in progress started; 0 when none is. */
+  private volatile long applyingSinceNanos;
+  /** The ledger's last answer was a {@link #transientFailure}; cleared by the next applied transition. */
+  private volatile boolean unreachable;
+  private final ScheduledExecutorService watcher;
 
   AlarmWriter(AlarmService ledger, MeterRegistry registry) {
     this(ledger, registry, Duration.ofMillis(FIRST_BACKOFF_MS));
@@ -137,7 +189,20 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
 
   /** @param firstBackoff wait before the first retry of a failed transition; doubles per attempt */
   AlarmWriter(AlarmService ledger, MeterRegistry registry, Duration firstBackoff) {
+    this(ledger, registry, firstBackoff, null, UNCONFIRMED_HOLD);
+  }
+
+  /**
+   * @param firstBackoff wait before the first retry of a failed transition; doubles per attempt
+   * @param unconfirmed told about hazard transitions the ledger has not committed within {@code
+   *     hold} while it is stalled (see the class comment), or null for none
+   * @param hold how long a hazard transition may wait for a stalled ledger before it is handed over
+   */
+  AlarmWriter(AlarmService ledger, MeterRegistry registry, Duration firstBackoff,
+      UnconfirmedListener unconfirmed, Duration hold) {
     this.ledger = ledger;
+    this.unconfirmed = unconfirmed;
+    this.holdNanos = hold.toNanos();
     this.firstBackoffMs = firstBackoff.toMillis();
     this.failed =
         Counter.builder("safegrid.alarms.writer.failed")
@@ -170,6 +235,16 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     // only with -XX:ThreadPriorityPolicy=1 as root (MAX_PRIORITY = nice -5); else a no-op
     thread.setPriority(Thread.MAX_PRIORITY);
     thread.start();
+    if (unconfirmed == null) {
+      watcher = null;
+    } else {
+      watcher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "safegrid-alarm-unconfirmed");
+        t.setDaemon(true);
+        return t;
+      });
+      watcher.scheduleWithFixedDelay(this::handOverUnconfirmed, WATCH_MS, WATCH_MS, TimeUnit.MILLISECONDS);
+    }
   }
 
   /**
@@ -183,7 +258,12 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     if (AlarmPathTrace.ON && lane == HAZARD) {
       AlarmPathTrace.decided(t, decidedAt); // before the queue: the writer may take it at once
     }
-    queue.add(new Queued(lane, sequence.incrementAndGet(), decidedAt, t, 0));
+    long seq = sequence.incrementAndGet();
+    if (unconfirmed != null && t.kind() != AlarmTransition.Kind.CLEAR
+        && AlarmClass.ofRule(t.ruleId()) == AlarmClass.HAZARD) { // before the queue: the writer may settle it at once
+      held.put(seq, new Held(seq, t, decidedAt, System.currentTimeMillis()));
+    }
+    queue.add(new Queued(lane, seq, decidedAt, t, 0));
     if (lane == HAZARD) {
       long ageMs = System.currentTimeMillis() - t.timeMillis();
       if (ageMs >= 0 && ageMs < MAX_DECIDED_AGE_MS) { // a replayed backlog is not the alarm path
@@ -289,6 +369,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     if (AlarmPathTrace.ON) {
       AlarmPathTrace.dequeued(ts, start);
     }
+    applyingSinceNanos = start == 0 ? 1 : start;
     try {
       outcomes = ledger.applyAll(ts, oldest);
     } catch (RuntimeException e) { // a ledger that throws for the whole group
@@ -297,6 +378,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
         outcomes.add(TransitionOutcome.failed(t, e));
       }
     } finally {
+      applyingSinceNanos = 0;
       if (AlarmPathTrace.ON) {
         AlarmPathTrace.endGroup();
       }
@@ -309,6 +391,8 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
         case APPLIED -> {
           written.increment();
           markSettled(q.seq());
+          unreachable = false;
+          settleHeld(q, true);
         }
         case FAILED -> failed(q, o, now);
         case NOT_TRIED -> {
@@ -332,9 +416,13 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     if (stopping || (attempt >= ATTEMPTS && !transientFailure(o.error()))) {
       failed.increment();
       markSettled(q.seq());
+      settleHeld(q, false);
       log.error("alarm ledger refused {} {} of {} after {} attempts: {}",
           t.kind(), t.ruleId(), t.deviceId(), attempt, String.valueOf(o.error()));
       return;
+    }
+    if (transientFailure(o.error())) {
+      unreachable = true;
     }
     log.warn("alarm ledger refused {} of {} (attempt {}), retrying: {}",
         t.ruleId(), t.deviceId(), attempt, String.valueOf(o.error()));
@@ -347,6 +435,53 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     }
     b.items.add(q.withAttempts(attempt));
     blockedCount.incrementAndGet();
+  }
+
+  /** The transition is applied or given up: tells the listener when it had been handed over. */
+  private void settleHeld(Queued q, boolean committed) {
+    if (unconfirmed == null || held.isEmpty()) {
+      return;
+    }
+    Held h = held.remove(q.seq());
+    if (h != null) {
+      synchronized (h) { // after a hand-off in progress: the listener hears unconfirmed, then settled
+        h.settled = true;
+        if (h.handed != null) {
+          unconfirmed.settled(h.handed, committed);
+        }
+      }
+    }
+  }
+
+  /**
+   * On the watcher thread: hands over each held hazard transition older than the hold time while
+   * the ledger is stalled (its last answer a transient failure, or the call in progress older than
+   * the hold time).
+   */
+  private void handOverUnconfirmed() {
+    try {
+      if (held.isEmpty()) {
+        return;
+      }
+      long now = System.nanoTime();
+      long applying = applyingSinceNanos;
+      if (!unreachable && (applying == 0 || now - applying < holdNanos)) {
+        return;
+      }
+      for (Held h : held.values()) {
+        if (now - h.decidedAtNanos < holdNanos) {
+          continue;
+        }
+        synchronized (h) { // the listener does not block (docs of UnconfirmedListener)
+          if (!h.settled && h.handed == null) {
+            h.handed = new UnconfirmedAlarm(h.seq, h.transition, h.decidedAtMillis, System.currentTimeMillis());
+            unconfirmed.unconfirmed(h.handed);
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      log.error("alarm writer: unconfirmed hand-off failed", e);
+    }
   }
 
   /**
@@ -420,6 +555,9 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
 
   /** Applies what is queued (waits up to {@code wait}), then stops the thread. */
   void drain(Duration wait) {
+    if (watcher != null) {
+      watcher.shutdownNow();
+    }
     queue.add(STOP); // sorts after everything queued
     try {
       thread.join(wait.toMillis());
