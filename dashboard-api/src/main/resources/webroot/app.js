@@ -39,7 +39,9 @@
     filter: null,             // {level, id, name}
     es: null,
     boardLoaded: false,       // a snapshot of the ledger's open alarms was shown
-    ledgerDown: false,        // /api/health: the alarm ledger's database is unreachable
+    ledgerDown: false,        // /api/health: the alarm ledger's database is unreachable (or its check timed out)
+    ledgerWhy: null,          // 'down' (the check said so) or 'unknown' (the check did not answer in time)
+    unconfirmed: new Map(),   // deviceId|ruleId -> event: unconfirmed data (a hazard not yet in the ledger)
     connOn: false,
     connText: '连接中 Connecting',
     alertNew: null,           // after event: reset, keys (alarmKey) of the alarms on the board before
@@ -55,27 +57,39 @@
   // ---- the alarm ledger's health: while its database is unreachable, alarms reach nobody
   // through the ledger (docs/alerting.md "Database outage"): say so plainly instead of "Live" and
   // "No open alarms". Polled, no token needed (GET /api/health).
+  // A check that does not answer within 8 s is not "up" (review7 R9: on a silent network cut the
+  // gateway's ping hangs): the ledger is then "unknown" and the page warns as for "down". A check
+  // that fails at once (connection refused: the gateway itself is gone) leaves the state as it is:
+  // the live stream's badge says so.
   async function checkHealth() {
     let down = null;
+    let why = 'down';
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 8000);
     try {
-      const ctl = new AbortController();
-      const timer = setTimeout(() => ctl.abort(), 8000);
       const r = await fetch('/api/health', { signal: ctl.signal, cache: 'no-store' });
-      clearTimeout(timer);
       const checks = (await r.json()).checks || {};
       down = [checks.database, checks.ledger].some((c) => c && c.up === false);
     } catch (e) {
-      down = null; // the server itself is unreachable: the live stream's state says so
+      if (ctl.signal.aborted) { down = true; why = 'unknown'; } // timed out: no answer is no "up"
+      else { down = null; } // the server itself is unreachable: the live stream's state says so
+    } finally {
+      clearTimeout(timer);
     }
-    if (down !== null) { setLedgerDown(down); }
+    if (down !== null) { setLedgerDown(down, why); }
     setTimeout(checkHealth, down ? 3000 : 5000);
   }
 
-  function setLedgerDown(down) {
-    if (down === state.ledgerDown) { return; }
+  function setLedgerDown(down, why) {
+    why = down ? (why || 'down') : null;
+    if (down === state.ledgerDown && why === state.ledgerWhy) { return; }
+    const was = state.ledgerDown;
     state.ledgerDown = down;
+    state.ledgerWhy = why;
     $('ledger-down').hidden = !down;
-    document.body.dataset.ledger = down ? 'down' : 'up';
+    $('ledger-down-why').hidden = why !== 'unknown';
+    document.body.dataset.ledger = down ? (why === 'unknown' ? 'unknown' : 'down') : 'up';
+    if (down === was) { showConn(); return; } // down <-> unknown: only the wording changes
     showConn();
     renderAlarms();
     if (down) {
@@ -149,6 +163,7 @@
   }
   window.addEventListener('focus', () => { if (!hasUnackedCritical()) { stopFlash(); } });
   function hasUnackedCritical() {
+    if (state.unconfirmed.size > 0) { return true; } // a hazard nobody could acknowledge yet
     for (const a of state.alarms.values()) {
       if (a.severity === 'critical' && a.state.endsWith('_unacked')) { return true; }
     }
@@ -257,6 +272,60 @@
     ack.hidden = !unacked;
     li.querySelector('.close-form').hidden = a.state !== 'cleared_acked';
     fillEscalation(li, a);
+  }
+
+  // ---- unconfirmed hazards (docs/alerting.md "Database outage"): the rule engine raised them, the
+  // ledger (database) has not taken them yet, so they have no id and cannot be acknowledged here.
+  // Shown above the board until the ledger's own event replaces them.
+  function unconfirmedKey(deviceId, ruleId) { return deviceId + '|' + ruleId; }
+
+  function renderUnconfirmed() {
+    const ol = $('unconfirmed');
+    ol.textContent = '';
+    const list = [...state.unconfirmed.values()].sort((a, b) =>
+      (SEV_RANK[b.severity] || 0) - (SEV_RANK[a.severity] || 0) || Date.parse(a.eventTime) - Date.parse(b.eventTime));
+    for (const u of list) {
+      const li = $('unconfirmed-tpl').content.firstElementChild.cloneNode(true);
+      li.classList.add(u.severity);
+      li.dataset.deviceId = u.deviceId;
+      li.dataset.ruleId = u.ruleId;
+      li.dataset.unconfirmedId = u.unconfirmedId;
+      li.querySelector('.sev-label').textContent = SEV_LABEL[u.severity] || u.severity;
+      const dev = state.devices.get(u.deviceId);
+      li.querySelector('.device').textContent = u.deviceId + (dev && dev.name ? ' ' + dev.name : '');
+      li.querySelector('.place').textContent = placeOf(dev);
+      li.querySelector('.msg').textContent = u.message;
+      li.querySelector('.times').textContent = '发生 at ' + hhmm(u.eventTime);
+      ol.appendChild(li);
+    }
+    $('unconfirmed-box').hidden = list.length === 0;
+  }
+
+  function onUnconfirmed(u) {
+    const k = unconfirmedKey(u.deviceId, u.ruleId);
+    const cur = state.unconfirmed.get(k);
+    if (u.status === 'waiting') {
+      state.unconfirmed.set(k, u);
+      renderUnconfirmed();
+      if (!cur || cur.unconfirmedId !== u.unconfirmedId) {
+        beep();
+        flashTitle('未确认入账报警 UNCONFIRMED ALARM ' + u.deviceId);
+        document.body.dataset.unconfirmedBeeps = String(Number(document.body.dataset.unconfirmedBeeps || 0) + 1);
+      }
+    } else if (cur && cur.unconfirmedId === u.unconfirmedId) { // committed (its alarm event comes) or given up
+      state.unconfirmed.delete(k);
+      renderUnconfirmed();
+    }
+  }
+
+  // the ledger's event for the same device and rule, at least as severe: the card is in the ledger now
+  function confirmedByLedger(a) {
+    const k = unconfirmedKey(a.deviceId, a.ruleId);
+    const u = state.unconfirmed.get(k);
+    if (u && (SEV_RANK[a.severity] || 0) >= (SEV_RANK[u.severity] || 0)) {
+      state.unconfirmed.delete(k);
+      renderUnconfirmed();
+    }
   }
 
   // ---- escalation: the alarm's notified / escalated events (details: level, step, recipients,
@@ -387,7 +456,7 @@
     const c = $('conn');
     if (state.ledgerDown) {
       c.className = 'conn off ledger-down';
-      c.textContent = '● 台账不可达 Ledger unreachable';
+      c.textContent = state.ledgerWhy === 'unknown' ? '● 台账状态未知 Ledger not answering' : '● 台账不可达 Ledger unreachable';
       return;
     }
     c.className = 'conn ' + (state.connOn ? 'on' : 'off');
@@ -420,16 +489,22 @@
     loadHistories(); // not awaited: the board shows at once, escalation fills in
   }
 
-  function connect() {
+  // resume: from the snapshot's last event id (the usual); else live only (no board loaded yet)
+  function connect(resume) {
+    if (resume === undefined) { resume = state.boardLoaded; }
     if (state.es) { state.es.close(); }
-    let url = '/api/live?access_token=' + encodeURIComponent(token) + '&lastEventId=' + state.lastEventId;
+    state.esLiveOnly = !resume;
+    let url = '/api/live?access_token=' + encodeURIComponent(token) + (resume ? '&lastEventId=' + state.lastEventId : '');
     if (state.selected) { url += '&readings=' + encodeURIComponent(state.selected); }
     const es = new EventSource(url);
     state.es = es;
     const streamed = state.selected || '';
     es.onopen = () => {
       setConn(true, '实时 Live');
-      banner('');
+      if (resume) { banner(''); }
+      // the server sends the unconfirmed hazards still waiting right after this
+      state.unconfirmed.clear();
+      renderUnconfirmed();
       document.body.dataset.liveReadings = streamed; // which device's readings the open stream carries
     };
     es.onerror = () => {
@@ -448,6 +523,7 @@
       recordEscalation(ev.alarmId, ev);
       applyAlarm(ev.alarm, ev.id);
       const a = ev.alarm;
+      if (a) { confirmedByLedger(a); }
       if (a.severity === 'critical' && a.state === 'active_unacked' &&
           (ev.type === 'raised' || ev.type === 'reopened' || ev.type === 'severity_changed' || !wasKnown)) {
         beep();
@@ -455,6 +531,7 @@
       }
       if (!hasUnackedCritical()) { stopFlash(); }
     });
+    es.addEventListener('unconfirmed', (m) => onUnconfirmed(JSON.parse(m.data)));
     es.addEventListener('device', (m) => {
       const d = JSON.parse(m.data);
       state.online.set(d.deviceId, d);
@@ -488,10 +565,13 @@
   async function restart() {
     try {
       await loadSnapshot();
-      connect();
+      connect(true);
     } catch (e) {
-      setConn(false, '已断开 Disconnected');
-      if (e.status === 401) { banner('令牌无效 Token rejected: ' + e.message); return; }
+      if (e.status === 401) { setConn(false, '已断开 Disconnected'); banner('令牌无效 Token rejected: ' + e.message); return; }
+      banner('加载失败，5秒后重试 Load failed, retrying in 5 s: ' + e.message);
+      // no board from the ledger: still listen live (no resume), so a hazard the ledger has not
+      // taken (event: unconfirmed) shows on a page opened during a database outage
+      if (!state.es) { connect(false); } else if (!state.connOn) { setConn(false, '已断开 Disconnected'); }
       setTimeout(restart, 5000);
     }
   }
@@ -675,7 +755,11 @@
       const grid = await api('/api/grid');
       state.grid = grid.communities || [];
       indexGrid(state.grid);
-      await loadDevices();
+      try {
+        await loadDevices();
+      } catch (e) { // the database: the board (and its unconfirmed cards) must not wait for it
+        if (e.status === 401) { throw e; }
+      }
       await restart();
     } catch (e) {
       if (e.status === 401) {
