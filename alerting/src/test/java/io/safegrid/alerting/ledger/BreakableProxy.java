@@ -13,7 +13,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A loopback TCP proxy in front of PostgreSQL that a test can break: per connection it can drop
  * what the server sends back ({@link Link#discardResponses}) and cut both sides ({@link
- * Link#cut}), and it can refuse new connections. Loopback only, port 0. Public for other modules'
+ * Link#cut}), and it can refuse new connections, or go silent ({@link #blackhole}: nothing
+ * forwarded, nothing closed, as behind a firewall that drops). Loopback only, port 0. Public for other modules'
  * tests (alerting's test-jar), e.g. the duty page while the ledger's database is unreachable.
  */
 public final class BreakableProxy implements AutoCloseable {
@@ -22,6 +23,7 @@ public final class BreakableProxy implements AutoCloseable {
   private final int targetPort;
   private final List<Link> links = new CopyOnWriteArrayList<>();
   private volatile boolean refuse;
+  private volatile boolean blackhole;
   private volatile boolean closed;
 
   public BreakableProxy(String targetHost, int targetPort) throws IOException {
@@ -51,6 +53,21 @@ public final class BreakableProxy implements AutoCloseable {
     return links.stream().filter(l -> l.upstream.getLocalPort() == clientPort).findFirst();
   }
 
+  /**
+   * A silent network cut, or its end. While on: the connections open now stop forwarding in both
+   * directions for good, without closing or resetting anything (a firewall DROP, a paused VM, a
+   * stateful firewall that lost its connection table: the peers wait until their own timeouts or
+   * TCP's retransmission limit, ~15 min); new connections are accepted and stay silent too. Off:
+   * new connections work again; those that went silent stay silent (their state is lost) until
+   * the proxy is closed.
+   */
+  public void blackhole(boolean on) {
+    if (on) {
+      links.forEach(l -> l.silent = true);
+    }
+    this.blackhole = on;
+  }
+
   /** Cuts every connection open now. */
   public void cutAll() {
     links.forEach(Link::cut);
@@ -71,6 +88,7 @@ public final class BreakableProxy implements AutoCloseable {
       try {
         Socket upstream = new Socket(targetHost, targetPort);
         Link link = new Link(client, upstream);
+        link.silent = blackhole;
         links.add(link);
         link.start();
       } catch (IOException e) {
@@ -99,6 +117,8 @@ public final class BreakableProxy implements AutoCloseable {
     private final Socket client;
     private final Socket upstream;
     private volatile boolean discard;
+    /** Forwards nothing more, closes nothing ({@link #blackhole}). */
+    private volatile boolean silent;
 
     private Link(Socket client, Socket upstream) {
       this.client = client;
@@ -132,7 +152,7 @@ public final class BreakableProxy implements AutoCloseable {
         byte[] buf = new byte[16_384];
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
           for (int n; (n = in.read(buf)) >= 0; ) {
-            if (toClient && discard) {
+            if ((toClient && discard) || silent) {
               continue;
             }
             out.write(buf, 0, n);

@@ -220,13 +220,29 @@ public final class DeviceQueries {
     }
   }
 
-  /** A cheap round trip: the database answers. */
+  /**
+   * Longest wait for the health check's {@code SELECT 1} answer, ms: a silent network cut (no RST)
+   * would otherwise hold the request, and a Vert.x worker, until TCP gives up (~15 min), and the
+   * page would never hear "down" (review7 R9). Below the page's 8 s health timeout, with the pool's
+   * 5 s connection timeout before it in the worst case.
+   */
+  public static final int PING_NETWORK_TIMEOUT_MS = 3_000;
+
+  /**
+   * A cheap round trip: the database answers.
+   *
+   * @return the round trip's duration, ms (borrowing the connection included)
+   * @throws SQLException when no connection could be had, or no answer came within {@value
+   *     #PING_NETWORK_TIMEOUT_MS} ms (SQLSTATE 08006; the connection is then closed and evicted)
+   */
   public long ping() throws SQLException {
     long t0 = System.nanoTime();
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement("SELECT 1");
-        ResultSet rs = ps.executeQuery()) {
-      rs.next();
+    try (Connection c = dataSource.getConnection()) {
+      c.setNetworkTimeout(Runnable::run, PING_NETWORK_TIMEOUT_MS); // the pool puts its own back on return
+      try (PreparedStatement ps = c.prepareStatement("SELECT 1");
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+      }
     }
     return (System.nanoTime() - t0) / 1_000_000;
   }

@@ -11,6 +11,7 @@ import io.safegrid.alerting.channel.mqtt.MqttChannelConfig;
 import io.safegrid.alerting.channel.webhook.WebhookConfig;
 import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
+import io.safegrid.alerting.unconfirmed.UnconfirmedAlarms;
 import io.safegrid.dashboard.DashboardServer;
 import io.safegrid.dashboard.auth.Role;
 import io.safegrid.dashboard.auth.TokenTable;
@@ -176,8 +177,12 @@ public final class Gateway implements AutoCloseable {
     started.push(new Part("retention", retention));
     this.retention = retention;
 
-    alerting = Alerting.create(
-        dataSource, SiteGridDirectory.of(site), InstantSource.system(), alertingConfig(gc), registry);
+    io.safegrid.alerting.routing.GridDirectory grid = SiteGridDirectory.of(site);
+    AlertingConfig alertingConfig = alertingConfig(gc);
+    // the ledger's, escalation's and the outbox's connections give up on a silent database after
+    // LEDGER_NETWORK_TIMEOUT instead of blocking the alarm writer until TCP does (review7 R9)
+    alerting = Alerting.create(new NetworkTimeoutDataSource(dataSource, LEDGER_NETWORK_TIMEOUT),
+        grid, InstantSource.system(), alertingConfig, registry);
     ledger = alerting.ledger();
     alerting.start();
     ledger.warmUpInBackground(1_000); // rolled back: JIT-compiles the alarm path before the first alarm; 1,000 reach the plateau under the launcher's C1-only JVM (docs/performance.md "Stalls")
@@ -190,7 +195,13 @@ public final class Gateway implements AutoCloseable {
     started.push(new Part("dashboard", dashboard::stop));
     LiveFeed live = dashboard.liveFeed();
 
-    AlarmWriter writer = new AlarmWriter(ledger, registry);
+    // hazards the ledger cannot take in time (database unreachable) go to the page and the broker
+    // unconfirmed (newcomer7 F4 b, docs/alerting.md "Database outage")
+    UnconfirmedAlarms unconfirmed = new UnconfirmedAlarms(grid, alertingConfig.mqtt(), registry);
+    unconfirmed.addListener(live);
+    started.push(new Part("unconfirmed alarms", unconfirmed));
+    AlarmWriter writer = new AlarmWriter(ledger, registry, AlarmWriter.FIRST_BACKOFF,
+        unconfirmed, AlarmWriter.UNCONFIRMED_HOLD);
     started.push(new Part("alarm writer", writer));
     SiteDirectory directory = new SiteDirectory(site);
     RuleBook ruleBook = RuleBook.fromParameters(site.rules());
@@ -406,6 +417,23 @@ public final class Gateway implements AutoCloseable {
 
   // ---- parts ----
 
+  /**
+   * Network timeout of the alarm ledger's, escalation's and the outbox's connections on the {@code
+   * safegrid} pool ({@link NetworkTimeoutDataSource}): the longest wait for one answer from the
+   * database. Their statements take milliseconds (a lock wait behind an officer's action, or the
+   * ledger's {@code pg_terminate_backend(pid, 5000)}, a few seconds); TCP alone gives up on a
+   * silent cut after ~15 min (review7 R9).
+   */
+  static final Duration LEDGER_NETWORK_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * The {@code safegrid} pool: the alarm ledger (through {@link NetworkTimeoutDataSource}), the
+   * dashboard's queries, the schema migration, retention. No pool-wide socket timeout: a migration,
+   * a retention {@code drop_chunks} or a long dashboard query may legitimately run for minutes; the
+   * ledger's connections and the health check's ping set their own network timeouts per use
+   * (review7 R9). TCP keepalive on, so the kernel finds a dead idle connection on its own too; a
+   * new connection's connect and login give up after 5 s.
+   */
   private static HikariDataSource openPool(GatewayConfig gc) {
     HikariConfig hc = new HikariConfig();
     hc.setJdbcUrl(gc.database().url());
@@ -415,11 +443,16 @@ public final class Gateway implements AutoCloseable {
     hc.setPoolName("safegrid");
     hc.setConnectionTimeout(5_000);
     hc.setInitializationFailTimeout(5_000);
+    hc.addDataSourceProperty("tcpKeepAlive", "true");
+    // a new connection's TCP connect and login (pgjdbc, seconds): HikariCP makes connections on one
+    // thread, so a login that never gets an answer (a silent cut) would stop the pool from ever
+    // making another, even after the network is back (review7 R9)
+    hc.addDataSourceProperty("connectTimeout", "5");
+    hc.addDataSourceProperty("loginTimeout", "5");
     try {
-      // HikariCP's own alive-bypass window (500 ms), not LedgerPool's 5 minutes: the pool has no
-      // socket timeout, so a connection handed out unchecked after a silent network cut would hang
-      // the alarm writer until TCP gives up (review7 R9); the check costs a quiet site's alarm one
-      // round trip (docs/alerting.md "A dead pooled connection")
+      // HikariCP's own alive-bypass window (500 ms), not LedgerPool's 5 minutes: kept while only
+      // the ledger's and the health check's connections are bounded (review7 R9); the check costs
+      // a quiet site's alarm one round trip (docs/alerting.md "A dead pooled connection")
       return new HikariDataSource(hc);
     } catch (RuntimeException e) {
       throw new GatewayStartException(
