@@ -1,6 +1,7 @@
 package io.safegrid.dashboard;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -103,7 +104,8 @@ class DutyPageUnconfirmedBrowserTest {
 
       // the database is back; the ledger commits it: its alarm replaces the card on both pages
       proxy.refuseNew(false);
-      Alarm raised = f.ledger.apply(fire).orElseThrow();
+      Alarm raised = await("the ledger takes it once its pool reconnects").atMost(Duration.ofSeconds(30))
+          .ignoreExceptions().until(() -> f.ledger.apply(fire).orElseThrow(), a -> a != null);
       f.server.liveFeed().settled(held, true);
       for (String page : new String[] {openPage, freshPage}) {
         driver.switchTo().window(page);

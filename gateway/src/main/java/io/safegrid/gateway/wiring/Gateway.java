@@ -77,7 +77,8 @@ import org.slf4j.LoggerFactory;
  * JdbcAlarmLedger}) inside alerting ({@link Alerting}: routing through the grid, escalation,
  * outbox to the emergency network's MQTT broker and webhooks); the dashboard ({@link
  * DashboardServer}); the rule engine ({@link ShardedRuleEngine}, restored from the database, fed
- * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}); what a previous
+ * a clock every 250 ms, transitions to the ledger through {@link AlarmWriter}, hazards it cannot
+ * commit in time to the page and the emergency broker through {@link UnconfirmedAlarms}); what a previous
  * run left in the spool judged by the rule engine ({@link LeftoverSpool}); the first-alarm
  * warm-up ({@link AlarmPathWarmUp}: rules, writer and live feed with throwaway sinks); durable storage
  * ({@link ReadingStore}); ingest ({@link IngestService}: readings to the rule engine and the live
