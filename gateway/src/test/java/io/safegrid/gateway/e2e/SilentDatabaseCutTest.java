@@ -7,24 +7,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.safegrid.alerting.ledger.BreakableProxy;
 import io.safegrid.alerting.ledger.LedgerPool;
-import io.safegrid.gateway.config.ConfigLoader;
-import io.safegrid.gateway.config.DatabaseConfig;
-import io.safegrid.gateway.config.GatewayConfig;
-import io.safegrid.gateway.config.LoadedConfig;
-import io.safegrid.gateway.config.StorageConfig;
 import io.safegrid.gateway.wiring.Gateway;
 import io.safegrid.testing.TestDatabase;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,7 +47,7 @@ class SilentDatabaseCutTest {
     try (BreakableProxy proxy = new BreakableProxy(server.getHost(), server.getPort())) {
       System.setProperty(LedgerPool.ALIVE_BYPASS_PROPERTY, "300000"); // read when a pool is built
       try {
-        started = Gateway.start(config(proxy, spool));
+        started = Gateway.start(ThroughProxy.config(db, proxy, spool, null, 3));
       } finally {
         if (before == null) {
           System.clearProperty(LedgerPool.ALIVE_BYPASS_PROPERTY);
@@ -68,7 +58,7 @@ class SilentDatabaseCutTest {
       try (Gateway gateway = started) {
         HttpClient http = HttpClient.newHttpClient();
         String mqtt = "tcp://127.0.0.1:" + gateway.ports().mqtt();
-        publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
+        ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
         assertThat(health(http, gateway).statusCode()).isEqualTo(200);
 
         proxy.blackhole(true); // nothing answers, nothing is closed
@@ -83,7 +73,7 @@ class SilentDatabaseCutTest {
         assertThat(tookMs).as("answered below the page's 8 s health timeout").isLessThan(8_000);
 
         // a leak during the cut: PUBACK'd from the spool, the rule engine raises it
-        publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":70}}");
+        ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":70}}");
         Thread.sleep(3_000);
         proxy.blackhole(false); // new connections work; the silent ones stay silent
 
@@ -121,42 +111,6 @@ class SilentDatabaseCutTest {
       return null;
     } catch (Exception e) {
       return null;
-    }
-  }
-
-  /** The shipped site through the proxy, a small pool (each silent connection costs a timeout). */
-  private static LoadedConfig config(BreakableProxy proxy, Path spool) {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db.name(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(EndToEndTest.SHIPPED, env);
-    GatewayConfig gc = shipped.gateway();
-    DatabaseConfig d = gc.database();
-    StorageConfig st = gc.storage();
-    gc = gc
-        .withDatabase(new DatabaseConfig(d.url(), d.user(), d.password(), 3))
-        .withStorage(new StorageConfig(spool.toString(), st.spoolMaxBytes(), st.batchSize(), st.batchWindowMs()));
-    return new LoadedConfig(shipped.file(), shipped.site(), gc);
-  }
-
-  /** Publishes at QoS 1 as the device (MQTT 5); returns once the PUBACK came. */
-  private static void publish(String uri, String device, String payload) throws Exception {
-    MqttClient c = new MqttClient(uri, device, new MemoryPersistence());
-    c.setTimeToWait(30_000);
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setUserName(device);
-    o.setPassword(("demo-" + device).getBytes(StandardCharsets.UTF_8));
-    c.connect(o);
-    try {
-      c.publish("devices/" + device + "/telemetry", payload.getBytes(StandardCharsets.UTF_8), 1, false);
-    } finally {
-      c.disconnect();
-      c.close();
     }
   }
 }

@@ -7,23 +7,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.safegrid.alerting.ledger.BreakableProxy;
 import io.safegrid.alerting.testsupport.Mosquitto;
 import io.safegrid.alerting.testsupport.NotificationSubscriber;
-import io.safegrid.gateway.config.ConfigLoader;
-import io.safegrid.gateway.config.EmergencyNetworkConfig;
-import io.safegrid.gateway.config.GatewayConfig;
-import io.safegrid.gateway.config.LoadedConfig;
-import io.safegrid.gateway.config.StorageConfig;
 import io.safegrid.gateway.wiring.Gateway;
 import io.safegrid.testing.TestDatabase;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,16 +60,16 @@ class UnconfirmedHazardDuringOutageTest {
   void aGasLeakDuringTheOutageReachesThePageAndTheBrokerUnconfirmed_thenTheLedgerRaisesIt(
       @TempDir Path spool) throws Exception {
     try (BreakableProxy proxy = proxyToTestDatabase();
-        Gateway gateway = Gateway.start(config(proxy, spool));
+        Gateway gateway = Gateway.start(ThroughProxy.config(db, proxy, spool, broker.uri(), 0));
         SseListener page = SseListener.connect(gateway.ports().http(), OFFICER_TOKEN)) {
       String mqtt = "tcp://127.0.0.1:" + gateway.ports().mqtt();
-      publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
+      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
 
       // the database goes away: new connections refused, open ones cut
       proxy.refuseNew(true);
       proxy.cutAll();
       long leakAt = System.currentTimeMillis();
-      publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":70}}"); // PUBACK'd from the spool
+      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":70}}"); // PUBACK'd from the spool
 
       // 1. the page's stream: event: unconfirmed, no id, within a few seconds
       SseListener.Event card = await("event: unconfirmed on /api/live").atMost(Duration.ofSeconds(12))
@@ -153,41 +143,5 @@ class UnconfirmedHazardDuringOutageTest {
   private static BreakableProxy proxyToTestDatabase() throws Exception {
     URI u = URI.create(db.jdbcUrl().substring("jdbc:".length()));
     return new BreakableProxy(u.getHost(), u.getPort());
-  }
-
-  private static LoadedConfig config(BreakableProxy proxy, Path spool) {
-    Map<String, String> env = Map.of(
-        "SAFEGRID_DB_URL", "jdbc:postgresql://127.0.0.1:" + proxy.port() + "/" + db.name(),
-        "SAFEGRID_DB_USER", db.user(),
-        "SAFEGRID_DB_PASSWORD", db.password(),
-        "SAFEGRID_MQTT_PORT", "0",
-        "SAFEGRID_COAP_PORT", "0",
-        "SAFEGRID_COAPS_PORT", "0",
-        "SAFEGRID_HTTP_PORT", "0");
-    LoadedConfig shipped = new ConfigLoader().load(EndToEndTest.SHIPPED, env);
-    GatewayConfig gc = shipped.gateway();
-    EmergencyNetworkConfig en = gc.emergencyNetwork();
-    StorageConfig st = gc.storage();
-    gc = gc
-        .withEmergencyNetwork(new EmergencyNetworkConfig(
-            broker.uri(), en.clientId(), en.topicPrefix(), en.username(), en.password()))
-        .withStorage(new StorageConfig(spool.toString(), st.spoolMaxBytes(), st.batchSize(), st.batchWindowMs()));
-    return new LoadedConfig(shipped.file(), shipped.site(), gc);
-  }
-
-  /** Publishes at QoS 1 as the device (MQTT 5); returns once the PUBACK came. */
-  private static void publish(String uri, String device, String payload) throws Exception {
-    MqttClient c = new MqttClient(uri, device, new MemoryPersistence());
-    c.setTimeToWait(20_000);
-    MqttConnectionOptions o = new MqttConnectionOptions();
-    o.setUserName(device);
-    o.setPassword(("demo-" + device).getBytes(StandardCharsets.UTF_8));
-    c.connect(o);
-    try {
-      c.publish("devices/" + device + "/telemetry", payload.getBytes(StandardCharsets.UTF_8), 1, false);
-    } finally {
-      c.disconnect();
-      c.close();
-    }
   }
 }
