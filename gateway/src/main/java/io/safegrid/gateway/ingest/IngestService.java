@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Records without {@code ts} get the message's receive time made unique per device ({@link
  * ReceiveTimes}: two messages of one device in the same millisecond get times 1 ms apart, so
- * neither is taken for the other's duplicate).
+ * neither is taken for the other's duplicate; several such records of one message get stamps 1
+ * ms apart too, in payload order).
+ *
+ * <p>A message with {@code seq} whose seq and payload equal one of the device's last 32 such
+ * messages is a resend ({@link RecentSeqs}; a QoS 1 PUBLISH after a lost PUBACK, a CoAP CON
+ * sent again): found before it gets receive stamps, answered with the first one's outcome once
+ * that is durable, not stored or judged again, counted in {@code
+ * safegrid.ingest.duplicates{kind=telemetry|events, reason=seq}} (newcomer7 F3).
  *
  * <p>A partly refused message (say one NaN field) stores the rest and keeps the whole payload as
  * a dead letter naming the refused fields; its future completes when both are durable.
@@ -71,6 +79,9 @@ public final class IngestService implements IngestSink {
   private final Counter rejectedFields;
   private final Counter nulPadded;
   private final ReceiveTimes receiveTimes = new ReceiveTimes();
+  private final RecentSeqs recentSeqs = new RecentSeqs();
+  private final Counter telemetryResends;
+  private final Counter eventResends;
   private final MetricBudget metricBudget;
   /** {@code safegrid.ingest.messages} by kind and outcome, registered once (not per message). */
   private final Map<String, Counter> messageCounters = new HashMap<>();
@@ -115,15 +126,47 @@ public final class IngestService implements IngestSink {
     }
     this.telemetryAccepted = messageCounters.get("telemetry/accepted");
     this.deadLetterCounts = new DeadLetterCounts(registry);
+    this.telemetryResends = Counter.builder("safegrid.ingest.duplicates").tag("kind", "telemetry")
+        .tag("reason", "seq").description("messages taken for a resend by their seq and payload: not stored or judged again")
+        .register(registry);
+    this.eventResends = Counter.builder("safegrid.ingest.duplicates").tag("kind", "events")
+        .tag("reason", "seq").description("messages taken for a resend by their seq and payload: not stored or judged again")
+        .register(registry);
   }
 
   @Override
   public CompletableFuture<IngestResult> telemetry(
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
     countNulPadding(payload);
-    receivedAtMillis = receiveTimes.next(deviceId, receivedAtMillis); // unique per device (F12)
-    DecodedMessage decoded =
-        metricBudget.apply(deviceId, decoder.decodeTelemetry(deviceId, payload, receivedAtMillis));
+    // records without ts get receive stamps unique per device, 1 ms apart (F12, R17); taken only
+    // once the message is known to be no resend
+    long stamp = receiveTimes.peek(deviceId, receivedAtMillis);
+    DecodedMessage decoded = decoder.decodeTelemetry(deviceId, payload, stamp);
+    if (decoded.invalid()) {
+      return invalid("telemetry", deviceId, payload, source, tag(decoded.error()), decoded.error());
+    }
+    CompletableFuture<IngestResult> outcome = null;
+    if (decoded.seq() != Reading.NO_SEQ) {
+      outcome = new CompletableFuture<>();
+      CompletableFuture<IngestResult> earlier =
+          recentSeqs.resendOf(deviceId, decoded.seq(), RecentSeqs.hash(payload), outcome);
+      if (earlier != null) {
+        return resend(telemetryResends, deviceId, decoded.seq(), source, earlier);
+      }
+    }
+    while (!receiveTimes.claim(deviceId, receivedAtMillis, stamp, decoded.stamps())) {
+      stamp = receiveTimes.peek(deviceId, receivedAtMillis); // another message of the device took it
+      decoded = decoder.decodeTelemetry(deviceId, payload, stamp);
+    }
+    DecodedMessage message = decoded;
+    long at = stamp;
+    return remembered(deviceId, outcome, () -> telemetry(deviceId, payload, at, source, message));
+  }
+
+  /** The rest of {@link #telemetry}: a decoded message that is no resend, its stamps taken. */
+  private CompletableFuture<IngestResult> telemetry(
+      String deviceId, byte[] payload, long receivedAtMillis, String source, DecodedMessage message) {
+    DecodedMessage decoded = metricBudget.apply(deviceId, message);
     if (decoded.invalid()) {
       return invalid("telemetry", deviceId, payload, source, tag(decoded.error()), decoded.error());
     }
@@ -164,15 +207,74 @@ public final class IngestService implements IngestSink {
   public CompletableFuture<IngestResult> events(
       String deviceId, byte[] payload, long receivedAtMillis, String source) {
     countNulPadding(payload);
-    receivedAtMillis = receiveTimes.next(deviceId, receivedAtMillis); // unique per device (F12)
-    DecodedMessage decoded = decoder.decodeEvents(deviceId, payload, receivedAtMillis);
-    if (decoded.invalid()) {
-      return invalid("events", deviceId, payload, source, INVALID_PAYLOAD, decoded.error());
+    long stamp = receiveTimes.peek(deviceId, receivedAtMillis); // unique per device (F12)
+    DecodedMessage message = decoder.decodeEvents(deviceId, payload, stamp);
+    if (message.invalid()) {
+      return invalid("events", deviceId, payload, source, INVALID_PAYLOAD, message.error());
     }
-    notifyListener(() -> listener.onEvents(decoded.events()));
-    CompletableFuture<?>[] stored =
-        decoded.events().stream().map(store::submitEvent).toArray(CompletableFuture[]::new);
-    return finish("events", deviceId, payload, source, decoded, CompletableFuture.allOf(stored));
+    CompletableFuture<IngestResult> outcome = null;
+    if (message.seq() != Reading.NO_SEQ) {
+      outcome = new CompletableFuture<>();
+      CompletableFuture<IngestResult> earlier =
+          recentSeqs.resendOf(deviceId, message.seq(), RecentSeqs.hash(payload), outcome);
+      if (earlier != null) {
+        return resend(eventResends, deviceId, message.seq(), source, earlier);
+      }
+    }
+    while (!receiveTimes.claim(deviceId, receivedAtMillis, stamp, 1)) {
+      stamp = receiveTimes.peek(deviceId, receivedAtMillis);
+      message = decoder.decodeEvents(deviceId, payload, stamp);
+    }
+    DecodedMessage decoded = message;
+    return remembered(deviceId, outcome, () -> {
+      notifyListener(() -> listener.onEvents(decoded.events()));
+      CompletableFuture<?>[] stored =
+          decoded.events().stream().map(store::submitEvent).toArray(CompletableFuture[]::new);
+      return finish("events", deviceId, payload, source, decoded, CompletableFuture.allOf(stored));
+    });
+  }
+
+  /**
+   * A resend of a message with this seq and payload ({@link RecentSeqs}): not stored, not judged,
+   * counted in {@code safegrid.ingest.duplicates{kind, reason=seq}}; answered as the first one
+   * was, once that one is durable.
+   */
+  private static CompletableFuture<IngestResult> resend(
+      Counter counter, String deviceId, long seq, String source, CompletableFuture<IngestResult> earlier) {
+    counter.increment();
+    if (log.isDebugEnabled()) {
+      log.debug("{}: seq {} with the same payload again ({}): a resend, not stored or judged again",
+          deviceId, seq, source);
+    }
+    return earlier.copy();
+  }
+
+  /**
+   * {@code handling}'s result (what the transport gets), completing {@code outcome} (what a resend of the
+   * message gets) after it; when it fails the message is forgotten first, so its next offer is
+   * handled as new.
+   */
+  private CompletableFuture<IngestResult> remembered(String deviceId,
+      CompletableFuture<IngestResult> outcome, Supplier<CompletableFuture<IngestResult>> handling) {
+    if (outcome == null) {
+      return handling.get();
+    }
+    CompletableFuture<IngestResult> result;
+    try {
+      result = handling.get();
+    } catch (RuntimeException e) {
+      recentSeqs.forget(deviceId, outcome);
+      outcome.completeExceptionally(e);
+      throw e;
+    }
+    return result.whenComplete((r, e) -> {
+      if (e != null) {
+        recentSeqs.forget(deviceId, outcome);
+        outcome.completeExceptionally(e);
+      } else {
+        outcome.complete(r);
+      }
+    });
   }
 
   @Override

@@ -134,15 +134,29 @@ public final class PayloadDecoder {
    *
    * @param deviceId the authenticated device the readings belong to
    * @param payload raw bytes (UTF-8 JSON)
-   * @param receivedAtMillis epoch ms, used as the time of records without {@code ts}
+   * @param receivedAtMillis epoch ms: the time of the first record without {@code ts}; the next
+   *     such record gets 1 ms later, and so on, in payload order ({@link
+   *     DecodedMessage#stamps()} says how many were used; review7 R17)
    * @return readings and the rejections; {@link DecodedMessage#invalid()} when nothing is usable
    */
   public DecodedMessage decodeTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
-    List<Reading> fast = fastTelemetry(deviceId, payload, receivedAtMillis);
+    int[] stamps = new int[1];
+    List<Reading> fast = fastTelemetry(deviceId, payload, receivedAtMillis, stamps);
     if (fast != null) {
-      return new DecodedMessage(fast, List.of(), List.of(), null);
+      return new DecodedMessage(fast, List.of(), List.of(), null, firstSeq(fast), stamps[0]);
     }
     return treeTelemetry(deviceId, payload, receivedAtMillis);
+  }
+
+  /** The seq of the first reading that has one, else {@link Reading#NO_SEQ}. */
+  private static long firstSeq(List<Reading> readings) {
+    for (int i = 0; i < readings.size(); i++) {
+      long seq = readings.get(i).seq();
+      if (seq != Reading.NO_SEQ) {
+        return seq;
+      }
+    }
+    return Reading.NO_SEQ;
   }
 
   /**
@@ -152,9 +166,10 @@ public final class PayloadDecoder {
    * else returns null and the tree decoder ({@link #treeTelemetry}) decides, so the two accept,
    * refuse and word their reasons identically; its only cost is on payloads with a refusal.
    *
+   * @param stamps [0]: records without {@code ts} so far (each got {@code receivedAtMillis} + it)
    * @return the readings in payload order, or null to let the tree decoder decide
    */
-  private List<Reading> fastTelemetry(String deviceId, byte[] payload, long receivedAtMillis) {
+  private List<Reading> fastTelemetry(String deviceId, byte[] payload, long receivedAtMillis, int[] stamps) {
     if (payload == null || payload.length == 0) {
       return null;
     }
@@ -163,7 +178,7 @@ public final class PayloadDecoder {
       List<Reading> readings;
       if (root == JsonToken.START_OBJECT) {
         readings = new ArrayList<>(4);
-        if (!fastRecord(p, deviceId, receivedAtMillis, readings)) {
+        if (!fastRecord(p, deviceId, receivedAtMillis, stamps, readings)) {
           return null;
         }
       } else if (root == JsonToken.START_ARRAY) {
@@ -171,7 +186,7 @@ public final class PayloadDecoder {
         int records = 0;
         JsonToken t;
         while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
-          if (++records > MAX_RECORDS || !fastRecord(p, deviceId, receivedAtMillis, readings)) {
+          if (++records > MAX_RECORDS || !fastRecord(p, deviceId, receivedAtMillis, stamps, readings)) {
             return null;
           }
         }
@@ -194,9 +209,10 @@ public final class PayloadDecoder {
    * One record, the parser on its START_OBJECT; appends its readings. False if the tree decoder
    * must decide (anything it would refuse or that needs its exact semantics).
    */
-  private static boolean fastRecord(JsonParser p, String deviceId, long receivedAtMillis, List<Reading> out)
-      throws IOException {
-    long time = receivedAtMillis;
+  private static boolean fastRecord(JsonParser p, String deviceId, long receivedAtMillis, int[] stamps,
+      List<Reading> out) throws IOException {
+    long time = Long.MIN_VALUE; // MIN_VALUE: no ts, the next receive stamp
+
     long seq = Reading.NO_SEQ;
     boolean seenTs = false;
     boolean seenSeq = false;
@@ -272,6 +288,9 @@ public final class PayloadDecoder {
     if (t != JsonToken.END_OBJECT || !seenValues || n == 0) {
       return false;
     }
+    if (time == Long.MIN_VALUE) {
+      time = receivedAtMillis + stamps[0]++;
+    }
     for (int i = 0; i < n; i++) {
       out.add(new Reading(deviceId, metrics[i], time, values[i], seq));
     }
@@ -309,6 +328,8 @@ public final class PayloadDecoder {
     }
     List<Reading> readings = new ArrayList<>();
     List<String> rejections = new ArrayList<>();
+    int stamps = 0; // records without ts so far: each gets receivedAtMillis + its number (R17)
+    long firstSeq = Reading.NO_SEQ;
     for (int i = 0; i < records.size(); i++) {
       String where = records.size() == 1 ? "" : "record " + i + ": ";
       JsonNode record = records.get(i);
@@ -318,8 +339,10 @@ public final class PayloadDecoder {
       }
       long time;
       long seq;
+      JsonNode ts = record.get("ts");
+      boolean stamped = ts == null || ts.isNull();
       try {
-        time = time(record.get("ts"), receivedAtMillis);
+        time = stamped ? receivedAtMillis + stamps : time(ts, receivedAtMillis);
         seq = seq(record.get("seq"));
       } catch (InvalidPayload e) {
         rejections.add(where + e.getMessage());
@@ -334,6 +357,7 @@ public final class PayloadDecoder {
         rejections.add(where + "\"values\" must be an object of metric name to number");
         continue;
       }
+      int before = readings.size();
       Iterator<Map.Entry<String, JsonNode>> fields = values.fields();
       while (fields.hasNext()) {
         Map.Entry<String, JsonNode> field = fields.next();
@@ -352,6 +376,10 @@ public final class PayloadDecoder {
           readings.add(new Reading(deviceId, metric, time, v.doubleValue(), seq));
         }
       }
+      if (readings.size() > before) {
+        stamps += stamped ? 1 : 0;
+        firstSeq = firstSeq == Reading.NO_SEQ ? seq : firstSeq;
+      }
     }
     if (readings.isEmpty()) {
       return DecodedMessage.invalid(
@@ -360,7 +388,7 @@ public final class PayloadDecoder {
                   + ", e.g. {\"values\": {\"gas_lel\": 12.5}}"
               : "no usable value: " + String.join("; ", rejections));
     }
-    return new DecodedMessage(readings, List.of(), rejections, null);
+    return new DecodedMessage(readings, List.of(), rejections, null, firstSeq, stamps);
   }
 
   /**
@@ -380,6 +408,7 @@ public final class PayloadDecoder {
     }
     List<DeviceEvent> events = new ArrayList<>();
     List<String> rejections = new ArrayList<>();
+    long firstSeq = Reading.NO_SEQ;
     for (int i = 0; i < records.size(); i++) {
       String where = records.size() == 1 ? "" : "record " + i + ": ";
       JsonNode record = records.get(i);
@@ -413,6 +442,9 @@ public final class PayloadDecoder {
               + " the event is stored, the original text is in this payload)");
         }
         events.add(new DeviceEvent(deviceId, time, event.asText(), zone, point, text));
+        if (firstSeq == Reading.NO_SEQ) {
+          firstSeq = eventSeq(record.get("seq"));
+        }
       } catch (InvalidPayload e) {
         rejections.add(where + e.getMessage());
       }
@@ -421,7 +453,17 @@ public final class PayloadDecoder {
       return DecodedMessage.invalid(
           rejections.isEmpty() ? "no events in message" : "no usable event: " + String.join("; ", rejections));
     }
-    return new DecodedMessage(List.of(), events, rejections, null);
+    return new DecodedMessage(List.of(), events, rejections, null, firstSeq, 0);
+  }
+
+  /**
+   * An event record's {@code seq} (optional; the model's event has no field for it, it only tells
+   * a resend: {@link RecentSeqs}): a non-negative integer, else {@link Reading#NO_SEQ} (not a
+   * reason to refuse a fire).
+   */
+  private static long eventSeq(JsonNode seq) {
+    return seq != null && seq.isIntegralNumber() && seq.canConvertToLong() && seq.longValue() >= 0
+        ? seq.longValue() : Reading.NO_SEQ;
   }
 
   private List<JsonNode> records(byte[] payload) throws InvalidPayload {
