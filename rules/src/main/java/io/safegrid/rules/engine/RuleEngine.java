@@ -210,8 +210,10 @@ public final class RuleEngine {
 
   /**
    * As {@link #onReadings(List)}, with storage's verdict on the message for the readings that
-   * need it: one more than {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} behind the gateway clock, older
-   * than its metric's newest and not among the last 32 judged ({@link Outcome#DEFERRED}) waits for
+   * need it: one more than {@link #CLOCK_BEHIND_TOLERANCE_MILLIS} (and at most {@link
+   * #CLOCK_RESET_MILLIS}: further behind no resend comes, an RTC reset raises at once) behind the
+   * gateway clock, older than its metric's newest and not among the last 32 judged ({@link
+   * Outcome#DEFERRED}) waits for
    * {@code storedBefore} and is then judged, unless it was stored before with the same value (a
    * resend older than the 32: a duplicate). Every other reading is judged at once.
    *
@@ -582,7 +584,8 @@ public final class RuleEngine {
    * @param msgResent whether {@code msgNewest} was judged before the message (a resend)
    * @param replay a restart's replay: never taken for a clock that went back
    * @param mayDefer a storage verdict will come: a never-judged reading older than the newest and
-   *     more than the tolerance behind the gateway clock waits for it ({@link Outcome#DEFERRED})
+   *     more than the tolerance (but at most {@link #CLOCK_RESET_MILLIS}) behind the gateway clock
+   *     waits for it ({@link Outcome#DEFERRED})
    */
   private Outcome evaluate(DeviceRuleState d, Reading r, long now, long msgNewest,
       long msgOldest, boolean msgResent, boolean replay, boolean mayDefer) {
@@ -629,9 +632,14 @@ public final class RuleEngine {
       // a time judged already: a resend (QoS 1 after a lost PUBACK, however much later)
       duplicates++;
       return Outcome.DUPLICATE;
-    } else if (mayDefer && m.rules != null && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS) {
+    } else if (mayDefer && m.rules != null && now - t > CLOCK_BEHIND_TOLERANCE_MILLIS
+        && now - t <= CLOCK_RESET_MILLIS) {
       // older than the newest, far behind, and not among the last 32 judged: a resend of a
-      // reading stored long ago, or never seen? Storage knows; judged once it has told
+      // reading stored long ago, or never seen? Storage knows; judged once it has told. Not a
+      // reading more than CLOCK_RESET_MILLIS behind (an RTC reset to 2000): no resend comes that
+      // late, so it cannot be one, and is judged below at once, raises never delayed (review7
+      // R4); nor would the store's answer mean anything there (a clock reset twice sends the same
+      // times again, with the same values)
       return Outcome.DEFERRED;
     } else if (!replay && !msgResent && msgNewest < m.latestTime
         && now - msgNewest > CLOCK_BEHIND_TOLERANCE_MILLIS) {
