@@ -12,10 +12,13 @@ final class Batch {
   final List<DeadLetter> deadLetters = new ArrayList<>();
   /** Whether a submission wants to know which readings were stored before (the writer looks). */
   boolean reporting;
+  /** The readings of the submissions that asked: the only ones the writer looks up (review7 R4). */
+  final List<Reading> reportingReadings = new ArrayList<>();
 
   void add(Submission s) {
     readings.addAll(s.readings);
     reporting |= s.reporting;
+    if (s.reporting) reportingReadings.addAll(s.readings);
     if (s.event != null) events.add(s.event);
     if (s.deadLetter != null) deadLetters.add(s.deadLetter);
   }
@@ -25,6 +28,7 @@ final class Batch {
     events.addAll(other.events);
     deadLetters.addAll(other.deadLetters);
     reporting |= other.reporting;
+    reportingReadings.addAll(other.reportingReadings);
   }
 
   int size() {
