@@ -96,7 +96,7 @@ public final class Escalator implements LedgerHook {
     switch (type) {
       case "raised" -> start(tx, after);
       case "reopened" -> {
-        if (before != null && before.state() == AlarmState.CLEARED_UNACKED) {
+        if (before != null && before.state() == AlarmState.CLEARED_UNACKED && !newlyAHazardMatter(tx, after)) {
           stillUnacknowledged(tx, before, after);
         } else {
           start(tx, after); // acknowledged (or closed) since: a new occurrence, from the first level
@@ -117,6 +117,30 @@ public final class Escalator implements LedgerHook {
         }
       }
       default -> { } // acknowledged / closed: the ledger cleared the deadline; cleared: keep going
+    }
+  }
+
+  /**
+   * Whether a re-opened alarm that nobody acknowledged is, this time, a hazard matter its earlier
+   * occurrence was not: a device-offline, gas-fault or fire-panel-fault ({@link
+   * AlarmClass#SENSOR_LOST_RULES}) of a device whose hazard alarm is open, whose responders were
+   * never told of it (no {@code responder} row in the outbox). Then the re-open is a call-out
+   * ({@link #start}), not the quiet continuation of a flapping alarm: a river gauge in flood
+   * whose offline alarm had been raised and cleared before goes silent, and flood command must
+   * learn it (newcomer8 N3). Once told, a flapping offline goes on quietly as before.
+   */
+  private boolean newlyAHazardMatter(LedgerTx tx, Alarm a) {
+    if (!AlarmClass.SENSOR_LOST_RULES.contains(a.ruleId()) || openHazard(tx, a).isEmpty()) {
+      return false;
+    }
+    try (PreparedStatement ps = tx.connection().prepareStatement(
+        "SELECT 1 FROM outbox WHERE alarm_id = ? AND payload->>'reason' = 'responder' LIMIT 1")) {
+      ps.setLong(1, a.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        return !rs.next();
+      }
+    } catch (SQLException e) {
+      throw new AlarmStoreException("cannot read whether responders were told of alarm " + a.id(), e);
     }
   }
 

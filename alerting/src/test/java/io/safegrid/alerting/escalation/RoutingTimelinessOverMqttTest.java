@@ -219,6 +219,28 @@ class RoutingTimelinessOverMqttTest {
     assertThat(further.count()).isEqualTo(4);
   }
 
+  /**
+   * newcomer8 N3: a gauge whose offline alarm was raised and cleared before (nobody acknowledged
+   * it) goes silent in a flood: its re-open calls flood command and the militia out at once, where
+   * a flapping offline re-open tells nobody.
+   */
+  @Test
+  void aGaugeWhoseOfflineAlarmReopensInAFloodCallsFloodCommandOut() throws Exception {
+    Alarm gaugeOffline = raise("gauge-jialing-1", "device-offline", Severity.MINOR, "no message for 900 s");
+    alerting.alarms().apply(new AlarmTransition("gauge-jialing-1", "device-offline", AlarmTransition.Kind.CLEAR,
+        Severity.MINOR, clock.millis(), "reporting again", Map.of()));
+    raise("gauge-jialing-1", "river-level-threshold", Severity.MAJOR, "river 271.20 m above warning 270.80 m");
+    assertThat(sub.take(3, WAIT)).extracting(Received::recipient).containsExactlyInAnyOrder(
+        TestGrid.COMMUNITY.id(), TestGrid.FLOOD.id(), TestGrid.MILITIA.id());
+    Alarm washedAway = raise("gauge-jialing-1", "device-offline", Severity.MINOR, "no message for 900 s");
+    assertThat(washedAway.id()).isEqualTo(gaugeOffline.id());
+    List<Received> gauge = sub.take(3, WAIT);
+    assertThat(gauge).extracting(Received::recipient).containsExactlyInAnyOrder(
+        TestGrid.COMMUNITY.id(), TestGrid.FLOOD.id(), TestGrid.MILITIA.id());
+    assertThat(gauge).allSatisfy(r -> assertThat(r.json().path("alarmId").asLong()).isEqualTo(gaugeOffline.id()));
+
+  }
+
   private Alarm raise(String device, String rule, Severity s, String message, Map<String, Object> evidence) {
     return alerting.alarms().apply(new AlarmTransition(device, rule, AlarmTransition.Kind.RAISE, s,
         clock.millis(), message, evidence)).orElseThrow();
