@@ -26,7 +26,9 @@ import io.safegrid.rules.RuleContext;
  * hours)}), so no single sample makes a rate: a 0.2 m spike on a flat river (a boat wake at
  * Nanchong port, a float sticking) is never the median of three (newcomer7 F18). With fewer than
  * four buckets in the window (a gauge reporting every 20 min or less often) it is newest minus
- * oldest, as one sample is then all there is. It raises when the rate is strictly above {@code
+ * oldest, as one sample is then all there is. With four buckets the two threes share two buckets;
+ * when the newest three's median bucket is then older than the oldest three's, the rate is not
+ * judged at that reading (taken as it stands, its sign would be turned). It raises when the rate is strictly above {@code
  * limitPerHour} and clears when it falls below {@code limitPerHour - hysteresisPerHour}.
  */
 public final class RateOfChangeRule {
@@ -122,8 +124,11 @@ public final class RateOfChangeRule {
       to = w.median3(n - 3);
     }
     long span = w.time(to) - w.time(from);
-    if (from == to || span == 0) {
-      return; // one bucket at both ends: no rate to judge
+    if (span <= 0) {
+      // One bucket at both ends, or (4 buckets: the two threes overlap) the newest three's median
+      // bucket lies before the oldest three's: no rate to judge, and never one with its sign
+      // turned (review8 R8-1: a falling 268.20, 268.05, 268.12, 268.00 m read as +0.84 m/h).
+      return;
     }
     double rate = (w.value(to) - w.value(from)) * 3_600_000.0 / span;
     if (!w.active && rate > limitPerHour) {

@@ -131,4 +131,18 @@ class RateOfChangeRuleTest {
     }
     assertThat(f.of("river-rise-rate")).isEmpty();
   }
+  /**
+   * review8 R8-1: with four buckets the oldest three and the newest three overlap, and their median
+   * buckets can come in the wrong order: a falling river read as rising +0.84 m/h (a false call-out
+   * of flood command) because the time apart was negative. Not judged at that reading instead.
+   */
+  @Test
+  void aFallingRiverWithFourBucketsIsNeverReadAsRising() {
+    Fixture f = Fixture.dongnan().device(GAUGE, DeviceType.RIVER_GAUGE);
+    double[] levels = {268.20, 268.05, 268.12, 268.00};
+    for (int k = 0; k < levels.length; k++) {
+      f.at(k * FIVE_MIN, GAUGE, "water_level_m", levels[k]);
+    }
+    assertThat(f.of("river-rise-rate")).isEmpty();
+  }
 }
