@@ -519,14 +519,19 @@
       const ev = JSON.parse(m.data);
       state.lastEventId = Math.max(state.lastEventId, ev.id);
       const wasKnown = state.alarms.has(ev.alarmId);
+      const stateBefore = wasKnown ? state.alarms.get(ev.alarmId).state : null;
       if (!wasKnown && ev.type === 'raised') { state.historyLoaded.add(ev.alarmId); } // all of it arrives live
       recordEscalation(ev.alarmId, ev);
       applyAlarm(ev.alarm, ev.id);
       const a = ev.alarm;
       if (a) { confirmedByLedger(a); }
+      // an acknowledgement that lapsed (a fire spreading to another zone, a rise above the severity
+      // acknowledged: docs/alerting.md) sounds again like a new alarm (review8 R8-5)
+      const lapsed = stateBefore === 'active_acked' && a.state === 'active_unacked';
       if (a.severity === 'critical' && a.state === 'active_unacked' &&
-          (ev.type === 'raised' || ev.type === 'reopened' || ev.type === 'severity_changed' || !wasKnown)) {
+          (ev.type === 'raised' || ev.type === 'reopened' || ev.type === 'severity_changed' || !wasKnown || lapsed)) {
         beep();
+        document.body.dataset.alarmBeeps = String(Number(document.body.dataset.alarmBeeps || 0) + 1);
         flashTitle('新危急报警 NEW CRITICAL ALARM ' + a.deviceId);
       }
       if (!hasUnackedCritical()) { stopFlash(); }

@@ -6,9 +6,11 @@ import io.safegrid.alerting.escalation.EscalationConfig;
 import io.safegrid.alerting.escalation.Escalator;
 import io.safegrid.alerting.ledger.Alarm;
 import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.alerting.ledger.JdbcAlarmLedger;
 import io.safegrid.alerting.outbox.OutboxWriter;
 import io.safegrid.alerting.routing.Router;
 import io.safegrid.alerting.testsupport.TestGrid;
+import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.Reading;
 import io.safegrid.model.Severity;
 import io.safegrid.testing.TestDatabase;
@@ -19,6 +21,7 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -209,5 +212,39 @@ class DutyPageBrowserTest {
     waitFor().until(d -> d.findElement(By.id("who")).getText().contains("只读 Read-only screen"));
     assertThat(alarmItem(a.id()).findElement(By.cssSelector(".ack-btn")).isDisplayed()).isFalse();
     assertThat(f.ledger.find(a.id()).orElseThrow().state()).isEqualTo(AlarmState.ACTIVE_UNACKED);
+  }
+  /**
+   * review8 R8-5 (newcomer8 N1): a fire spreading to another zone of an acknowledged fire alarm
+   * lapses the acknowledgement in the ledger (docs/alerting.md); the open page must sound again
+   * (beep, flashing title) as for a new critical alarm, not turn the card unacknowledged silently.
+   */
+  @Test
+  void aFireSpreadingToAnotherZoneOfAnAcknowledgedAlarmSoundsAgain() throws Exception {
+    driver.get(f.url("/?token=" + Fixture.OFFICER));
+    waitFor().until(ExpectedConditions.attributeContains(By.id("conn"), "class", "on"));
+    Alarm fire = f.ledger.apply(new AlarmTransition("fire-601", "fire-panel-fire", AlarmTransition.Kind.RAISE,
+        Severity.CRITICAL, System.currentTimeMillis(), "火警 3 区 · fire in zone 3", Map.of("zone", 3)))
+        .orElseThrow();
+    waitFor().until(d -> alarmItem(fire.id()).getAttribute("data-state").equals("active_unacked"));
+    String beeps = driver.findElement(By.tagName("body")).getAttribute("data-alarm-beeps");
+    assertThat(beeps).as("a new critical alarm sounds").isNotNull();
+    f.ledger.acknowledge(fire.id(), "duty-zhang", null);
+    waitFor().until(d -> alarmItem(fire.id()).getAttribute("data-state").equals("active_acked"));
+    waitFor().until(d -> !d.getTitle().contains("NEW CRITICAL"));
+
+    f.ledger.apply(new AlarmTransition("fire-601", "fire-panel-fire", AlarmTransition.Kind.RAISE,
+        Severity.CRITICAL, System.currentTimeMillis(), "火警 7 区 · fire in zone 7; zones in alarm: 3, 7",
+        Map.of("zone", 7, JdbcAlarmLedger.SPREAD_EVIDENCE, 7, "zones", List.of(3, 7)))).orElseThrow();
+    waitFor().until(d -> alarmItem(fire.id()).getAttribute("data-state").equals("active_unacked"));
+    waitFor().until(d -> d.getTitle().contains("NEW CRITICAL"));
+    assertThat(driver.findElement(By.tagName("body")).getAttribute("data-alarm-beeps"))
+        .as("the spread sounds once more").isEqualTo(Integer.toString(Integer.parseInt(beeps) + 1));
+
+    // written off, so that the other tests' board has no critical alarm of this one
+    f.ledger.acknowledge(fire.id(), "duty-zhang", null);
+    f.ledger.apply(new AlarmTransition("fire-601", "fire-panel-fire", AlarmTransition.Kind.CLEAR,
+        Severity.CRITICAL, System.currentTimeMillis(), "复位 reset", Map.of())).orElseThrow();
+    f.ledger.close(fire.id(), "duty-zhang", "误报核实后复位 checked, reset");
+    waitFor().until(ExpectedConditions.numberOfElementsToBe(By.cssSelector("li[data-alarm-id='" + fire.id() + "']"), 0));
   }
 }
