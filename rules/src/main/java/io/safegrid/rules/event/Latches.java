@@ -198,7 +198,10 @@ public final class Latches {
 
   /**
    * A raise of an open latch, at the severity it has, by an event naming a zone the open alarm
-   * has not reported: the fire (fault, ...) has spread to another zone of the panel. Emits a
+   * has not reported: the fire has spread to another zone of the panel. Only {@code
+   * fire-panel-fire} spreads: a fault, supervisory signal or shielded point in a further zone is
+   * routine (a technician shielding points zone by zone, a loop fault) and changes nothing, as
+   * before (review8 R8-4: each one was told as a "spread" and lapsed the acknowledgement). Emits a
    * {@link Kind#RAISE} on the open alarm, which the ledger records as a repeat (count + 1, an
    * {@code alarm_events} row {@code repeated}, a live event; the alarm's message and evidence
    * become this event's), with {@code zones} (every zone reported since the alarm opened, first
@@ -221,6 +224,9 @@ public final class Latches {
   public boolean spread(String ruleId, Severity severity, int zone, long eventMillis,
       long atMillis, boolean anyTime, String message, Map<String, Object> evidence,
       RuleContext ctx) {
+    if (!io.safegrid.rules.config.RuleSet.PANEL_FIRE.equals(ruleId)) {
+      return false; // a fault, supervisory or shield in another zone is no spread (review8 R8-4)
+    }
     Latch l = byRule.get(ruleId);
     if (l == null || !l.open || l.severity != severity
         || (l.zones != null && (l.zones.contains(zone) || l.zones.size() >= MAX_ZONES))

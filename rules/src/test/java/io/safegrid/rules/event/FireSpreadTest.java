@@ -119,4 +119,19 @@ class FireSpreadTest {
     fire(f, 70_000, 2, 7, "library");
     assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@1000", "RAISE@60000", "RAISE@70000");
   }
+  /**
+   * review8 R8-4: only a fire spreads. A technician shielding points zone by zone (or a loop fault
+   * showing in many zones) on an open shield alarm changes nothing: no repeat, which the ledger
+   * would tell everyone as a "spread" and take as a lapsed acknowledgement.
+   */
+  @Test
+  void shieldedPointsInFurtherZones_areNoSpread() {
+    Fixture f = panel();
+    for (int zone = 3; zone <= 6; zone++) {
+      f.clock.set(Fixture.T0 + zone * 10_000L);
+      f.engine().onEvent(new DeviceEvent(PANEL, Fixture.T0 + zone * 10_000L, "shield", zone, 1, "maintenance"));
+    }
+    assertThat(f.of("fire-panel-shield")).extracting(t -> t.kind()).containsExactly(Kind.RAISE);
+    assertThat(f.of("fire-panel-shield").get(0).evidence()).doesNotContainKey("new_zone");
+  }
 }
