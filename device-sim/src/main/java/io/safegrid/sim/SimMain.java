@@ -206,7 +206,7 @@ public final class SimMain implements Callable<Integer> {
   /** {@code load}: N devices at a target rate; figures to stdout and a JSON summary. */
   @Command(name = "load", mixinStandardHelpOptions = true, showDefaultValues = true, version = VERSION,
       description = "Load test: N devices publish at a target rate; measures acked msg/s, PUBACK latency "
-          + "and (with --api) publish-to-alarm latency. Works against any MQTT broker too.")
+          + "and (with --api) publish-to-alarm and publish-to-annunciation latency. Works against any MQTT broker too.")
   static final class Load implements Callable<Integer> {
     @Option(names = "--devices", defaultValue = "100", description = "simulated devices")
     int devices;
@@ -267,6 +267,10 @@ public final class SimMain implements Callable<Integer> {
         description = "write every publish-to-alarm sample to this file: crossing ts (ms), device id, latency (µs), publish and read System.nanoTime() (ns), one per line")
     Path probeSamples;
 
+    @Option(names = "--probe-annunciation-samples",
+        description = "write every publish-to-annunciation sample (event: annunciation, before the ledger) to this file, in the columns of --probe-samples")
+    Path probeAnnunciationSamples;
+
     @Option(names = "--mqtt-client", defaultValue = "netty",
         description = "MQTT client for the load: netty (all devices on shared event loops) or paho (4 threads per device)")
     String mqttClient;
@@ -304,7 +308,7 @@ public final class SimMain implements Callable<Integer> {
     /** The probe's options: each means nothing without {@code --api}. */
     static final List<String> PROBE_OPTIONS =
         List.of("--probe-devices", "--probe-device", "--probe-transport", "--probe-interval", "--probe-interval-ms",
-            "--probe-samples");
+            "--probe-samples", "--probe-annunciation-samples");
 
     @Override
     public Integer call() throws Exception {
@@ -326,7 +330,7 @@ public final class SimMain implements Callable<Integer> {
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
           parsed("--probe-transport", probeTransport, Transport::parse), intervalMs, summary, drain, warmup,
           parsed("--mqtt-client", mqttClient, MqttClientKind::parse), ioThreads, maxInFlight, keepalive, connectConcurrency, burst,
-          probeSamples));
+          probeSamples, probeAnnunciationSamples));
       LoadSummary result = new LoadRunner(options, System.out).run();
       if (result.acked() == 0) {
         // nothing the far end took (no connection, refused credentials, no CoAP server): a load

@@ -177,6 +177,11 @@ class GatewayEndToEndSimTest {
     assertThat(s.path("alarmLatencyMs").path("count").asLong()).as("alarm events matched to crossings")
         .isGreaterThanOrEqualTo(s.path("probe").path("crossings").asLong() / 2)
         .isLessThanOrEqualTo(s.path("probe").path("crossings").asLong());
+    // annunciations (event: annunciation, before the ledger) are timed apart: none on a gateway
+    // without them, at most one per crossing on one with them
+    assertThat(s.path("annunciationLatencyMs").path("count").asLong()).as("publish-to-annunciation samples")
+        .isEqualTo(s.path("probe").path("annunciationSamples").asLong())
+        .isLessThanOrEqualTo(s.path("probe").path("crossings").asLong());
   }
 
   @Test

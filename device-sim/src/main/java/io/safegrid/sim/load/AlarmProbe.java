@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Recorder;
 
 /**
- * Publish-to-alarm latency from one or more probe gas alarms. Each probe device, on its own
+ * Publish-to-alarm and publish-to-annunciation latency from one or more probe gas alarms. Each probe device, on its own
  * phase of a common interval, publishes 60 %LEL (QoS 1), which crosses the 25 %LEL first-level
  * setpoint (GB/T 50493-2019 5.5.2), and about half an interval later ({@link #clearDelay}) 0 %LEL, which is below the
  * setpoint minus the clear hysteresis (5 %LEL in the shipped site), so the gateway clears the
@@ -37,6 +37,17 @@ import org.HdrHistogram.Recorder;
  * whose evidence {@code reading_time_ms} is the crossing's {@code ts} (or, if the event carries
  * no evidence time, the device's latest crossing still waiting). Samples are recorded in µs.
  *
+ * <p>The same crossing is timed a second time, apart, to its {@code event: annunciation}: the
+ * gateway's rule engine announces a hazard raise or severity change on {@code /api/live} at its
+ * decision, before the ledger's PostgreSQL commit, whose {@code event: alarm} follows
+ * (docs/alerting.md "Annunciation before the ledger"). An annunciation sample is the time from the
+ * crossing's publish to the first {@code event: annunciation} whose top-level {@code deviceId} is
+ * the probe device, {@code kind} {@code raise} or {@code severity}, and {@code
+ * evidence.reading_time_ms} the crossing's {@code ts}; an annunciation carrying a {@code status}
+ * (a given-up one sent again: {@code "given_up"}) is no sample. The two sets never mix: an
+ * annunciation is never an alarm sample, and an alarm event never an annunciation sample. Against
+ * a gateway without annunciations the annunciation set stays empty and nothing else changes.
+ *
  * <p>The clock starts right before the PUBLISH is handed to the link and stops when the event's
  * bytes were read from the socket ({@link LiveStreamReader}, on a Netty event loop, before the
  * JSON is parsed).
@@ -45,12 +56,18 @@ public final class AlarmProbe implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> RAISING = Set.of("raised", "reopened", "repeated", "severity_changed");
+  /** The annunciation kinds a crossing can cause (docs/dashboard.md, {@code event: annunciation}). */
+  private static final Set<String> ANNUNCIATING = Set.of("raise", "severity");
 
-  /** One probe device: its link and its crossings still waiting for their alarm (ts ms -> publish ns). */
+  /**
+   * One probe device: its link, its crossings still waiting for their alarm and, apart, for their
+   * annunciation (ts ms -> publish ns).
+   */
   private static final class Probe {
     final String deviceId;
     final DeviceLink link;
     final ConcurrentSkipListMap<Long, Long> waiting = new ConcurrentSkipListMap<>();
+    final ConcurrentSkipListMap<Long, Long> waitingAnnunciation = new ConcurrentSkipListMap<>();
     long lastTs;
     long seq;
 
@@ -71,12 +88,16 @@ public final class AlarmProbe implements AutoCloseable {
 
   private final Map<String, Probe> probes = new LinkedHashMap<>();
   private final Recorder latencyMicros;
+  private final Recorder annunciationMicros;
   private final AtomicLong crossings = new AtomicLong();
   private final AtomicLong samples = new AtomicLong();
   private final AtomicLong unmatched = new AtomicLong();
+  private final AtomicLong annunciationSamples = new AtomicLong();
+  private final AtomicLong annunciationUnmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
   private volatile Writer samplesOut; // written on the reader's event loop only
+  private volatile Writer annunciationSamplesOut; // likewise
   private volatile long recordFrom; // System.nanoTime(): crossings published before it are warm-up
   private final LiveStreamReader reader;
   private volatile String lastError;
@@ -88,24 +109,29 @@ public final class AlarmProbe implements AutoCloseable {
    * @param apiUrl gateway HTTP base, e.g. {@code http://127.0.0.1:8080}
    * @param token bearer token (role viewer is enough)
    * @param links probe device id -> its connected link (gas alarms of the gateway's site)
-   * @param latencyMicros where samples go, µs
+   * @param latencyMicros where publish-to-alarm samples go, µs
+   * @param annunciationMicros where publish-to-annunciation samples go, µs
    */
-  public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros) {
-    this(apiUrl, token, links, latencyMicros, null);
+  public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros,
+      Recorder annunciationMicros) {
+    this(apiUrl, token, links, latencyMicros, annunciationMicros, null);
   }
 
   /**
    * Starts listening on {@code /api/live} at once (crossings start with {@link #start}).
    *
+   * @param latencyMicros where publish-to-alarm samples go, µs
+   * @param annunciationMicros where publish-to-annunciation samples go, µs
    * @param loop the event loop the stream is read on (and the event's arrival timed), best the
    *     probe links' own loop so that crossings, PUBACKs and alarm events share one thread; null
    *     for a thread of its own
    * @throws IllegalArgumentException when {@code apiUrl} is not {@code http://host[:port]}
    */
   public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros,
-      EventLoop loop) {
+      Recorder annunciationMicros, EventLoop loop) {
     links.forEach((id, link) -> probes.put(id, new Probe(id, link)));
     this.latencyMicros = latencyMicros;
+    this.annunciationMicros = annunciationMicros;
     if (loop == null) {
       ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("alarm-probe-sse", true),
           NioIoHandler.newFactory());
@@ -116,6 +142,8 @@ public final class AlarmProbe implements AutoCloseable {
     this.reader = new LiveStreamReader(loop, apiUrl, token, (event, data, receivedAt) -> {
       if ("alarm".equals(event)) {
         onAlarm(data, receivedAt);
+      } else if ("annunciation".equals(event)) {
+        onAnnunciation(data, receivedAt);
       }
     });
   }
@@ -194,6 +222,20 @@ public final class AlarmProbe implements AutoCloseable {
     return unmatched.get();
   }
 
+  /** Publish-to-annunciation samples taken so far (0 against a gateway without annunciations). */
+  public long annunciationSamples() {
+    return annunciationSamples.get();
+  }
+
+  /**
+   * Annunciations (kind raise or severity, no {@code status}) of a probe device that matched no
+   * crossing still waiting for one: no or another {@code evidence.reading_time_ms}, or the same
+   * annunciation again (e.g. sent again on a reconnect of the stream).
+   */
+  public long annunciationUnmatched() {
+    return annunciationUnmatched.get();
+  }
+
   /** The last stream error (or unreadable event), or null. */
   public String lastError() {
     String e = lastError;
@@ -210,12 +252,14 @@ public final class AlarmProbe implements AutoCloseable {
     byte[] payload = p.payload(60.0, ts);
     long publishedAt = System.nanoTime();
     p.waiting.put(ts[0], publishedAt);
+    p.waitingAnnunciation.put(ts[0], publishedAt);
     if (publishedAt - recordFrom >= 0) {
       crossings.incrementAndGet();
     }
     p.link.publish("telemetry", payload, 1);
     // a crossing unanswered for a minute will not be: forget it (it shows as crossings - samples)
     p.waiting.headMap(ts[0] - 60_000).clear();
+    p.waitingAnnunciation.headMap(ts[0] - 60_000).clear();
   }
 
   private void clear(Probe p) {
@@ -255,23 +299,62 @@ public final class AlarmProbe implements AutoCloseable {
       long micros = Math.max(0, (now - since) / 1000);
       latencyMicros.recordValue(micros);
       samples.incrementAndGet();
-      writeSample(crossingTs, p.deviceId, micros, since, now);
+      if (!writeSample(samplesOut, crossingTs, p.deviceId, micros, since, now)) {
+        samplesOut = null;
+      }
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
   }
 
-  /** One line of the samples file; after a write error no more (the error is {@link #lastError()}). */
-  private void writeSample(long crossingTs, String deviceId, long latencyMicros, long publishedNanos, long readNanos) {
-    Writer w = samplesOut;
+  /**
+   * On the reader's event loop; {@code now}: when the event's bytes were read. Data (compact JSON,
+   * docs/dashboard.md): {@code {"annunciationId", "deviceId", "ruleId", "kind", "severity",
+   * "message", "evidence": {..., "reading_time_ms"}, "eventTime", "decidedAt"}}, and {@code
+   * "status"} on a settled one sent again (no sample).
+   */
+  private void onAnnunciation(String data, long now) {
+    try {
+      JsonNode a = JSON.readTree(data);
+      Probe p = probes.get(a.path("deviceId").asText());
+      if (p == null || !ANNUNCIATING.contains(a.path("kind").asText()) || a.hasNonNull("status")) {
+        return;
+      }
+      JsonNode readingTime = a.path("evidence").path("reading_time_ms");
+      Long since = readingTime.canConvertToLong() ? p.waitingAnnunciation.remove(readingTime.asLong()) : null;
+      if (since == null) {
+        annunciationUnmatched.incrementAndGet();
+        return;
+      }
+      if (since - recordFrom < 0) {
+        return; // a warm-up crossing's annunciation
+      }
+      long micros = Math.max(0, (now - since) / 1000);
+      annunciationMicros.recordValue(micros);
+      annunciationSamples.incrementAndGet();
+      if (!writeSample(annunciationSamplesOut, readingTime.asLong(), p.deviceId, micros, since, now)) {
+        annunciationSamplesOut = null;
+      }
+    } catch (Exception e) {
+      lastError = "unreadable annunciation event: " + e.getMessage();
+    }
+  }
+
+  /**
+   * One line of a samples file (none when {@code w} is null); false after a write error: the
+   * caller writes no more to it (the error is {@link #lastError()}).
+   */
+  private boolean writeSample(Writer w, long crossingTs, String deviceId, long latencyMicros, long publishedNanos,
+      long readNanos) {
     if (w == null) {
-      return;
+      return true;
     }
     try {
       w.write(crossingTs + "," + deviceId + "," + latencyMicros + "," + publishedNanos + "," + readNanos + "\n");
+      return true;
     } catch (IOException e) {
-      samplesOut = null;
       lastError = "cannot write the samples file: " + e.getMessage();
+      return false;
     }
   }
 
@@ -289,17 +372,33 @@ public final class AlarmProbe implements AutoCloseable {
     samplesOut = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
   }
 
+  /**
+   * Also writes every publish-to-annunciation sample to {@code file} (created or truncated), in
+   * the columns of {@link #samplesTo}: crossing {@code ts} ms, device id, latency µs, publish and
+   * read {@link System#nanoTime()} ns. Empty against a gateway without annunciations. Call before
+   * {@link #start}; the file is complete after {@link #close}.
+   *
+   * @throws IOException when the file cannot be created
+   */
+  public void annunciationSamplesTo(Path file) throws IOException {
+    annunciationSamplesOut = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+  }
+
   @Override
   public void close() {
     stop();
     reader.close();
     Writer w = samplesOut;
+    Writer a = annunciationSamplesOut;
     samplesOut = null; // an event still in the reader's loop writes nothing more
-    if (w != null) {
-      try {
-        w.close();
-      } catch (IOException e) {
-        lastError = "cannot write the samples file: " + e.getMessage();
+    annunciationSamplesOut = null;
+    for (Writer out : new Writer[] {w, a}) {
+      if (out != null) {
+        try {
+          out.close();
+        } catch (IOException e) {
+          lastError = "cannot write the samples file: " + e.getMessage();
+        }
       }
     }
     if (ownLoop != null) {

@@ -40,8 +40,10 @@ import java.util.List;
  * @param connectConcurrency most connection handshakes (TCP + CONNECT/CONNACK) at a time
  * @param burst most messages a device publishes back to back on its pacer turn (1 = one each;
  *     more puts several messages in one write system call on both ends, for throughput ceilings)
- * @param probeSamples file for every publish-to-alarm sample (crossing ts ms, device, latency µs),
- *     or null
+ * @param probeSamples file for every publish-to-alarm sample (crossing ts ms, device, latency µs,
+ *     publish and read nanoTime ns), or null
+ * @param probeAnnunciationSamples file for every publish-to-annunciation sample, the same
+ *     columns, or null
  */
 public record LoadOptions(
     int devices,
@@ -68,7 +70,8 @@ public record LoadOptions(
     int keepAliveS,
     int connectConcurrency,
     int burst,
-    Path probeSamples) {
+    Path probeSamples,
+    Path probeAnnunciationSamples) {
 
   /**
    * Validates every value against what it means (the simulator turns the exception into a usage

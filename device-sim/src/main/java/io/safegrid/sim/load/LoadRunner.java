@@ -74,6 +74,7 @@ public final class LoadRunner {
   private final PrintStream out;
   private final Recorder ackRecorder = new Recorder(3600L * 1_000_000, 3);
   private final Recorder alarmRecorder = new Recorder(3600L * 1_000_000, 3);
+  private final Recorder annunciationRecorder = new Recorder(3600L * 1_000_000, 3);
   private final AtomicLong sent = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
   private final AtomicLong refused = new AtomicLong();
@@ -183,9 +184,13 @@ public final class LoadRunner {
           out.println("no alarm probe connected: no publish-to-alarm figure");
         } else {
           probeLoop = probeNetty == null ? null : probeNetty.eventLoops().get(0);
-          probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder, probeLoop);
+          probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder, annunciationRecorder,
+              probeLoop);
           if (options.probeSamples() != null) {
             probe.samplesTo(options.probeSamples());
+          }
+          if (options.probeAnnunciationSamples() != null) {
+            probe.annunciationSamplesTo(options.probeAnnunciationSamples());
           }
           out.printf("alarm probe: %d devices (%s%s), each crossing 25 %%LEL every %d ms: %.1f crossings/s%n",
               links.size(), String.join(", ", links.keySet().stream().limit(3).toList()),
@@ -241,7 +246,8 @@ public final class LoadRunner {
           interval.getValueAtPercentile(50) / 1000.0, interval.getValueAtPercentile(99) / 1000.0,
           interval.getMaxValue() / 1000.0, refused.get(), failed.get(),
           options.mix()[2] > 0 ? " (coap " + coapFailed.get() + ")" : "", skippedBusy() + skippedLate(),
-          probe == null ? "" : " probe alarms " + probe.samples() + " of " + probe.crossings());
+          probe == null ? "" : " probe alarms " + probe.samples() + " of " + probe.crossings()
+              + " annunciations " + probe.annunciationSamples());
       lastAcked = a;
     }
     for (Pacer<Sim> p : pacers) {
@@ -270,6 +276,7 @@ public final class LoadRunner {
       failed.addAndGet(unanswered);
     }
     Histogram alarmTotal = alarmRecorder.getIntervalHistogram(); // every probe sample
+    Histogram annunciationTotal = annunciationRecorder.getIntervalHistogram();
     if (probe != null && !probe.streaming()) {
       out.printf("alarm probe: /api/live not reached (%s)%n", probe.lastError());
     }
@@ -283,8 +290,10 @@ public final class LoadRunner {
         Math.round(acked.get() / durationS * 10) / 10.0,
         Percentiles.of(ackTotal),
         probe == null ? null : Percentiles.of(alarmTotal),
+        probe == null ? null : Percentiles.of(annunciationTotal),
         probe == null ? null : new LoadSummary.Probe(probe.deviceIds(), options.probeIntervalMs(),
-            probe.crossings(), probe.samples(), probe.unmatched()),
+            probe.crossings(), probe.samples(), probe.unmatched(), probe.annunciationSamples(),
+            probe.annunciationUnmatched()),
         by);
     out.printf("acked %d of %d in %.1f s: %.1f msg/s; refused %d, failed %d; skipped %d (busy %d, late %d); "
             + "ack latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
@@ -304,6 +313,9 @@ public final class LoadRunner {
           p.count(), summary.probe().crossings(), summary.probe().devices().size(),
           p.p50(), p.p90(), p.p99(), p.p999(), p.max());
     }
+    if (summary.annunciationLatencyMs() != null) {
+      out.println(annunciationLine(summary.annunciationLatencyMs(), summary.probe()));
+    }
     if (options.summary() != null) {
       if (options.summary().toAbsolutePath().getParent() != null) {
         java.nio.file.Files.createDirectories(options.summary().toAbsolutePath().getParent());
@@ -312,6 +324,22 @@ public final class LoadRunner {
       out.println("summary written to " + options.summary());
     }
     return summary;
+  }
+
+  /**
+   * The publish-to-annunciation line of the figures: {@code publish-to-annunciation ms (N samples
+   * of C crossings, U unmatched): p50 .. p90 .. p99 .. p99.9 .. max ..}, or, with no sample (a
+   * gateway that sends no {@code event: annunciation}), a line saying so.
+   */
+  static String annunciationLine(Percentiles p, LoadSummary.Probe probe) {
+    if (p.count() == 0) {
+      return String.format("publish-to-annunciation: no samples (%d crossings, %d unmatched): no event: annunciation"
+          + " of a probe device arrived on /api/live (a gateway without annunciations)",
+          probe.crossings(), probe.annunciationUnmatched());
+    }
+    return String.format("publish-to-annunciation ms (%d samples of %d crossings, %d unmatched): "
+            + "p50 %.1f p90 %.1f p99 %.1f p99.9 %.1f max %.1f",
+        p.count(), probe.crossings(), probe.annunciationUnmatched(), p.p50(), p.p90(), p.p99(), p.p999(), p.max());
   }
 
   /** A pacer per Netty event loop for the links on it; one pacer thread for the others. */

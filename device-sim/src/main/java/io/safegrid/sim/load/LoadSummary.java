@@ -21,8 +21,11 @@ import java.util.Map;
  * @param durationS seconds of publishing, measured
  * @param ackedPerS acked messages per second of publishing
  * @param ackLatencyMs publish to acknowledgement (PUBACK latency), ms
- * @param alarmLatencyMs publish of a probe's crossing to its alarm on {@code /api/live}, ms;
- *     null when no API was given
+ * @param alarmLatencyMs publish of a probe's crossing to its {@code event: alarm} on {@code
+ *     /api/live} (after the ledger's commit), ms; null when no API was given
+ * @param annunciationLatencyMs publish of a probe's crossing to its {@code event: annunciation}
+ *     on {@code /api/live} (the rule engine's decision, before the ledger), ms; count 0 against a
+ *     gateway without annunciations; null when no API was given
  * @param probe the probe's devices and counts; null when no API was given
  * @param byTransport acked messages per transport (v3, v5, coap)
  */
@@ -40,6 +43,7 @@ public record LoadSummary(
     double ackedPerS,
     Percentiles ackLatencyMs,
     Percentiles alarmLatencyMs,
+    Percentiles annunciationLatencyMs,
     Probe probe,
     Map<String, Long> byTransport) {
 
@@ -49,8 +53,13 @@ public record LoadSummary(
    * @param devices probe gas alarm ids
    * @param intervalMs one device's cycle (crossing, clear half-way), ms
    * @param crossings 25 %LEL crossings published
-   * @param samples crossings whose alarm event arrived (the latency samples)
+   * @param samples crossings whose alarm event arrived (the publish-to-alarm samples)
    * @param unmatched raising alarm events of a probe device that matched no crossing
+   * @param annunciationSamples crossings whose annunciation arrived (the publish-to-annunciation
+   *     samples)
+   * @param annunciationUnmatched annunciations (raise / severity, no status) of a probe device
+   *     that matched no crossing
    */
-  public record Probe(List<String> devices, long intervalMs, long crossings, long samples, long unmatched) {}
+  public record Probe(List<String> devices, long intervalMs, long crossings, long samples, long unmatched,
+      long annunciationSamples, long annunciationUnmatched) {}
 }
