@@ -4,7 +4,12 @@
 # simulator's load with its alarm probes (PROBE_DEVICES gas alarms take turns crossing 25 %LEL,
 # each every PROBE_INTERVAL_MS, as bench/run does; the time from a crossing's PUBLISH to its
 # `event: alarm` on /api/live is one sample), then prints the probe's figures and the gateway's
-# alarm-path timers from /metrics:
+# alarm-path timers from /metrics. The probe times each crossing a second time, apart, to its
+# `event: annunciation` (the rule engine's decision on /api/live, before the ledger's commit;
+# docs/alerting.md "Annunciation before the ledger"): publish-to-annunciation, printed next to
+# publish-to-alarm, its samples in $OUT/probe-annunciation-samples.csv (the columns of
+# probe-samples.csv); a gateway without annunciations gives none, a simulator before round 9
+# does not measure it (a line says which).
 #
 #   safegrid_alarms_decided_age      device ts of the reading -> transition decided (hazard; ms resolution)
 #   safegrid_rules_handoff           a message the rule engine hands to another thread -> its evaluation starts (count: such hops)
@@ -16,6 +21,7 @@
 #   safegrid_alarms_path             transition decided -> listeners told (the three above)
 #   safegrid_live_alarm_age          event time of the reading (device ts) -> live fan-out
 #   safegrid_live_write_delay        live fan-out -> the alarm frame written to the probe's connection
+#   safegrid_alarms_annunciation_age event time of the reading (device ts) -> annunciation (live feed)
 #
 # Slow samples, one by one (bench/alarm_trace.py, docs/performance.md "Round 7"): the gateway runs
 # with the alarm path trace on (-Dsafegrid.trace.alarmPath=$OUT/alarm-trace.csv; ALARM_TRACE=0 for
@@ -105,8 +111,12 @@ PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-2000}
 WARMUP=${BENCH_WARMUP:-5}   # s of the load before probe crossings and PUBACKs are timed (steady load)
 log "gateway up (load $LOAD_START); sim load: $DEVICES devices, $RATE msg/s, ${DURATION} s, $PROBE_DEVICES probes every $PROBE_INTERVAL_MS ms"
 SAMPLES=()   # every sample with its time (simulators since round 4)
-if java -jar "$SIM_JAR" load --help 2>/dev/null | grep -q -- --probe-samples; then
+SIM_HELP=$(java -jar "$SIM_JAR" load --help 2>/dev/null || true)
+if grep -q -- --probe-samples <<<"$SIM_HELP"; then
   SAMPLES=(--probe-samples "$OUT/probe-samples.csv")
+fi
+if grep -q -- --probe-annunciation-samples <<<"$SIM_HELP"; then   # simulators since round 9
+  SAMPLES+=(--probe-annunciation-samples "$OUT/probe-annunciation-samples.csv")
 fi
 if [[ -n $HICCUP ]]; then   # VM stalls during the run (SCHED_FIFO: only the kernel and the hypervisor delay it)
   chrt -f 50 "$HICCUP" $((DURATION + 60)) >"$OUT/hiccups.txt" 2>&1 & PIDS+=("$!")
@@ -153,9 +163,12 @@ curl -s -H 'Authorization: Bearer demo-viewer-token' "http://127.0.0.1:$HTTP_POR
 echo "load average: start $LOAD_START, end $LOAD_END; jar $GATEWAY_JAR; gateway JVM options: $GW_JAVA_OPTS ${SAFEGRID_JAVA_OPTS:-}"
 jq -r '"sent \(.sent) acked \(.acked) acked/s \(.ackedPerS) PUBACK ms p50 \(.ackLatencyMs.p50) p99 \(.ackLatencyMs.p99)"' "$OUT/summary.json"
 jq -r '"publish-to-alarm ms: n \(.alarmLatencyMs.count) p50 \(.alarmLatencyMs.p50) p90 \(.alarmLatencyMs.p90) p99 \(.alarmLatencyMs.p99) max \(.alarmLatencyMs.max)"' "$PROBE_SUMMARY"
+jq -r 'if .annunciationLatencyMs == null then "publish-to-annunciation: not measured (a simulator before round 9)"
+  elif .annunciationLatencyMs.count == 0 then "publish-to-annunciation: no samples (\(.probe.crossings) crossings, \(.probe.annunciationUnmatched) unmatched: a gateway without event: annunciation)"
+  else "publish-to-annunciation ms: n \(.annunciationLatencyMs.count) p50 \(.annunciationLatencyMs.p50) p90 \(.annunciationLatencyMs.p90) p99 \(.annunciationLatencyMs.p99) max \(.annunciationLatencyMs.max) (unmatched \(.probe.annunciationUnmatched))" end' "$PROBE_SUMMARY"
 [[ ${BENCH_PROBE_APART:-0} == 0 ]] || echo "(the probe ran apart from the load: its own JVM and session, BENCH_PROBE_APART=1)"
 echo "gateway alarm-path timers, ms p50 / p90 / p99 / max (count; quantiles over the last minute or so), in path order:"
-STAGES="alarms_decided_age rules_handoff alarms_writer_wait alarms_ledger_apply alarms_ledger_commit alarms_dispatch_delay alarms_path live_alarm_age live_write_delay"
+STAGES="alarms_decided_age rules_handoff alarms_writer_wait alarms_ledger_apply alarms_ledger_commit alarms_dispatch_delay alarms_path live_alarm_age live_write_delay alarms_annunciation_age"
 for st in $STAGES; do
   awk -v n="safegrid_${st}_seconds" '
     index($0, n "{quantile=\"0.5\"}") == 1 { p50 = $2 * 1000 }
@@ -166,13 +179,15 @@ for st in $STAGES; do
     END { if (seen) printf "  %-24s %7.2f / %7.2f / %7.2f / %7.1f  (%d)\n", substr(n, 10, length(n) - 17), p50, p90, p99, mx, c
           else printf "  %-24s (no timer in this gateway)\n", substr(n, 10, length(n) - 17) }' "$OUT/metrics.txt"
 done
-grep -E '^safegrid_alarms_transitions_total' "$OUT/metrics.txt" || true
-if [[ -s "$OUT/probe-samples.csv" ]]; then
-  echo "slowest probe samples (UTC time of the crossing, s after the first timed one, device, ms; all in $OUT/probe-samples.csv;"
+grep -E '^safegrid_alarms_(transitions|annunciated)_total' "$OUT/metrics.txt" || true
+for f in probe-samples probe-annunciation-samples; do
+  [[ -s "$OUT/$f.csv" ]] || continue
+  what=alarm; [[ $f == probe-samples ]] || what=annunciation
+  echo "slowest publish-to-$what samples (UTC time of the crossing, s after the first timed one, device, ms; all in $OUT/$f.csv;"
   echo "the gateway's GC pauses and safepoints are in $OUT/gc.log):"
-  sort -t, -k1,1n "$OUT/probe-samples.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%s.%03d %.1f %s %.1f\n", strftime("%H:%M:%S", int($1 / 1000), 1), $1 % 1000, ($1 - t0) / 1000, $2, $3 / 1000 }' \
+  sort -t, -k1,1n "$OUT/$f.csv" | awk -F, 'NR == 1 { t0 = $1 } { printf "%s.%03d %.1f %s %.1f\n", strftime("%H:%M:%S", int($1 / 1000), 1), $1 % 1000, ($1 - t0) / 1000, $2, $3 / 1000 }' \
     | sort -k4,4nr | head -5 | sed 's/^/  /' || true   # (head ends the pipe early: not a failure)
-fi
+done
 if [[ -n $HICCUP ]]; then kill "${PIDS[-1]}" 2>/dev/null || true; fi
 if [[ -n ${PERF_PID:-} ]]; then
   wait "$PERF_PID" || true

@@ -10,6 +10,13 @@ sample over 10 ms hop by hop with what overlapped it: the gateway's and the simu
 (GC pauses are safepoints; -Xlog:safepoint:...:timenanos) and the SCHED_FIFO 1 ms sleeper's
 overshoots (bench/hiccup.c: VM stalls).
 
+The same crossings timed to their `event: annunciation` (the rule engine's decision on /api/live,
+before the ledger's commit; probe-annunciation-samples.csv, same columns, from simulators of round
+9 on) are reported apart: their figures next to the alarm's, and the mean of each of their hops
+(publish -> decoded -> decided -> the probe's read of the annunciation) for the median and the
+slowest 5 %. Without that file (an older simulator) or with it empty (a gateway without
+annunciations) a line says so.
+
     bench/alarm_trace.py OUT_DIR...   (bench/alarm_path.sh runs it on its own; several: pooled)
 """
 import os
@@ -29,6 +36,11 @@ HOPS = [  # (name, from column, to column); 'pub' and 'read' are the probe's
     ("frame write -> probe read", "written_ns", "read"),
 ]
 SLOW_MS = 10.0
+ANN_HOPS = [  # the annunciation's path: no ledger in it
+    ("publish -> decoded", "pub", "decoded_ns"),
+    ("decoded -> decided", "decoded_ns", "decided_ns"),
+    ("decided -> annunciation read", "decided_ns", "read"),
+]
 
 
 def read_trace(path):
@@ -63,6 +75,8 @@ def read_trace(path):
 
 def read_samples(path):
     out = []
+    if not os.path.exists(path):
+        return out
     with open(path) as f:
         for line in f:
             p = line.strip().split(",")
@@ -136,11 +150,11 @@ def overlap(spans, lo, hi):
     return tot, longest, label
 
 
-def hop_values(s, t):
+def hop_values(s, t, hops=HOPS):
     v = dict(t)
     v["pub"], v["read"] = s["pub"], s["read"]
     out = []
-    for _, a, b in HOPS:
+    for _, a, b in hops:
         out.append((v[b] - v[a]) / 1e6 if v.get(a) and v.get(b) else None)
     return out
 
@@ -155,8 +169,38 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 
 
+def figures(ms):
+    return (f"{len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} "
+            f"max {max(ms) if ms else float('nan'):.1f} ms, {sum(1 for x in ms if x > SLOW_MS)} over 10 ms "
+            f"({100.0 * sum(1 for x in ms if x > SLOW_MS) / max(1, len(ms)):.1f} %)")
+
+
+def annunciation_report(ann, ann_joined, ann_files):
+    """The annunciation samples (publish -> event: annunciation), apart from the alarm's."""
+    if not ann_files:
+        print("publish-to-annunciation: no probe-annunciation-samples.csv (a simulator before round 9)")
+        return
+    if not ann:
+        print("publish-to-annunciation: no samples (a gateway without event: annunciation)")
+        return
+    print(f"publish-to-annunciation (event: annunciation, before the ledger): {figures([x['ms'] for x in ann])}")
+    print(f"  {len(ann_joined)} joined with the gateway's trace (device + ts)")
+    if len(ann_joined) < 20:
+        return
+    ann_joined.sort(key=lambda j: j[0]["ms"])
+    n = len(ann_joined)
+    med = ann_joined[int(n * 0.4):int(n * 0.6)]
+    slow = ann_joined[n - max(1, round(n * 0.05)):]
+    print(f"  mean ms per hop: median (p40-p60, n={len(med)}, {mean([j[0]['ms'] for j in med]):.2f}) against the "
+          f"slowest 5 % (n={len(slow)}, {mean([j[0]['ms'] for j in slow]):.2f}):")
+    for i, (name, _, _) in enumerate(ANN_HOPS):
+        a, b = mean([j[2][i] for j in med]), mean([j[2][i] for j in slow])
+        print(f"    {name:30s} {a:8.2f} {b:8.2f} {b - a:+8.2f}")
+
+
 def main(outs):
     joined, samples, traced = [], [], 0
+    ann, ann_joined, ann_files = [], [], 0
     for out in outs:
         ctx = {"gw": read_safepoints(os.path.join(out, "gateway-safepoints.log")),
                "sim": read_safepoints(os.path.join(out, "sim-safepoints.log"))  # the load's and, apart, the probe's JVM
@@ -172,6 +216,15 @@ def main(outs):
             if t is not None and t["written_ns"]:
                 joined.append((s, t, hop_values(s, t)))
         samples += run
+        ann_path = os.path.join(out, "probe-annunciation-samples.csv")
+        ann_files += os.path.exists(ann_path)
+        ann_run = read_samples(ann_path)
+        for s in ann_run:
+            s["ctx"] = ctx
+            t = trace.get((s["device"], s["ts"]))
+            if t is not None and t.get("decided_ns"):
+                ann_joined.append((s, t, hop_values(s, t, ANN_HOPS)))
+        ann += ann_run
         h = [x[2] for x in ctx["hic"]]
         if h:
             print(f"{out}: VM stalls (SCHED_FIFO 1 ms sleeper's overshoots): {sum(1 for x in h if x > 2)} over 2 ms, "
@@ -180,10 +233,19 @@ def main(outs):
             ms = [x["ms"] for x in run]
             print(f"{out}: {len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} "
                   f"max {max(ms) if ms else float('nan'):.1f} ms, {sum(1 for x in ms if x > SLOW_MS)} over 10 ms")
+            if ann_run:
+                print(f"{out}: publish-to-annunciation {figures([x['ms'] for x in ann_run])}")
     if len(outs) > 1:
         ms = [x["ms"] for x in samples]
         print(f"pooled: {len(ms)} samples, p50 {pct(ms, 0.5):.2f} p90 {pct(ms, 0.9):.2f} p99 {pct(ms, 0.99):.2f} ms, "
               f"{sum(1 for x in ms if x > SLOW_MS)} over 10 ms ({100.0 * sum(1 for x in ms if x > SLOW_MS) / max(1, len(ms)):.1f} %)")
+    try:
+        alarm_report(joined, samples, traced)
+    finally:
+        annunciation_report(ann, ann_joined, ann_files)
+
+
+def alarm_report(joined, samples, traced):
     print(f"alarm path trace: {len(samples)} probe samples, {len(joined)} joined with the gateway's trace "
           f"(device + ts; {traced} hazard raises traced)")
     if len(joined) < 20:
