@@ -17,6 +17,14 @@ public interface RuleContext {
    */
   void callBackAt(long atMillis, Confirmable target, long token);
 
+  /**
+   * Tells that an open alarm raised by a late reading at its own past time (a cached backlog,
+   * evidence {@code late: true}) is held by a newer judged reading at {@code atMillis} (rule
+   * clock, epoch ms): it is now an alarm of the present, for the combination detector (review8
+   * R8-2). No transition: the ledger's alarm is unchanged. The default does nothing.
+   */
+  default void held(String deviceId, String ruleId, long atMillis) {}
+
   /** A rule state that confirms a pending (debounced) change when its time has come. */
   interface Confirmable {
     /**

@@ -2,6 +2,7 @@ package io.safegrid.rules.combination;
 
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.AlarmTransition.Kind;
+import io.safegrid.rules.RuleContext;
 import io.safegrid.rules.TransitionSink;
 import io.safegrid.rules.config.DevicePlace;
 import java.util.ArrayList;
@@ -25,11 +26,27 @@ public final class CombinationDetector {
 
   /**
    * One contributing alarm: raised at {@code timeMillis} (event time, epoch ms), cleared at {@code
-   * clearedMillis} ({@link Long#MAX_VALUE} while open).
+   * clearedMillis} ({@link Long#MAX_VALUE} while open). {@code pastUntilMillis} is {@link
+   * Long#MIN_VALUE} for an alarm of the present (raised in order, or on arrival); for a late raise
+   * at its own past time (a reading from a cached backlog, evidence {@code late: true}) it is the
+   * newest device time the late readings showed it at: such an alarm is known at those past times
+   * only (its device's newer readings were below the setpoint, else it would not be late), so it
+   * is open from {@code timeMillis} to {@code pastUntilMillis}, however long the ledger keeps it
+   * open (review8 R8-2).
    */
-  private record Contribution(String deviceId, String ruleId, long timeMillis, long clearedMillis) {
+  private record Contribution(String deviceId, String ruleId, long timeMillis, long clearedMillis,
+      long pastUntilMillis) {
     Contribution(String deviceId, String ruleId, long timeMillis) {
-      this(deviceId, ruleId, timeMillis, Long.MAX_VALUE);
+      this(deviceId, ruleId, timeMillis, Long.MAX_VALUE, Long.MIN_VALUE);
+    }
+
+    boolean past() {
+      return pastUntilMillis != Long.MIN_VALUE;
+    }
+
+    /** The end of its open interval, event time: its clear, the last late reading, or MAX. */
+    long endMillis() {
+      return past() ? Math.min(pastUntilMillis, clearedMillis) : clearedMillis;
     }
   }
 
@@ -81,7 +98,8 @@ public final class CombinationDetector {
       Group g = groups.computeIfAbsent(gk, k -> new Group());
       String ck = t.deviceId() + "|" + t.ruleId();
       if (t.kind() == Kind.RAISE) {
-        Contribution c = new Contribution(t.deviceId(), t.ruleId(), t.timeMillis());
+        Contribution c = new Contribution(t.deviceId(), t.ruleId(), t.timeMillis(),
+            Long.MAX_VALUE, pastUntil(t));
         g.open.put(ck, c);
         g.cleared.remove(ck);
         if (g.combinedDevice == null) {
@@ -97,7 +115,7 @@ public final class CombinationDetector {
         Contribution was = g.open.remove(ck);
         if (was != null) {
           g.cleared.put(ck, new Contribution(was.deviceId(), was.ruleId(), was.timeMillis(),
-              t.timeMillis()));
+              t.timeMillis(), was.pastUntilMillis()));
         }
         if (g.combinedDevice != null && !anyPair(r, g)) {
           Contribution gone = new Contribution(t.deviceId(), t.ruleId(), t.timeMillis());
@@ -111,6 +129,41 @@ public final class CombinationDetector {
       g.cleared.values().removeIf(o -> o.clearedMillis() < t.timeMillis() - r.windowMillis());
       if (g.open.isEmpty() && g.combinedDevice == null && g.cleared.isEmpty()) {
         groups.remove(gk);
+      }
+    }
+  }
+
+  /**
+   * An open alarm raised by a late reading at its own past time is held by a newer reading at
+   * {@code atMillis} (event time, epoch ms): it is an alarm of the present from now on, and pairs
+   * as one (see {@link RuleContext#held}); when it makes a pair, the combined alarm is raised at
+   * {@code atMillis}. Nothing happens for an alarm not known here or already of the present.
+   */
+  public synchronized void onHeld(String deviceId, String ruleId, long atMillis) {
+    for (CombinationRule r : rules) {
+      if (!r.involves(ruleId)) {
+        continue;
+      }
+      String key = places.apply(deviceId).key(r.scope());
+      if (key == null) {
+        continue;
+      }
+      Group g = groups.get(r.ruleId() + "@" + key);
+      String ck = deviceId + "|" + ruleId;
+      Contribution was = g == null ? null : g.open.get(ck);
+      if (was == null || !was.past()) {
+        continue;
+      }
+      Contribution now = new Contribution(deviceId, ruleId, was.timeMillis());
+      g.open.put(ck, now);
+      if (g.combinedDevice == null) {
+        Contribution other = partner(r, g, new Contribution(deviceId, ruleId, atMillis), true);
+        if (other != null) {
+          Contribution anchor = anchor(r, now, other);
+          Contribution partner = anchor == other ? now : other;
+          g.combinedDevice = anchor.deviceId();
+          out.accept(transition(r, key, Kind.RAISE, anchor, partner, atMillis));
+        }
       }
     }
   }
@@ -163,19 +216,24 @@ public final class CombinationDetector {
 
   /**
    * The partner of {@code c} in the group: an alarm of the other side on another device, the
-   * earliest raised, an open one before a cleared one. Every open one pairs (a fire burning for an hour is still "within 5 min" of a
-   * gas leak that starts now: newcomer7 F6). With {@code inWindow} an alarm that cleared pairs too
-   * when {@code c} was raised within the window of its being open: from {@code window} before its
-   * raise to {@code window} after its clear (event times).
+   * earliest raised, an open one before a cleared one. Every open alarm of the present pairs with
+   * an alarm of the present (a fire burning for an hour is still "within 5 min" of a gas leak that
+   * starts now: newcomer7 F6). With {@code inWindow} an alarm that cleared pairs too when {@code
+   * c} was raised within the window of its being open: from {@code window} before its raise to
+   * {@code window} after its clear (event times). When either of the two is a late raise at its
+   * own past time ({@link Contribution#past()}), an open one pairs only the same way: within the
+   * window of its open interval, which for a late raise ends at its last late reading (review8
+   * R8-2: a 70 %LEL sample of a backlog 1 h 45 min old is no pair with a leak next door now).
    */
   private static Contribution partner(CombinationRule r, Group g, Contribution c, boolean inWindow) {
-    Contribution best = partner(r, g.open.values(), c, null, 0);
-    return inWindow && best == null ? partner(r, g.cleared.values(), c, null, r.windowMillis())
+    Contribution best = partner(r, g.open.values(), c, null, r.windowMillis(), true);
+    return inWindow && best == null
+        ? partner(r, g.cleared.values(), c, null, r.windowMillis(), false)
         : best;
   }
 
   private static Contribution partner(CombinationRule r, Iterable<Contribution> among,
-      Contribution c, Contribution best, long windowMillis) {
+      Contribution c, Contribution best, long windowMillis, boolean open) {
     boolean cFirst = r.first().contains(c.ruleId());
     boolean cSecond = r.second().contains(c.ruleId());
     for (Contribution o : among) {
@@ -187,9 +245,7 @@ public final class CombinationDetector {
       if (!pairs) {
         continue;
       }
-      if (o.clearedMillis() != Long.MAX_VALUE
-          && (c.timeMillis() < o.timeMillis() - windowMillis
-              || c.timeMillis() > o.clearedMillis() + windowMillis)) {
+      if (!(open && !c.past() && !o.past()) && !overlap(c, o, windowMillis)) {
         continue;
       }
       if (best == null || o.timeMillis() < best.timeMillis()) {
@@ -197,6 +253,44 @@ public final class CombinationDetector {
       }
     }
     return best;
+  }
+
+  /**
+   * Whether the open intervals of {@code c} and {@code o} (event times) are at most {@code
+   * windowMillis} apart. {@code c} is the alarm just raised: of the present, its interval is its
+   * raise (its end is not known yet); a late raise, its late readings.
+   */
+  private static boolean overlap(Contribution c, Contribution o, long windowMillis) {
+    long cEnd = c.past() ? c.endMillis() : c.timeMillis();
+    return cEnd >= o.timeMillis() - windowMillis
+        && c.timeMillis() <= satAdd(o.endMillis(), windowMillis);
+  }
+
+  private static long satAdd(long a, long b) {
+    long s = a + b;
+    return s < a ? Long.MAX_VALUE : s;
+  }
+
+  /**
+   * For a late raise at its own past time (evidence {@code late: true}, time before its {@code
+   * received_ms}): the newest device time its late readings showed ({@code held_until_ms}, else
+   * {@code reading_time_ms}, at least the raise's time); {@link Long#MIN_VALUE} for any other
+   * transition (in order, or raised on arrival: the present).
+   */
+  private static long pastUntil(AlarmTransition t) {
+    Map<String, Object> ev = t.evidence();
+    if (ev == null || !Boolean.TRUE.equals(ev.get("late"))
+        || !(ev.get("received_ms") instanceof Number rec)
+        || t.timeMillis() >= rec.longValue()) {
+      return Long.MIN_VALUE;
+    }
+    long until = t.timeMillis();
+    for (String k : List.of("reading_time_ms", "held_until_ms")) {
+      if (ev.get(k) instanceof Number n) {
+        until = Math.max(until, n.longValue());
+      }
+    }
+    return until;
   }
 
   private static boolean anyPair(CombinationRule r, Group g) {

@@ -12,7 +12,9 @@ import java.util.Set;
  * raised), or at most {@code windowMillis} before the other's raise or after its clear (by event
  * time). The combined alarm clears when no such pair is open any more (the window matters only for
  * raising). newcomer7 F6: the window used to be between the two raises only, so a gas leak under a
- * fire burning for more than 5 min raised no combined alarm.
+ * fire burning for more than 5 min raised no combined alarm. A late alarm raised at its own past
+ * time (a cached backlog's reading) is open, for pairing, only at its late readings' times
+ * (review8 R8-2; {@link CombinationDetector}).
  *
  * <p>Dongnan defaults (SafeGrid's choice, configurable under {@code combination}): two gas
  * alarms in one building within 5 min ({@code gas-combo-building}, CRITICAL); a panel fire and a

@@ -895,5 +895,12 @@ public final class RuleEngine {
     public void callBackAt(long atMillis, Confirmable target, long token) {
       timers.add(new Timer(atMillis, target, token));
     }
+
+    @Override
+    public void held(String deviceId, String ruleId, long atMillis) {
+      if (combinations != null && combinations.interestedIn(ruleId)) {
+        combinations.onHeld(deviceId, ruleId, atMillis);
+      }
+    }
   }
 }

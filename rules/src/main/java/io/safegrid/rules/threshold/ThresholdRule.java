@@ -196,6 +196,14 @@ public final class ThresholdRule {
       knownReading(s, readingTime, value);
     }
     int target = targetLevel(value, s.level);
+    if (s.openedLate) {
+      // the alarm a late reading opened at its own past time: a newer reading still past level 1
+      // makes it an alarm of the present (for combinations); one back below clears it below
+      s.openedLate = false;
+      if (target > 0) {
+        ctx.held(s.deviceId, ruleId, ruleTime);
+      }
+    }
     if (target == s.level) {
       s.pendingLevel = -1;
       return;
@@ -290,6 +298,9 @@ public final class ThresholdRule {
     s.pendingLevel = -1;
     s.token++;
     Kind kind = from == 0 ? Kind.RAISE : Kind.SEVERITY_CHANGE;
+    if (from == 0) {
+      s.openedLate = atMillis < receivedMillis; // raised in the past, not on arrival
+    }
     String message = String.format(Locale.ROOT, "%s %s %s %s level %d (%s %s)%s: late reading sent %s, received %s",
         label, fmt(value), unit, side(), level, fmt(setpoint(level)), unit,
         from == 0 ? "" : ", was level " + from, Instant.ofEpochMilli(readingTime),
@@ -336,6 +347,7 @@ public final class ThresholdRule {
   private void change(ThresholdState s, int target, long atMillis, long sinceMillis, RuleContext ctx) {
     int from = s.level;
     s.level = target;
+    s.openedLate = false;
     s.pendingLevel = -1;
     s.token++;
     if (target < from) {

@@ -51,6 +51,11 @@ public final class ThresholdState implements RuleContext.Confirmable {
    * by the engine; a gap longer than that is a hole in the record, not a level that held.
    */
   long lateGapMillis;
+  /**
+   * Whether the open level was raised by a late reading at its own past time and no newer judged
+   * reading has held it since (then {@link io.safegrid.rules.RuleContext#held} tells, once).
+   */
+  boolean openedLate;
 
   ThresholdState(ThresholdRule rule, String deviceId) {
     this.rule = rule;
@@ -180,6 +185,7 @@ public final class ThresholdState implements RuleContext.Confirmable {
     this.level = Math.max(0, Math.min(level, rule.levels()));
     this.pendingLevel = -1;
     this.token++;
+    this.openedLate = false;
   }
 
   public ThresholdRule rule() {
