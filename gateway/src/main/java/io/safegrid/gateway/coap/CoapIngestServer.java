@@ -147,6 +147,10 @@ public final class CoapIngestServer implements AutoCloseable {
     // datagrams whose source can be forged (a device's last known good source is always checked)
     RefusalGuard refusals = refusalGuard != null
         ? refusalGuard : RefusalGuard.defaultsForDatagrams(id -> secretLookup.apply(id).isPresent());
+    // requests that proved their address with an Echo value (EchoChallenge): MQTT's policy, slots
+    // and budgets of their own that forged datagrams cannot reach
+    RefusalGuard provenRefusals = RefusalGuard.defaults(id -> secretLookup.apply(id).isPresent());
+    EchoChallenge echo = new EchoChallenge(System::currentTimeMillis);
     refusalTimer = Executors.newSingleThreadScheduledExecutor(
         new DefaultThreadFactory("safegrid-coap-refusals", true));
 
@@ -154,9 +158,11 @@ public final class CoapIngestServer implements AutoCloseable {
     server.add(
         new DevicesResource(
             new IngestResource(IngestResource.Kind.TELEMETRY, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, refusalTimer),
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, provenRefusals,
+                echo, refusalTimer),
             new IngestResource(IngestResource.Kind.EVENTS, sink, authenticator, metrics,
-                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, refusalTimer)));
+                settings.maxBodyBytes(), settings.overloadMaxAgeSeconds(), presence, refusals, provenRefusals,
+                echo, refusalTimer)));
 
     OptionRegistry options =
         new MapBasedOptionRegistry(

@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
  *       plain_not_allowed | too_large | invalid_payload | overloaded | store_failed | not_found
  *       (4.04: no such resource) | method_not_allowed (4.05) | dtls_handshake (a CoAPS handshake
  *       failed: wrong PSK, unknown identity, peer gone mid-handshake) | server_busy (plain CoAP
- *       wrong secret beyond the refusal slots: 5.03) | refusal_budget (5.03 unchecked, device over
- *       its refusal budget; see {@link io.safegrid.gateway.mqtt.auth.RefusalGuard}): requests not
- *       answered 2.04
+ *       wrong secret beyond the refusal slots: 5.03) | echo_challenge (4.01 with an Echo option,
+ *       unchecked: the (device, prefix) budget is spent; {@link EchoChallenge}) | refusal_budget
+ *       (5.03 unchecked, a request that proved its address with Echo over its refusal budget; see
+ *       {@link io.safegrid.gateway.mqtt.auth.RefusalGuard}): requests not answered 2.04
  *   <li>{@code safegrid.coap.dead_letters} counter, tag {@code reason} = invalid_payload |
  *       partly_refused | forbidden | plain_not_allowed | too_large: rows kept in {@code
  *       dead_letters} for CoAP requests, one count per row once it is durable (its sum equals the

@@ -37,13 +37,17 @@ import org.slf4j.LoggerFactory;
  *       missing or wrong one (or an unknown device) gets its 4.01 only after the guard's delay (1
  *       s, on a timer, shorter than a CON's first retransmission timeout of 2-3 s), holding one of
  *       the source address's refusal slots; with the source's (or all) slots taken, 5.03 Service
- *       Unavailable (Max-Age 1) at once, reject {@code server_busy}, and a request whose (device,
- *       source /24 or /64) is over its refusal budget (10 a minute) gets that 5.03 without its
- *       secret being checked, reject {@code refusal_budget}; the source a device last posted from
- *       with its right secret (its last known good source) is always checked, since datagrams'
- *       sources can be forged ({@link RefusalGuard#defaultsForDatagrams}). A site device's first
- *       refusal from a prefix in a minute is logged at INFO, the one that spends that budget at
- *       WARN; the others are only counted.
+ *       Unavailable (Max-Age 1) at once, reject {@code server_busy}. A request whose (device,
+ *       source /24 or /64) is over its refusal budget (10 a minute) while the slots are taken is
+ *       not checked: it gets 4.01 with an Echo option ({@link EchoChallenge}, RFC 9175), reject
+ *       {@code echo_challenge}, and the device repeats it with the Echo value; datagrams' sources
+ *       can be forged, so such budgets may have been spent by anyone, but a repeat with the Echo
+ *       value proves its address. Proven requests follow MQTT's policy exactly (a guard of their
+ *       own, which forged datagrams cannot reach; over its budget 5.03 unchecked, reject {@code
+ *       refusal_budget}). The source a device last posted from with its right secret (its last
+ *       known good source) is always checked ({@link RefusalGuard#defaultsForDatagrams}). A site
+ *       device's first refusal from a prefix in a minute is logged at INFO, the one that spends
+ *       that budget at WARN; the others are only counted.
  *   <li>4.13 Request Entity Too Large above the body bound, its first {@link #KEPT_BYTES} kept in
  *       {@code dead_letters} (block1 transfers are cut off earlier, by Californium's blockwise
  *       layer, and not kept).
@@ -88,6 +92,8 @@ final class IngestResource extends CoapResource {
   private final int overloadMaxAgeSeconds;
   private final CoapPresenceListener presence;
   private final RefusalGuard refusals;
+  private final RefusalGuard provenRefusals;
+  private final EchoChallenge echo;
   private final ScheduledExecutorService refusalTimer;
 
   IngestResource(
@@ -99,9 +105,13 @@ final class IngestResource extends CoapResource {
       int overloadMaxAgeSeconds,
       CoapPresenceListener presence,
       RefusalGuard refusals,
+      RefusalGuard provenRefusals,
+      EchoChallenge echo,
       ScheduledExecutorService refusalTimer) {
     super(kind.path);
     this.refusals = refusals;
+    this.provenRefusals = provenRefusals;
+    this.echo = echo;
     this.refusalTimer = refusalTimer;
     this.presence = presence;
     this.kind = kind;
@@ -128,14 +138,21 @@ final class IngestResource extends CoapResource {
     boolean plain = request.getSourceContext() == null || request.getSourceContext().getPeerIdentity() == null;
     InetAddress from = request.getSourceContext() == null || request.getSourceContext().getPeerAddress() == null
         ? null : request.getSourceContext().getPeerAddress().getAddress();
-    if (plain && refusals.refuseUnchecked(from, deviceId)) {
-      busy(exchange, "refusal_budget", startNanos, con); // not checked: nothing to learn from it
+    // a repeat with our Echo value has proven its address: the guard forged datagrams cannot reach
+    RefusalGuard guard = plain && echo.proven(request, from) ? provenRefusals : refusals;
+    if (plain && guard.refuseUnchecked(from, deviceId)) {
+      // not checked: nothing to learn from either answer
+      if (guard == provenRefusals) {
+        busy(exchange, "refusal_budget", startNanos, con);
+      } else {
+        challenge(exchange, from, startNanos, con);
+      }
       return;
     }
     switch (authenticator.check(request, deviceId)) {
       case UNAUTHORIZED -> {
         if (plain) {
-          refusedSecret(exchange, from, deviceId, startNanos, con);
+          refusedSecret(exchange, guard, from, deviceId, startNanos, con);
           return;
         }
         // not kept: no device is proven, and anyone can send a datagram (with a forged source)
@@ -162,6 +179,7 @@ final class IngestResource extends CoapResource {
       case OK -> {
         if (plain) {
           refusals.accepted(from, deviceId); // its last known good source: always checked from now on
+          provenRefusals.accepted(from, deviceId);
         }
       }
     }
@@ -242,9 +260,9 @@ final class IngestResource extends CoapResource {
    * A plain CoAP request with a missing or wrong secret (or for an unknown device): 4.01 after the
    * refusal delay, holding a refusal slot meanwhile; 5.03 at once when there is no slot.
    */
-  private void refusedSecret(CoapExchange exchange, InetAddress from, String deviceId, long startNanos,
-      boolean con) {
-    RefusalGuard.Refusal refusal = refusals.refused(from, deviceId);
+  private void refusedSecret(CoapExchange exchange, RefusalGuard guard, InetAddress from, String deviceId,
+      long startNanos, boolean con) {
+    RefusalGuard.Refusal refusal = guard.refused(from, deviceId);
     if (refusal.budgetJustSpent()) {
       log.warn("device {}: its refusal budget for the prefix of {} is spent (plain CoAP requests with a wrong "
           + "secret); while the refusal slots are taken, its requests from there get 5.03 without a check for "
@@ -266,10 +284,25 @@ final class IngestResource extends CoapResource {
               + DeviceSecretOption.NUMBER + " or ?s=)", startNanos, con);
     };
     try {
-      refusalTimer.schedule(answer, refusals.delayMillis(), TimeUnit.MILLISECONDS);
+      refusalTimer.schedule(answer, guard.delayMillis(), TimeUnit.MILLISECONDS);
     } catch (RejectedExecutionException e) { // shutting down
       answer.run();
     }
+  }
+
+  /**
+   * 4.01 with an Echo option (RFC 9175 2.4), the secret not checked: the request's (device, prefix)
+   * budget is spent while the slots are taken, which forged datagrams can do; a device that
+   * repeats the request with the Echo value has proven its address and is checked ({@link
+   * EchoChallenge}).
+   */
+  private void challenge(CoapExchange exchange, InetAddress from, long startNanos, boolean con) {
+    metrics.reject("echo_challenge");
+    Response unauthorized = new Response(ResponseCode.UNAUTHORIZED);
+    echo.challenge(unauthorized, from);
+    text(unauthorized, "busy with wrong secrets for this device: repeat the request with this Echo option (RFC 9175)");
+    exchange.respond(unauthorized);
+    metrics.latency(con, System.nanoTime() - startNanos);
   }
 
   /** 5.03 with Max-Age 1 s: the refusal slots are taken (see {@link RefusalGuard}). */

@@ -18,6 +18,9 @@ import org.eclipse.californium.core.CoapClient;
 import org.eclipse.californium.core.CoapHandler;
 import org.eclipse.californium.core.CoapResponse;
 import org.eclipse.californium.core.coap.CoAP.ResponseCode;
+import org.eclipse.californium.core.coap.Option;
+import org.eclipse.californium.core.coap.Request;
+import org.eclipse.californium.core.coap.option.StandardOptionRegistry;
 import org.eclipse.californium.core.network.CoapEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,9 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
  * newcomer7 F8: plain CoAP answered a wrong secret with 4.01 at once, so a guesser could try
  * ~10,000 secrets a second ({@code /tmp/nc7run/coapguess.py}). Now MQTT CONNECT's refusal policy
  * ({@link RefusalGuard}): a wrong secret's 4.01 comes after the delay, a right one's 2.04 at once;
- * concurrent guesses beyond the source's slots get 5.03 at once, and a device over its budget gets
- * 5.03 without a check, so neither answer tells a right secret from a wrong one. Californium
- * clients on the real ingest path and TimescaleDB.
+ * concurrent guesses beyond the source's slots get 5.03 at once, and a (device, source /24) over its
+ * budget gets 4.01 with an Echo option without a check, so neither answer tells a right secret
+ * from a wrong one; a repeat with the Echo value proves the sender's address (review7 R1).
+ * Californium clients on the real ingest path and TimescaleDB.
  */
 class CoapGuessingTest {
 
@@ -92,13 +96,15 @@ class CoapGuessingTest {
       async(guesser, "guess" + i, answers);
     }
     // all but the 4 that hold the source's slots are answered at once
-    await().atMost(Duration.ofSeconds(10)).until(() -> count(answers, ResponseCode.SERVICE_UNAVAILABLE) == guesses - 4);
-    assertThat(answers.keySet()).containsOnly(ResponseCode.SERVICE_UNAVAILABLE);
+    // 5.03 once checked, and over the (gas-002, 127.0.0.0/24) budget 4.01 with an Echo option unchecked
+    await().atMost(Duration.ofSeconds(10)).until(() -> beyondTheSlots(answers) == guesses - 4);
+    assertThat(answers.keySet()).containsOnly(ResponseCode.SERVICE_UNAVAILABLE, ResponseCode.UNAUTHORIZED);
 
-    // the right secret from the guesser's address: 5.03 like any other guess, no 2.04 to learn from
+    // the right secret from the guesser's address: 4.01 + Echo like any other guess now, no 2.04 to learn from
     CoapResponse guessersRight = guesser.advanced(
         CoapClients.post("{\"values\":{\"gas_lel\":3}}", true, "demo-gas-002"));
-    assertThat(guessersRight.getCode()).isEqualTo(ResponseCode.SERVICE_UNAVAILABLE);
+    assertThat(guessersRight.getCode()).isEqualTo(ResponseCode.UNAUTHORIZED);
+    assertThat(guessersRight.getOptions().getOtherOption(StandardOptionRegistry.ECHO)).isNotNull();
     // the device itself, from its own address: stored at once
     long t0 = System.nanoTime();
     CoapResponse device = client("127.0.0.1", "gas-002").advanced(
@@ -107,8 +113,8 @@ class CoapGuessingTest {
     assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(1_000);
 
     assertThat(ingest.counter("safegrid.coap.rejects", "server_busy")
-        + ingest.counter("safegrid.coap.rejects", "refusal_budget")).isEqualTo(guesses - 4 + 1);
-    assertThat(ingest.counter("safegrid.coap.rejects", "refusal_budget")).isPositive();
+        + ingest.counter("safegrid.coap.rejects", "echo_challenge")).isEqualTo(guesses - 4 + 1);
+    assertThat(ingest.counter("safegrid.coap.rejects", "echo_challenge")).isPositive();
     assertThat(rows("gas-002") - before).isEqualTo(1);
   }
 
@@ -127,15 +133,8 @@ class CoapGuessingTest {
     assertThat(client("127.0.0.1", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":1}}", true,
         "demo-gas-001")).getCode()).isEqualTo(ResponseCode.CHANGED);
 
-    // 16 stranger addresses in the same /24: 4 wrong secrets each, held -> all 64 slots taken
     Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
-    for (int a = 2; a <= 17; a++) {
-      CoapClient stranger = client("127.0.0." + a, "gas-003");
-      for (int i = 0; i < RefusalGuard.DEFAULT_PER_SOURCE_SLOTS; i++) {
-        async(stranger, "guess" + i, answers);
-      }
-    }
-    await().atMost(Duration.ofSeconds(10)).until(() -> guard.slotsTaken() == RefusalGuard.DEFAULT_TOTAL_SLOTS);
+    holdEverySlot(guard, answers);
     // then each spends gas-001's and gas-002's budgets (5.03 at once), and so does a sender on
     // gas-001's own address (another port: what a forged source looks like to the gateway)
     int spent = 0;
@@ -151,11 +150,11 @@ class CoapGuessingTest {
       spent++;
     }
     int expected = spent;
-    await().atMost(Duration.ofSeconds(10)).until(() -> count(answers, ResponseCode.SERVICE_UNAVAILABLE) == expected);
-    // a stranger trying the right secret learns nothing: 5.03, unchecked
+    await().atMost(Duration.ofSeconds(10)).until(() -> beyondTheSlots(answers) == expected);
+    // a stranger trying the right secret learns nothing: 4.01 with an Echo option, unchecked
     assertThat(client("127.0.0.2", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":9}}", true,
-        "demo-gas-001")).getCode()).as("stranger's right try").isEqualTo(ResponseCode.SERVICE_UNAVAILABLE);
-    double budgetRefusals = ingest.counter("safegrid.coap.rejects", "refusal_budget");
+        "demo-gas-001")).getCode()).as("stranger's right try").isEqualTo(ResponseCode.UNAUTHORIZED);
+    double budgetRefusals = ingest.counter("safegrid.coap.rejects", "echo_challenge");
     assertThat(budgetRefusals).isPositive();
 
     // the devices with their right secrets: gas-001 from its usual address, gas-002 (never seen
@@ -166,8 +165,66 @@ class CoapGuessingTest {
         "demo-gas-002")).getCode()).as("gas-002").isEqualTo(ResponseCode.CHANGED);
     assertThat(rows("gas-001") - before1).as("gas-001's readings stored").isEqualTo(2);
     assertThat(rows("gas-002") - before2).as("gas-002's readings stored").isEqualTo(1);
-    assertThat(ingest.counter("safegrid.coap.rejects", "refusal_budget")).as("the devices were checked")
+    assertThat(ingest.counter("safegrid.coap.rejects", "echo_challenge")).as("the devices were checked")
         .isEqualTo(budgetRefusals);
+  }
+
+  /**
+   * review7 R1, plain CoAP: datagrams that never complete a round trip (a forger's) spend the
+   * budget of the /24 a device now sends from (its first request after a gateway start, a new
+   * address: no last known good source to fall back on) while every slot is held. The device's
+   * right secret gets 4.01 with an Echo option (RFC 9175), unchecked; repeated with the Echo value
+   * it is checked, answered 2.04 and stored. Before, 5.03 unchecked for as long as the attack ran.
+   */
+  @Test
+  void datagramsSpendingTheBudgetOfADevicesNewAddressCostItOneRoundTripNotItsReading() throws Exception {
+    RefusalGuard guard = guard60s();
+    start(guard);
+    long before = rows("gas-002"); // the class shares one database
+    Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
+    holdEverySlot(guard, answers);
+    CoapClient forger = client("127.0.1.2", "gas-002");
+    int spent = 2 * RefusalGuard.DEFAULT_BUDGET;
+    for (int i = 0; i < spent; i++) {
+      async(forger, "wrong" + i, answers);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> beyondTheSlots(answers) == spent);
+
+    CoapClient device = client("127.0.1.1", "gas-002");
+    CoapResponse first = device.advanced(CoapClients.post("{\"values\":{\"gas_lel\":5}}", true, "demo-gas-002"));
+    assertThat(first.getCode()).as("first try, unchecked").isEqualTo(ResponseCode.UNAUTHORIZED);
+    Option echo = first.getOptions().getOtherOption(StandardOptionRegistry.ECHO);
+    assertThat(echo).as("Echo option of the 4.01").isNotNull();
+    assertThat(rows("gas-002") - before).isZero();
+
+    Request again = CoapClients.post("{\"values\":{\"gas_lel\":5}}", true, "demo-gas-002");
+    again.getOptions().addOtherOption(echo);
+    assertThat(device.advanced(again).getCode()).as("repeated with the Echo value").isEqualTo(ResponseCode.CHANGED);
+    assertThat(rows("gas-002") - before).as("gas-002's reading stored").isEqualTo(1);
+
+    // the value is bound to the device's address: from the forger's it proves nothing
+    double challenges = ingest.counter("safegrid.coap.rejects", "echo_challenge");
+    Request replay = CoapClients.post("{\"values\":{\"gas_lel\":6}}", true, "demo-gas-002");
+    replay.getOptions().addOtherOption(echo);
+    assertThat(forger.advanced(replay).getCode()).as("the Echo value replayed elsewhere").isEqualTo(ResponseCode.UNAUTHORIZED);
+    assertThat(ingest.counter("safegrid.coap.rejects", "echo_challenge")).isEqualTo(challenges + 1);
+    assertThat(rows("gas-002") - before).isEqualTo(1);
+  }
+
+  /** 16 addresses 127.0.0.2-17 send 4 wrong secrets each, held by the 60 s delay: every slot taken. */
+  private void holdEverySlot(RefusalGuard guard, Map<ResponseCode, AtomicInteger> answers) {
+    for (int a = 2; a <= 17; a++) {
+      CoapClient stranger = client("127.0.0." + a, "gas-003");
+      for (int i = 0; i < RefusalGuard.DEFAULT_PER_SOURCE_SLOTS; i++) {
+        async(stranger, "guess" + i, answers);
+      }
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> guard.slotsTaken() == RefusalGuard.DEFAULT_TOTAL_SLOTS);
+  }
+
+  /** Answers given at once beyond the slots: 5.03 (checked) and 4.01 with an Echo option (unchecked). */
+  private static int beyondTheSlots(Map<ResponseCode, AtomicInteger> answers) {
+    return count(answers, ResponseCode.SERVICE_UNAVAILABLE) + count(answers, ResponseCode.UNAUTHORIZED);
   }
 
   private long rows(String deviceId) throws java.sql.SQLException {
