@@ -56,7 +56,9 @@ import java.util.function.Predicate;
  * source's budget, or (b) it sends from a source other than its last known good one, and guessers
  * in that /24 (/64), or, with more than {@link #PREFIXES_PER_DEVICE} prefixes guessing its id, in
  * any prefix, spent the budget it falls in; on plain CoAP a sender forging datagrams from that
- * prefix can do (b) (a device retries on busy).
+ * prefix can do (b), so there the CoAP resource answers such a request with an Echo challenge
+ * instead of "busy" and checks a repeat that proves its address against a guard of its own
+ * ({@code io.safegrid.gateway.coap.EchoChallenge}). A device retries on busy.
  *
  * <p>Thread-safe; nothing here blocks.
  */
