@@ -64,9 +64,19 @@ class CoapGuessingTest {
     server.start();
   }
 
+  /**
+   * The right secret is answered without the refusal delay. Its 2.04 waits for the reading's
+   * commit, so another device's right secret is stored first: the first write of a fresh store
+   * (class loading, the pool's first statements, a new TimescaleDB chunk) took 0.3-1.1 s on this
+   * 2-core machine under load, main's code and the Echo challenge's alike, so the bound that tells
+   * "at once" from "after the delay" measured the store's warm-up, not the authentication.
+   */
   @Test
   void aWrongSecretIs401AfterTheDelayAndTheRightOne204AtOnce() throws Exception {
     start(null);
+    long before = rows("gas-001"); // the class shares one database
+    assertThat(client("127.0.0.3", "gas-002").advanced(CoapClients.post("{\"values\":{\"gas_lel\":1}}", true,
+        "demo-gas-002")).getCode()).as("another device, first write of the store").isEqualTo(ResponseCode.CHANGED);
     CoapClient client = client("127.0.0.1", "gas-001");
     for (String guess : new String[] {"guess1", "guess2", "demo-gas-999"}) {
       long t0 = System.nanoTime();
@@ -81,7 +91,7 @@ class CoapGuessingTest {
     assertThat(ok.getCode()).isEqualTo(ResponseCode.CHANGED);
     assertThat(took).as("2.04 after, ms").isLessThan(RefusalGuard.DEFAULT_DELAY_MILLIS / 2);
     assertThat(ingest.counter("safegrid.coap.rejects", "unauthorized")).isEqualTo(3);
-    assertThat(ingest.rows("SELECT count(*) FROM readings WHERE device_id = 'gas-001'")).isEqualTo(1);
+    assertThat(rows("gas-001") - before).isEqualTo(1);
   }
 
   @Test
