@@ -81,6 +81,7 @@ public final class CoapIngestServer implements AutoCloseable {
   private final CoapEndpoint secureEndpoint;
   /** Sends plain CoAP's delayed 4.01s ({@link RefusalGuard}). */
   private final ScheduledExecutorService refusalTimer;
+  private final LastGoodSources lastGoodSources; // null: kept in memory only
   private boolean started;
 
   /**
@@ -153,6 +154,15 @@ public final class CoapIngestServer implements AutoCloseable {
     EchoChallenge echo = new EchoChallenge(System::currentTimeMillis);
     refusalTimer = Executors.newSingleThreadScheduledExecutor(
         new DefaultThreadFactory("safegrid-coap-refusals", true));
+    // the last known good sources of the previous run: a device at its usual address is checked
+    // from its first request after a start, whatever forged datagrams were sent (review8 R8-3)
+    if (settings.lastGoodSourcesFile() != null) {
+      lastGoodSources = new LastGoodSources(settings.lastGoodSourcesFile(), refusalTimer);
+      int n = lastGoodSources.restoreInto(refusals, provenRefusals);
+      log.info("plain CoAP: last known good sources of {} devices read from {}", n, settings.lastGoodSourcesFile());
+    } else {
+      lastGoodSources = null;
+    }
 
     server = new CoapServer(config);
     server.add(
@@ -277,6 +287,9 @@ public final class CoapIngestServer implements AutoCloseable {
   public synchronized void close() {
     server.destroy();
     refusalTimer.shutdownNow();
+    if (lastGoodSources != null) {
+      lastGoodSources.close(); // what changed in the last second
+    }
     started = false;
   }
 }

@@ -1,6 +1,7 @@
 package io.safegrid.gateway.coap;
 
 import io.safegrid.model.DeviceType;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Set;
 
@@ -19,6 +20,9 @@ import java.util.Set;
  *     coap.plain_allowed_types}); others must use CoAPS and get 4.03 on plain CoAP
  * @param overloadMaxAgeSeconds Max-Age (seconds) sent with 5.03 Service Unavailable when storage
  *     pushes back: how long the device should wait before retrying
+ * @param lastGoodSourcesFile where plain CoAP devices' last known good sources are kept across
+ *     restarts ({@link LastGoodSources}; the gateway: next to its spool directory); null keeps
+ *     them in memory only (after a start no device has one until it posts its right secret)
  */
 public record CoapSettings(
     String host,
@@ -26,13 +30,20 @@ public record CoapSettings(
     int coapsPort,
     int maxBodyBytes,
     Set<DeviceType> plainAllowedTypes,
-    int overloadMaxAgeSeconds) {
+    int overloadMaxAgeSeconds,
+    Path lastGoodSourcesFile) {
 
   /** Default body bound: 64 KiB, a generous backlog array from a constrained device. */
   public static final int DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
   /** Default Max-Age on 5.03: 30 s. */
   public static final int DEFAULT_OVERLOAD_MAX_AGE_SECONDS = 30;
+
+  /** As the canonical constructor, last known good sources in memory only. */
+  public CoapSettings(String host, int coapPort, int coapsPort, int maxBodyBytes,
+      Set<DeviceType> plainAllowedTypes, int overloadMaxAgeSeconds) {
+    this(host, coapPort, coapsPort, maxBodyBytes, plainAllowedTypes, overloadMaxAgeSeconds, null);
+  }
 
   public CoapSettings {
     if (host == null || host.isBlank()) {
@@ -69,17 +80,24 @@ public record CoapSettings(
   /** A copy listening on loopback with free ports: for tests and side-by-side runs. */
   public CoapSettings onLoopbackFreePorts() {
     return new CoapSettings(
-        "127.0.0.1", 0, 0, maxBodyBytes, plainAllowedTypes, overloadMaxAgeSeconds);
+        "127.0.0.1", 0, 0, maxBodyBytes, plainAllowedTypes, overloadMaxAgeSeconds, lastGoodSourcesFile);
   }
 
   /** A copy with another body bound. */
   public CoapSettings withMaxBodyBytes(int bytes) {
-    return new CoapSettings(host, coapPort, coapsPort, bytes, plainAllowedTypes, overloadMaxAgeSeconds);
+    return new CoapSettings(host, coapPort, coapsPort, bytes, plainAllowedTypes, overloadMaxAgeSeconds,
+        lastGoodSourcesFile);
   }
 
   /** A copy with other types allowed on plain CoAP. */
   public CoapSettings withPlainAllowedTypes(Set<DeviceType> types) {
-    return new CoapSettings(host, coapPort, coapsPort, maxBodyBytes, types, overloadMaxAgeSeconds);
+    return new CoapSettings(host, coapPort, coapsPort, maxBodyBytes, types, overloadMaxAgeSeconds,
+        lastGoodSourcesFile);
+  }
+
+  /** A copy keeping plain CoAP's last known good sources in {@code file} across restarts (null: memory only). */
+  public CoapSettings withLastGoodSourcesFile(Path file) {
+    return new CoapSettings(host, coapPort, coapsPort, maxBodyBytes, plainAllowedTypes, overloadMaxAgeSeconds, file);
   }
 
   private static void checkPort(String name, int port) {

@@ -265,8 +265,9 @@ final class IngestResource extends CoapResource {
     RefusalGuard.Refusal refusal = guard.refused(from, deviceId);
     if (refusal.budgetJustSpent()) {
       log.warn("device {}: its refusal budget for the prefix of {} is spent (plain CoAP requests with a wrong "
-          + "secret); while the refusal slots are taken, its requests from there get 5.03 without a check for "
-          + "the rest of the minute, except from its last known good source",
+          + "secret); while the refusal slots are taken, its requests from there are answered without a check "
+          + "for the rest of the minute (4.01 with an Echo option; 5.03 to repeats with Echo), except from its "
+          + "last known good source",
           deviceId, from);
     } else if (refusal.firstInWindow()) {
       log.info("device {}: plain CoAP request with a missing or wrong secret from {}: 4.01 (further ones this "

@@ -504,7 +504,9 @@ public final class Gateway implements AutoCloseable {
     CoapSettings d = CoapSettings.defaults();
     CoapIngestServer coap = new CoapIngestServer(
         new CoapSettings(d.host(), gc.ports().coap(), gc.ports().coaps(), d.maxBodyBytes(),
-            EnumSet.copyOf(d.plainAllowedTypes()), d.overloadMaxAgeSeconds()),
+            EnumSet.copyOf(d.plainAllowedTypes()), d.overloadMaxAgeSeconds())
+            // plain CoAP's last known good sources survive a restart (review8 R8-3; docs/coap.md)
+            .withLastGoodSourcesFile(Path.of(gc.storage().spoolDir()).toAbsolutePath().resolveSibling("coap-last-good-sources")),
         ingest, directory::secret, directory::type, registry, presence);
     coap.start();
     started.push(new Part("coap", coap));

@@ -7,6 +7,7 @@ import io.safegrid.gateway.ingest.IngestOnTestDatabase;
 import io.safegrid.gateway.mqtt.auth.RefusalGuard;
 import io.safegrid.testing.TestDatabase;
 import java.net.InetSocketAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +60,11 @@ class CoapGuessingTest {
   }
 
   private void start(RefusalGuard refusals) {
-    server = ingest.closing(new CoapIngestServer(CoapSettings.defaults().onLoopbackFreePorts(), ingest.sink,
+    start(refusals, CoapSettings.defaults().onLoopbackFreePorts());
+  }
+
+  private void start(RefusalGuard refusals, CoapSettings settings) {
+    server = ingest.closing(new CoapIngestServer(settings, ingest.sink,
         TestDevices::secret, TestDevices::type, ingest.registry, CoapPresenceListener.NONE, refusals));
     server.start();
   }
@@ -219,6 +224,44 @@ class CoapGuessingTest {
     assertThat(forger.advanced(replay).getCode()).as("the Echo value replayed elsewhere").isEqualTo(ResponseCode.UNAUTHORIZED);
     assertThat(ingest.counter("safegrid.coap.rejects", "echo_challenge")).isEqualTo(challenges + 1);
     assertThat(rows("gas-002") - before).isEqualTo(1);
+  }
+
+  /**
+   * review8 R8-3: after a gateway restart no device had a last known good source (kept in memory
+   * only), so forged datagrams spending the budget of a device's usual /24 while every slot is
+   * held kept its right secret out: 4.01 with an Echo option, which a client that cannot repeat
+   * with Echo (Californium's, the simulator's) reads as a wrong secret, at every retry. Now the
+   * source is kept in a file: the device at its usual address is checked and stored at once after
+   * the restart, without Echo.
+   */
+  @Test
+  void aDevicesUsualAddressIsCheckedAtOnceAfterARestartWhateverForgedDatagramsSpent(@TempDir Path data)
+      throws Exception {
+    CoapSettings settings = CoapSettings.defaults().onLoopbackFreePorts()
+        .withLastGoodSourcesFile(data.resolve("coap-last-good-sources"));
+    start(guard60s(), settings);
+    long before = rows("gas-001"); // the class shares one database
+    assertThat(client("127.0.0.1", "gas-001").advanced(CoapClients.post("{\"values\":{\"gas_lel\":1}}", true,
+        "demo-gas-001")).getCode()).as("before the restart").isEqualTo(ResponseCode.CHANGED);
+    server.close(); // the gateway stops ...
+    assertThat(Files.readString(data.resolve("coap-last-good-sources"))).contains("gas-001\t127.0.0.1\n");
+
+    RefusalGuard guard = guard60s(); // ... and starts again: a new process's memory
+    start(guard, settings);
+    Map<ResponseCode, AtomicInteger> answers = new ConcurrentHashMap<>();
+    holdEverySlot(guard, answers);
+    CoapClient forger = client("127.0.0.18", "gas-001"); // gas-001's /24
+    int spent = 2 * RefusalGuard.DEFAULT_BUDGET;
+    for (int i = 0; i < spent; i++) {
+      async(forger, "wrong" + i, answers);
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> beyondTheSlots(answers) == spent);
+    assertThat(ingest.counter("safegrid.coap.rejects", "echo_challenge")).as("budget spent").isPositive();
+
+    CoapResponse device = client("127.0.0.1", "gas-001").advanced(
+        CoapClients.post("{\"values\":{\"gas_lel\":2}}", true, "demo-gas-001"));
+    assertThat(device.getCode()).as("gas-001 from its usual address, no Echo").isEqualTo(ResponseCode.CHANGED);
+    assertThat(rows("gas-001") - before).as("gas-001's readings stored").isEqualTo(2);
   }
 
   /** 16 addresses 127.0.0.2-17 send 4 wrong secrets each, held by the 60 s delay: every slot taken. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 
@@ -43,7 +44,10 @@ import java.util.function.Predicate;
  * same source; a guesser elsewhere in its /24 does not touch it. Where sources can be forged
  * (plain CoAP over UDP: {@code sourcesForgeable}), a request from the last known good source is
  * always checked: anyone could spend its budget with forged datagrams, and a guesser who receives
- * the answers there shares the device's path, where the secret travels in clear anyway.
+ * the answers there shares the device's path, where the secret travels in clear anyway. Kept in
+ * memory; plain CoAP keeps it across restarts too ({@link #restoreLastGood}, {@link
+ * #onLastGoodChanged}: review8 R8-3, after a start no device had one and forged datagrams could
+ * keep every plain CoAP device out).
  *
  * <p>Memory: only the site's own device ids are counted ({@code known}), each with at most {@link
  * #PREFIXES_PER_DEVICE} live prefix budgets; refusals from further prefixes while those are live
@@ -100,6 +104,7 @@ public final class RefusalGuard {
   private final AtomicInteger taken = new AtomicInteger();
   private final Map<InetAddress, AtomicInteger> takenBySource = new ConcurrentHashMap<>();
   private final Map<String, Budgets> budgets = new ConcurrentHashMap<>();
+  private volatile BiConsumer<String, InetAddress> lastGoodChanged = (id, source) -> {};
 
   /** Refusals in the window that began at {@code startMillis}. */
   private record Window(long startMillis, int refusals) {}
@@ -209,7 +214,34 @@ public final class RefusalGuard {
     if (deviceId == null || !known.test(deviceId)) {
       return;
     }
-    budgets.computeIfAbsent(deviceId, id -> new Budgets()).accepted(key(source));
+    InetAddress k = key(source);
+    if (budgets.computeIfAbsent(deviceId, id -> new Budgets()).accepted(k)) {
+      lastGoodChanged.accept(deviceId, k);
+    }
+  }
+
+  /**
+   * At a start: {@code source} is {@code deviceId}'s last known good source as kept by an earlier
+   * process (plain CoAP: {@code io.safegrid.gateway.coap.LastGoodSources}), unless it has one
+   * already; not reported to {@link #onLastGoodChanged}. Ignored for ids {@code known} rejects.
+   *
+   * @param source the address (IPv6: its /64 is kept)
+   * @param deviceId a site device id
+   */
+  public void restoreLastGood(InetAddress source, String deviceId) {
+    if (deviceId == null || source == null || !known.test(deviceId)) {
+      return;
+    }
+    budgets.computeIfAbsent(deviceId, id -> new Budgets()).restore(key(source));
+  }
+
+  /**
+   * Tells {@code listener} (device id, source key: IPv4 address or IPv6 /64) each time a device's
+   * last known good source changes ({@link #accepted} from another source), on the caller's
+   * thread: it must not block. One listener; a later call replaces it.
+   */
+  public void onLastGoodChanged(BiConsumer<String, InetAddress> listener) {
+    this.lastGoodChanged = listener == null ? (id, source) -> {} : listener;
   }
 
   /**
@@ -269,10 +301,19 @@ public final class RefusalGuard {
     private final Map<InetAddress, Window> byPrefix = new HashMap<>();
     private Window others;
 
-    synchronized void accepted(InetAddress sourceKey) {
+    /** True if {@code sourceKey} is a new last known good source. */
+    synchronized boolean accepted(InetAddress sourceKey) {
       if (!sourceKey.equals(lastGood)) {
         lastGood = sourceKey;
         lastGoodWindow = null;
+        return true;
+      }
+      return false;
+    }
+
+    synchronized void restore(InetAddress sourceKey) {
+      if (lastGood == null) {
+        lastGood = sourceKey;
       }
     }
 
