@@ -5,6 +5,7 @@ import io.safegrid.sim.hold.HoldOptions;
 import io.safegrid.sim.hold.HoldRunner;
 import io.safegrid.sim.link.MqttClientKind;
 import io.safegrid.sim.link.Transport;
+import io.safegrid.sim.link.netty.SocketTransport;
 import io.safegrid.sim.load.LoadOptions;
 import io.safegrid.sim.load.LoadRunner;
 import io.safegrid.sim.load.LoadSummary;
@@ -32,9 +33,11 @@ import picocli.CommandLine.Spec;
  *               [--site config/dongnan.yaml] [--timeline FILE] [--duration-min M] [--fault F]...
  * load --devices N --rate R --qos Q --duration S --payload-bytes B --mix v3:v5:coap
  *      [--mqtt URI] [--coap URI] [--site FILE] [--api http://...] [--token T] [--summary FILE]
- *      [--mqtt-client netty|paho] [--io-threads 2] [--max-in-flight 16]
+ *      [--mqtt-client netty|paho] [--io-threads 2] [--io-transport auto|io_uring|epoll|nio] [--max-in-flight 16]
  *      [--probe-devices N | --probe-device ID,...] [--probe-interval-ms MS]
+ *      [--probe-samples FILE] [--probe-annunciation-samples FILE]
  * hold --devices N --hold-s S [--mqtt URI] [--site FILE --id-prefix P] [--mqtt-version v3|v5] [--keepalive 60]
+ *      [--io-transport auto|io_uring|epoll|nio]
  * </pre>
  *
  * Exit codes (docs/simulator.md "Exit codes"; bench scripts and {@code bin/safegrid demo} treat
@@ -278,6 +281,11 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--io-threads", defaultValue = "2", description = "Netty event loop threads")
     int ioThreads;
 
+    @Option(names = "--io-transport", defaultValue = "${sys:safegrid.sim.transport:-auto}",
+        description = "socket transport of the Netty event loops: auto (io_uring, else epoll, else nio, as the gateway), "
+            + "io_uring, epoll or nio (the JDK's; a native one not available falls back)")
+    String ioTransport;
+
     @Option(names = "--max-in-flight", defaultValue = "16",
         description = "most unacknowledged messages per device (back-pressure)")
     int maxInFlight;
@@ -330,7 +338,7 @@ public final class SimMain implements Callable<Integer> {
           LoadOptions.parseMix(mix), mqtt, coap, site, api, token, probeIds, probeDevices,
           parsed("--probe-transport", probeTransport, Transport::parse), intervalMs, summary, drain, warmup,
           parsed("--mqtt-client", mqttClient, MqttClientKind::parse), ioThreads, maxInFlight, keepalive, connectConcurrency, burst,
-          probeSamples, probeAnnunciationSamples));
+          probeSamples, probeAnnunciationSamples, parsed("--io-transport", ioTransport, SocketTransport::choose)));
       LoadSummary result = new LoadRunner(options, System.out).run();
       if (result.acked() == 0) {
         // nothing the far end took (no connection, refused credentials, no CoAP server): a load
@@ -376,6 +384,11 @@ public final class SimMain implements Callable<Integer> {
     @Option(names = "--io-threads", defaultValue = "2", description = "Netty event loop threads")
     int ioThreads;
 
+    @Option(names = "--io-transport", defaultValue = "${sys:safegrid.sim.transport:-auto}",
+        description = "socket transport of the Netty event loops: auto (io_uring, else epoll, else nio, as the gateway), "
+            + "io_uring, epoll or nio (the JDK's; a native one not available falls back)")
+    String ioTransport;
+
     @Option(names = "--connect-concurrency", defaultValue = "64", description = "most handshakes at a time")
     int connectConcurrency;
 
@@ -397,7 +410,7 @@ public final class SimMain implements Callable<Integer> {
           case COAP -> throw new IllegalArgumentException("hold is MQTT only: --mqtt-version v3 or v5");
         };
         return new HoldOptions(devices, holdS, mqtt, site, idPrefix, v, keepalive, ioThreads, connectConcurrency,
-            connectBudgetS, !noPublish);
+            connectBudgetS, !noPublish, parsed("--io-transport", ioTransport, SocketTransport::choose));
       });
       HoldRunner runner = new HoldRunner(options, System.out);
       // Ctrl-C: the HELD line still comes (the JVM waits for the hook, not for run())

@@ -77,6 +77,12 @@ class LoadAgainstMosquittoTest {
     assertThat(s.path("alarmLatencyMs").isNull()).as("no --api, no alarm figure").isTrue();
     assertThat(s.path("target").path("payload_bytes").asInt()).isEqualTo(200);
     assertThat(s.path("target").path("mqtt_client").asText()).isEqualTo(client);
+    // the Netty devices' socket transport (io_uring / epoll on Linux, as the gateway) and the
+    // simulator's own CPU, which shares the cores with what it measures
+    assertThat(s.path("target").path("io_transport").asText()).isEqualTo(client.equals("netty")
+        ? io.safegrid.sim.link.netty.SocketTransport.fromProperty().label() : "null");
+    assertThat(s.path("simulatorCpuS").asDouble()).isPositive();
+    assertThat(out).contains("Simulator CPU: ");
     assertThat(s.path("skipped").asLong()).isEqualTo(s.path("skippedBusy").asLong() + s.path("skippedLate").asLong());
     // the pacer issues the target rate: 400/s for 3 s, less what it counted as skipped
     assertThat(s.path("sent").asLong() + s.path("skipped").asLong()).isBetween(1100L, 1300L);

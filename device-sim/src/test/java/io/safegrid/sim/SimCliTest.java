@@ -93,6 +93,7 @@ class SimCliTest {
         plus(load, "--keepalive", "70000"), plus(load, "--io-threads", "0"), plus(load, "--max-in-flight", "0"),
         plus(load, "--warmup", "-1"), plus(load, "--connect-concurrency", "0"), plus(load, "--burst", "0"),
         plus(load, "--mix", "1:x:0"), plus(load, "--mix", "0:0:0"), plus(load, "--mqtt-client", "mosquitto"),
+        plus(load, "--io-transport", "zigbee"), plus(hold, "--io-transport", "kqueue"),
         plus(load, "--api", "http://127.0.0.1:" + port, "--probe-interval", "0"),
         plus(load, "--api", "http://127.0.0.1:" + port, "--probe-interval-ms", "-2000"),
         plus(load, "--api", "http://127.0.0.1:" + port, "--probe-devices", "0"),

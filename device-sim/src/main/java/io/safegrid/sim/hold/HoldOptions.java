@@ -1,6 +1,7 @@
 package io.safegrid.sim.hold;
 
 import io.netty.handler.codec.mqtt.MqttVersion;
+import io.safegrid.sim.link.netty.SocketTransport;
 import java.nio.file.Path;
 
 /**
@@ -21,6 +22,8 @@ import java.nio.file.Path;
  * @param connectBudgetS stop starting handshakes after this many seconds
  * @param publishOnce whether each device publishes one QoS 1 reading (0 %LEL) after connecting,
  *     as a device's first report would
+ * @param ioTransport socket transport of the event loops (io_uring, epoll or NIO, as {@link
+ *     SocketTransport#choose} gave it)
  */
 public record HoldOptions(
     int devices,
@@ -33,7 +36,8 @@ public record HoldOptions(
     int ioThreads,
     int connectConcurrency,
     int connectBudgetS,
-    boolean publishOnce) {
+    boolean publishOnce,
+    SocketTransport ioTransport) {
 
   /**
    * Validates every value against what it means (the simulator turns the exception into a usage
@@ -61,5 +65,6 @@ public record HoldOptions(
       throw new IllegalArgumentException("--connect-budget-s must be >= 1, was " + connectBudgetS);
     }
     idPrefix = idPrefix == null ? "" : idPrefix;
+    ioTransport = ioTransport == null ? SocketTransport.NIO : ioTransport;
   }
 }

@@ -88,15 +88,16 @@ public final class HoldRunner {
   public Result run() throws IOException, InterruptedException {
     List<SimDevice> devices = devices();
     total = devices.size();
-    try (NettyMqttClients netty = new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 60_000)) {
+    try (NettyMqttClients netty = new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 60_000,
+        options.ioTransport())) {
       List<NettyMqttLink> links = new ArrayList<>();
       for (SimDevice d : devices) {
         links.add(netty.open(options.mqttUri(), d, d.secret(), options.version()));
       }
       this.links = links;
-      out.printf("hold: %d devices (MQTT %s, keepalive %d s, %d at a time) at %s%n", devices.size(),
+      out.printf("hold: %d devices (MQTT %s, keepalive %d s, %d at a time, %s transport) at %s%n", devices.size(),
           options.version() == io.netty.handler.codec.mqtt.MqttVersion.MQTT_5 ? "5" : "3.1.1",
-          options.keepAliveS(), options.connectConcurrency(), options.mqttUri());
+          options.keepAliveS(), options.connectConcurrency(), netty.transport().label(), options.mqttUri());
       Connector.Result conn = Connector.connectAll(links, devices.stream().map(SimDevice::id).toList(),
           options.connectConcurrency(), options.connectBudgetS(), out);
       int acked = options.publishOnce() ? publishOnce(links) : 0;

@@ -5,9 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.safegrid.sim.link.DeviceLink;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.util.concurrent.DefaultThreadFactory;
+import io.safegrid.sim.link.netty.SocketTransport;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -124,7 +122,7 @@ public final class AlarmProbe implements AutoCloseable {
    * @param annunciationMicros where publish-to-annunciation samples go, µs
    * @param loop the event loop the stream is read on (and the event's arrival timed), best the
    *     probe links' own loop so that crossings, PUBACKs and alarm events share one thread; null
-   *     for a thread of its own
+   *     for a thread of its own (on {@link SocketTransport#fromProperty()})
    * @throws IllegalArgumentException when {@code apiUrl} is not {@code http://host[:port]}
    */
   public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros,
@@ -133,8 +131,7 @@ public final class AlarmProbe implements AutoCloseable {
     this.latencyMicros = latencyMicros;
     this.annunciationMicros = annunciationMicros;
     if (loop == null) {
-      ownLoop = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("alarm-probe-sse", true),
-          NioIoHandler.newFactory());
+      ownLoop = SocketTransport.fromProperty().newGroup(1, "alarm-probe-sse");
       loop = ownLoop.next();
     } else {
       ownLoop = null;

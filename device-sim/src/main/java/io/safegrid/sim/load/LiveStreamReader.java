@@ -9,7 +9,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -21,6 +20,7 @@ import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.safegrid.sim.link.netty.SocketTransport;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +40,9 @@ import java.util.concurrent.TimeUnit;
  * {@code :} is a comment; a blank line dispatches the event (default type {@code message}). A lost
  * connection is reopened after one second with {@code Last-Event-ID} set to the last id seen, so
  * the gateway replays what was missed (contract: {@code Last-Event-ID} resumes without loss).
+ *
+ * <p>The connection is opened on the loop's own socket transport ({@link SocketTransport#of}:
+ * io_uring, epoll or NIO, as the probe devices' loop).
  *
  * <p>Plain HTTP only ({@code http://host:port}); the listener runs on the event loop and must not
  * block.
@@ -106,7 +109,7 @@ final class LiveStreamReader implements AutoCloseable {
     int port = base.getPort() > 0 ? base.getPort() : 80;
     new Bootstrap()
         .group(loop)
-        .channel(NioSocketChannel.class)
+        .channel(SocketTransport.of(loop).socketChannel()) // the loop's own: io_uring, epoll or NIO
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 5_000)
         .handler(new ChannelInitializer<SocketChannel>() {

@@ -2,6 +2,7 @@ package io.safegrid.sim.load;
 
 import io.safegrid.sim.link.MqttClientKind;
 import io.safegrid.sim.link.Transport;
+import io.safegrid.sim.link.netty.SocketTransport;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -44,6 +45,8 @@ import java.util.List;
  *     publish and read nanoTime ns), or null
  * @param probeAnnunciationSamples file for every publish-to-annunciation sample, the same
  *     columns, or null
+ * @param ioTransport socket transport of the Netty event loops (MQTT devices, the probe's
+ *     {@code /api/live}): io_uring, epoll or NIO, as {@link SocketTransport#choose} gave it
  */
 public record LoadOptions(
     int devices,
@@ -71,7 +74,8 @@ public record LoadOptions(
     int connectConcurrency,
     int burst,
     Path probeSamples,
-    Path probeAnnunciationSamples) {
+    Path probeAnnunciationSamples,
+    SocketTransport ioTransport) {
 
   /**
    * Validates every value against what it means (the simulator turns the exception into a usage
@@ -113,6 +117,7 @@ public record LoadOptions(
       throw new IllegalArgumentException("--mix must be three weights v3:v5:coap, e.g. 1:1:0");
     }
     probeIds = probeIds == null ? List.of() : List.copyOf(probeIds);
+    ioTransport = ioTransport == null ? SocketTransport.NIO : ioTransport;
     if (probeDevices < 1) {
       throw new IllegalArgumentException("--probe-devices must be >= 1, was " + probeDevices);
     }

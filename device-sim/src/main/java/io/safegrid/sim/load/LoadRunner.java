@@ -3,12 +3,14 @@ package io.safegrid.sim.load;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
 import io.safegrid.sim.link.CoapLink;
 import io.safegrid.sim.link.DeviceLink;
 import io.safegrid.sim.link.MqttClientKind;
 import io.safegrid.sim.link.Transport;
 import io.safegrid.sim.link.netty.NettyMqttClients;
 import io.safegrid.sim.link.netty.NettyMqttLink;
+import io.safegrid.sim.link.netty.SocketTransport;
 import io.safegrid.sim.site.SimDevice;
 import io.safegrid.sim.site.SiteFile;
 import java.io.IOException;
@@ -116,7 +118,7 @@ public final class LoadRunner {
           + options.devices() + " (leave out --site for synthetic devices against a broker)");
     }
     NettyMqttClients netty = options.mqttClient() == MqttClientKind.NETTY
-        ? new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 30_000) : null;
+        ? new NettyMqttClients(options.ioThreads(), options.keepAliveS(), 30_000, options.ioTransport()) : null;
     List<Sim> sims = new ArrayList<>();
     List<Endpoint> coapEndpoints = new ArrayList<>();
     ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(1, r -> {
@@ -126,6 +128,7 @@ public final class LoadRunner {
     });
     AlarmProbe probe = null;
     NettyMqttClients probeNetty = null;
+    EventLoopGroup probeSse = null; // the probe's /api/live loop when its devices are not on Netty
     EventLoop probeLoop = null;
     List<DeviceLink> probeLinks = new ArrayList<>();
     try {
@@ -149,10 +152,11 @@ public final class LoadRunner {
             new AtomicLong(), new AtomicLong()));
       }
 
-      out.printf("load: %d devices (v3:v5:coap %s, MQTT client %s%s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, "
+      out.printf("load: %d devices (v3:v5:coap %s, MQTT client %s%s%s), %.0f msg/s, QoS %d, %d s, %d-byte payloads, "
               + "at most %d in flight per device, bursts of %d, MQTT %s, CoAP %s%n",
           options.devices(), Arrays.toString(mix), options.mqttClient().name().toLowerCase(),
           netty == null ? "" : ", " + options.ioThreads() + " event loop threads",
+          netty == null ? "" : ", " + netty.transport().label() + " transport",
           options.ratePerS(), options.qos(), options.durationS(), options.payloadBytes(), options.maxInFlight(),
           options.burst(), options.mqttUri(), options.coapUri());
       Connector.Result conn = Connector.connectAll(sims.stream().map(Sim::link).toList(),
@@ -167,7 +171,7 @@ public final class LoadRunner {
       if (!probeDevices.isEmpty()) {
         // the probes get an event loop of their own (a real device does not queue behind 1,000
         // others): their crossings are published, and their alarm events read, on that thread
-        probeNetty = netty == null ? null : new NettyMqttClients(1, options.keepAliveS(), 30_000);
+        probeNetty = netty == null ? null : new NettyMqttClients(1, options.keepAliveS(), 30_000, options.ioTransport());
         Map<String, DeviceLink> links = new LinkedHashMap<>();
         for (SimDevice d : probeDevices) {
           DeviceLink link = options.probeTransport().open(options.mqttUri(), options.coapUri(), d, d.secret(), null,
@@ -183,7 +187,12 @@ public final class LoadRunner {
         if (links.isEmpty()) {
           out.println("no alarm probe connected: no publish-to-alarm figure");
         } else {
-          probeLoop = probeNetty == null ? null : probeNetty.eventLoops().get(0);
+          if (probeNetty != null) {
+            probeLoop = probeNetty.eventLoops().get(0);
+          } else {
+            probeSse = options.ioTransport().newGroup(1, "alarm-probe-sse");
+            probeLoop = (EventLoop) probeSse.next();
+          }
           probe = new AlarmProbe(options.apiUrl(), options.token(), links, alarmRecorder, annunciationRecorder,
               probeLoop);
           if (options.probeSamples() != null) {
@@ -199,7 +208,8 @@ public final class LoadRunner {
         }
       }
 
-      return measure(sims, probeLoop != null ? probeLoop : scheduler, scheduler, probe, conn.connected());
+      return measure(sims, probeNetty != null ? probeLoop : scheduler, scheduler, probe, conn.connected(),
+          netty != null ? netty.transport() : null);
     } finally {
       for (Pacer<Sim> p : pacers) {
         p.stop();
@@ -214,6 +224,9 @@ public final class LoadRunner {
       if (probeNetty != null) {
         probeNetty.close();
       }
+      if (probeSse != null) {
+        probeSse.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
       if (netty != null) {
         netty.close();
       }
@@ -221,7 +234,7 @@ public final class LoadRunner {
   }
 
   private LoadSummary measure(List<Sim> sims, ScheduledExecutorService probeScheduler,
-      ScheduledExecutorService scheduler, AlarmProbe probe, int connected)
+      ScheduledExecutorService scheduler, AlarmProbe probe, int connected, SocketTransport transport)
       throws IOException, InterruptedException {
     startPacers(sims, scheduler);
     if (probe != null) {
@@ -284,7 +297,7 @@ public final class LoadRunner {
     Map<String, Long> by = new LinkedHashMap<>();
     ackedBy.forEach((t, n) -> by.put(t.name().toLowerCase(), n.get()));
     LoadSummary summary = new LoadSummary(
-        target(), connected, sentAtEnd, acked.get(), refused.get(), failed.get(),
+        target(transport), connected, sentAtEnd, acked.get(), refused.get(), failed.get(),
         skippedBusy() + skippedLate(), skippedBusy(), skippedLate(),
         Math.round(durationS * 1000) / 1000.0,
         Math.round(acked.get() / durationS * 10) / 10.0,
@@ -294,7 +307,7 @@ public final class LoadRunner {
         probe == null ? null : new LoadSummary.Probe(probe.deviceIds(), options.probeIntervalMs(),
             probe.crossings(), probe.samples(), probe.unmatched(), probe.annunciationSamples(),
             probe.annunciationUnmatched()),
-        by);
+        by, simulatorCpuS());
     out.printf("acked %d of %d in %.1f s: %.1f msg/s; refused %d, failed %d; skipped %d (busy %d, late %d); "
             + "ack latency ms p50 %.2f p90 %.2f p99 %.2f p99.9 %.2f max %.2f%n",
         summary.acked(), summary.sent(), durationS, summary.ackedPerS(), summary.refused(),
@@ -315,6 +328,10 @@ public final class LoadRunner {
     }
     if (summary.annunciationLatencyMs() != null) {
       out.println(annunciationLine(summary.annunciationLatencyMs(), summary.probe()));
+    }
+    if (summary.simulatorCpuS() >= 0) {
+      out.printf("Simulator CPU: %.1f s (this JVM, user + system, from its start to the end of the run; %s transport)%n",
+          summary.simulatorCpuS(), transport == null ? "no Netty" : transport.label());
     }
     if (options.summary() != null) {
       if (options.summary().toAbsolutePath().getParent() != null) {
@@ -378,7 +395,17 @@ public final class LoadRunner {
     return pacers.stream().mapToLong(Pacer::skippedLate).sum();
   }
 
-  private Map<String, Object> target() {
+  /**
+   * CPU seconds this JVM used so far, user + system, every thread (the OS's account of the
+   * process, {@link ProcessHandle.Info#totalCpuDuration()}; on Linux {@code /proc/self/stat}'s
+   * utime + stime, which bench/run reads from outside); -1 where the OS does not tell.
+   */
+  static double simulatorCpuS() {
+    return ProcessHandle.current().info().totalCpuDuration().map(d -> Math.round(d.toMillis() / 100.0) / 10.0)
+        .orElse(-1.0);
+  }
+
+  private Map<String, Object> target(SocketTransport transport) {
     Map<String, Object> t = new LinkedHashMap<>();
     t.put("devices", options.devices());
     t.put("rate_per_s", options.ratePerS());
@@ -388,6 +415,7 @@ public final class LoadRunner {
     t.put("mix_v3_v5_coap", options.mix()[0] + ":" + options.mix()[1] + ":" + options.mix()[2]);
     t.put("mqtt_client", options.mqttClient().name().toLowerCase());
     t.put("io_threads", options.mqttClient() == MqttClientKind.NETTY ? options.ioThreads() : null);
+    t.put("io_transport", transport == null ? null : transport.label());
     t.put("max_in_flight", options.maxInFlight());
     t.put("burst", options.burst());
     t.put("mqtt", options.mqttUri());

@@ -28,6 +28,8 @@ import java.util.Map;
  *     gateway without annunciations; null when no API was given
  * @param probe the probe's devices and counts; null when no API was given
  * @param byTransport acked messages per transport (v3, v5, coap)
+ * @param simulatorCpuS CPU seconds of the simulator's JVM (user + system, all threads) from its
+ *     start to the end of the run, connects and start-up included; -1 where the OS does not tell
  */
 public record LoadSummary(
     Map<String, Object> target,
@@ -45,7 +47,8 @@ public record LoadSummary(
     Percentiles alarmLatencyMs,
     Percentiles annunciationLatencyMs,
     Probe probe,
-    Map<String, Long> byTransport) {
+    Map<String, Long> byTransport,
+    double simulatorCpuS) {
 
   /**
    * The publish-to-alarm probe.

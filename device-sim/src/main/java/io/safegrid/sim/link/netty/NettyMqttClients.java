@@ -4,11 +4,7 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.mqtt.MqttVersion;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import io.safegrid.sim.site.SimDevice;
 import java.net.URI;
@@ -17,8 +13,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The shared side of the Netty MQTT devices: one NIO event loop group (by default 2 threads,
- * daemon, named {@code sim-mqtt-io-*}) that every {@link NettyMqttLink} it opens runs on. A
+ * The shared side of the Netty MQTT devices: one event loop group (by default 2 threads, daemon,
+ * named {@code sim-mqtt-io-*}) that every {@link NettyMqttLink} it opens runs on, on io_uring,
+ * else epoll, else NIO, as the gateway's MQTT server ({@link SocketTransport}). A
  * simulator run makes one, opens its links, and closes it last (closing it drops every link
  * still open).
  *
@@ -37,8 +34,11 @@ public final class NettyMqttClients implements AutoCloseable {
   private final Bootstrap bootstrap;
   private final int keepAliveS;
   private final long connAckTimeoutMillis;
+  private final SocketTransport transport;
 
   /**
+   * On the transport {@link SocketTransport#fromProperty()} gives (io_uring, else epoll, else NIO).
+   *
    * @param ioThreads event loop threads, 1 or more (2 suits a 2-core machine)
    * @param keepAliveS MQTT keepalive announced in CONNECT, seconds, 1..65535; a link sends
    *     PINGREQ when it wrote nothing for that long and drops the connection when it heard
@@ -48,6 +48,18 @@ public final class NettyMqttClients implements AutoCloseable {
    * @throws IllegalArgumentException on a bad thread count or keepalive
    */
   public NettyMqttClients(int ioThreads, int keepAliveS, long connAckTimeoutMillis) {
+    this(ioThreads, keepAliveS, connAckTimeoutMillis, SocketTransport.fromProperty());
+  }
+
+  /**
+   * @param ioThreads event loop threads, 1 or more (2 suits a 2-core machine)
+   * @param keepAliveS MQTT keepalive announced in CONNECT, seconds, 1..65535
+   * @param connAckTimeoutMillis how long a link waits for CONNACK after the TCP connect, ms
+   * @param transport the socket transport wanted ({@link SocketTransport#choose}); io_uring whose
+   *     rings cannot be set up steps back to epoll ({@link SocketTransport#newGroup})
+   * @throws IllegalArgumentException on a bad thread count or keepalive
+   */
+  public NettyMqttClients(int ioThreads, int keepAliveS, long connAckTimeoutMillis, SocketTransport transport) {
     if (ioThreads < 1) {
       throw new IllegalArgumentException("--io-threads must be >= 1, was " + ioThreads);
     }
@@ -56,11 +68,11 @@ public final class NettyMqttClients implements AutoCloseable {
     }
     this.keepAliveS = keepAliveS;
     this.connAckTimeoutMillis = connAckTimeoutMillis;
-    group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory("sim-mqtt-io", true),
-        NioIoHandler.newFactory());
+    group = transport.newGroup(ioThreads, "sim-mqtt-io");
+    this.transport = SocketTransport.of((EventLoop) group.next());
     bootstrap = new Bootstrap()
         .group(group)
-        .channel(NioSocketChannel.class)
+        .channel(this.transport.socketChannel())
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.SO_KEEPALIVE, false)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
@@ -92,6 +104,11 @@ public final class NettyMqttClients implements AutoCloseable {
     int port = uri.getPort() > 0 ? uri.getPort() : 1883;
     return new NettyMqttLink(bootstrap, uri.getHost(), port, device.id(), password, version, keepAliveS,
         connAckTimeoutMillis);
+  }
+
+  /** The socket transport the event loops run on (after any step back from io_uring). */
+  public SocketTransport transport() {
+    return transport;
   }
 
   /** The event loops links run on (a pacer per loop issues its links' publishes on that thread). */
