@@ -84,18 +84,60 @@ public final class AlarmProbe implements AutoCloseable {
     }
   }
 
+  /**
+   * One set of samples (publish-to-alarm, or publish-to-annunciation): its histogram (µs), counts
+   * and samples file. Recorded on the reader's event loop only.
+   */
+  private final class SampleSet {
+    final Recorder micros;
+    final AtomicLong samples = new AtomicLong();
+    final AtomicLong unmatched = new AtomicLong();
+    volatile Writer out;
+
+    SampleSet(Recorder micros) {
+      this.micros = micros;
+    }
+
+    /** A sample of crossing {@code ts} published at {@code since} and read at {@code now} (ns), unless warm-up. */
+    void record(long crossingTs, String deviceId, long since, long now) {
+      if (since - recordFrom < 0) {
+        return; // a warm-up crossing's event
+      }
+      long us = Math.max(0, (now - since) / 1000);
+      micros.recordValue(us);
+      samples.incrementAndGet();
+      Writer w = out;
+      if (w == null) {
+        return;
+      }
+      try {
+        w.write(crossingTs + "," + deviceId + "," + us + "," + since + "," + now + "\n");
+      } catch (IOException e) {
+        out = null; // no more lines; the error is lastError()
+        lastError = "cannot write the samples file: " + e.getMessage();
+      }
+    }
+
+    /** Closes the samples file (an event still in the reader's loop writes nothing more). */
+    void close() {
+      Writer w = out;
+      out = null;
+      if (w != null) {
+        try {
+          w.close();
+        } catch (IOException e) {
+          lastError = "cannot write the samples file: " + e.getMessage();
+        }
+      }
+    }
+  }
+
   private final Map<String, Probe> probes = new LinkedHashMap<>();
-  private final Recorder latencyMicros;
-  private final Recorder annunciationMicros;
+  private final SampleSet alarms;
+  private final SampleSet annunciations;
   private final AtomicLong crossings = new AtomicLong();
-  private final AtomicLong samples = new AtomicLong();
-  private final AtomicLong unmatched = new AtomicLong();
-  private final AtomicLong annunciationSamples = new AtomicLong();
-  private final AtomicLong annunciationUnmatched = new AtomicLong();
   private final List<ScheduledFuture<?>> schedule = new ArrayList<>();
   private final EventLoopGroup ownLoop; // null when the caller gave the loop
-  private volatile Writer samplesOut; // written on the reader's event loop only
-  private volatile Writer annunciationSamplesOut; // likewise
   private volatile long recordFrom; // System.nanoTime(): crossings published before it are warm-up
   private final LiveStreamReader reader;
   private volatile String lastError;
@@ -128,8 +170,8 @@ public final class AlarmProbe implements AutoCloseable {
   public AlarmProbe(String apiUrl, String token, Map<String, DeviceLink> links, Recorder latencyMicros,
       Recorder annunciationMicros, EventLoop loop) {
     links.forEach((id, link) -> probes.put(id, new Probe(id, link)));
-    this.latencyMicros = latencyMicros;
-    this.annunciationMicros = annunciationMicros;
+    this.alarms = new SampleSet(latencyMicros);
+    this.annunciations = new SampleSet(annunciationMicros);
     if (loop == null) {
       ownLoop = SocketTransport.fromProperty().newGroup(1, "alarm-probe-sse");
       loop = ownLoop.next();
@@ -211,17 +253,17 @@ public final class AlarmProbe implements AutoCloseable {
 
   /** Publish-to-alarm samples taken so far. */
   public long samples() {
-    return samples.get();
+    return alarms.samples.get();
   }
 
   /** Raising alarm events of a probe device that matched no crossing (e.g. a late duplicate). */
   public long unmatched() {
-    return unmatched.get();
+    return alarms.unmatched.get();
   }
 
   /** Publish-to-annunciation samples taken so far (0 against a gateway without annunciations). */
   public long annunciationSamples() {
-    return annunciationSamples.get();
+    return annunciations.samples.get();
   }
 
   /**
@@ -230,7 +272,7 @@ public final class AlarmProbe implements AutoCloseable {
    * annunciation again (e.g. sent again on a reconnect of the stream).
    */
   public long annunciationUnmatched() {
-    return annunciationUnmatched.get();
+    return annunciations.unmatched.get();
   }
 
   /** The last stream error (or unreadable event), or null. */
@@ -287,18 +329,10 @@ public final class AlarmProbe implements AutoCloseable {
         }
       }
       if (since == null) {
-        unmatched.incrementAndGet();
+        alarms.unmatched.incrementAndGet();
         return;
       }
-      if (since - recordFrom < 0) {
-        return; // a warm-up crossing's alarm
-      }
-      long micros = Math.max(0, (now - since) / 1000);
-      latencyMicros.recordValue(micros);
-      samples.incrementAndGet();
-      if (!writeSample(samplesOut, crossingTs, p.deviceId, micros, since, now)) {
-        samplesOut = null;
-      }
+      alarms.record(crossingTs, p.deviceId, since, now);
     } catch (Exception e) {
       lastError = "unreadable alarm event: " + e.getMessage();
     }
@@ -320,38 +354,12 @@ public final class AlarmProbe implements AutoCloseable {
       JsonNode readingTime = a.path("evidence").path("reading_time_ms");
       Long since = readingTime.canConvertToLong() ? p.waitingAnnunciation.remove(readingTime.asLong()) : null;
       if (since == null) {
-        annunciationUnmatched.incrementAndGet();
+        annunciations.unmatched.incrementAndGet();
         return;
       }
-      if (since - recordFrom < 0) {
-        return; // a warm-up crossing's annunciation
-      }
-      long micros = Math.max(0, (now - since) / 1000);
-      annunciationMicros.recordValue(micros);
-      annunciationSamples.incrementAndGet();
-      if (!writeSample(annunciationSamplesOut, readingTime.asLong(), p.deviceId, micros, since, now)) {
-        annunciationSamplesOut = null;
-      }
+      annunciations.record(readingTime.asLong(), p.deviceId, since, now);
     } catch (Exception e) {
       lastError = "unreadable annunciation event: " + e.getMessage();
-    }
-  }
-
-  /**
-   * One line of a samples file (none when {@code w} is null); false after a write error: the
-   * caller writes no more to it (the error is {@link #lastError()}).
-   */
-  private boolean writeSample(Writer w, long crossingTs, String deviceId, long latencyMicros, long publishedNanos,
-      long readNanos) {
-    if (w == null) {
-      return true;
-    }
-    try {
-      w.write(crossingTs + "," + deviceId + "," + latencyMicros + "," + publishedNanos + "," + readNanos + "\n");
-      return true;
-    } catch (IOException e) {
-      lastError = "cannot write the samples file: " + e.getMessage();
-      return false;
     }
   }
 
@@ -366,7 +374,7 @@ public final class AlarmProbe implements AutoCloseable {
    * @throws IOException when the file cannot be created
    */
   public void samplesTo(Path file) throws IOException {
-    samplesOut = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+    alarms.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
   }
 
   /**
@@ -378,26 +386,15 @@ public final class AlarmProbe implements AutoCloseable {
    * @throws IOException when the file cannot be created
    */
   public void annunciationSamplesTo(Path file) throws IOException {
-    annunciationSamplesOut = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
+    annunciations.out = Files.newBufferedWriter(file, StandardCharsets.UTF_8);
   }
 
   @Override
   public void close() {
     stop();
     reader.close();
-    Writer w = samplesOut;
-    Writer a = annunciationSamplesOut;
-    samplesOut = null; // an event still in the reader's loop writes nothing more
-    annunciationSamplesOut = null;
-    for (Writer out : new Writer[] {w, a}) {
-      if (out != null) {
-        try {
-          out.close();
-        } catch (IOException e) {
-          lastError = "cannot write the samples file: " + e.getMessage();
-        }
-      }
-    }
+    alarms.close();
+    annunciations.close();
     if (ownLoop != null) {
       ownLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
