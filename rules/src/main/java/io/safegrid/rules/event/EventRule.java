@@ -146,7 +146,7 @@ public final class EventRule {
     }
     if (a.raiseRuleId() != null && (e.zone() == null
         || !latches.spread(a.raiseRuleId(), a.severity(), e.zone(), e.timeMillis(), nowMillis,
-            true, message, ev, ctx))) {
+            true, latches.get(a.raiseRuleId()).aheadOpenedEventMillis, message, ev, ctx))) {
       latches.raiseAhead(a.raiseRuleId(), a.severity(), e.timeMillis(), nowMillis,
           a.debounceMillis(), message, ev, ctx);
     }
@@ -194,7 +194,8 @@ public final class EventRule {
       String message = a.label() + where + text;
       boolean suspect = lateRaiseAtMillis != Long.MIN_VALUE;
       if (e.zone() != null && latches.spread(a.raiseRuleId(), a.severity(), e.zone(),
-          e.timeMillis(), suspect ? lateRaiseAtMillis : at, suspect, message, ev, ctx)) {
+          e.timeMillis(), suspect ? lateRaiseAtMillis : at, suspect,
+          latches.get(a.raiseRuleId()).lateRaiseEventMillis, message, ev, ctx)) {
         return true; // the open alarm's fire has spread to another zone: a repeat
       }
       Latch l = latches.get(a.raiseRuleId());

@@ -38,6 +38,12 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
    * older than it belongs to an occurrence that was reset, never a spread of the open one.
    */
   long clearedEventMillis = Long.MIN_VALUE;
+  /**
+   * Device time of the event judged with the device's clock ahead that opened the open (or
+   * pending) occurrence, or Long.MIN_VALUE when it was opened otherwise: an ahead event older than
+   * it belongs to an earlier occurrence and is never a spread of this one (review8 R8-10).
+   */
+  long aheadOpenedEventMillis = Long.MIN_VALUE;
   // a debounced raise waiting for its time (pendingSeverity null when none)
   Severity pendingSeverity;
   long pendingSinceMillis;

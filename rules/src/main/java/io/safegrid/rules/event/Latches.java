@@ -138,9 +138,13 @@ public final class Latches {
     if (l.aheadEventMillis != Long.MIN_VALUE && eventMillis < l.aheadEventMillis) {
       return;
     }
+    boolean opens = !l.open && l.pendingSeverity == null;
     raiseDebounced(ruleId, severity, Math.max(nowMillis, l.changedAtMillis), debounceMillis,
         message, evidence, ctx);
     l.aheadEventMillis = eventMillis;
+    if (opens && (l.open || l.pendingSeverity != null)) {
+      l.aheadOpenedEventMillis = eventMillis;
+    }
   }
 
   /**
@@ -179,6 +183,7 @@ public final class Latches {
     l.changedAtMillis = atMillis;
     l.lateRaiseEventMillis = Long.MIN_VALUE;
     l.aheadEventMillis = Long.MIN_VALUE;
+    l.aheadOpenedEventMillis = Long.MIN_VALUE;
     // the clear's own time (an ahead or clock-back clear: its arrival, never a time 8 h ahead)
     l.clearedEventMillis = Math.max(l.clearedEventMillis, atMillis);
     if (l.zones != null) {
@@ -210,7 +215,10 @@ public final class Latches {
    * reported already (a fire again in the same zone stays one alarm and changes nothing), or when
    * the event is older (by the device's clock) than the clear that last closed the latch (it
    * belongs to the occurrence that was reset) unless {@code anyTime} (the device's clock may have
-   * gone back, or is ahead: its time cannot be compared). The transition's time is {@code
+   * gone back, or is ahead: its time cannot be compared with the clear's); then nothing either
+   * when it is older than {@code notBeforeMillis}, the device time (on the same wrong clock) of
+   * the event that opened the open occurrence: a stale, reordered event of the occurrence that
+   * was reset is no spread of the new one (review8 R8-10). The transition's time is {@code
    * max(atMillis, the latch's last change)}, and becomes the latch's last change, so a late reset
    * from before the spread never clears it.
    *
@@ -219,18 +227,21 @@ public final class Latches {
    * @param atMillis the transition's time: the event's own time, or its arrival when judged on
    *     arrival (clock ahead or gone back), epoch ms
    * @param anyTime true when the event's device time cannot be compared with the last clear's
+   * @param notBeforeMillis with {@code anyTime}: device time of the event that opened the open
+   *     occurrence on the same clock, epoch ms, or {@link Long#MIN_VALUE} when not known
    * @return true when it emitted (the caller then raises nothing more for this event)
    */
   public boolean spread(String ruleId, Severity severity, int zone, long eventMillis,
-      long atMillis, boolean anyTime, String message, Map<String, Object> evidence,
-      RuleContext ctx) {
+      long atMillis, boolean anyTime, long notBeforeMillis, String message,
+      Map<String, Object> evidence, RuleContext ctx) {
     if (!io.safegrid.rules.config.RuleSet.PANEL_FIRE.equals(ruleId)) {
       return false; // a fault, supervisory or shield in another zone is no spread (review8 R8-4)
     }
     Latch l = byRule.get(ruleId);
     if (l == null || !l.open || l.severity != severity
         || (l.zones != null && (l.zones.contains(zone) || l.zones.size() >= MAX_ZONES))
-        || (!anyTime && eventMillis < l.clearedEventMillis)) {
+        || (!anyTime && eventMillis < l.clearedEventMillis)
+        || (anyTime && notBeforeMillis != Long.MIN_VALUE && eventMillis < notBeforeMillis)) {
       return false;
     }
     addZone(l, zone);

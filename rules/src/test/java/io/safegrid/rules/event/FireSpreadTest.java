@@ -120,6 +120,33 @@ class FireSpreadTest {
     assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@1000", "RAISE@60000", "RAISE@70000");
   }
   /**
+   * review8 R8-10: a panel 8 h ahead (Beijing time as Z): fire zone 1, reset, fire zone 1 again
+   * (a new occurrence); then a delayed datagram of the FIRST occurrence, "fire zone 2" with a
+   * device time between the first fire and the reset. It belongs to the occurrence that was
+   * reset: no spread of the new fire (before: a spread, the brigade called again). A zone 2 fire
+   * after the new one's start still spreads, also when it arrives after a repeat of zone 1.
+   */
+  @Test
+  void aPanelWithItsClockAhead_aStaleEventOfTheResetOccurrenceIsNoSpread() {
+    Fixture f = panel();
+    long a = Fixture.T0 + 8 * 3_600_000L;
+    ahead(f, 0, a, "fire", 1);
+    ahead(f, 20_000, a + 20_000, "reset", null);
+    ahead(f, 40_000, a + 40_000, "fire", 1);
+    ahead(f, 50_000, a + 10_000, "fire", 2); // delayed: sent before the reset
+    assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@20000", "RAISE@40000");
+    ahead(f, 60_000, a + 55_000, "fire", 1); // zone 1 again: nothing
+    ahead(f, 70_000, a + 50_000, "fire", 2); // reordered, but after this occurrence began
+    assertThat(kinds(f)).containsExactly("RAISE@0", "CLEAR@20000", "RAISE@40000", "RAISE@70000");
+    assertThat(f.of(FIRE).get(3).evidence()).containsEntry("zones", List.of(1, 2));
+  }
+
+  private static void ahead(Fixture f, long arrival, long deviceTime, String event, Integer zone) {
+    f.clock.set(Fixture.T0 + arrival);
+    f.engine().onEvent(new DeviceEvent(PANEL, deviceTime, event, zone, zone == null ? null : 1, null));
+  }
+
+  /**
    * review8 R8-4: only a fire spreads. A technician shielding points zone by zone (or a loop fault
    * showing in many zones) on an open shield alarm changes nothing: no repeat, which the ledger
    * would tell everyone as a "spread" and take as a lapsed acknowledgement.
