@@ -53,7 +53,15 @@ public record Flag(Kind kind, String deviceId, String subject, long timeMillis,
     /** The device is not in the site (first message only; later ones are counted). */
     UNKNOWN_DEVICE("unknown_device"),
     /** The device's rule overrides do not compile (first message only). */
-    BAD_RULE_PARAMETERS("bad_rule_parameters");
+    BAD_RULE_PARAMETERS("bad_rule_parameters"),
+    /**
+     * An event whose name no rule of the device's type reads (newcomer8 N5): e.g. {@code fire}
+     * from a gas alarm or a river gauge (a combined gas/smoke unit, or a device entered in the site
+     * with the wrong type). Stored in {@code device_events} as every event is, no alarm. Not a
+     * dead letter: the message decoded, and the contract's event names are open ("..."). One
+     * flag per such event.
+     */
+    EVENT_NOT_READ("event_not_read");
 
     private final String reason;
 

@@ -58,7 +58,9 @@ import java.util.function.Predicate;
  *   <li><b>Far behind</b>: older than the newest, its message more than the tolerance behind the
  *       gateway clock and older than the device's newest: the clock may have gone back. Checked
  *       for raises only, on its arrival time and with no history check (raises are never
- *       delayed). The next such message, newer, confirms a <b>clock behind</b> when it is more
+ *       delayed); one holding several times of the metric (a cached backlog, or a multi-sample
+ *       unit whose clock went back) on its own times with the debounce, and no history check
+ *       either (newcomer8 N2, review8 R8-7). The next such message, newer, confirms a <b>clock behind</b> when it is more
  *       than {@link #CLOCK_RESET_MILLIS} behind or its device time advanced with the gateway clock
  *       (within {@link #CLOCK_CONFIRM_SLACK_MILLIS}; a burst of old messages never confirms): from
  *       then on the metric's readings are ordered by the device's clock but judged on a rule clock
@@ -413,7 +415,7 @@ public final class RuleEngine {
       // a panel whose clock is ahead (Beijing time sent as UTC: 8 h) still raises its fire: on
       // arrival, and its device time never becomes a latch's change time (newcomer7 F5)
       if (!d.rules.events().applyAhead(e, now, d.latches, ctx)) {
-        return Outcome.NO_RULE;
+        return notRead(d, e, now);
       }
       evaluated++;
       return Outcome.EVALUATED;
@@ -423,10 +425,28 @@ public final class RuleEngine {
     // also clear what such a late raise opened when they are not older than it
     long lateRaiseAt = now - e.timeMillis() > CLOCK_BEHIND_TOLERANCE_MILLIS ? now : Long.MIN_VALUE;
     if (!d.rules.events().apply(e, lateRaiseAt, now, d.latches, ctx)) {
-      return Outcome.NO_RULE;
+      return notRead(d, e, now);
     }
     evaluated++;
     return Outcome.EVALUATED;
+  }
+
+  /**
+   * An event no rule of the device's type reads: flagged {@link Flag.Kind#EVENT_NOT_READ}
+   * (counted, and logged once per device by the gateway), never silently dropped (newcomer8 N5).
+   */
+  private Outcome notRead(DeviceRuleState d, DeviceEvent e, long now) {
+    flagged++;
+    String type = d.profile.type().wireName();
+    flags.accept(new Flag(Flag.Kind.EVENT_NOT_READ, d.deviceId, e.event(), e.timeMillis(), now,
+        "event '" + e.event() + "' is read by no rule of device type " + type
+            + ": stored, no alarm"
+            + ("fire".equalsIgnoreCase(e.event())
+                ? " (a fire reported by a device that is no fire panel: a combined gas/smoke unit,"
+                    + " or the wrong type in the site file? fire-panel-fire is read from fire_panel"
+                    + " devices only)"
+                : "")));
+    return Outcome.NO_RULE;
   }
 
   /**
@@ -665,21 +685,24 @@ public final class RuleEngine {
         }
         m.remember(t, r.value());
         if (msgOldest < msgNewest && now - msgNewest <= CLOCK_RESET_MILLIS) {
-          // a cached backlog (several times of this metric in one message, less than 30 days
-          // behind): its own times carry its durations, so it is judged as a late reading is,
-          // debounce and history included, with its own time (newcomer8 N2: one 70 %LEL sample
-          // in a 2-hour-old backlog raised CRITICAL on arrival on a debounced device, and paired
-          // as "simultaneous" with a leak next door). The next far-behind message still tells a
-          // clock that went back
-          return late(d, m, r, now, t, false);
+          // several times of this metric in one message, less than 30 days behind: a cached
+          // backlog, or the first message of a multi-sample unit whose clock went back. Its own
+          // times carry its durations, so the debounce runs on them, with its own time
+          // (newcomer8 N2: one 70 %LEL sample in a 2-hour-old backlog raised CRITICAL on arrival
+          // on a debounced device). No history check: a clock that went back puts its present
+          // before the last clear's device time, and a real leak would be dropped as history
+          // until the next message (review8 R8-7); a backlog's resends are known by storage
+          // (DEFERRED) and by the last 32 judged. The next far-behind message still tells a clock
+          // that went back
+          return late(d, m, r, now, t, false, true);
         }
         // raises are never delayed: judged on arrival, and not history (its time cannot be
         // compared with the last clear's when the clock went back)
-        return late(d, m, r, now, now, true);
+        return late(d, m, r, now, now, false, false);
       }
     } else {
       m.remember(t, r.value());
-      return late(d, m, r, now, t, false);
+      return late(d, m, r, now, t, true, true);
     }
     if (frozen) {
       flagged++;
@@ -719,11 +742,14 @@ public final class RuleEngine {
   /**
    * A late reading: raises only (see the class comment); flagged when past a setpoint and new.
    *
-   * @param atMillis the raise's time: the reading's own, or its arrival when {@code suspect}
-   * @param suspect the device's clock may have gone back: no history check
+   * @param atMillis the raise's time: the reading's own, or its arrival ({@code now})
+   * @param checkHistory whether one older than the last lowering is history (not when the device's
+   *     clock may have gone back: its times cannot be compared with the last clear's)
+   * @param debounce whether the debounce applies on the late readings' own times (not when the
+   *     reading is judged on arrival: it may be the present, and raises are never delayed)
    */
   private Outcome late(DeviceRuleState d, MetricState m, Reading r, long now, long atMillis,
-      boolean suspect) {
+      boolean checkHistory, boolean debounce) {
     late++;
     RuleSet.MetricRules rules = m.rules;
     if (rules == null) {
@@ -735,14 +761,14 @@ public final class RuleEngine {
     int history = 0;
     int pending = 0;
     for (int i = 0; i < m.thresholds.length; i++) {
-      LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, !suspect, ctx);
+      LateCheck c = m.thresholds[i].lateRaise(t, atMillis, v, now, checkHistory, debounce, ctx);
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
       pending += c == LateCheck.PENDING ? 1 : 0;
     }
     StateCodeRule[] codes = rules.stateCodes();
     for (int i = 0; i < codes.length; i++) {
-      LateCheck c = codes[i].lateRaise(t, atMillis, v, now, !suspect, d.latches, ctx);
+      LateCheck c = codes[i].lateRaise(t, atMillis, v, now, checkHistory, d.latches, ctx);
       raised += c == LateCheck.RAISED ? 1 : 0;
       history += c == LateCheck.HISTORY ? 1 : 0;
     }
@@ -752,7 +778,7 @@ public final class RuleEngine {
           "reading " + (now - t) / 1000 + " s old, older than the newest one ("
               + (m.latestTime - t) / 1000 + " s): "
               + (raised > 0
-                  ? (suspect ? "far behind the gateway clock (clock went back?): raised on arrival"
+                  ? (!debounce ? "far behind the gateway clock (clock went back?): raised on arrival"
                       : "raised with its own time")
                   : history > 0 ? "history: older than the last clear"
                   : "past a setpoint for less than the debounce so far: not raised")));

@@ -246,12 +246,12 @@ public final class ThresholdRule {
 
   /** See {@link ThresholdState#lateRaise}. */
   LateCheck lateRaise(ThresholdState s, long readingTime, long atMillis, double value,
-      long receivedMillis, boolean checkHistory, RuleContext ctx) {
+      long receivedMillis, boolean checkHistory, boolean debounce, RuleContext ctx) {
     // late readings past a setpoint whose device times are contiguous form a run that holds its
     // level with the hysteresis, as an in-order pending change does (review7 R3, R18). Not for a
-    // reading whose device clock may have gone back (no history check): it may be the present,
-    // and its raise is never delayed
-    boolean debounced = debounceMillis > 0 && checkHistory;
+    // reading judged on arrival (debounce false): it may be the present, and its raise is never
+    // delayed
+    boolean debounced = debounceMillis > 0 && debounce;
     boolean near = debounced && s.lateRunLevel > 0 && joins(s, readingTime);
     int target = targetLevel(value, near ? s.lateRunLevel : 0);
     if (target == 0) {

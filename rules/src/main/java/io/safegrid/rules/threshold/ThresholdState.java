@@ -110,7 +110,8 @@ public final class ThresholdState implements RuleContext.Confirmable {
    */
   public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
       long receivedMillis, RuleContext ctx) {
-    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, true, ctx);
+    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, true, true,
+        ctx);
   }
 
   /**
@@ -122,7 +123,22 @@ public final class ThresholdState implements RuleContext.Confirmable {
   public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
       long receivedMillis, boolean checkHistory, RuleContext ctx) {
     return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, checkHistory,
-        ctx);
+        checkHistory, ctx);
+  }
+
+  /**
+   * As {@link #lateRaise(long, long, double, long, boolean, RuleContext)}, with the history check
+   * and the debounce chosen apart: the first far-behind message holding several times of the
+   * metric (a cached backlog, or a multi-sample unit whose clock went back) is debounced on its
+   * own times but has no history check (review8 R8-7).
+   *
+   * @param debounce whether the threshold's debounce applies (on the late readings' own times);
+   *     without it the reading raises at once
+   */
+  public io.safegrid.rules.LateCheck lateRaise(long readingTimeMillis, long atMillis, double value,
+      long receivedMillis, boolean checkHistory, boolean debounce, RuleContext ctx) {
+    return rule.lateRaise(this, readingTimeMillis, atMillis, value, receivedMillis, checkHistory,
+        debounce, ctx);
   }
 
   /**
