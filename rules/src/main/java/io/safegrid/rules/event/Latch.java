@@ -44,6 +44,12 @@ public final class Latch implements io.safegrid.rules.RuleContext.Confirmable {
    * it belongs to an earlier occurrence and is never a spread of this one (review8 R8-10).
    */
   long aheadOpenedEventMillis = Long.MIN_VALUE;
+  /**
+   * Whether the open alarm was raised by a late state-code reading at its own past time and no
+   * newer reading has held it since (then {@link io.safegrid.rules.RuleContext#held} tells, once,
+   * for combinations: review8 R8-2).
+   */
+  boolean openedLate;
   // a debounced raise waiting for its time (pendingSeverity null when none)
   Severity pendingSeverity;
   long pendingSinceMillis;

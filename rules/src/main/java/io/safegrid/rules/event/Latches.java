@@ -27,6 +27,11 @@ public final class Latches {
   private final String deviceId;
   private final Map<String, Latch> byRule = new HashMap<>(4);
 
+  /** The device these latches belong to. */
+  String deviceId() {
+    return deviceId;
+  }
+
   public Latches(String deviceId) {
     this.deviceId = deviceId;
   }
@@ -57,6 +62,7 @@ public final class Latches {
       return false;
     }
     Kind kind = l.open ? Kind.SEVERITY_CHANGE : Kind.RAISE;
+    l.openedLate = false;
     if (!l.open && l.zones != null) {
       l.zones.clear(); // a new occurrence: its own zones
     }
@@ -184,6 +190,7 @@ public final class Latches {
     l.lateRaiseEventMillis = Long.MIN_VALUE;
     l.aheadEventMillis = Long.MIN_VALUE;
     l.aheadOpenedEventMillis = Long.MIN_VALUE;
+    l.openedLate = false;
     // the clear's own time (an ahead or clock-back clear: its arrival, never a time 8 h ahead)
     l.clearedEventMillis = Math.max(l.clearedEventMillis, atMillis);
     if (l.zones != null) {

@@ -71,6 +71,12 @@ public final class StateCodeRule {
     if (c == null || (c.ruleId() == null && !c.normal())) {
       return;
     }
+    if (c.ruleId() != null && latches.isOpen(c.ruleId()) && latches.get(c.ruleId()).openedLate) {
+      // the alarm a late reading opened at its own past time, held by a newer reading: an alarm
+      // of the present from now on, for combinations (review8 R8-2)
+      latches.get(c.ruleId()).openedLate = false;
+      ctx.held(latches.deviceId(), c.ruleId(), timeMillis);
+    }
     if (c.ruleId() != null && latches.isOpen(c.ruleId())
         && latches.get(c.ruleId()).severity() == c.severity()) {
       boolean othersClosed = true;
@@ -153,9 +159,12 @@ public final class StateCodeRule {
     String msg = "device state " + c.name().replace('_', ' ') + " (" + metric + "=" + c.code()
         + "): late reading sent " + java.time.Instant.ofEpochMilli(timeMillis) + ", received "
         + java.time.Instant.ofEpochMilli(receivedMillis);
-    return latches.raise(c.ruleId(), c.severity(), atMillis, msg, ev, ctx)
-        ? io.safegrid.rules.LateCheck.RAISED
-        : io.safegrid.rules.LateCheck.HISTORY;
+    boolean opens = !latches.isOpen(c.ruleId());
+    if (!latches.raise(c.ruleId(), c.severity(), atMillis, msg, ev, ctx)) {
+      return io.safegrid.rules.LateCheck.HISTORY;
+    }
+    latches.get(c.ruleId()).openedLate = opens && atMillis < receivedMillis;
+    return io.safegrid.rules.LateCheck.RAISED;
   }
 
   private boolean anyOpen(Latches latches) {

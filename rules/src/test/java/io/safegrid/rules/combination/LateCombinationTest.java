@@ -108,6 +108,24 @@ class LateCombinationTest {
     assertThat(kindsAt(f.of(GAS_GAS))).containsExactly("RAISE@" + (NOW - 105 * MIN));
   }
 
+  /** The unit's own alarm state (metric {@code state}, 2 = high alarm) goes the same way. */
+  @Test
+  void aLateDeviceAlarmState_pairsOnlyOnceANewerStateHoldsIt() {
+    Fixture f = site();
+    f.at(NOW - 2 * MIN, "gas-901", "state", 0);
+    f.at(NOW - MIN, "gas-902", "gas_lel", 70.0);
+    f.clock.set(Fixture.T0 + NOW);
+    List<Reading> l = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      l.add(Reading.of("gas-901", "state", Fixture.T0 + NOW - 120 * MIN + i * MIN, i == 15 ? 2 : 0));
+    }
+    f.engine().onReadings(l);
+    assertThat(kindsAt(f.of("gas-device-alarm"))).containsExactly("RAISE@" + (NOW - 105 * MIN));
+    assertThat(f.of(GAS_GAS)).isEmpty();
+    f.at(NOW + MIN, "gas-901", "state", 2); // the unit says high alarm now too
+    assertThat(kindsAt(f.of(GAS_GAS))).containsExactly("RAISE@" + (NOW + MIN));
+  }
+
   /** A late alarm that a newer reading then holds is a leak of the present: it pairs from then. */
   @Test
   void aLateAlarmHeldByANewerReading_pairsAsOneOfThePresent() {
