@@ -42,7 +42,8 @@
 # Knobs: PROBE_DEVICES (12), PROBE_INTERVAL_MS (2000), BENCH_WARMUP (5: seconds of load before
 # probe crossings (they start at 2 s) and PUBACKs are timed: the first seconds of 1,000 devices and
 # the path's first alarms are a start-up transient, docs/performance.md "Round 4"), SAFEGRID_JAVA_OPTS (gateway JVM options, after
-# the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`),
+# the launcher's own: `bin/safegrid java-opts gateway`), BENCH_SIM_JAVA_OPTS (after `java-opts sim`;
+# e.g. -Dsafegrid.sim.transport=nio puts the simulator's Netty loops back on NIO, docs/simulator.md "Socket transport"),
 # BENCH_SITE_DEVICES (DEVICES: bench gas alarms in the site; bench/run's site has 10000, of which the load uses the
 # first DEVICES and the probe the last PROBE_DEVICES; docs/performance.md "Round 8"),
 # BENCH_PROBE_APART=1 (the alarm probe in a simulator process and session of its own, not inside
