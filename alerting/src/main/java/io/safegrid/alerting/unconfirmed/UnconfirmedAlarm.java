@@ -10,6 +10,10 @@ import java.util.Objects;
  * could not be reached (docs/alerting.md "Database outage"). It is not in {@code alarms}: it has
  * no alarm id, no acknowledgement and no escalation until the ledger takes it.
  *
+ * <p>The same record carries an annunciation ({@link AnnunciationListener}): the transition handed
+ * over at the rule engine's decision, before the ledger; then {@code handedAtMillis} equals {@code
+ * decidedAtMillis} and the id is the one a later unconfirmed hand-off of it carries.
+ *
  * @param id unique within the gateway process (the writer's sequence number of the transition);
  *     the same id comes again when it settles ({@link UnconfirmedListener#settled})
  * @param transition what the rule engine decided (device, rule, severity, message, evidence and

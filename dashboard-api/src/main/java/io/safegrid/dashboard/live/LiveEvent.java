@@ -4,7 +4,7 @@ package io.safegrid.dashboard.live;
  * One server-sent event, serialised once and shared by every client.
  *
  * @param event the SSE event name: {@code alarm}, {@code device}, {@code reading}, a control
- *     frame's ({@code reset}, {@code dropped}, {@code unconfirmed}), or null for a
+ *     frame's ({@code reset}, {@code dropped}, {@code unconfirmed}, {@code annunciation}), or null for a
  *     comment (keepalive)
  * @param alarmEventId for {@code alarm}: the {@code alarm_events} id, written as the SSE {@code
  *     id:}; 0 for the others, which carry no {@code id:} so they never move the browser's {@code
@@ -35,7 +35,10 @@ public record LiveEvent(String event, long alarmEventId, String deviceId, String
     return new LiveEvent("reading", 0, deviceId, "event: reading\ndata: " + json + "\n\n");
   }
 
-  /** A named control frame ({@code reset}, {@code dropped}, {@code hello}, {@code unconfirmed}), no id. */
+  /**
+   * A named control frame ({@code reset}, {@code dropped}, {@code hello}, {@code unconfirmed},
+   * {@code annunciation}), no id.
+   */
   static LiveEvent control(String event, String json) {
     return new LiveEvent(event, 0, null, "event: " + event + "\ndata: " + json + "\n\n");
   }

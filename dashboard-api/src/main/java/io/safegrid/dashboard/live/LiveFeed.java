@@ -2,13 +2,18 @@ package io.safegrid.dashboard.live;
 
 import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.json.JsonText;
+import io.safegrid.alerting.unconfirmed.AnnunciationListener;
 import io.safegrid.alerting.unconfirmed.UnconfirmedAlarm;
 import io.safegrid.alerting.unconfirmed.UnconfirmedListener;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.dashboard.api.AlarmJson;
 import io.safegrid.dashboard.http.Json;
 import io.safegrid.model.Reading;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.safegrid.model.Severity;
+import java.util.Iterator;
 import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.LinkedHashMap;
@@ -33,19 +38,91 @@ import java.util.concurrent.atomic.AtomicLong;
  * "Database outage"): a hazard the ledger has not committed in time goes out as {@code event:
  * unconfirmed} (no {@code id:}, so {@code Last-Event-ID} and resume are unchanged), and is kept
  * until it settles so that a client connecting meanwhile gets it too.
+ *
+ * <p>And it is the gateway's {@link AnnunciationListener} (docs/alerting.md "Annunciation before
+ * the ledger"): a hazard raise or severity change goes out as {@code event: annunciation} (no
+ * {@code id:}) the moment the rule engine decides it, on the rule shard's thread (the MQTT/CoAP
+ * loop), before the ledger's {@code event: alarm} of it; kept until it settles, like the
+ * unconfirmed ones.
+ *
+ * <p>Both kinds of kept frames are bounded (review8 R8-9): one per (device, rule), the newest wins;
+ * at most {@value #PENDING_CAP} of each kind, the oldest dropped beyond that (counted in {@code
+ * safegrid.live.pending.dropped}, tag {@code kind}). A connecting client is so offered at most
+ * 2 x {@value #PENDING_CAP} frames, well below a client's queue ({@code DashboardServer}'s 1,024): it
+ * is never dropped as a slow client for what it is sent on connect.
  */
-public final class LiveFeed implements UnconfirmedListener {
+public final class LiveFeed implements UnconfirmedListener, AnnunciationListener {
+  /** Most kept frames of each kind ({@code annunciation}, {@code unconfirmed}): one per (device, rule). */
+  public static final int PENDING_CAP = 256;
+
   private final List<LiveSubscriber> subscribers = new CopyOnWriteArrayList<>();
   private final Map<String, DeviceState> deviceStates = new ConcurrentHashMap<>();
   private final AtomicInteger readingSubscribers = new AtomicInteger();
   private final AtomicLong lastAlarmEventId = new AtomicLong();
   private volatile Timer alarmAge;
   /**
-   * The {@code event: unconfirmed} frames of unconfirmed alarms not settled yet, by id, in hand-off
-   * order; guarded by itself, as is the subscribe that sends them to a new client (no settle can
-   * slip between a new client's copy and its subscription).
+   * Guards {@link #annunciations}, {@link #unconfirmed} and the subscribe that offers their frames
+   * to a new client. Held for a map update (or that one client's offers), never across a fan-out
+   * to all clients: a client subscribing between
+   * a frame's keeping and its fan-out may get it twice (the page keys its cards by device, rule and
+   * id: a second copy changes nothing); a settle's fan-out comes after the removal, so a client
+   * that was sent the frame also gets the settle.
    */
-  private final Map<Long, LiveEvent> unconfirmed = new LinkedHashMap<>();
+  private final Object pendingLock = new Object();
+  /** {@code event: annunciation} frames not settled yet, by (device, rule), oldest first. */
+  private final Pending annunciations = new Pending();
+  /** {@code event: unconfirmed} frames not settled yet, by (device, rule), oldest first. */
+  private final Pending unconfirmed = new Pending();
+  private volatile Counter[] annunciated;
+  private volatile Timer annunciationAge;
+  private volatile Counter annunciationsDropped;
+  private volatile Counter unconfirmedDropped;
+
+  /** One kept frame and the id it is of. */
+  private record Kept(long id, LiveEvent frame) {}
+
+  /**
+   * Kept frames by (device, rule), the newest of a key replacing its older one, at most {@value
+   * #PENDING_CAP}; guarded by {@link #pendingLock}.
+   */
+  private static final class Pending {
+    private final LinkedHashMap<String, Kept> byKey = new LinkedHashMap<>();
+
+    /** Keeps the frame as its key's newest; returns true when the oldest key was dropped for room. */
+    boolean put(String key, long id, LiveEvent frame) {
+      byKey.remove(key); // re-inserted last: the order is of the newest frame of each key
+      byKey.put(key, new Kept(id, frame));
+      if (byKey.size() > PENDING_CAP) {
+        Iterator<Kept> it = byKey.values().iterator();
+        it.next();
+        it.remove();
+        return true;
+      }
+      return false;
+    }
+
+    /** Forgets the key's frame when it is of {@code id} (a newer one of the key stays). */
+    void remove(String key, long id) {
+      Kept k = byKey.get(key);
+      if (k != null && k.id() == id) {
+        byKey.remove(key);
+      }
+    }
+
+    void addFramesTo(List<LiveEvent> out) {
+      for (Kept k : byKey.values()) {
+        out.add(k.frame());
+      }
+    }
+
+    int size() {
+      return byKey.size();
+    }
+  }
+
+  private static String key(AlarmTransition t) {
+    return t.deviceId() + '|' + t.ruleId();
+  }
 
   /**
    * A device went online or offline (MQTT CONNECT / DISCONNECT / LWT / keepalive or inactivity
@@ -193,15 +270,98 @@ public final class LiveFeed implements UnconfirmedListener {
   }
 
   /**
+   * Records the annunciation meters into {@code registry}: counter {@code
+   * safegrid.alarms.annunciated} (tag {@code severity}: hazard raises and severity changes sent as
+   * {@code event: annunciation}), timer {@code safegrid.alarms.annunciation.age} (the transition's
+   * event time, i.e. the device's {@code ts} or the gateway's receive time, to its annunciation's
+   * fan-out, ms resolution: on one host publish-to-annunciation without the last hop, as {@code
+   * safegrid.live.alarm.age} is for the ledger's event), and counter {@code
+   * safegrid.live.pending.dropped} (tag {@code kind}: {@code annunciation}, {@code unconfirmed}:
+   * kept frames dropped beyond {@value #PENDING_CAP}). Without it nothing is counted.
+   */
+  public void recordAnnunciations(MeterRegistry registry) {
+    Counter[] bySeverity = new Counter[Severity.values().length];
+    for (Severity s : Severity.values()) {
+      bySeverity[s.ordinal()] = Counter.builder("safegrid.alarms.annunciated")
+          .description("hazard raises and severity changes annunciated on the live feed before the ledger")
+          .tag("severity", s.wireName())
+          .register(registry);
+    }
+    annunciationAge = Timer.builder("safegrid.alarms.annunciation.age")
+        .description("reading event time to its annunciation's live fan-out")
+        .publishPercentiles(0.5, 0.9, 0.99)
+        .register(registry);
+    annunciationsDropped = dropped(registry, "annunciation");
+    unconfirmedDropped = dropped(registry, "unconfirmed");
+    annunciated = bySeverity;
+  }
+
+  private static Counter dropped(MeterRegistry registry, String kind) {
+    return Counter.builder("safegrid.live.pending.dropped")
+        .description("annunciation / unconfirmed frames no longer kept for connecting clients: more than "
+            + PENDING_CAP + " pending")
+        .tag("kind", kind)
+        .register(registry);
+  }
+
+  /**
+   * A hazard raise or severity change the rule engine just decided: {@code event: annunciation}
+   * (no {@code id:}) to every client, kept for clients that connect until it settles. Called on the
+   * rule shard's thread (the MQTT/CoAP loop): one JSON serialisation, a map update under a short
+   * lock, the non-blocking fan-out outside it.
+   */
+  @Override
+  public void annunciated(UnconfirmedAlarm alarm) {
+    LiveEvent e = LiveEvent.control("annunciation", annunciationJson(alarm));
+    String key = key(alarm.transition());
+    boolean droppedOne;
+    synchronized (pendingLock) {
+      droppedOne = annunciations.put(key, alarm.id(), e);
+    }
+    fanOut(e);
+    Counter[] counters = annunciated;
+    if (counters != null) {
+      counters[alarm.transition().severity().ordinal()].increment();
+      long ms = System.currentTimeMillis() - alarm.transition().timeMillis();
+      if (ms >= 0) {
+        annunciationAge.record(ms, TimeUnit.MILLISECONDS);
+      }
+      if (droppedOne) {
+        annunciationsDropped.increment();
+      }
+    }
+  }
+
+  /**
+   * An annunciated transition settled: no longer sent to connecting clients, and {@code event:
+   * annunciation} with {@code {"annunciationId", "status" (committed | given_up), "deviceId",
+   * "ruleId"}} to every client. After {@code committed} the ledger's {@code event: alarm} frames
+   * (already sent, when the change made any) carry it; after {@code given_up} the page removes the
+   * card (the ledger refused it for good).
+   */
+  @Override
+  public void annunciationSettled(UnconfirmedAlarm alarm, boolean committed) {
+    synchronized (pendingLock) {
+      annunciations.remove(key(alarm.transition()), alarm.id());
+    }
+    fanOut(LiveEvent.control("annunciation", settledJson(alarm, committed)));
+  }
+
+  /**
    * A hazard transition the ledger has not committed in time: {@code event: unconfirmed} with
    * {@code "status": "waiting"} to every client, and to each client that connects until it settles.
    */
   @Override
   public void unconfirmed(UnconfirmedAlarm alarm) {
     LiveEvent e = LiveEvent.control("unconfirmed", unconfirmedJson(alarm, "waiting"));
-    synchronized (unconfirmed) {
-      unconfirmed.put(alarm.id(), e);
-      fanOut(e);
+    boolean droppedOne;
+    synchronized (pendingLock) {
+      droppedOne = unconfirmed.put(key(alarm.transition()), alarm.id(), e);
+    }
+    fanOut(e);
+    Counter dropped = unconfirmedDropped;
+    if (droppedOne && dropped != null) {
+      dropped.increment();
     }
   }
 
@@ -213,24 +373,74 @@ public final class LiveFeed implements UnconfirmedListener {
   @Override
   public void settled(UnconfirmedAlarm alarm, boolean committed) {
     LiveEvent e = LiveEvent.control("unconfirmed", unconfirmedJson(alarm, committed ? "committed" : "given_up"));
-    synchronized (unconfirmed) {
-      unconfirmed.remove(alarm.id());
-      fanOut(e);
+    synchronized (pendingLock) {
+      unconfirmed.remove(key(alarm.transition()), alarm.id());
     }
+    fanOut(e);
   }
 
-  /** The {@code event: unconfirmed} frames of the unconfirmed alarms not settled yet, oldest first. */
-  List<LiveEvent> unconfirmedFrames() {
-    synchronized (unconfirmed) {
-      return List.copyOf(unconfirmed.values());
+  /**
+   * The kept frames a connecting client is sent: the annunciations, then the unconfirmed alarms,
+   * not settled yet, each oldest first.
+   */
+  List<LiveEvent> pendingFrames() {
+    List<LiveEvent> out = new java.util.ArrayList<>();
+    synchronized (pendingLock) {
+      annunciations.addFramesTo(out);
+      unconfirmed.addFramesTo(out);
     }
+    return out;
   }
 
-  /** The number of unconfirmed alarms a connecting client is sent. */
+  /** The number of unconfirmed alarms a connecting client is sent (at most {@value #PENDING_CAP}). */
   public int unconfirmedCount() {
-    synchronized (unconfirmed) {
+    synchronized (pendingLock) {
       return unconfirmed.size();
     }
+  }
+
+  /** The number of annunciations not settled yet a connecting client is sent (at most {@value #PENDING_CAP}). */
+  public int annunciationCount() {
+    synchronized (pendingLock) {
+      return annunciations.size();
+    }
+  }
+
+  /**
+   * The data of {@code event: annunciation} (docs/dashboard.md; the simulator's probe reads {@code
+   * deviceId}, {@code kind} and {@code evidence.reading_time_ms}): {@code {"annunciationId" (the
+   * alarm writer's sequence number: the id a later {@code event: unconfirmed} of it carries),
+   * "deviceId", "ruleId", "kind" (raise | severity), "severity", "message", "evidence" (the
+   * transition's, as is), "eventTime" (the transition's time, ISO-8601 UTC: the ledger's raisedAt
+   * or the event's eventTime once committed), "decidedAt" (ISO-8601 UTC, gateway clock)}}, compact,
+   * written by Jackson's generator ({@link JsonText}) on the rule shard's thread.
+   */
+  static String annunciationJson(UnconfirmedAlarm a) {
+    AlarmTransition t = a.transition();
+    Map<String, Object> m = new LinkedHashMap<>(16);
+    m.put("annunciationId", a.id());
+    m.put("deviceId", t.deviceId());
+    m.put("ruleId", t.ruleId());
+    m.put("kind", t.kind() == AlarmTransition.Kind.SEVERITY_CHANGE ? "severity" : "raise");
+    m.put("severity", t.severity().wireName());
+    m.put("message", t.message());
+    m.put("evidence", t.evidence());
+    m.put("eventTime", Instant.ofEpochMilli(t.timeMillis() > 0 ? t.timeMillis() : a.decidedAtMillis()).toString());
+    m.put("decidedAt", Instant.ofEpochMilli(a.decidedAtMillis()).toString());
+    return JsonText.write(Json.MAPPER, m, ANNUNCIATION_CAPACITY);
+  }
+
+  /** {@link #annunciationJson}'s first capacity, chars: a gas raise's is about 0.5 k. */
+  private static final int ANNUNCIATION_CAPACITY = 768;
+
+  /** The data of a settled annunciation's {@code event: annunciation}: no kind, no evidence. */
+  static String settledJson(UnconfirmedAlarm a, boolean committed) {
+    Map<String, Object> m = new LinkedHashMap<>(8);
+    m.put("annunciationId", a.id());
+    m.put("status", committed ? "committed" : "given_up");
+    m.put("deviceId", a.transition().deviceId());
+    m.put("ruleId", a.transition().ruleId());
+    return JsonText.write(Json.MAPPER, m, 128);
   }
 
   /**
@@ -287,11 +497,17 @@ public final class LiveFeed implements UnconfirmedListener {
     }
   }
 
-  /** Adds a client; it is sent the unconfirmed alarms not settled yet (queued: after a replay). */
+  /**
+   * Adds a client; it is sent the annunciations and unconfirmed alarms not settled yet (queued:
+   * after a replay), at most 2 x {@value #PENDING_CAP} frames.
+   */
   void subscribe(LiveSubscriber s) {
-    synchronized (unconfirmed) {
+    List<LiveEvent> kept = new java.util.ArrayList<>();
+    synchronized (pendingLock) { // offered under it: no settle's frame can come before its kept frame
       subscribers.add(s);
-      for (LiveEvent e : unconfirmed.values()) {
+      annunciations.addFramesTo(kept);
+      unconfirmed.addFramesTo(kept);
+      for (LiveEvent e : kept) {
         s.offer(e);
       }
     }

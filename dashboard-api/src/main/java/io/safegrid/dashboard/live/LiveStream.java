@@ -53,6 +53,12 @@ import org.slf4j.LoggerFactory;
  *       "message", "evidence", "eventTime", "decidedAt", "heldFor"}}. A client is sent the waiting
  *       ones when it connects; {@code committed} means the ledger's {@code event: alarm} frames
  *       carry it from now on.
+ *   <li>{@code event: annunciation}, no id: a hazard raise or severity change at the rule engine's
+ *       decision, before the ledger records it (docs/alerting.md "Annunciation before the
+ *       ledger"): {@code {"annunciationId", "deviceId", "ruleId", "kind" (raise | severity),
+ *       "severity", "message", "evidence", "eventTime", "decidedAt"}}; when it settles, {@code
+ *       {"annunciationId", "status" (committed | given_up), "deviceId", "ruleId"}}. A client is sent
+ *       the ones not settled when it connects. The ledger's {@code event: alarm} of it follows.
  *   <li>a comment {@code : keepalive} every 15 s.
  * </ul>
  *
@@ -101,6 +107,7 @@ public final class LiveStream {
     this.registry = registry;
     this.clientQueueCapacity = clientQueueCapacity;
     feed.recordAlarmAge(registry);
+    feed.recordAnnunciations(registry);
     this.alarmWriteDelay = Timer.builder("safegrid.live.write.delay")
         .description("alarm event fanned out to the live feed to its frame written to a client's connection")
         .publishPercentiles(0.5, 0.9, 0.99)
@@ -162,7 +169,8 @@ public final class LiveStream {
               if (ar.failed()) {
                 log.warn("live replay after event {} failed", after, ar.cause());
                 // the ledger is unreachable: what it has not committed still reaches this client
-                for (LiveEvent e : feed.unconfirmedFrames()) {
+                // (annunciations and unconfirmed alarms not settled)
+                for (LiveEvent e : feed.pendingFrames()) {
                   client.writeNow(e);
                 }
                 client.drop("replay_failed");

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import io.safegrid.alerting.ledger.Alarm;
 import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.alerting.unconfirmed.UnconfirmedAlarm;
 import io.safegrid.dashboard.http.Json;
+import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.Severity;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -28,7 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * reaches {@code /api/live} as fast as the ones after it; shows nothing to anyone.
  *
  * <p>What it runs, {@code cycles} times, with a synthetic device ({@value #DEVICE}) that is in no
- * site: the three ledger events of a gas alarm's life as the ledger hands them to the live feed
+ * site: its annunciation and settle as the alarm writer hands them over ({@link
+ * LiveFeed#annunciated}: the {@code event: annunciation} JSON and frames), and the three ledger
+ * events of a gas alarm's life as the ledger hands them to the live feed
  * ({@code raised} with the alarm, the escalation's {@code notified}, {@code cleared}; their {@code
  * details} and {@code evidence} read by Jackson from JSON text, as the ledger's are) are given to
  * {@link LiveFeed#alarmEvent} of a <em>throwaway</em> {@link LiveFeed}: the listener's own code
@@ -114,6 +118,7 @@ public final class LiveWarmUp {
             });
     LiveFeed feed = new LiveFeed(); // throwaway: its only subscriber is the throwaway client
     feed.recordAlarmAge(registry);
+    feed.recordAnnunciations(registry);
     feed.subscribe(client);
     Map<String, Object> evidence = map("{\"unit\": \"%LEL\", \"level\": 2, \"value\": 60.0, \"metric\": \"gas_lel\","
         + " \"setpoint\": 50.0, \"direction\": \"above\", \"hysteresis\": 5.0, \"previous_level\": 0,"
@@ -141,9 +146,15 @@ public final class LiveWarmUp {
           new AlarmEvent(id + 3, id + 1, "cleared", AlarmState.ACTIVE_UNACKED, AlarmState.CLEARED_UNACKED, "rules",
               "warm-up 0.0 %LEL", now, cleared, clearDetails)
         };
+        // the annunciation before the ledger, as the alarm writer gives it on the MQTT loop
+        UnconfirmedAlarm announced = new UnconfirmedAlarm(id + 1, new AlarmTransition(DEVICE, "gas-lel-threshold",
+            AlarmTransition.Kind.RAISE, Severity.CRITICAL, now.toEpochMilli(), "warm-up 60.0 %LEL", evidence),
+            now.toEpochMilli(), now.toEpochMilli());
+        feed.annunciated(announced);
         for (AlarmEvent e : life) {
           feed.alarmEvent(e); // the listener's own code: frame, fan-out, alarm-age timer
         }
+        feed.annunciationSettled(announced, true);
         if (!written.tryAcquire(FRAMES_PER_CYCLE, timeout.toNanos(), TimeUnit.NANOSECONDS)) {
           break; // an event loop this busy at start: stop, nothing depends on the warm-up
         }

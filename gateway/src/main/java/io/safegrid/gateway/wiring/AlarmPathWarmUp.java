@@ -6,6 +6,7 @@ import io.safegrid.alerting.ledger.Alarm;
 import io.safegrid.alerting.ledger.AlarmEvent;
 import io.safegrid.alerting.ledger.AlarmService;
 import io.safegrid.alerting.ledger.AlarmState;
+import io.safegrid.dashboard.live.LiveFeed;
 import io.safegrid.dashboard.live.LiveWarmUp;
 import io.safegrid.model.AlarmTransition;
 import io.safegrid.model.DeviceEvent;
@@ -49,9 +50,12 @@ import org.slf4j.LoggerFactory;
  *       {@code AlarmTransition}, evidence maps) go to a list.
  *   <li><b>The alarm writer</b>: a throwaway {@link AlarmWriter} (own thread, own {@link
  *       PrometheusMeterRegistry}, never scraped) takes those transitions (both lanes, group
- *       commit, outcomes) into a ledger stand-in that stores nothing.
- *   <li><b>The live feed</b>: {@link LiveWarmUp} (dashboard-api): the alarm events' JSON and SSE
- *       frames into a throwaway client on the dashboard's Vert.x event loop.
+ *       commit, outcomes) into a ledger stand-in that stores nothing; its hazard raises are
+ *       annunciated, on this thread, to a throwaway {@link LiveFeed} without clients (the
+ *       annunciation's JSON, kept frames, meters), and settle.
+ *   <li><b>The live feed</b>: {@link LiveWarmUp} (dashboard-api): the alarm events' and
+ *       annunciations' JSON and SSE frames into a throwaway client on the dashboard's Vert.x event
+ *       loop.
  * </ol>
  *
  * <p>Why: {@code -Xlog:class+load} of the first alarm after a start showed the threshold message's
@@ -156,7 +160,10 @@ final class AlarmPathWarmUp {
   static int write(List<AlarmTransition> transitions) {
     AtomicInteger applied = new AtomicInteger();
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    AlarmWriter writer = new AlarmWriter(new DiscardingLedger(applied::incrementAndGet), registry);
+    LiveFeed annunciations = new LiveFeed(); // throwaway: no client; the gateway's is not touched
+    annunciations.recordAnnunciations(registry);
+    AlarmWriter writer = new AlarmWriter(new DiscardingLedger(applied::incrementAndGet), registry,
+        AlarmWriter.FIRST_BACKOFF, null, AlarmWriter.UNCONFIRMED_HOLD, annunciations);
     try {
       for (AlarmTransition t : transitions) {
         writer.accept(t);

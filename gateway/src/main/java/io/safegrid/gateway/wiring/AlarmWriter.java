@@ -8,6 +8,7 @@ import io.safegrid.alerting.ledger.AlarmService;
 import io.safegrid.alerting.trace.AlarmPathTrace;
 import io.safegrid.alerting.ledger.TransitionOutcome;
 import io.safegrid.alerting.routing.AlarmClass;
+import io.safegrid.alerting.unconfirmed.AnnunciationListener;
 import io.safegrid.alerting.unconfirmed.UnconfirmedAlarm;
 import io.safegrid.alerting.unconfirmed.UnconfirmedListener;
 import io.safegrid.model.AlarmTransition;
@@ -70,6 +71,15 @@ import org.slf4j.LoggerFactory;
  * blocked in the ledger). When the ledger later commits it, or the writer gives it up, the
  * listener hears {@link UnconfirmedListener#settled}. The transition itself stays queued and is
  * retried as before.
+ *
+ * <p><b>Annunciation before the ledger</b> (docs/alerting.md "Annunciation before the ledger"). With
+ * an {@link AnnunciationListener}, the same hazard raises and severity changes are handed to it in
+ * {@link #accept} itself, on the rule engine's shard thread, before they are queued for the ledger:
+ * no thread hop, no database on the way to the duty page. Each such transition is {@link Held} (as
+ * for the unconfirmed hand-off, and with the same id, its sequence number) until the ledger
+ * commits it or the writer gives it up; then the listener hears {@link
+ * AnnunciationListener#annunciationSettled}. Clears and maintenance alarms cost nothing more; with
+ * neither listener nothing is held.
  *
  * <p>Metrics: gauge {@code safegrid.alarms.writer.queued} (transitions waiting, retries included),
  * counters {@code safegrid.alarms.writer.applied}, {@code .failed}, {@code .retried}; timer {@code
@@ -137,6 +147,8 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     UnconfirmedAlarm handed;
     /** Guarded by this: set once by the writer thread. */
     boolean settled;
+    /** What the annunciation listener was given at the decision, or null (no listener). */
+    UnconfirmedAlarm annunciated;
 
     Held(long seq, AlarmTransition transition, long decidedAtNanos, long decidedAtMillis) {
       this.seq = seq;
@@ -173,8 +185,10 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   private final Timer decidedAge;
   private volatile boolean stopping;
   private boolean stopSeen;
-  /** Null: no unconfirmed hand-off (nothing held, no watcher). */
+  /** Null: no unconfirmed hand-off (no watcher). */
   private final UnconfirmedListener unconfirmed;
+  /** Null: no annunciation at the decision. */
+  private final AnnunciationListener annunciation;
   private final long holdNanos;
   private final Map<Long, Held> held = new ConcurrentHashMap<>();
   /** {@link System#nanoTime()} when the ledger call in progress started; 0 when none is. */
@@ -200,8 +214,23 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
    */
   AlarmWriter(AlarmService ledger, MeterRegistry registry, Duration firstBackoff,
       UnconfirmedListener unconfirmed, Duration hold) {
+    this(ledger, registry, firstBackoff, unconfirmed, hold, null);
+  }
+
+  /**
+   * @param firstBackoff wait before the first retry of a failed transition; doubles per attempt
+   * @param unconfirmed told about hazard transitions the ledger has not committed within {@code
+   *     hold} while it is stalled (see the class comment), or null for none
+   * @param hold how long a hazard transition may wait for a stalled ledger before it is handed over
+   * @param annunciation told about each hazard raise or severity change at once, in {@link
+   *     #accept} on the caller's thread, before the ledger (see the class comment), and when it
+   *     settles; or null for none
+   */
+  AlarmWriter(AlarmService ledger, MeterRegistry registry, Duration firstBackoff,
+      UnconfirmedListener unconfirmed, Duration hold, AnnunciationListener annunciation) {
     this.ledger = ledger;
     this.unconfirmed = unconfirmed;
+    this.annunciation = annunciation;
     this.holdNanos = hold.toNanos();
     this.firstBackoffMs = firstBackoff.toMillis();
     this.failed =
@@ -250,6 +279,8 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
   /**
    * Queues a transition for the writer thread; never waits (a lock held for a queue insert only),
    * as it is called on whichever thread runs the rule engine's shard, a Netty event loop included.
+   * A hazard raise or severity change is first handed to the annunciation listener, if any, on
+   * this thread (the listener does not block: {@link AnnunciationListener}).
    */
   @Override
   public void accept(AlarmTransition t) {
@@ -259,9 +290,17 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
       AlarmPathTrace.decided(t, decidedAt); // before the queue: the writer may take it at once
     }
     long seq = sequence.incrementAndGet();
-    if (unconfirmed != null && t.kind() != AlarmTransition.Kind.CLEAR
+    if ((unconfirmed != null || annunciation != null) && lane == HAZARD && t.kind() != AlarmTransition.Kind.CLEAR
         && AlarmClass.ofRule(t.ruleId()) == AlarmClass.HAZARD) { // before the queue: the writer may settle it at once
-      held.put(seq, new Held(seq, t, decidedAt, System.currentTimeMillis()));
+      long decidedAtMillis = System.currentTimeMillis();
+      Held h = new Held(seq, t, decidedAt, decidedAtMillis);
+      if (annunciation != null) {
+        h.annunciated = new UnconfirmedAlarm(seq, t, decidedAtMillis, decidedAtMillis);
+      }
+      held.put(seq, h);
+      if (h.annunciated != null) {
+        annunciate(h.annunciated); // before the queue: the page hears it before the ledger can
+      }
     }
     queue.add(new Queued(lane, seq, decidedAt, t, 0));
     if (lane == HAZARD) {
@@ -437,17 +476,39 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
     blockedCount.incrementAndGet();
   }
 
-  /** The transition is applied or given up: tells the listener when it had been handed over. */
+  /** On the shard thread: tells the annunciation listener; a failure of it never reaches the rules. */
+  private void annunciate(UnconfirmedAlarm a) {
+    try {
+      annunciation.annunciated(a);
+    } catch (RuntimeException e) {
+      log.error("alarm writer: annunciation of {} of {} failed", a.transition().ruleId(),
+          a.transition().deviceId(), e);
+    }
+  }
+
+  /**
+   * The transition is applied or given up: tells the unconfirmed listener when it had been handed
+   * over, and the annunciation listener when it was annunciated.
+   */
   private void settleHeld(Queued q, boolean committed) {
-    if (unconfirmed == null || held.isEmpty()) {
+    if (held.isEmpty()) {
       return;
     }
     Held h = held.remove(q.seq());
     if (h != null) {
-      synchronized (h) { // after a hand-off in progress: the listener hears unconfirmed, then settled
-        h.settled = true;
-        if (h.handed != null) {
-          unconfirmed.settled(h.handed, committed);
+      if (unconfirmed != null) {
+        synchronized (h) { // after a hand-off in progress: the listener hears unconfirmed, then settled
+          h.settled = true;
+          if (h.handed != null) {
+            unconfirmed.settled(h.handed, committed);
+          }
+        }
+      }
+      if (h.annunciated != null) {
+        try {
+          annunciation.annunciationSettled(h.annunciated, committed);
+        } catch (RuntimeException e) {
+          log.error("alarm writer: annunciation settle failed", e);
         }
       }
     }
@@ -460,7 +521,7 @@ final class AlarmWriter implements TransitionSink, AutoCloseable {
    */
   private void handOverUnconfirmed() {
     try {
-      if (held.isEmpty()) {
+      if (held.isEmpty() || unconfirmed == null) {
         return;
       }
       long now = System.nanoTime();

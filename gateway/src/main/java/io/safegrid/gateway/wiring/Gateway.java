@@ -201,8 +201,10 @@ public final class Gateway implements AutoCloseable {
     UnconfirmedAlarms unconfirmed = new UnconfirmedAlarms(grid, alertingConfig.mqtt(), registry);
     unconfirmed.addListener(live);
     started.push(new Part("unconfirmed alarms", unconfirmed));
+    // hazards are annunciated on the page at the rule engine's decision, before the ledger records
+    // them (docs/alerting.md "Annunciation before the ledger")
     AlarmWriter writer = new AlarmWriter(ledger, registry, AlarmWriter.FIRST_BACKOFF,
-        unconfirmed, AlarmWriter.UNCONFIRMED_HOLD);
+        unconfirmed, AlarmWriter.UNCONFIRMED_HOLD, live);
     started.push(new Part("alarm writer", writer));
     SiteDirectory directory = new SiteDirectory(site);
     RuleBook ruleBook = RuleBook.fromParameters(site.rules());
