@@ -42,6 +42,9 @@
     ledgerDown: false,        // /api/health: the alarm ledger's database is unreachable (or its check timed out)
     ledgerWhy: null,          // 'down' (the check said so) or 'unknown' (the check did not answer in time)
     unconfirmed: new Map(),   // deviceId|ruleId -> event: unconfirmed data (a hazard not yet in the ledger)
+    annunciations: new Map(), // deviceId|ruleId -> event: annunciation data shown (decided, ledger not yet heard)
+    annunciated: new Set(),   // 'deviceId|ruleId@eventTime ms' and 'id:annunciationId' beeped for (newest 1,000)
+    ledgerTime: new Map(),    // deviceId|ruleId -> newest transition time (ms) the ledger's events showed
     connOn: false,
     connText: '连接中 Connecting',
     alertNew: null,           // after event: reset, keys (alarmKey) of the alarms on the board before
@@ -164,6 +167,9 @@
   window.addEventListener('focus', () => { if (!hasUnackedCritical()) { stopFlash(); } });
   function hasUnackedCritical() {
     if (state.unconfirmed.size > 0) { return true; } // a hazard nobody could acknowledge yet
+    for (const u of state.annunciations.values()) {
+      if (u.severity === 'critical') { return true; }
+    }
     for (const a of state.alarms.values()) {
       if (a.severity === 'critical' && a.state.endsWith('_unacked')) { return true; }
     }
@@ -237,7 +243,7 @@
       if (ol.children[i] !== li) { ol.insertBefore(li, ol.children[i] || null); }
     });
     // "No open alarms" only from a snapshot the ledger gave, and not while it is unreachable
-    $('no-alarms').hidden = list.length > 0 || !state.boardLoaded || state.ledgerDown;
+    $('no-alarms').hidden = list.length > 0 || !state.boardLoaded || state.ledgerDown || state.annunciations.size > 0;
     const unacked = list.filter((a) => a.state.endsWith('_unacked')).length;
     $('alarm-count').textContent = list.length + (unacked ? ' · 未确认 ' + unacked + ' unacked' : '');
     renderGrid();
@@ -305,9 +311,14 @@
     const k = unconfirmedKey(u.deviceId, u.ruleId);
     const cur = state.unconfirmed.get(k);
     if (u.status === 'waiting') {
+      const ann = state.annunciations.get(k);
+      if (ann && ann.annunciationId === u.unconfirmedId) { // the annunciation becomes the dashed card
+        state.annunciations.delete(k);
+        renderAnnunciations();
+      }
       state.unconfirmed.set(k, u);
       renderUnconfirmed();
-      if (!cur || cur.unconfirmedId !== u.unconfirmedId) {
+      if ((!cur || cur.unconfirmedId !== u.unconfirmedId) && !state.annunciated.has('id:' + u.unconfirmedId)) {
         beep();
         flashTitle('未确认入账报警 UNCONFIRMED ALARM ' + u.deviceId);
         document.body.dataset.unconfirmedBeeps = String(Number(document.body.dataset.unconfirmedBeeps || 0) + 1);
@@ -316,6 +327,99 @@
       state.unconfirmed.delete(k);
       renderUnconfirmed();
     }
+  }
+
+  // ---- annunciations (docs/alerting.md "Annunciation before the ledger"): the rule engine's hazard
+  // raise or severity change at its decision, before the ledger records it. Shown at once as an alarm
+  // card "recording" above the board (no acknowledge: no alarm id yet) with the beep for a critical
+  // one; the ledger's event of it replaces the card without a second beep, the unconfirmed hand-off
+  // (ledger stalled 2 s) turns it into the dashed card without a second beep.
+  function remember(set, v) {
+    set.add(v);
+    if (set.size > 1000) { set.delete(set.values().next().value); }
+  }
+
+  function renderAnnunciations() {
+    const ol = $('annunciations');
+    ol.textContent = '';
+    const list = [...state.annunciations.values()].sort((a, b) =>
+      (SEV_RANK[b.severity] || 0) - (SEV_RANK[a.severity] || 0) || Date.parse(a.eventTime) - Date.parse(b.eventTime));
+    for (const u of list) {
+      const li = $('annunciation-tpl').content.firstElementChild.cloneNode(true);
+      li.classList.add(u.severity);
+      li.dataset.deviceId = u.deviceId;
+      li.dataset.ruleId = u.ruleId;
+      li.dataset.annunciationId = u.annunciationId;
+      li.querySelector('.sev-label').textContent = SEV_LABEL[u.severity] || u.severity;
+      const dev = state.devices.get(u.deviceId);
+      li.querySelector('.device').textContent = u.deviceId + (dev && dev.name ? ' ' + dev.name : '');
+      li.querySelector('.place').textContent = placeOf(dev);
+      li.querySelector('.msg').textContent = u.message;
+      li.querySelector('.times').textContent = '发生 raised ' + hhmm(u.eventTime);
+      ol.appendChild(li);
+    }
+    if (state.annunciations.size > 0) { $('no-alarms').hidden = true; } else { renderAlarms(); }
+  }
+
+  // the ledger's alarm on the board for this device and rule, still active (not cleared or closed)
+  function activeOnBoard(deviceId, ruleId) {
+    for (const a of state.alarms.values()) {
+      if (a.deviceId === deviceId && a.ruleId === ruleId && a.state.startsWith('active')) { return a; }
+    }
+    return null;
+  }
+
+  function onAnnunciation(u) {
+    const k = unconfirmedKey(u.deviceId, u.ruleId);
+    const cur = state.annunciations.get(k);
+    if (u.status) { // settled: given up (the ledger refused it) or committed (its alarm event carries it)
+      if (!cur || cur.annunciationId !== u.annunciationId) { return; }
+      const drop = () => {
+        const c = state.annunciations.get(k);
+        if (c && c.annunciationId === u.annunciationId) { state.annunciations.delete(k); renderAnnunciations(); }
+      };
+      // committed: its alarm event replaces the card (it may come just after this); a change the
+      // ledger recorded without an event ends here
+      if (u.status === 'given_up') { drop(); } else { setTimeout(drop, 3000); }
+      return;
+    }
+    const at = Date.parse(u.eventTime);
+    const known = state.ledgerTime.get(k);
+    if (known !== undefined && at <= known) { return; } // the ledger already showed it, or newer
+    const held = state.unconfirmed.get(k);
+    if (held && held.unconfirmedId === u.annunciationId) { return; } // already the dashed card
+    const onBoard = activeOnBoard(u.deviceId, u.ruleId);
+    if (onBoard && u.kind === 'raise' && (SEV_RANK[u.severity] || 0) <= (SEV_RANK[onBoard.severity] || 0) &&
+        !(u.evidence && u.evidence.new_zone !== undefined)) {
+      return; // a repeat of an alarm the board shows: its 'repeated' event updates the card
+    }
+    state.annunciations.set(k, u);
+    renderAnnunciations();
+    const seen = state.annunciated.has('id:' + u.annunciationId);
+    remember(state.annunciated, 'id:' + u.annunciationId);
+    remember(state.annunciated, k + '@' + at);
+    if (u.severity === 'critical' && !seen && (!cur || cur.annunciationId !== u.annunciationId)) {
+      beep();
+      document.body.dataset.annunciationBeeps = String(Number(document.body.dataset.annunciationBeeps || 0) + 1);
+      flashTitle('新危急报警 NEW CRITICAL ALARM ' + u.deviceId);
+    }
+  }
+
+  // the ledger's event of a device and rule: an annunciation of that transition or an older one is
+  // recorded now (its card goes: the board shows the ledger's); returns whether this very
+  // transition was annunciated here (then it does not beep again)
+  function recordedByLedger(a, ev) {
+    const k = unconfirmedKey(a.deviceId, a.ruleId);
+    const at = ev.details && ev.details.eventTime ? Date.parse(ev.details.eventTime) : NaN;
+    if (!Number.isFinite(at)) { return false; } // an officer's action, an escalation step
+    const known = state.ledgerTime.get(k);
+    if (known === undefined || at > known) { state.ledgerTime.set(k, at); }
+    const u = state.annunciations.get(k);
+    if (u && Date.parse(u.eventTime) <= at) {
+      state.annunciations.delete(k);
+      renderAnnunciations();
+    }
+    return state.annunciated.has(k + '@' + at);
   }
 
   // the ledger's event for the same device and rule, at least as severe: the card is in the ledger now
@@ -470,7 +574,13 @@
     const s = await api('/api/live/snapshot');
     state.alarms.clear();
     state.appliedEvent.clear();
-    s.alarms.forEach((a) => state.alarms.set(a.id, a));
+    s.alarms.forEach((a) => {
+      state.alarms.set(a.id, a);
+      // the newest transition time the ledger shows for the key: an annunciation not newer is old news
+      const at = Math.max(Date.parse(a.raisedAt) || 0, Date.parse(a.clearedAt || '') || 0);
+      const k = unconfirmedKey(a.deviceId, a.ruleId);
+      if (at > (state.ledgerTime.get(k) || 0)) { state.ledgerTime.set(k, at); }
+    });
     s.devices.forEach((d) => state.online.set(d.deviceId, d));
     state.lastEventId = s.lastEventId;
     state.boardLoaded = true;
@@ -502,9 +612,11 @@
     es.onopen = () => {
       setConn(true, '实时 Live');
       if (resume) { banner(''); }
-      // the server sends the unconfirmed hazards still waiting right after this
+      // the server sends the unconfirmed hazards still waiting, and the annunciations not settled, right after this
       state.unconfirmed.clear();
       renderUnconfirmed();
+      state.annunciations.clear();
+      renderAnnunciations();
       document.body.dataset.liveReadings = streamed; // which device's readings the open stream carries
     };
     es.onerror = () => {
@@ -525,10 +637,11 @@
       applyAlarm(ev.alarm, ev.id);
       const a = ev.alarm;
       if (a) { confirmedByLedger(a); }
+      const annunciated = a ? recordedByLedger(a, ev) : false; // beeped for at its annunciation already
       // an acknowledgement that lapsed (a fire spreading to another zone, a rise above the severity
       // acknowledged: docs/alerting.md) sounds again like a new alarm (review8 R8-5)
       const lapsed = stateBefore === 'active_acked' && a.state === 'active_unacked';
-      if (a.severity === 'critical' && a.state === 'active_unacked' &&
+      if (a.severity === 'critical' && a.state === 'active_unacked' && !annunciated &&
           (ev.type === 'raised' || ev.type === 'reopened' || ev.type === 'severity_changed' || !wasKnown || lapsed)) {
         beep();
         document.body.dataset.alarmBeeps = String(Number(document.body.dataset.alarmBeeps || 0) + 1);
@@ -537,6 +650,7 @@
       if (!hasUnackedCritical()) { stopFlash(); }
     });
     es.addEventListener('unconfirmed', (m) => onUnconfirmed(JSON.parse(m.data)));
+    es.addEventListener('annunciation', (m) => onAnnunciation(JSON.parse(m.data)));
     es.addEventListener('device', (m) => {
       const d = JSON.parse(m.data);
       state.online.set(d.deviceId, d);

@@ -43,6 +43,8 @@ class AnnunciationBeforeTheLedgerTest {
 
   static final String OFFICER_TOKEN = "demo-officer-token";
   static final String LEAKING = "gas-023";
+  /** The normal-operation test's device (the test class's database is shared by both tests). */
+  static final String RISING = "gas-029";
   static final String RULE = "gas-lel-threshold";
   /** Reports every 5 s in this test's site copy: never heard from, it goes offline ~15 s after the start. */
   static final String SILENT = "gas-027";
@@ -126,17 +128,17 @@ class AnnunciationBeforeTheLedgerTest {
     try (Gateway gateway = Gateway.start(siteWithASilentDevice(dir));
         SseListener page = SseListener.connect(gateway.ports().http(), OFFICER_TOKEN)) {
       String mqtt = "tcp://127.0.0.1:" + gateway.ports().mqtt();
-      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
+      ThroughProxy.publish(mqtt, RISING, "{\"values\":{\"gas_lel\":1.0}}");
       // level 1 (raise, major), level 2 (severity change, critical), clear, and again (a re-open)
-      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":30}}");
-      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, LEAKING, RULE, "raised"), Optional::isPresent);
-      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":70}}");
+      ThroughProxy.publish(mqtt, RISING, "{\"values\":{\"gas_lel\":30}}");
+      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, RISING, RULE, "raised"), Optional::isPresent);
+      ThroughProxy.publish(mqtt, RISING, "{\"values\":{\"gas_lel\":70}}");
       await().atMost(Duration.ofSeconds(20))
-          .until(() -> ledgerEvent(page, LEAKING, RULE, "severity_changed"), Optional::isPresent);
-      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":1.0}}");
-      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, LEAKING, RULE, "cleared"), Optional::isPresent);
-      ThroughProxy.publish(mqtt, LEAKING, "{\"values\":{\"gas_lel\":65}}");
-      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, LEAKING, RULE, "reopened"), Optional::isPresent);
+          .until(() -> ledgerEvent(page, RISING, RULE, "severity_changed"), Optional::isPresent);
+      ThroughProxy.publish(mqtt, RISING, "{\"values\":{\"gas_lel\":1.0}}");
+      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, RISING, RULE, "cleared"), Optional::isPresent);
+      ThroughProxy.publish(mqtt, RISING, "{\"values\":{\"gas_lel\":65}}");
+      await().atMost(Duration.ofSeconds(20)).until(() -> ledgerEvent(page, RISING, RULE, "reopened"), Optional::isPresent);
       // the silent device's device-offline alarm: a maintenance alarm, recorded, not annunciated
       await("device-offline of " + SILENT).atMost(Duration.ofSeconds(30))
           .until(() -> ledgerEvent(page, SILENT, "device-offline", "raised"), Optional::isPresent);
@@ -148,11 +150,11 @@ class AnnunciationBeforeTheLedgerTest {
       assertThat(annunciations).as("one per hazard raise or severity change, none for the clear or the offline")
           .extracting(e -> e.data().path("deviceId").asText() + " " + e.data().path("kind").asText() + " "
               + e.data().path("severity").asText())
-          .containsExactly(LEAKING + " raise major", LEAKING + " severity critical", LEAKING + " raise critical");
+          .containsExactly(RISING + " raise major", RISING + " severity critical", RISING + " raise critical");
       Map<String, String> ledgerTypeOf = Map.of("0", "raised", "1", "severity_changed", "2", "reopened");
       for (int i = 0; i < annunciations.size(); i++) {
         SseListener.Event a = annunciations.get(i);
-        SseListener.Event recorded = ledgerEvent(page, LEAKING, RULE, ledgerTypeOf.get(String.valueOf(i))).get();
+        SseListener.Event recorded = ledgerEvent(page, RISING, RULE, ledgerTypeOf.get(String.valueOf(i))).get();
         assertThat(events.indexOf(a)).as("the annunciation before the ledger's " + ledgerTypeOf.get(String.valueOf(i)))
             .isLessThan(events.indexOf(recorded));
         assertThat(a.data().path("eventTime").asText()).as("the same transition")
