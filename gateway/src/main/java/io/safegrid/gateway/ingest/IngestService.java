@@ -32,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * ms apart too, in payload order).
  *
  * <p>A message with {@code seq} whose seq and payload equal one of the device's last 32 such
- * messages is a resend ({@link RecentSeqs}; a QoS 1 PUBLISH after a lost PUBACK, a CoAP CON
- * sent again): found before it gets receive stamps, answered with the first one's outcome once
+ * messages, received within 5 minutes of it and with no other payload under that seq since, is a
+ * resend ({@link RecentSeqs}; a QoS 1 PUBLISH after a lost PUBACK, a CoAP CON sent again): found before it gets receive stamps, answered with the first one's outcome once
  * that is durable, not stored or judged again, counted in {@code
  * safegrid.ingest.duplicates{kind=telemetry|events, reason=seq}} (newcomer7 F3).
  *
@@ -149,7 +149,7 @@ public final class IngestService implements IngestSink {
     if (decoded.seq() != Reading.NO_SEQ) {
       outcome = new CompletableFuture<>();
       CompletableFuture<IngestResult> earlier =
-          recentSeqs.resendOf(deviceId, decoded.seq(), RecentSeqs.hash(payload), outcome);
+          recentSeqs.resendOf(deviceId, decoded.seq(), RecentSeqs.hash(payload), receivedAtMillis, outcome);
       if (earlier != null) {
         return resend(telemetryResends, deviceId, decoded.seq(), source, earlier);
       }
@@ -216,7 +216,7 @@ public final class IngestService implements IngestSink {
     if (message.seq() != Reading.NO_SEQ) {
       outcome = new CompletableFuture<>();
       CompletableFuture<IngestResult> earlier =
-          recentSeqs.resendOf(deviceId, message.seq(), RecentSeqs.hash(payload), outcome);
+          recentSeqs.resendOf(deviceId, message.seq(), RecentSeqs.hash(payload), receivedAtMillis, outcome);
       if (earlier != null) {
         return resend(eventResends, deviceId, message.seq(), source, earlier);
       }

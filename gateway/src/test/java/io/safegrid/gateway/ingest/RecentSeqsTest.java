@@ -21,13 +21,13 @@ class RecentSeqsTest {
     RecentSeqs seqs = new RecentSeqs();
     CompletableFuture<IngestResult> first = new CompletableFuture<>();
     String leak = "{\"seq\":41,\"values\":{\"gas_lel\":70}}";
-    assertThat(seqs.resendOf("gas-081", 41, hash(leak), first)).as("new").isNull();
-    assertThat(seqs.resendOf("gas-081", 41, hash(leak), new CompletableFuture<>())).as("resend").isSameAs(first);
-    assertThat(seqs.resendOf("gas-082", 41, hash(leak), new CompletableFuture<>())).as("per device").isNull();
-    assertThat(seqs.resendOf("gas-081", 41, hash("{\"seq\":41,\"values\":{\"gas_lel\":65}}"),
+    assertThat(seqs.resendOf("gas-081", 41, hash(leak), NOW, first)).as("new").isNull();
+    assertThat(seqs.resendOf("gas-081", 41, hash(leak), NOW, new CompletableFuture<>())).as("resend").isSameAs(first);
+    assertThat(seqs.resendOf("gas-082", 41, hash(leak), NOW, new CompletableFuture<>())).as("per device").isNull();
+    assertThat(seqs.resendOf("gas-081", 41, hash("{\"seq\":41,\"values\":{\"gas_lel\":65}}"), NOW,
         new CompletableFuture<>())).as("a counter that started again").isNull();
     seqs.forget("gas-081", first);
-    assertThat(seqs.resendOf("gas-081", 41, hash(leak), new CompletableFuture<>()))
+    assertThat(seqs.resendOf("gas-081", 41, hash(leak), NOW, new CompletableFuture<>()))
         .as("a first one whose storage failed is forgotten: the next offer is new").isNull();
   }
 
@@ -35,10 +35,46 @@ class RecentSeqsTest {
   void eachDeviceKeepsItsLast32() {
     RecentSeqs seqs = new RecentSeqs();
     for (int i = 0; i < RecentSeqs.PER_DEVICE + 1; i++) {
-      assertThat(seqs.resendOf("gas-083", i, hash("p" + i), new CompletableFuture<>())).isNull();
+      assertThat(seqs.resendOf("gas-083", i, hash("p" + i), NOW, new CompletableFuture<>())).isNull();
     }
-    assertThat(seqs.resendOf("gas-083", 0, hash("p0"), new CompletableFuture<>())).as("the 33rd back: gone").isNull();
-    assertThat(seqs.resendOf("gas-083", 2, hash("p2"), new CompletableFuture<>())).isNotNull();
+    assertThat(seqs.resendOf("gas-083", 0, hash("p0"), NOW, new CompletableFuture<>())).as("the 33rd back: gone").isNull();
+    assertThat(seqs.resendOf("gas-083", 2, hash("p2"), NOW, new CompletableFuture<>())).isNotNull();
+  }
+
+  /**
+   * review8 R8-8: a match was a resend however old; a unit whose seq restarts at boot had its
+   * new leak's first message (byte for byte its first boot's) dropped 20 minutes later.
+   */
+  @Test
+  void aMatchIsAResendOnlyWithinFiveMinutesOfTheFirst() {
+    RecentSeqs seqs = new RecentSeqs();
+    String boot = "{\"seq\":0,\"values\":{\"gas_lel\":100.0}}";
+    CompletableFuture<IngestResult> first = new CompletableFuture<>();
+    assertThat(seqs.resendOf("gas-085", 0, hash(boot), NOW, first)).isNull();
+    assertThat(seqs.resendOf("gas-085", 0, hash(boot), NOW + RecentSeqs.RESEND_WINDOW_MILLIS, new CompletableFuture<>()))
+        .as("resent within the window").isSameAs(first);
+    CompletableFuture<IngestResult> later = new CompletableFuture<>();
+    assertThat(seqs.resendOf("gas-085", 0, hash(boot), NOW + 20 * 60_000L, later))
+        .as("20 min later: the next boot's first message").isNull();
+    assertThat(seqs.resendOf("gas-085", 0, hash(boot), NOW + 21 * 60_000L, new CompletableFuture<>()))
+        .as("a resend of that one").isSameAs(later);
+  }
+
+  /** review8 R8-8: a seq that never advances: 70, 0.0, 70 is a new leak, not a resend of the first. */
+  @Test
+  void aMatchIsNoResendOnceTheSeqCarriedAnotherPayloadAfterIt() {
+    RecentSeqs seqs = new RecentSeqs();
+    String leak = "{\"seq\":0,\"values\":{\"gas_lel\":70}}";
+    String clear = "{\"seq\":0,\"values\":{\"gas_lel\":0.0}}";
+    assertThat(seqs.resendOf("gas-086", 0, hash(leak), NOW, new CompletableFuture<>())).isNull();
+    assertThat(seqs.resendOf("gas-086", 0, hash(clear), NOW + 60_000, new CompletableFuture<>())).isNull();
+    assertThat(seqs.resendOf("gas-086", 0, hash(leak), NOW + 120_000, new CompletableFuture<>()))
+        .as("the leak again after its clear").isNull();
+    // a numbering unit's resends of several in-flight messages still are resends
+    CompletableFuture<IngestResult> five = new CompletableFuture<>();
+    assertThat(seqs.resendOf("gas-087", 5, hash("a"), NOW, five)).isNull();
+    assertThat(seqs.resendOf("gas-087", 6, hash("b"), NOW, new CompletableFuture<>())).isNull();
+    assertThat(seqs.resendOf("gas-087", 5, hash("a"), NOW + 90_000, new CompletableFuture<>())).isSameAs(five);
   }
 
   @Test

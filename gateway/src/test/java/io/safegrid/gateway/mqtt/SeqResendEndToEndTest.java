@@ -152,6 +152,33 @@ class SeqResendEndToEndTest {
             + " AND count = 2", device)).as("the new leak re-opened the alarm").isEqualTo(1));
   }
 
+  /**
+   * review8 R8-8: a unit whose seq never advances (or restarts at boot) sends its new leak byte for
+   * byte as it sent the old one: before, that was taken for a resend of the first (PUBACK 0, not
+   * stored, not raised). A seq that carried another payload since is no resend.
+   */
+  @Test
+  void aLeakAgainAfterItsClearUnderAnUnchangedSeqIsStoredAndRaised() throws Exception {
+    String device = "gas-085";
+    String leak = "{\"seq\":0,\"values\":{\"gas_lel\":70}}";
+    MqttAsyncClient c = paho(device);
+    try {
+      assertThat(publish(c, device, leak)).isZero();
+      awaitAlarm(device, "active_unacked");
+      assertThat(publish(c, device, "{\"seq\":0,\"values\":{\"gas_lel\":0}}")).isZero();
+      awaitAlarm(device, "cleared_unacked");
+      assertThat(publish(c, device, leak)).isZero();
+    } finally {
+      c.disconnect().waitForCompletion(10_000);
+      c.close();
+    }
+    assertThat(count("SELECT count(*) FROM readings WHERE device_id = ? AND metric = 'gas_lel'", device))
+        .as("all three stored").isEqualTo(3);
+    await().atMost(Duration.ofSeconds(15)).untilAsserted(() ->
+        assertThat(count("SELECT count(*) FROM alarms WHERE device_id = ? AND state = 'active_unacked'"
+            + " AND count = 2", device)).as("the new leak re-opened the alarm").isEqualTo(1));
+  }
+
   /** R17: three ts-less samples in one message: all stored 1 ms apart, in order, none flagged. */
   @Test
   void severalTsLessRecordsInOneMessageAreAllStoredInOrderWithoutAClockFlag() throws Exception {
