@@ -53,6 +53,11 @@ import org.slf4j.LoggerFactory;
  * blockwise layer answers 4.13 as soon as the bound is passed (or at the first block when the
  * device announces a larger Size1), so a device cannot make the gateway buffer more than that.
  *
+ * <p>Plain CoAP devices' last known good sources (always checked, {@link
+ * io.safegrid.gateway.mqtt.auth.RefusalGuard}) are read at construction from {@link
+ * CoapSettings#lastGoodSourcesFile()} when it is set, and written there within 1 s of a change
+ * and at {@link #close()} ({@link LastGoodSources}, review8 R8-3).
+ *
  * <p>Metrics: see {@link CoapMetrics} ({@code safegrid.coap.*}).
  */
 public final class CoapIngestServer implements AutoCloseable {
