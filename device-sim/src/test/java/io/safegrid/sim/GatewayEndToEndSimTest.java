@@ -155,7 +155,8 @@ class GatewayEndToEndSimTest {
         "--mix", "1:1:1", "--devices", "42", "--rate", "120",
         "--qos", "1", "--duration", "12", "--warmup", "1", "--api", "http://127.0.0.1:" + httpPort,
         "--token", "demo-viewer-token", "--probe-transport", "coap", "--probe-devices", "3",
-        "--probe-interval-ms", "1500",
+        "--probe-interval-ms", "1500", "--probe-samples", dir.resolve("alarm.csv").toString(),
+        "--probe-annunciation-samples", dir.resolve("annunciation.csv").toString(),
         "--summary", summary.toString());
 
     assertThat(exit).isZero();
@@ -177,11 +178,27 @@ class GatewayEndToEndSimTest {
     assertThat(s.path("alarmLatencyMs").path("count").asLong()).as("alarm events matched to crossings")
         .isGreaterThanOrEqualTo(s.path("probe").path("crossings").asLong() / 2)
         .isLessThanOrEqualTo(s.path("probe").path("crossings").asLong());
-    // annunciations (event: annunciation, before the ledger) are timed apart: none on a gateway
-    // without them, at most one per crossing on one with them
+    // each crossing is timed apart to its event: annunciation (the rule engine's decision, before
+    // the ledger's commit), which this gateway sends ahead of the ledger's event: alarm on the same
+    // stream: as many annunciations as alarms, and each read no later than its alarm (in the same
+    // socket read when both came at once)
     assertThat(s.path("annunciationLatencyMs").path("count").asLong()).as("publish-to-annunciation samples")
         .isEqualTo(s.path("probe").path("annunciationSamples").asLong())
+        .isGreaterThanOrEqualTo(s.path("alarmLatencyMs").path("count").asLong())
         .isLessThanOrEqualTo(s.path("probe").path("crossings").asLong());
+    assertThat(s.path("probe").path("annunciationUnmatched").asLong()).isZero();
+    java.util.Map<String, Long> annunciationRead = new java.util.HashMap<>();
+    for (String line : Files.readAllLines(dir.resolve("annunciation.csv"))) {
+      String[] c = line.split(",");
+      annunciationRead.put(c[0] + "," + c[1], Long.parseLong(c[4]));
+    }
+    List<String> alarmLines = Files.readAllLines(dir.resolve("alarm.csv"));
+    assertThat(alarmLines).hasSize(s.path("alarmLatencyMs").path("count").asInt());
+    for (String line : alarmLines) {
+      String[] c = line.split(",");
+      assertThat(annunciationRead.get(c[0] + "," + c[1])).as("the annunciation of crossing %s, read by its alarm", line)
+          .isNotNull().isLessThanOrEqualTo(Long.parseLong(c[4]));
+    }
   }
 
   @Test
