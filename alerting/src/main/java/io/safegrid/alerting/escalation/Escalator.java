@@ -48,8 +48,8 @@ import java.util.Optional;
  *   <li>A fire spreads to another zone (a repeat whose evidence has a new {@code new_zone}):
  *       everyone told so far is told again, reason {@code spread}; an acknowledgement lapses
  *       (newcomer7 F25).
- *   <li>A device-offline, gas-fault or fire-panel-fault alarm of a device with an open hazard
- *       alarm is routed as that hazard ({@link AlarmClass#SENSOR_LOST_RULES}; review7 R7).
+ *   <li>A device-offline, gas-fault or fire-panel-fault alarm of a device with a live hazard
+ *       alarm is routed as that hazard ({@link AlarmClass#SENSOR_LOST_RULES}; review7 R7; active, or cleared within the re-open window: review8 R8-6).
  *   <li>Re-opened before anyone acknowledged it: the running escalation goes on (level and
  *       deadline kept, nobody notified again), so a flapping alarm still climbs.
  *   <li>Severity rises: if the new start level is above the current one, jump there and notify it;
@@ -311,9 +311,12 @@ public final class Escalator implements LedgerHook {
   /**
    * The route of {@code a}: by its rule's class ({@link AlarmClass#ofRule}), except that an alarm
    * of {@link AlarmClass#SENSOR_LOST_RULES} (device offline, gas or fire panel fault) of a device
-   * with an open hazard alarm is routed as that hazard: responders of the device's kind, the grid
-   * from the higher of the two severities' starting level (and report upward when that is
-   * critical), due at once (review7 R7). One indexed query, only for those rules.
+   * with a live hazard alarm ({@link #openHazard}) is routed as that hazard: responders of the
+   * device's kind, the grid from the higher of the two severities' starting level, due at once
+   * (review7 R7). Report upward only when the alarm's OWN severity is critical (review8 R8-6: the
+   * hazard was reported upward when it was raised; what is new is "sensor lost", a matter for the
+   * crew and the grid, not a second report to the district). One indexed query, only for those
+   * rules.
    */
   private Routed routed(LedgerTx tx, Alarm a) {
     AlarmClass cls = AlarmClass.ofRule(a.ruleId());
@@ -323,7 +326,10 @@ public final class Escalator implements LedgerHook {
       if (hazard.isPresent()) {
         cls = AlarmClass.HAZARD;
         if (hazard.get().compareTo(severity) > 0) {
-          severity = hazard.get();
+          Route asHazard = router.route(a.deviceId(), a.ruleId(), hazard.get(), cls);
+          Route own = router.route(a.deviceId(), a.ruleId(), severity, cls);
+          return new Routed(new Route(asHazard.kind(), asHazard.place(), asHazard.chain(), asHazard.startIndex(),
+              asHazard.responders(), own.reportUpward()), cls);
         }
       }
     }
@@ -331,15 +337,22 @@ public final class Escalator implements LedgerHook {
   }
 
   /**
-   * The highest severity of the device's other alarms that are hazards ({@link AlarmClass#HAZARD})
-   * and not closed (an incident is open until an officer writes it off: the crew may still be on
-   * site after the reading fell back), if any.
+   * The highest severity of the device's other hazard alarms ({@link AlarmClass#HAZARD}) that are
+   * live: active ({@code active_unacked}, {@code active_acked}), or cleared less than the ledger's
+   * re-open window ({@link JdbcAlarmLedger#reopenWindow()}, default 10 min) ago, if any. A leak
+   * that cleared minutes ago may be the sensor's last word before it died (the crew may still be
+   * on site); one that cleared on Monday and waits for its write-off is not an incident a power cut
+   * on Thursday belongs to (review8 R8-6: every unit with such a leftover made its own critical
+   * call-out with report upward in a neighbourhood power cut).
    */
-  private static Optional<Severity> openHazard(LedgerTx tx, Alarm a) {
+  private Optional<Severity> openHazard(LedgerTx tx, Alarm a) {
     try (PreparedStatement ps = tx.connection().prepareStatement(
-        "SELECT rule_id, severity FROM alarms WHERE device_id = ? AND state <> 'closed' AND id <> ?")) {
+        "SELECT rule_id, severity FROM alarms WHERE device_id = ? AND id <> ?"
+            + " AND (state IN ('active_unacked', 'active_acked')"
+            + " OR (state IN ('cleared_unacked', 'cleared_acked') AND cleared_at >= ?))")) {
       ps.setString(1, a.deviceId());
       ps.setLong(2, a.id());
+      ps.setObject(3, tx.now().minus(ledger.reopenWindow()).atOffset(ZoneOffset.UTC));
       Severity max = null;
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
@@ -353,7 +366,7 @@ public final class Escalator implements LedgerHook {
       }
       return Optional.ofNullable(max);
     } catch (SQLException e) {
-      throw new AlarmStoreException("cannot look for an open hazard alarm of " + a.deviceId(), e);
+      throw new AlarmStoreException("cannot look for a live hazard alarm of " + a.deviceId(), e);
     }
   }
 

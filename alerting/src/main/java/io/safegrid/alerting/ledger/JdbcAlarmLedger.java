@@ -1269,6 +1269,15 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     });
   }
 
+  /**
+   * The re-open window ({@link LedgerConfig#reopenWindow()}, default 10 min): escalation also
+   * takes it as how long a cleared hazard still counts as the incident a device's silence belongs
+   * to (review8 R8-6).
+   */
+  public java.time.Duration reopenWindow() {
+    return config.reopenWindow();
+  }
+
   @Override
   public List<AlarmEvent> history(long alarmId) {
     return read(c -> {
