@@ -64,7 +64,14 @@ public final class RetentionJob implements AutoCloseable {
     /** Longest time between two runs of the dead letters' bounds. */
     public static final Duration DEAD_LETTER_INTERVAL = Duration.ofMinutes(1);
 
-    /** Failed readings runs in a row after which {@link Status#up()} is false (3 h at the default interval). */
+    /**
+     * Time to the next readings run after a failed one (instead of {@code interval}): the health
+     * check's failing count is reset by a good run, so after a database outage ends {@code GET
+     * /api/health} is back to 200 within about this long, not up to an hour later (review8 R8-12).
+     */
+    public static final Duration RETRY_AFTER_FAILURE = Duration.ofMinutes(1);
+
+    /** Failed readings runs in a row after which {@link Status#up()} is false (about 3 h at the default interval; 2 min once the retries start). */
     public static final int FAILED_RUNS_DOWN = 3;
 
     /** Failed dead letter runs in a row after which {@link Status#up()} is false (30 min). */
@@ -113,6 +120,8 @@ public final class RetentionJob implements AutoCloseable {
     private final Counter chunksDropped;
     private final DeadLetterRetention deadLetters;
     private ScheduledExecutorService scheduler;
+    private ScheduledExecutorService deadLetterScheduler;
+    private volatile long retryMillis = RETRY_AFTER_FAILURE.toMillis();
     private volatile Mode mode;
     private volatile String timescaleVersion;
     private volatile String lastError;
@@ -154,15 +163,26 @@ public final class RetentionJob implements AutoCloseable {
     }
 
     /**
-     * Runs {@link #runOnce()} now and then every {@code interval}, and {@link
-     * DeadLetterRetention#runOnce()} now and then every {@code interval} or {@link
-     * #DEAD_LETTER_INTERVAL}, whichever is shorter, on a daemon thread, until {@link #close()}. A
-     * failed run is logged and counted; the next one runs as scheduled.
+     * Runs {@link #runOnce()} now and then every {@code interval} ({@link #RETRY_AFTER_FAILURE}
+     * after a failed run, while it fails), and {@link DeadLetterRetention#runOnce()} now and then
+     * every {@code interval} or {@link #DEAD_LETTER_INTERVAL}, whichever is shorter, each on its
+     * own daemon thread (a readings run stuck on a silent database does not hold the dead
+     * letters' up), until {@link #close()}. A failed run is logged and counted.
      *
      * @param interval time between runs, e.g. {@link #DEFAULT_INTERVAL}
      * @throws IllegalStateException if already started
      */
-    public synchronized void start(Duration interval) {
+    public void start(Duration interval) {
+        start(interval, RETRY_AFTER_FAILURE);
+    }
+
+    /**
+     * {@link #start(Duration)} with the time to the next readings run after a failed one.
+     *
+     * @param interval time between good runs
+     * @param retryAfterFailure time to the next run after a failed one (capped at {@code interval})
+     */
+    public synchronized void start(Duration interval, Duration retryAfterFailure) {
         if (scheduler != null) {
             throw new IllegalStateException("already started");
         }
@@ -171,11 +191,31 @@ public final class RetentionJob implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        scheduler.scheduleWithFixedDelay(this::runQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+        deadLetterScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "safegrid-retention-dead-letters");
+            t.setDaemon(true);
+            return t;
+        });
+        long good = interval.toMillis();
+        long retry = Math.min(good, retryAfterFailure.toMillis());
+        retryMillis = retry;
+        scheduleReadings(0, good, retry);
         long dl = Math.min(interval.toMillis(), DEAD_LETTER_INTERVAL.toMillis());
-        scheduler.scheduleWithFixedDelay(this::runDeadLettersQuietly, 0, dl, TimeUnit.MILLISECONDS);
-        log.info("retention of readings: {} days, checked every {}; dead letters bounded every {} ms",
-                retention.toDays(), interval, dl);
+        deadLetterScheduler.scheduleWithFixedDelay(this::runDeadLettersQuietly, 0, dl, TimeUnit.MILLISECONDS);
+        log.info("retention of readings: {} days, checked every {} ({} ms after a failed run); dead letters bounded every {} ms",
+                retention.toDays(), interval, retry, dl);
+    }
+
+    /** One readings run after {@code delayMs}, then the next: {@code retryMs} later while failing, else {@code goodMs}. */
+    private synchronized void scheduleReadings(long delayMs, long goodMs, long retryMs) {
+        ScheduledExecutorService s = scheduler;
+        if (s == null || s.isShutdown()) {
+            return;
+        }
+        s.schedule(() -> {
+            runQuietly();
+            scheduleReadings(failingRuns.get() > 0 ? retryMs : goodMs, goodMs, retryMs);
+        }, delayMs, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -326,7 +366,7 @@ public final class RetentionJob implements AutoCloseable {
             failedRuns.incrementAndGet();
             failingRuns.incrementAndGet();
             lastError = e.toString();
-            log.warn("retention run failed (next run as scheduled): {}", e.toString());
+            log.warn("retention run failed (next run in {} ms): {}", retryMillis, e.toString());
         }
     }
 
@@ -346,17 +386,27 @@ public final class RetentionJob implements AutoCloseable {
         registry.counter("safegrid.retention.runs", "outcome", outcome).increment();
     }
 
-    /** Stops the schedule; a run in progress finishes. */
+    /** Stops the schedules; a run in progress finishes. */
     @Override
-    public synchronized void close() {
-        if (scheduler != null) {
-            scheduler.shutdown();
+    public void close() {
+        ScheduledExecutorService a;
+        ScheduledExecutorService b;
+        synchronized (this) {
+            a = scheduler;
+            b = deadLetterScheduler;
+            scheduler = null;
+            deadLetterScheduler = null;
+        }
+        for (ScheduledExecutorService s : new ScheduledExecutorService[] {a, b}) {
+            if (s == null) {
+                continue;
+            }
+            s.shutdown();
             try {
-                scheduler.awaitTermination(10, TimeUnit.SECONDS);
+                s.awaitTermination(10, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            scheduler = null;
         }
     }
 }

@@ -172,8 +172,9 @@ public final class Gateway implements AutoCloseable {
           site.devices().size(), n);
     });
 
-    RetentionJob retention =
-        new RetentionJob(dataSource, Duration.ofDays(gc.retentionDays()), registry);
+    // its own network timeout: a silent cut during a run must not hold its thread for ~15 min (review8 R8-12)
+    RetentionJob retention = new RetentionJob(new NetworkTimeoutDataSource(dataSource, RETENTION_NETWORK_TIMEOUT),
+        Duration.ofDays(gc.retentionDays()), registry);
     retention.start(RetentionJob.DEFAULT_INTERVAL);
     started.push(new Part("retention", retention));
     this.retention = retention;
@@ -428,6 +429,12 @@ public final class Gateway implements AutoCloseable {
    * silent cut after ~15 min (review7 R9).
    */
   static final Duration LEDGER_NETWORK_TIMEOUT = Duration.ofSeconds(10);
+
+  /**
+   * Network timeout of retention's connections ({@code drop_chunks} of whole day chunks, the dead
+   * letters' bounds: normally well under a second; generous, a chunk drop may wait for a lock).
+   */
+  static final Duration RETENTION_NETWORK_TIMEOUT = Duration.ofMinutes(5);
 
   /**
    * The {@code safegrid} pool: the alarm ledger (through {@link NetworkTimeoutDataSource}), the

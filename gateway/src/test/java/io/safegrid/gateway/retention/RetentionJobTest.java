@@ -25,6 +25,10 @@ class RetentionJobTest {
     @RegisterExtension
     static final TestDatabase plain = TestDatabase.unmigrated();
 
+    /** TimescaleDB, no readings hypertable until the test makes one: runs fail, then succeed. */
+    @RegisterExtension
+    static final TestDatabase flaky = TestDatabase.unmigrated();
+
     @BeforeEach
     void readingsOfDifferentAges() throws Exception {
         try (Connection c = db.connect(); Statement st = c.createStatement()) {
@@ -138,6 +142,32 @@ class RetentionJobTest {
         assertThat(good.status().up()).isTrue();
         assertThat(good.status().mode()).as("this server: 2.19").isEqualTo(RetentionJob.Mode.AGE_AND_CREATION);
         assertThat(good.status().timescaleVersion()).isEqualTo(db.migration().timescaleVersion());
+    }
+
+    /**
+     * review8 R8-12: after the readings runs failed long enough for the health check to say
+     * "down" (a database outage of 3 h+), the job runs again soon after each failure, so the
+     * check is back up within the retry delay once the database works, not at the next hourly
+     * run (an hour of HTTP 503 from a working gateway).
+     */
+    @Test
+    void afterFailingRunsTheCheckIsBackUpSoonAfterTheDatabaseWorksNotAtTheNextHourlyRun() throws Exception {
+        try (Connection c = flaky.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE EXTENSION IF NOT EXISTS timescaledb");
+        }
+        try (RetentionJob job = new RetentionJob(flaky.dataSource(), Duration.ofDays(400), new SimpleMeterRegistry())) {
+            job.start(Duration.ofHours(1), Duration.ofMillis(200));
+            await().atMost(Duration.ofSeconds(20)).until(() -> job.status().failingRuns() >= RetentionJob.FAILED_RUNS_DOWN);
+            assertThat(job.status().up()).as("down after failing runs in a row").isFalse();
+            try (Connection c = flaky.connect(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE readings (time timestamptz NOT NULL, device_id text, metric text,"
+                        + " value double precision)");
+                st.execute("SELECT create_hypertable('readings', 'time')");
+            }
+            await().atMost(Duration.ofSeconds(5)).until(() -> job.status().up());
+            assertThat(job.status().failingRuns()).isZero();
+            assertThat(job.status().lastError()).isNull();
+        }
     }
 
     @Test
