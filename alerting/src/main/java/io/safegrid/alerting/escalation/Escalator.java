@@ -6,6 +6,7 @@ import io.safegrid.alerting.ledger.AlarmStoreException;
 import io.safegrid.alerting.ledger.JdbcAlarmLedger;
 import io.safegrid.alerting.ledger.LedgerHook;
 import io.safegrid.alerting.ledger.LedgerTx;
+import io.safegrid.alerting.ledger.NotificationDelivery;
 import io.safegrid.alerting.outbox.OutboxDispatcher;
 import io.safegrid.alerting.outbox.OutboxWriter;
 import io.safegrid.alerting.routing.AlarmClass;
@@ -162,7 +163,9 @@ public final class Escalator implements LedgerHook {
     Instant deadline = tx.now().plus(config.timeout(a.severity()));
     save(tx, a.id(), route.startIndex(), step, deadline);
     tx.record("notified", a.state(), a, ACTOR,
-        "notified " + first.name() + alsoBelow(below) + (route.reportUpward().isEmpty() ? "" : "; reported upward"),
+        // queued, not yet delivered: the outbox's 'delivery' events and the history's
+        // details.delivery say when it reached them (newcomer8 N7)
+        "call-out queued for " + first.name() + alsoBelow(below) + (route.reportUpward().isEmpty() ? "" : "; report upward queued"),
         details(route, route.startIndex(), step, n.told, deadline));
   }
 
@@ -244,7 +247,7 @@ public final class Escalator implements LedgerHook {
     Instant deadline = !unacked ? null : lapsed || !s.deadline.isBefore(fresh) ? fresh : s.deadline;
     save(tx, after.id(), level, step, deadline);
     tx.record("notified", after.state(), after, ACTOR,
-        "spread to zone " + after.evidence().get(JdbcAlarmLedger.SPREAD_EVIDENCE) + ": told again "
+        "spread to zone " + after.evidence().get(JdbcAlarmLedger.SPREAD_EVIDENCE) + ": call-out queued again for "
             + String.join(", ", n.told),
         details(route, level, step, n.told, deadline));
   }
@@ -421,7 +424,7 @@ public final class Escalator implements LedgerHook {
         "unacknowledged at its escalation deadline "
             + DateTimeFormatter.ISO_LOCAL_TIME.format(s.deadline.atOffset(ZoneOffset.UTC).toLocalTime().withNano(0))
             + " UTC: "
-            + (up ? "escalated to " : "re-notified ") + r.name(),
+            + (up ? "escalated to " : "re-notification queued for ") + r.name(),
         details(route, level, step, n.told, deadline));
   }
 
@@ -484,6 +487,9 @@ public final class Escalator implements LedgerHook {
     d.put("step", step);
     d.put("recipients", told);
     d.put("nextEscalationAt", deadline == null ? null : deadline.toString());
+    // written to the outbox in this transaction, not delivered: GET /api/alarms/{id} gives the
+    // current state, the outbox's 'delivery' events its changes (newcomer8 N7)
+    d.put("delivery", Map.of("state", NotificationDelivery.QUEUED));
     return d;
   }
 

@@ -1278,14 +1278,26 @@ public final class JdbcAlarmLedger implements AlarmService, AutoCloseable {
     return config.reopenWindow();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Each {@code notified} / {@code escalated} event's {@code details.delivery} is its step's
+   * delivery state now, read from the outbox ({@link NotificationDelivery}: queued, delivered,
+   * failing, dead), not the "queued" it was written with (newcomer8 N7).
+   */
   @Override
   public List<AlarmEvent> history(long alarmId) {
     return read(c -> {
+      List<AlarmEvent> events;
       try (PreparedStatement ps =
           c.prepareStatement("SELECT * FROM alarm_events WHERE alarm_id = ? ORDER BY id")) {
         ps.setLong(1, alarmId);
-        return events(ps);
+        events = events(ps);
       }
+      if (events.stream().anyMatch(e -> "notified".equals(e.type()) || "escalated".equals(e.type()))) {
+        events = NotificationDelivery.withDelivery(events, NotificationDelivery.byStep(c, alarmId));
+      }
+      return events;
     });
   }
 

@@ -16,6 +16,27 @@ public interface Channel extends AutoCloseable {
    */
   void send(OutboxMessage message) throws DeliveryException;
 
+  /**
+   * Whether the channel holds a working connection to its far side: {@code true} connected,
+   * {@code false} lost or unreachable at the last try, {@code null} when the channel has no
+   * standing connection (a webhook: each message is its own request) or has not tried yet. For
+   * {@code GET /api/health}'s {@code notifications} check.
+   */
+  default Boolean connected() {
+    return null;
+  }
+
+  /**
+   * Called by the dispatcher between delivery rounds: a channel with a standing connection
+   * reconnects here (not more often than it chooses) when it has none, so a broker that comes
+   * back is found before the next notification, and a broker that is gone is known before one.
+   *
+   * @return true when this call found the far side back after it had been lost or unreachable
+   */
+  default boolean keepConnected() {
+    return false;
+  }
+
   @Override
   default void close() {}
 }

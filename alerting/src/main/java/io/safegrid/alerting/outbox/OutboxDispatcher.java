@@ -3,7 +3,10 @@ package io.safegrid.alerting.outbox;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.safegrid.alerting.ledger.Alarm;
 import io.safegrid.alerting.ledger.AlarmService;
+import io.safegrid.alerting.ledger.JdbcAlarmLedger;
+import io.safegrid.alerting.ledger.NotificationDelivery;
 import io.safegrid.alerting.ledger.Json;
 import io.safegrid.alerting.routing.AlarmClass;
 import java.time.Duration;
@@ -50,6 +53,18 @@ import org.slf4j.LoggerFactory;
  * neighbourhood's power cut sent the duty officer 128 device-offline pages in 10 minutes; now one
  * per window and round. Hazard notifications are never delayed nor grouped.
  *
+ * <p><b>Delivery state</b> (newcomer8 N7). A step's {@code notified} / {@code escalated} event says
+ * its notifications were queued; the dispatcher records an {@code alarm_events} row of type
+ * {@value NotificationDelivery#EVENT_TYPE} (actor {@value #ACTOR}, a live event like any other)
+ * when a step's delivery state changes: the first failed attempt of any of its messages ({@code
+ * failing}, at once, not after {@link OutboxConfig#maxAttempts}), a message given up ({@code
+ * dead}), every message of the step delivered ({@code delivered}). Details: {@code step}, {@code
+ * delivery} ({@link NotificationDelivery#byStep}), {@code channel}, {@code hazard} (the alarm is a
+ * hazard or was routed as one). Between rounds each channel may reconnect ({@link
+ * Channel#keepConnected}); when one comes back its backed-off messages due at once are made due
+ * now (a call-out does not sit out a 2-minute backoff after the broker returned). {@link #health()}
+ * is the gateway's {@code notifications} check of {@code GET /api/health}.
+ *
  * <p>Metrics: {@code safegrid.outbox.pending} (gauge: not delivered, not dead), {@code
  * safegrid.outbox.delivered} and {@code safegrid.outbox.failures} (counters, tag {@code channel}),
  * {@code safegrid.outbox.dead} (counter, tag {@code channel}).
@@ -58,6 +73,8 @@ public final class OutboxDispatcher implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(OutboxDispatcher.class);
   /** The pseudo-device that SafeGrid's own alarms are about. */
   public static final String GATEWAY_DEVICE = "safegrid-gateway";
+  /** Actor of the {@value NotificationDelivery#EVENT_TYPE} events this dispatcher records. */
+  public static final String ACTOR = "outbox";
   /** Rule id prefix of a dead channel's alarm. */
   public static final String CHANNEL_DEAD_RULE = "channel-dead:";
 
@@ -90,6 +107,13 @@ public final class OutboxDispatcher implements AutoCloseable {
   private volatile long pendingRefreshedAt = System.nanoTime() - PENDING_REFRESH_NANOS;
   private volatile boolean running;
   private Thread thread;
+  /** alarm id + "-" + step of steps whose failing state was recorded (until delivered). */
+  private final Set<String> failingSteps = ConcurrentHashMap.newKeySet();
+  /** alarm id + "-" + step of steps whose dead state was recorded. */
+  private final Set<String> deadSteps = ConcurrentHashMap.newKeySet();
+  /** Last delivery error per channel, cleared by a delivery on it. */
+  private final Map<String, String> lastErrors = new ConcurrentHashMap<>();
+  private static final java.util.regex.Pattern STEP_KEY = java.util.regex.Pattern.compile("^a(\\d+)-s(\\d+)-");
 
   /**
    * @param dataSource the database (migration V2)
@@ -151,6 +175,7 @@ public final class OutboxDispatcher implements AutoCloseable {
   private void loop() {
     while (running) {
       try {
+        keepChannelsConnected();
         wake.tryAcquire(config.pollInterval().toMillis(), TimeUnit.MILLISECONDS);
         wake.drainPermits();
         while (running && runOnce() > 0) {
@@ -204,6 +229,7 @@ public final class OutboxDispatcher implements AutoCloseable {
         failedChannels.put(m.channel(), failed(m, e, claimedAt));
       }
     }
+    recordDeliveryStates();
     long now = System.nanoTime();
     if (!batch.isEmpty() || now - pendingRefreshedAt >= PENDING_REFRESH_NANOS) {
       // a count over the undelivered rows: not after every alarm event (it wakes this thread)
@@ -326,6 +352,8 @@ public final class OutboxDispatcher implements AutoCloseable {
   private void delivered(OutboxMessage m) {
     update("UPDATE outbox SET delivered_at = ?, last_error = NULL WHERE id = ?", clock.instant(), null, m.id());
     counter("safegrid.outbox.delivered", m.channel()).increment();
+    lastErrors.remove(m.channel());
+    touch(m, null);
     log.debug("delivered {} via {} to {}", m.idempotencyKey(), m.channel(), m.recipient());
     if (deadChannels.remove(m.channel())) {
       try {
@@ -342,6 +370,8 @@ public final class OutboxDispatcher implements AutoCloseable {
   private Instant failed(OutboxMessage m, Exception e, Instant attemptedAt) {
     String error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     counter("safegrid.outbox.failures", m.channel()).increment();
+    lastErrors.put(m.channel(), error);
+    touch(m, error);
     Instant now = attemptedAt;
     if (m.attempts() >= config.maxAttempts()) {
       update("UPDATE outbox SET dead = true, last_error = ? WHERE id = ?", null, error, m.id());
@@ -368,6 +398,205 @@ public final class OutboxDispatcher implements AutoCloseable {
       return next;
     }
   }
+
+  /** A message of a step was delivered ({@code error} null) or failed in this round. */
+  private record Touched(long alarmId, int step, String channel, String error) {}
+
+  /** Steps touched in the current round, by alarm id + "-" + step (the dispatcher's thread only). */
+  private final Map<String, Touched> touched = new LinkedHashMap<>();
+
+  private void touch(OutboxMessage m, String error) {
+    java.util.regex.Matcher k = STEP_KEY.matcher(m.idempotencyKey());
+    if (!k.find()) {
+      return;
+    }
+    String key = k.group(1) + "-" + k.group(2);
+    synchronized (touched) {
+      Touched before = touched.get(key);
+      if (before == null || error != null) { // a failure in the round outweighs a delivery
+        touched.put(key, new Touched(Long.parseLong(k.group(1)), Integer.parseInt(k.group(2)), m.channel(), error));
+      }
+    }
+  }
+
+  /**
+   * After a round: for each step a message of which was delivered or failed, its state now
+   * ({@link NotificationDelivery#byStep}); records a {@value NotificationDelivery#EVENT_TYPE} event
+   * when it became delivered, failing (first time) or dead (first time).
+   */
+  private void recordDeliveryStates() {
+    Map<String, Touched> round;
+    synchronized (touched) {
+      if (touched.isEmpty()) {
+        return;
+      }
+      round = new LinkedHashMap<>(touched);
+      touched.clear();
+    }
+    if (!(ledger instanceof JdbcAlarmLedger jdbc)) {
+      return;
+    }
+    Map<Long, Map<Integer, Map<String, Object>>> byAlarm = new java.util.HashMap<>();
+    for (Map.Entry<String, Touched> e : round.entrySet()) {
+      Touched t = e.getValue();
+      try {
+        Map<Integer, Map<String, Object>> steps = byAlarm.get(t.alarmId());
+        if (steps == null) {
+          try (Connection c = dataSource.getConnection()) {
+            steps = NotificationDelivery.byStep(c, t.alarmId());
+          }
+          byAlarm.put(t.alarmId(), steps);
+        }
+        Map<String, Object> d = steps.get(t.step());
+        if (d == null) {
+          continue;
+        }
+        String st = (String) d.get("state");
+        boolean record = switch (st) {
+          case NotificationDelivery.DELIVERED -> {
+            failingSteps.remove(e.getKey());
+            deadSteps.remove(e.getKey());
+            yield t.error() == null; // this round delivered its last message
+          }
+          case NotificationDelivery.FAILING -> failingSteps.add(e.getKey());
+          case NotificationDelivery.DEAD -> deadSteps.add(e.getKey()) | failingSteps.add(e.getKey());
+          default -> false;
+        };
+        if (record) {
+          recordDelivery(jdbc, t, d);
+        }
+      } catch (SQLException | RuntimeException ex) {
+        log.warn("cannot record the delivery state of alarm {} step {}: {}", t.alarmId(), t.step(), ex.toString());
+      }
+    }
+  }
+
+  private void recordDelivery(JdbcAlarmLedger jdbc, Touched t, Map<String, Object> d) {
+    String st = (String) d.get("state");
+    if (!NotificationDelivery.DELIVERED.equals(st)) {
+      log.warn("notifications of alarm {} step {} {}: {} of {} delivered, last error: {}", t.alarmId(), t.step(),
+          st.toUpperCase(java.util.Locale.ROOT), d.get("delivered"), d.get("total"), d.get("lastError"));
+    }
+    jdbc.inTransaction(tx -> {
+      Alarm a = tx.lockAlarm(t.alarmId()).orElse(null);
+      if (a == null) {
+        return null;
+      }
+      boolean hazard = AlarmClass.ofRule(a.ruleId()) == AlarmClass.HAZARD || Boolean.TRUE.equals(d.get("responders"));
+      Map<String, Object> details = new LinkedHashMap<>();
+      details.put("step", t.step());
+      details.put("delivery", d);
+      details.put("channel", t.channel());
+      details.put("hazard", hazard);
+      String note = switch (st) {
+        case NotificationDelivery.DELIVERED -> "delivered: step " + t.step() + ", all " + d.get("total") + " notifications";
+        case NotificationDelivery.FAILING -> "NOT delivered: step " + t.step() + ", " + d.get("delivered") + " of "
+            + d.get("total") + " delivered, retrying; " + d.get("lastError");
+        default -> "UNDELIVERABLE: step " + t.step() + ", " + d.get("dead") + " of " + d.get("total")
+            + " notifications gave up; " + d.get("lastError");
+      };
+      tx.record(NotificationDelivery.EVENT_TYPE, a.state(), a, ACTOR, note, details);
+      return null;
+    });
+  }
+
+  /**
+   * Lets each channel reconnect ({@link Channel#keepConnected}); for one that came back, its
+   * undelivered messages due at once (not digests) waiting out a backoff are made due now.
+   */
+  private void keepChannelsConnected() {
+    for (Channel ch : channels.values()) {
+      boolean back;
+      try {
+        back = ch.keepConnected();
+      } catch (RuntimeException e) {
+        log.debug("channel {} keepConnected failed: {}", ch.name(), e.toString());
+        continue;
+      }
+      if (back) {
+        try (Connection c = dataSource.getConnection();
+            PreparedStatement ps = c.prepareStatement(
+                "UPDATE outbox SET next_attempt_at = ? WHERE channel = ? AND delivered_at IS NULL AND NOT dead"
+                    + " AND NOT digest AND next_attempt_at > ?")) {
+          Instant now = clock.instant();
+          ps.setObject(1, now.atOffset(ZoneOffset.UTC));
+          ps.setString(2, ch.name());
+          ps.setObject(3, now.atOffset(ZoneOffset.UTC));
+          int n = ps.executeUpdate();
+          if (n > 0) {
+            log.info("channel {} is back: {} backed-off notification(s) due now", ch.name(), n);
+          }
+        } catch (SQLException e) {
+          log.warn("cannot make channel {}'s backed-off notifications due: {}", ch.name(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  /**
+   * The {@code notifications} check of {@code GET /api/health}: per configured channel whether it
+   * is connected ({@link Channel#connected}: null for webhooks), its undelivered messages (not
+   * dead), the age of the oldest in seconds (from {@code created_at}, the service clock), how
+   * many call-outs due at once (not maintenance digests) failed their last attempt, and its last
+   * error. Degraded when a channel is known disconnected or has such a failing call-out: a hazard
+   * call-out cannot be delivered now.
+   *
+   * @return the check; {@code details} JSON-serialisable
+   */
+  public Health health() {
+    Map<String, Map<String, Object>> byChannel = new LinkedHashMap<>();
+    for (Channel ch : channels.values()) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("connected", ch.connected());
+      m.put("undelivered", 0L);
+      m.put("oldestUndeliveredS", null);
+      m.put("failingCallOuts", 0L);
+      m.put("lastError", lastErrors.get(ch.name()));
+      byChannel.put(ch.name(), m);
+    }
+    boolean degraded = false;
+    String error = null;
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement(
+            "SELECT channel, count(*), min(created_at),"
+                + " count(*) FILTER (WHERE last_error IS NOT NULL AND NOT digest)"
+                + " FROM outbox WHERE delivered_at IS NULL AND NOT dead GROUP BY channel")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          Map<String, Object> m = byChannel.get(rs.getString(1));
+          if (m == null) {
+            continue; // a channel this gateway does not have: its rows wait (docs)
+          }
+          m.put("undelivered", rs.getLong(2));
+          java.time.OffsetDateTime oldest = rs.getObject(3, java.time.OffsetDateTime.class);
+          m.put("oldestUndeliveredS", oldest == null ? null
+              : Math.max(0, Duration.between(oldest.toInstant(), clock.instant()).toSeconds()));
+          m.put("failingCallOuts", rs.getLong(4));
+        }
+      }
+    } catch (SQLException e) {
+      error = e.getMessage();
+    }
+    for (Map<String, Object> m : byChannel.values()) {
+      degraded |= Boolean.FALSE.equals(m.get("connected")) || ((Long) m.get("failingCallOuts")) > 0;
+    }
+    Map<String, Object> details = new LinkedHashMap<>();
+    details.put("channels", byChannel);
+    if (error != null) {
+      details.put("error", error);
+    }
+    return new Health(degraded, details);
+  }
+
+  /**
+   * The notification channels' health.
+   *
+   * @param degraded a channel is known disconnected or a call-out due at once failed its last
+   *     attempt: a hazard call-out cannot be delivered now
+   * @param details {@code {"channels": {"mqtt": {"connected", "undelivered", "oldestUndeliveredS",
+   *     "failingCallOuts", "lastError"}, ...}}}
+   */
+  public record Health(boolean degraded, Map<String, Object> details) {}
 
   private void update(String sql, Instant time, String text, long id) {
     try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
