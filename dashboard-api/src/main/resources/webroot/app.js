@@ -45,6 +45,8 @@
     annunciations: new Map(), // deviceId|ruleId -> event: annunciation data shown (decided, ledger not yet heard)
     annunciated: new Set(),   // 'deviceId|ruleId@eventTime ms' and 'id:annunciationId' beeped for (newest 1,000)
     ledgerTime: new Map(),    // deviceId|ruleId -> newest transition time (ms) the ledger's events showed
+    callOuts: new Map(),      // alarm id -> {step, state, hazard, error, at}: a step whose delivery is failing/dead (newcomer8 N7)
+    brokerDown: false,        // /api/health: the emergency network's broker is not connected
     connOn: false,
     connText: '连接中 Connecting',
     alertNew: null,           // after event: reset, keys (alarmKey) of the alarms on the board before
@@ -73,6 +75,7 @@
       const r = await fetch('/api/health', { signal: ctl.signal, cache: 'no-store' });
       const checks = (await r.json()).checks || {};
       down = [checks.database, checks.ledger].some((c) => c && c.up === false);
+      onNotificationsHealth(checks.notifications);
     } catch (e) {
       if (ctl.signal.aborted) { down = true; why = 'unknown'; } // timed out: no answer is no "up"
       else { down = null; } // the server itself is unreachable: the live stream's state says so
@@ -442,7 +445,8 @@
     m.set(ev.id, {
       id: ev.id, type: ev.type, at: ev.at, note: ev.note || '',
       level: d.level || null, step: d.step, recipients: d.recipients || [],
-      next: d.nextEscalationAt || null
+      next: d.nextEscalationAt || null,
+      delivery: (d.delivery && d.delivery.state) || null // queued / delivered / failing / dead (newcomer8 N7)
     });
     return true;
   }
@@ -462,8 +466,10 @@
     const escalations = steps.filter((st) => st.type === 'escalated').length;
     box.querySelector('.esc-level').textContent = '网格层级 Grid level: ' + levelText(level) +
       (escalations ? ' · 已升级 ' + escalations + ' 次 escalated ×' + escalations : '');
-    box.querySelector('.esc-last').textContent = (last.type === 'escalated' ? '升级至 escalated to ' : '已通知 notified ') +
-      last.recipients.join(', ') + ' ' + hhmm(last.at);
+    box.querySelector('.esc-last').textContent = (last.type === 'escalated' ? '升级至 escalated to ' : stepWord(last)) +
+      last.recipients.join(', ') + ' ' + hhmm(last.at) + deliveryText(last);
+    li.dataset.delivery = last.delivery || '';
+    box.querySelector('.esc-last').classList.toggle('undelivered', last.delivery === 'failing' || last.delivery === 'dead');
     const unacked = a.state.endsWith('_unacked');
     box.querySelector('.esc-next').textContent = unacked && last.next ? '· 下次升级 next escalation ' + hhmm(last.next) : '';
     const ol = box.querySelector('.esc-log ol');
@@ -471,11 +477,86 @@
     for (const st of steps) {
       const item = document.createElement('li');
       item.dataset.eventId = st.id;
-      item.textContent = hhmm(st.at) + ' ' + (st.type === 'escalated' ? '升级 escalated' : '通知 notified') +
-        ' · ' + levelText(st.level) + ' · ' + st.recipients.join(', ') + (st.note ? ' — ' + st.note : '');
+      item.textContent = hhmm(st.at) + ' ' + (st.type === 'escalated' ? '升级 escalated' : stepWord(st).trim()) +
+        ' · ' + levelText(st.level) + ' · ' + st.recipients.join(', ') + deliveryText(st) + (st.note ? ' — ' + st.note : '');
+      item.dataset.delivery = st.delivery || '';
       ol.appendChild(item);
     }
     box.querySelector('.esc-count').textContent = '(' + steps.length + ')';
+  }
+
+  // ---- notification delivery (newcomer8 N7, docs/alerting.md "Delivery state"): a notified /
+  // escalated step is only queued in the outbox; the outbox's 'delivery' events (actor outbox,
+  // details: step, delivery.state, hazard, channel) say delivered / failing / dead. A hazard's call-out
+  // that failed shows at once: a red banner "call-out NOT delivered", a beep, and the card's step
+  // marked; the broker's state comes from /api/health's notifications check.
+  const DELIVERY_LABEL = {
+    queued: '排队中 queued', delivered: '已送达 delivered', failing: '未送达·重试中 NOT DELIVERED, retrying',
+    dead: '无法送达 UNDELIVERABLE'
+  };
+
+  function stepWord(st) {
+    if (st.delivery === 'delivered') { return '已通知 notified '; }
+    if (st.delivery === 'failing' || st.delivery === 'dead') { return '通知未送达 call-out NOT delivered to '; }
+    if (st.delivery === 'queued') { return '待通知 queued for '; }
+    return '已通知 notified '; // an event from before delivery states were recorded
+  }
+
+  function deliveryText(st) {
+    return st.delivery ? ' [' + (DELIVERY_LABEL[st.delivery] || st.delivery) + ']' : '';
+  }
+
+  // a 'delivery' event (live, or from the history in order); returns true when it was one
+  function recordDelivery(alarmId, ev, live) {
+    if (ev.type !== 'delivery') { return false; }
+    const d = ev.details || {};
+    const st = (d.delivery && d.delivery.state) || null;
+    const steps = state.esc.get(alarmId);
+    if (steps) {
+      for (const s of steps.values()) { if (s.step === d.step) { s.delivery = st; } }
+    }
+    const cur = state.callOuts.get(alarmId);
+    if (st === 'failing' || st === 'dead') {
+      state.callOuts.set(alarmId, { step: d.step, state: st, hazard: !!d.hazard, error: (d.delivery && d.delivery.lastError) || '', at: ev.at });
+      if (live && d.hazard && !cur) {
+        beep();
+        flashTitle('通知未送达 CALL-OUT NOT DELIVERED');
+        document.body.dataset.callOutBeeps = String(Number(document.body.dataset.callOutBeeps || 0) + 1);
+      }
+    } else if (st === 'delivered' && cur && cur.step === d.step) {
+      state.callOuts.delete(alarmId);
+    }
+    renderCallOuts();
+    return true;
+  }
+
+  function forgetCallOut(alarmId) {
+    if (state.callOuts.delete(alarmId)) { renderCallOuts(); }
+  }
+
+  function renderCallOuts() {
+    const failing = [...state.callOuts.entries()].filter(([id, c]) => c.hazard && state.alarms.has(id));
+    const box = $('call-out-failing');
+    document.body.dataset.callOutFailing = String(failing.length);
+    if (!failing.length && !state.brokerDown) { box.hidden = true; return; }
+    const parts = failing.map(([id, c]) => {
+      const a = state.alarms.get(id);
+      return a.deviceId + ' (' + (SEV_LABEL[a.severity] || a.severity) + ', ' + (DELIVERY_LABEL[c.state] || c.state) + ')';
+    });
+    $('call-out-failing-text').hidden = !failing.length;
+    $('call-out-failing-list').textContent = parts.join('; ');
+    const err = failing.length ? failing[failing.length - 1][1].error : '';
+    $('call-out-failing-why').textContent = err ? ' — ' + err : '';
+    $('call-out-broker-down').hidden = !state.brokerDown;
+    box.hidden = false;
+  }
+
+  // /api/health's notifications check: a channel known disconnected
+  function onNotificationsHealth(n) {
+    const channels = (n && n.channels) || {};
+    const down = Object.values(channels).some((c) => c && c.connected === false);
+    document.body.dataset.broker = down ? 'down' : 'up';
+    if (down !== state.brokerDown) { state.brokerDown = down; renderCallOuts(); }
   }
 
   // the history of open alarms whose earlier notifications the page has not seen (a few at a time)
@@ -487,7 +568,7 @@
           const full = await api('/api/alarms/' + id);
           state.historyLoaded.add(id);
           let any = false;
-          for (const h of full.history || []) { any = recordEscalation(id, h) || any; }
+          for (const h of full.history || []) { any = recordEscalation(id, h) || any; any = recordDelivery(id, h, false) || any; }
           const li = $('alarms').querySelector('li[data-alarm-id="' + id + '"]');
           if (any && li && state.alarms.has(id)) { fillAlarm(li, state.alarms.get(id)); }
         } catch (e) {
@@ -543,7 +624,7 @@
     if (!eventId && prev && Date.parse(prev.updatedAt) > Date.parse(a.updatedAt)) { return; }
     if (eventId) { state.appliedEvent.set(a.id, eventId); }
     state.alarms.set(a.id, a);
-    if (a.state === 'closed') { state.alarms.delete(a.id); state.esc.delete(a.id); state.historyLoaded.delete(a.id); }
+    if (a.state === 'closed') { state.alarms.delete(a.id); state.esc.delete(a.id); state.historyLoaded.delete(a.id); forgetCallOut(a.id); }
     renderAlarms();
   }
 
@@ -634,6 +715,7 @@
       const stateBefore = wasKnown ? state.alarms.get(ev.alarmId).state : null;
       if (!wasKnown && ev.type === 'raised') { state.historyLoaded.add(ev.alarmId); } // all of it arrives live
       recordEscalation(ev.alarmId, ev);
+      recordDelivery(ev.alarmId, ev, true);
       applyAlarm(ev.alarm, ev.id);
       const a = ev.alarm;
       if (a) { confirmedByLedger(a); }

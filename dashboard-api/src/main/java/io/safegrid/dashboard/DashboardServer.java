@@ -306,25 +306,30 @@ public final class DashboardServer {
                 checks.put("database", flat(db));
                 up &= db.up();
               }
+              boolean degraded = false;
               for (Map.Entry<String, HealthReport> e : extra.entrySet()) {
                 checks.put(e.getKey(), flat(e.getValue()));
                 up &= e.getValue().up();
+                degraded |= e.getValue().degraded();
               }
               checks.put("live", Map.of("up", true, "clients", liveFeed.clients()));
               Map<String, Object> body = new LinkedHashMap<>();
-              body.put("status", up ? "up" : "down");
+              body.put("status", !up ? "down" : degraded ? "degraded" : "up"); // degraded: still 200
               body.put("time", Instant.now().toString());
               body.put("checks", checks);
               return body;
             },
             false)
-        .onSuccess(body -> Json.respond(ctx, "up".equals(body.get("status")) ? 200 : 503, body))
+        .onSuccess(body -> Json.respond(ctx, "down".equals(body.get("status")) ? 503 : 200, body))
         .onFailure(ctx::fail);
   }
 
   private static Map<String, Object> flat(HealthReport r) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("up", r.up());
+    if (r.degraded()) {
+      m.put("degraded", true);
+    }
     m.putAll(r.details());
     return m;
   }

@@ -11,10 +11,11 @@ import java.util.Map;
  * @param alarmId the alarm
  * @param type what happened: {@code raised}, {@code repeated}, {@code severity_changed},
  *     {@code acknowledged}, {@code cleared}, {@code reopened}, {@code closed}, {@code
- *     escalated}, {@code notified}
+ *     escalated}, {@code notified} (the step's notifications queued in the outbox), {@code
+ *     delivery} (a step's delivery state changed: {@link NotificationDelivery})
  * @param fromState state before (null for raised)
  * @param toState state after
- * @param actor who did it: {@code rules}, an officer's name, {@code escalation}
+ * @param actor who did it: {@code rules}, an officer's name, {@code escalation}, {@code outbox}
  * @param note why, or a disposal note
  * @param at when
  * @param alarm the alarm as it is after this change

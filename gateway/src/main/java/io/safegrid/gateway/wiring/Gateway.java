@@ -554,6 +554,11 @@ public final class Gateway implements AutoCloseable {
     if (r != null) {
       checks.put("retention", retentionHealth(r.status()));
     }
+    Alerting a = alerting;
+    if (a != null) { // the emergency network: degraded while a call-out cannot be delivered (newcomer8 N7)
+      io.safegrid.alerting.outbox.OutboxDispatcher.Health n = a.outbox().health();
+      checks.put("notifications", n.degraded() ? HealthReport.degraded(n.details()) : HealthReport.up(n.details()));
+    }
     return checks;
   }
 
