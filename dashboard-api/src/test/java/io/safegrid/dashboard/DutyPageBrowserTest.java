@@ -114,7 +114,10 @@ class DutyPageBrowserTest {
         .as("major gas starts at the compound (Router.DEFAULT_START_LEVELS), the unit and building below it"
             + " and the responders told too (newcomer7 F28)")
         .contains("网格层级 Grid level: 小区 Compound")
-        .contains("已通知 notified nmxc-b3-u2, nmxc-b3, nmxc, gas-company, market-supervision")
+        // no outbox delivery in this test: the rows wait, so the page says queued, not notified (newcomer8 N7)
+        .contains("待通知 queued for nmxc-b3-u2, nmxc-b3, nmxc, gas-company, market-supervision")
+        .contains("[排队中 queued]")
+        .doesNotContain("已通知")
         .contains("下次升级 next escalation");
 
     // the chart of gas-001 follows its readings live
@@ -158,7 +161,7 @@ class DutyPageBrowserTest {
     esc.findElement(By.cssSelector(".esc-log summary")).click();
     List<WebElement> log = esc.findElements(By.cssSelector(".esc-log ol > li"));
     assertThat(log).hasSize(2);
-    assertThat(log.get(0).getText()).contains("通知 notified · 社区 Community · nmxc-b3-u2, nmxc-b3, nmxc, nanmen-community");
+    assertThat(log.get(0).getText()).contains("待通知 queued for · 社区 Community · nmxc-b3-u2, nmxc-b3, nmxc, nanmen-community");
     assertThat(log.get(1).getText()).contains("升级 escalated · 街道 Sub-district · dongnan-duty")
         .contains("Dongnan sub-district duty officer");
     assertThat(alarmItem(major.id()).getAttribute("data-grid-level")).isEqualTo("compound");

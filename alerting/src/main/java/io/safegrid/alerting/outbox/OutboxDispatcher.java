@@ -229,13 +229,13 @@ public final class OutboxDispatcher implements AutoCloseable {
         failedChannels.put(m.channel(), failed(m, e, claimedAt));
       }
     }
-    recordDeliveryStates();
     long now = System.nanoTime();
     if (!batch.isEmpty() || now - pendingRefreshedAt >= PENDING_REFRESH_NANOS) {
       // a count over the undelivered rows: not after every alarm event (it wakes this thread)
       pendingRefreshedAt = now;
       refreshPending();
     }
+    recordDeliveryStates(); // after the refresh: whoever sees the event sees health() as of it
     return batch.size();
   }
 
@@ -436,6 +436,10 @@ public final class OutboxDispatcher implements AutoCloseable {
     if (!(ledger instanceof JdbcAlarmLedger jdbc)) {
       return;
     }
+    if (failingSteps.size() + deadSteps.size() > 100_000) { // steps that never deliver: bounded memory
+      failingSteps.clear();
+      deadSteps.clear();
+    }
     Map<Long, Map<Integer, Map<String, Object>>> byAlarm = new java.util.HashMap<>();
     for (Map.Entry<String, Touched> e : round.entrySet()) {
       Touched t = e.getValue();
@@ -539,51 +543,31 @@ public final class OutboxDispatcher implements AutoCloseable {
    * dead), the age of the oldest in seconds (from {@code created_at}, the service clock), how
    * many call-outs due at once (not maintenance digests) failed their last attempt, and its last
    * error. Degraded when a channel is known disconnected or has such a failing call-out: a hazard
-   * call-out cannot be delivered now.
+   * call-out cannot be delivered now. The outbox figures are those of the dispatcher's last
+   * round (at most about a second old while it runs); this call never touches the database.
    *
    * @return the check; {@code details} JSON-serialisable
    */
   public Health health() {
     Map<String, Map<String, Object>> byChannel = new LinkedHashMap<>();
+    boolean degraded = false;
+    Map<String, Undelivered> rows = undelivered;
     for (Channel ch : channels.values()) {
+      Undelivered u = rows.get(ch.name());
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("connected", ch.connected());
-      m.put("undelivered", 0L);
-      m.put("oldestUndeliveredS", null);
-      m.put("failingCallOuts", 0L);
+      m.put("undelivered", u == null ? 0L : u.count());
+      m.put("oldestUndeliveredS", u == null || u.oldest() == null ? null
+          : Math.max(0, Duration.between(u.oldest(), clock.instant()).toSeconds()));
+      m.put("failingCallOuts", u == null ? 0L : u.failingCallOuts());
       m.put("lastError", lastErrors.get(ch.name()));
       byChannel.put(ch.name(), m);
-    }
-    boolean degraded = false;
-    String error = null;
-    try (Connection c = dataSource.getConnection();
-        PreparedStatement ps = c.prepareStatement(
-            "SELECT channel, count(*), min(created_at),"
-                + " count(*) FILTER (WHERE last_error IS NOT NULL AND NOT digest)"
-                + " FROM outbox WHERE delivered_at IS NULL AND NOT dead GROUP BY channel")) {
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          Map<String, Object> m = byChannel.get(rs.getString(1));
-          if (m == null) {
-            continue; // a channel this gateway does not have: its rows wait (docs)
-          }
-          m.put("undelivered", rs.getLong(2));
-          java.time.OffsetDateTime oldest = rs.getObject(3, java.time.OffsetDateTime.class);
-          m.put("oldestUndeliveredS", oldest == null ? null
-              : Math.max(0, Duration.between(oldest.toInstant(), clock.instant()).toSeconds()));
-          m.put("failingCallOuts", rs.getLong(4));
-        }
-      }
-    } catch (SQLException e) {
-      error = e.getMessage();
-    }
-    for (Map<String, Object> m : byChannel.values()) {
-      degraded |= Boolean.FALSE.equals(m.get("connected")) || ((Long) m.get("failingCallOuts")) > 0;
+      degraded |= Boolean.FALSE.equals(ch.connected()) || (u != null && u.failingCallOuts() > 0);
     }
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("channels", byChannel);
-    if (error != null) {
-      details.put("error", error);
+    if (undeliveredError != null) {
+      details.put("error", "outbox not read: " + undeliveredError);
     }
     return new Health(degraded, details);
   }
@@ -620,17 +604,39 @@ public final class OutboxDispatcher implements AutoCloseable {
         k -> Counter.builder(name).tag("channel", channel).register(registry));
   }
 
+  /**
+   * The undelivered rows by channel: the {@code safegrid.outbox.pending} gauge (all channels) and
+   * what {@link #health()} reports, so that the health check never waits for the database (a
+   * silent cut must not hold {@code GET /api/health} past the page's 8 s).
+   */
   private void refreshPending() {
     try (Connection c = dataSource.getConnection();
         PreparedStatement ps = c.prepareStatement(
-            "SELECT count(*) FROM outbox WHERE delivered_at IS NULL AND NOT dead");
+            "SELECT channel, count(*), min(created_at),"
+                + " count(*) FILTER (WHERE last_error IS NOT NULL AND NOT digest)"
+                + " FROM outbox WHERE delivered_at IS NULL AND NOT dead GROUP BY channel");
         ResultSet rs = ps.executeQuery()) {
-      rs.next();
-      pending.set(rs.getLong(1));
+      long total = 0;
+      Map<String, Undelivered> by = new java.util.HashMap<>();
+      while (rs.next()) {
+        java.time.OffsetDateTime oldest = rs.getObject(3, java.time.OffsetDateTime.class);
+        by.put(rs.getString(1), new Undelivered(rs.getLong(2), oldest == null ? null : oldest.toInstant(), rs.getLong(4)));
+        total += rs.getLong(2);
+      }
+      pending.set(total);
+      undelivered = Map.copyOf(by);
+      undeliveredError = null;
     } catch (SQLException e) {
+      undeliveredError = e.getMessage();
       log.debug("outbox pending gauge not refreshed: {}", e.getMessage());
     }
   }
+
+  /** Undelivered, not dead rows of one channel: how many, the oldest's {@code created_at}, failing call-outs. */
+  private record Undelivered(long count, Instant oldest, long failingCallOuts) {}
+
+  private volatile Map<String, Undelivered> undelivered = Map.of();
+  private volatile String undeliveredError;
 
   /** Stops the delivery thread (a message being sent finishes first) and closes the channels. */
   @Override

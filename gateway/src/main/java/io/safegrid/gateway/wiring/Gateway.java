@@ -539,7 +539,10 @@ public final class Gateway implements AutoCloseable {
   /**
    * The {@code spool} check of {@code GET /api/health} (docs/dashboard.md): down while the spool is
    * full (the gateway then refuses data: no PUBACK, CoAP 5.03); {@code spooling} is true while the
-   * database is treated as unreachable. Absent until the store is open.
+   * database is treated as unreachable. Absent until the store is open. Also {@code retention}
+   * ({@link #retentionHealth}) and {@code notifications} (the emergency network broker and
+   * webhooks: {@link io.safegrid.alerting.outbox.OutboxDispatcher#health()}, degraded while a
+   * call-out cannot be delivered; newcomer8 N7).
    */
   private Map<String, HealthReport> spoolHealth() {
     Map<String, HealthReport> checks = new java.util.LinkedHashMap<>();

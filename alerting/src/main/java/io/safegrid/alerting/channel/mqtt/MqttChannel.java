@@ -107,10 +107,11 @@ public final class MqttChannel implements Channel {
   private void lost(String error) {
     lastError = error;
     if (!Boolean.FALSE.equals(up)) {
+      boolean never = up == null;
       downSinceNanos = System.nanoTime();
       up = false;
-      log.warn("emergency network broker {} LOST: {}; notifications wait in the outbox and are retried",
-          config.serverUri(), error);
+      log.warn("emergency network broker {} {}: {}; notifications wait in the outbox and are retried",
+          config.serverUri(), never ? "UNREACHABLE" : "LOST", error);
     }
   }
 
