@@ -141,7 +141,11 @@ class EscalationOverMqttTest {
     }
     assertThat(sub.next(QUIET)).as("acknowledge stops escalation").isNull();
 
-    List<AlarmEvent> h = alerting.alarms().history(a.id());
+    List<AlarmEvent> all = alerting.alarms().history(a.id());
+    // each step's delivery (the outbox's 'delivery' events, newcomer8 N7) between the steps
+    assertThat(all).filteredOn(e -> e.type().equals("delivery"))
+        .allSatisfy(e -> assertThat(e.note()).startsWith("delivered: step"));
+    List<AlarmEvent> h = all.stream().filter(e -> !e.type().equals("delivery")).toList();
     assertThat(h).extracting(AlarmEvent::type)
         .containsExactly("raised", "notified", "escalated", "notified", "acknowledged");
     assertThat(h.get(2).actor()).isEqualTo("escalation");
