@@ -288,26 +288,33 @@
   // Shown above the board until the ledger's own event replaces them.
   function unconfirmedKey(deviceId, ruleId) { return deviceId + '|' + ruleId; }
 
-  function renderUnconfirmed() {
-    const ol = $('unconfirmed');
+  // the cards of hazards the ledger has not recorded yet (unconfirmed, annunciations): list element
+  // id, template id, the map, the data-* id key and the times label differ, nothing else
+  function renderPending(listId, tplId, pending, idKey, timesLabel) {
+    const ol = $(listId);
     ol.textContent = '';
-    const list = [...state.unconfirmed.values()].sort((a, b) =>
+    const list = [...pending.values()].sort((a, b) =>
       (SEV_RANK[b.severity] || 0) - (SEV_RANK[a.severity] || 0) || Date.parse(a.eventTime) - Date.parse(b.eventTime));
     for (const u of list) {
-      const li = $('unconfirmed-tpl').content.firstElementChild.cloneNode(true);
+      const li = $(tplId).content.firstElementChild.cloneNode(true);
       li.classList.add(u.severity);
       li.dataset.deviceId = u.deviceId;
       li.dataset.ruleId = u.ruleId;
-      li.dataset.unconfirmedId = u.unconfirmedId;
+      li.dataset[idKey] = u[idKey];
       li.querySelector('.sev-label').textContent = SEV_LABEL[u.severity] || u.severity;
       const dev = state.devices.get(u.deviceId);
       li.querySelector('.device').textContent = u.deviceId + (dev && dev.name ? ' ' + dev.name : '');
       li.querySelector('.place').textContent = placeOf(dev);
       li.querySelector('.msg').textContent = u.message;
-      li.querySelector('.times').textContent = '发生 at ' + hhmm(u.eventTime);
+      li.querySelector('.times').textContent = timesLabel + hhmm(u.eventTime);
       ol.appendChild(li);
     }
-    $('unconfirmed-box').hidden = list.length === 0;
+    return list.length;
+  }
+
+  function renderUnconfirmed() {
+    $('unconfirmed-box').hidden =
+      renderPending('unconfirmed', 'unconfirmed-tpl', state.unconfirmed, 'unconfirmedId', '发生 at ') === 0;
   }
 
   function onUnconfirmed(u) {
@@ -343,24 +350,7 @@
   }
 
   function renderAnnunciations() {
-    const ol = $('annunciations');
-    ol.textContent = '';
-    const list = [...state.annunciations.values()].sort((a, b) =>
-      (SEV_RANK[b.severity] || 0) - (SEV_RANK[a.severity] || 0) || Date.parse(a.eventTime) - Date.parse(b.eventTime));
-    for (const u of list) {
-      const li = $('annunciation-tpl').content.firstElementChild.cloneNode(true);
-      li.classList.add(u.severity);
-      li.dataset.deviceId = u.deviceId;
-      li.dataset.ruleId = u.ruleId;
-      li.dataset.annunciationId = u.annunciationId;
-      li.querySelector('.sev-label').textContent = SEV_LABEL[u.severity] || u.severity;
-      const dev = state.devices.get(u.deviceId);
-      li.querySelector('.device').textContent = u.deviceId + (dev && dev.name ? ' ' + dev.name : '');
-      li.querySelector('.place').textContent = placeOf(dev);
-      li.querySelector('.msg').textContent = u.message;
-      li.querySelector('.times').textContent = '发生 raised ' + hhmm(u.eventTime);
-      ol.appendChild(li);
-    }
+    renderPending('annunciations', 'annunciation-tpl', state.annunciations, 'annunciationId', '发生 raised ');
     if (state.annunciations.size > 0) { $('no-alarms').hidden = true; } else { renderAlarms(); }
   }
 
